@@ -52,6 +52,13 @@
 #ifndef OTEL_H_INCLUDED
 #define OTEL_H_INCLUDED
 
+/* The implementation needs POSIX (clocks, threads). Under a strict -std=c11 nothing POSIX
+   is declared unless asked for, so ask, when otel.h is the first include of that file. */
+#if defined(OTEL_IMPLEMENTATION) && defined(__STRICT_ANSI__) && !defined(_POSIX_C_SOURCE) && \
+    !defined(_GNU_SOURCE) && !defined(_DEFAULT_SOURCE) && !defined(_XOPEN_SOURCE)
+#define _POSIX_C_SOURCE 200809L
+#endif
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -217,6 +224,15 @@ static inline otel_attr otel_attr_double_array(const char *k, const double *v, s
 
 /* Nanoseconds since the Unix epoch (CLOCK_REALTIME). Thread: any. */
 OTEL_API uint64_t otel_now_ns(void);
+
+#if defined(__GNUC__) || defined(__clang__)
+#define OTEL__PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define OTEL__PRINTF(f, a)
+#endif
+/* Sends a diagnostic through the configured otel_diag (default: stderr "otel: ...").
+   For exporters and extensions built on otel.h. Thread: any. */
+OTEL_API void otel_log(otel_log_level level, const char *fmt, ...) OTEL__PRINTF(2, 3);
 
 /* ==== [span] ==================================================================== */
 
@@ -417,6 +433,7 @@ typedef struct otel_span_batch {
     const otel_span_data *const *spans;
     size_t count;
     const otel_resource *resource;
+    uint32_t timeout_ms; /* the destination's export timeout: return within it */
 } otel_span_batch;
 
 typedef enum otel_export_result {
@@ -481,6 +498,9 @@ OTEL_API const otel_span_data *otel_memory_exporter_span(const otel_exporter *me
 OTEL_API void otel_memory_exporter_reset(const otel_exporter *mem);
 /* The resource the memory exporter last received (NULL before the first export). */
 OTEL_API const otel_resource *otel_memory_exporter_resource(const otel_exporter *mem);
+/* The memory exporter keeps its spans after otel_shutdown so tests can read them;
+   this frees it. Thread: any, after otel_shutdown. */
+OTEL_API void otel_memory_exporter_destroy(otel_exporter *mem);
 
 /* ==== [pipeline] ================================================================ */
 
@@ -589,3 +609,3697 @@ OTEL_API otel_result otel_stats_get(otel_stats *out);
 }
 #endif
 #endif /* OTEL_H_INCLUDED */
+
+/* ================================================================================= */
+/*                                IMPLEMENTATION                                     */
+/* ================================================================================= */
+#ifdef OTEL_IMPLEMENTATION
+#ifndef OTEL_IMPLEMENTATION_INCLUDED
+#define OTEL_IMPLEMENTATION_INCLUDED
+
+#include <assert.h>
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+#if defined(__linux__)
+#include <linux/futex.h>
+#include <sys/syscall.h>
+long syscall(long number, ...); /* declared by <unistd.h> only with _DEFAULT_SOURCE */
+#endif
+#if !defined(CLOCK_REALTIME) || !defined(CLOCK_MONOTONIC)
+#error "otel.h's implementation needs POSIX: include otel.h first in that file, or build with -std=gnu11 or -D_POSIX_C_SOURCE=200809L"
+#endif
+
+#if defined(OTEL_MALLOC) != defined(OTEL_FREE)
+#error "define both OTEL_MALLOC and OTEL_FREE, or neither"
+#elif !defined(OTEL_MALLOC)
+#define OTEL_MALLOC(size, user) malloc(size)
+#define OTEL_FREE(ptr, user) free(ptr)
+#endif
+#ifndef OTEL_ASSERT
+#define OTEL_ASSERT(c) assert(c)
+#endif
+
+#define OTEL__CACHE_LINE 64
+#define OTEL__STACK_MAX 64          /* active spans per thread */
+#define OTEL__MAX_TRACERS 64
+#define OTEL__SLOT_CHUNK 16         /* span slots allocated together */
+#define OTEL__DEFAULT_SPAN_BYTES 2048u
+#define OTEL__DEFAULT_SPANS_PER_THREAD 256u
+#define OTEL__DEFAULT_RING_BYTES (1u << 20)
+#define OTEL__DEFAULT_MAX_THREADS 1024u
+#define OTEL__BLOCK_MAX_BYTES (1u << 20) /* one shared batch block */
+
+/* ==== [platform] ================================================================= */
+
+#define otel__load_acq(p) atomic_load_explicit((p), memory_order_acquire)
+#define otel__load_rlx(p) atomic_load_explicit((p), memory_order_relaxed)
+#define otel__store_rel(p, v) atomic_store_explicit((p), (v), memory_order_release)
+#define otel__store_rlx(p, v) atomic_store_explicit((p), (v), memory_order_relaxed)
+#define otel__add_rlx(p, v) atomic_fetch_add_explicit((p), (v), memory_order_relaxed)
+
+OTEL_API uint64_t otel_now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t otel__mono_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* A wake-up word: waiters sleep while it holds `expect`; wakers change it and wake.
+   Linux: futex (no lock on the waking side, which may be an application thread).
+   Elsewhere: a mutex and condition variable. */
+typedef struct otel__event {
+    _Atomic uint32_t word;
+#if !defined(__linux__)
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+#endif
+} otel__event;
+
+static void otel__event_init(otel__event *e) {
+    atomic_init(&e->word, 0);
+#if !defined(__linux__)
+    pthread_mutex_init(&e->mu, NULL);
+    pthread_cond_init(&e->cv, NULL);
+#endif
+}
+
+static void otel__event_deinit(otel__event *e) {
+#if !defined(__linux__)
+    pthread_mutex_destroy(&e->mu);
+    pthread_cond_destroy(&e->cv);
+#else
+    (void)e;
+#endif
+}
+
+/* Sleeps while e->word == expect, at most timeout_ms. */
+static void otel__event_wait(otel__event *e, uint32_t expect, uint32_t timeout_ms) {
+#if defined(__linux__)
+    struct timespec ts;
+    ts.tv_sec = timeout_ms / 1000u;
+    ts.tv_nsec = (long)(timeout_ms % 1000u) * 1000000L;
+    syscall(SYS_futex, &e->word, FUTEX_WAIT_PRIVATE, expect, &ts, NULL, 0);
+#else
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += timeout_ms / 1000u;
+    ts.tv_nsec += (long)(timeout_ms % 1000u) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) { ts.tv_sec++; ts.tv_nsec -= 1000000000L; }
+    pthread_mutex_lock(&e->mu);
+    if (atomic_load(&e->word) == expect) pthread_cond_timedwait(&e->cv, &e->mu, &ts);
+    pthread_mutex_unlock(&e->mu);
+#endif
+}
+
+static void otel__event_wake(otel__event *e) {
+#if defined(__linux__)
+    syscall(SYS_futex, &e->word, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
+#else
+    pthread_mutex_lock(&e->mu);
+    pthread_cond_broadcast(&e->cv);
+    pthread_mutex_unlock(&e->mu);
+#endif
+}
+
+/* Absolute CLOCK_REALTIME timespec `ms` from now, for pthread_cond_timedwait. */
+static struct timespec otel__abstime(uint32_t ms) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += ms / 1000u;
+    ts.tv_nsec += (long)(ms % 1000u) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) { ts.tv_sec++; ts.tv_nsec -= 1000000000L; }
+    return ts;
+}
+
+static void otel__os_random(void *buf, size_t n) {
+    size_t got = 0;
+    int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        while (got < n) {
+            ssize_t r = read(fd, (char *)buf + got, n - got);
+            if (r <= 0) break;
+            got += (size_t)r;
+        }
+        close(fd);
+    }
+    if (got < n) { /* no /dev/urandom: mix time, address and pid */
+        uint64_t x = otel_now_ns() ^ ((uint64_t)(uintptr_t)buf << 17) ^ (uint64_t)getpid();
+        for (; got < n; got++) {
+            x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+            ((unsigned char *)buf)[got] = (unsigned char)(x >> 24);
+        }
+    }
+}
+
+/* ==== [util] ===================================================================== */
+
+static const char *const otel__level_names[] = {"", "none", "error", "warn", "info", "debug"};
+
+typedef struct otel__diag_state {
+    otel_diag diag;
+    otel_log_level level;
+    pthread_mutex_t mu; /* serializes the default stderr writer */
+} otel__diag_state;
+
+static otel__diag_state otel__diag_g = {{NULL, NULL}, OTEL_LOG_INFO, PTHREAD_MUTEX_INITIALIZER};
+
+static void otel__vlog(otel_log_level level, const char *fmt, va_list ap) {
+    char msg[1024];
+    if (level == OTEL_LOG_DEFAULT || level == OTEL_LOG_NONE || level > otel__diag_g.level) return;
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    if (otel__diag_g.diag.func) {
+        otel__diag_g.diag.func(level, msg, otel__diag_g.diag.user);
+        return;
+    }
+    pthread_mutex_lock(&otel__diag_g.mu);
+    fprintf(stderr, "otel: %s: %s\n", otel__level_names[level], msg);
+    pthread_mutex_unlock(&otel__diag_g.mu);
+}
+
+static void otel__logf(otel_log_level level, const char *fmt, ...) OTEL__PRINTF(2, 3);
+static void otel__logf(otel_log_level level, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    otel__vlog(level, fmt, ap);
+    va_end(ap);
+}
+
+OTEL_API void otel_log(otel_log_level level, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    otel__vlog(level, fmt, ap);
+    va_end(ap);
+}
+
+/* Reports a condition once per otel_init: `flag` is one of the state's once-flags. */
+#define OTEL__LOG_ONCE(flag, level, ...) \
+    do { if (!atomic_exchange_explicit(&(flag), 1, memory_order_relaxed)) otel__logf(level, __VA_ARGS__); } while (0)
+
+OTEL_API const char *otel_result_str(otel_result r) {
+    switch (r) {
+    case OTEL_OK: return "ok";
+    case OTEL_ERR_INVALID_ARG: return "invalid argument";
+    case OTEL_ERR_NO_MEMORY: return "out of memory";
+    case OTEL_ERR_IO: return "I/O error";
+    case OTEL_ERR_TIMEOUT: return "deadline passed";
+    case OTEL_ERR_NOT_BUILT: return "not built in";
+    case OTEL_ERR_STATE: return "wrong state (not initialized, or already)";
+    case OTEL_ERR_UNKNOWN: return "unknown name";
+    case OTEL_ERR_EXPORT: return "exporter failed";
+    case OTEL_ERR_DISABLED: return "SDK disabled";
+    }
+    return "unknown result";
+}
+
+static void *otel__calloc(size_t n) {
+    void *p = OTEL_MALLOC(n, NULL);
+    if (p) memset(p, 0, n);
+    return p;
+}
+
+static char *otel__strndup(const char *s, size_t n) {
+    char *p = (char *)OTEL_MALLOC(n + 1, NULL);
+    if (!p) return NULL;
+    memcpy(p, s, n);
+    p[n] = 0;
+    return p;
+}
+
+static uint32_t otel__pow2_ceil(uint32_t v) {
+    uint32_t p = 1;
+    while (p < v && p < (1u << 31)) p <<= 1;
+    return p;
+}
+
+/* ---- [util] part: growable output buffer (exporters, worker threads) ---------------- */
+
+/* Output buffer with a sticky failure flag: after an allocation failure every call is a
+   no-op and the caller checks `failed` once. While p != NULL, p[len] == '\0'. */
+typedef struct otel__buf {
+    char *p;
+    size_t len, cap;
+    bool failed;
+} otel__buf;
+
+/* Makes room for `extra` more bytes (plus the NUL). Grows by doubling, at least 256. */
+static void otel__buf_reserve(otel__buf *b, size_t extra) {
+    size_t need, ncap;
+    char *np;
+    if (b->failed) return;
+    if (extra > SIZE_MAX / 2 - b->len - 1) { b->failed = true; return; }
+    need = b->len + extra + 1;
+    if (b->p && need <= b->cap) return;
+    ncap = b->cap < 256 ? 256 : b->cap;
+    while (ncap < need) ncap *= 2;
+    np = (char *)OTEL_MALLOC(ncap, NULL);
+    if (!np) { b->failed = true; return; }
+    if (b->p) {
+        memcpy(np, b->p, b->len);
+        OTEL_FREE(b->p, NULL);
+    }
+    np[b->len] = '\0';
+    b->p = np;
+    b->cap = ncap;
+}
+
+static void otel__buf_put(otel__buf *b, const char *s, size_t n) {
+    otel__buf_reserve(b, n);
+    if (b->failed) return;
+    if (n) memcpy(b->p + b->len, s, n);
+    b->len += n;
+    b->p[b->len] = '\0';
+}
+
+static void otel__buf_puts(otel__buf *b, const char *s) { otel__buf_put(b, s, strlen(s)); }
+
+static void otel__buf_putc(otel__buf *b, char c) { otel__buf_put(b, &c, 1); }
+
+static void otel__buf_printf(otel__buf *b, const char *fmt, ...) {
+    va_list ap, ap2;
+    int r;
+    otel__buf_reserve(b, 0);
+    if (b->failed) return;
+    va_start(ap, fmt);
+    va_copy(ap2, ap);
+    r = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
+    if (r >= 0 && (size_t)r >= b->cap - b->len) {
+        otel__buf_reserve(b, (size_t)r);
+        if (!b->failed) r = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap2);
+    }
+    va_end(ap2);
+    va_end(ap);
+    if (b->failed || r < 0) { /* out of memory, or an encoding error */
+        if (b->p) b->p[b->len] = '\0'; /* drop a partial first attempt */
+        b->failed = true;
+        return;
+    }
+    b->len += (size_t)r;
+}
+
+/* Frees the storage; the buffer is then empty and usable again. */
+static void otel__buf_free(otel__buf *b) {
+    if (b->p) OTEL_FREE(b->p, NULL);
+    b->p = NULL;
+    b->len = b->cap = 0;
+    b->failed = false;
+}
+
+static const char otel__hex_digits[] = "0123456789abcdef";
+
+/* Lower-case hex of `n` bytes: writes 2n chars and a NUL (out has 2n+1 bytes). */
+static void otel__hex_encode(char *out, const uint8_t *bytes, size_t n) {
+    size_t i;
+    for (i = 0; i < n; i++) {
+        out[2 * i] = otel__hex_digits[bytes[i] >> 4];
+        out[2 * i + 1] = otel__hex_digits[bytes[i] & 15];
+    }
+    out[2 * n] = '\0';
+}
+
+/* Lower-case hex, no quotes. */
+static void otel__buf_hex(otel__buf *b, const uint8_t *bytes, size_t n) {
+    if (n > SIZE_MAX / 4) { b->failed = true; return; }
+    otel__buf_reserve(b, 2 * n);
+    if (b->failed) return;
+    otel__hex_encode(b->p + b->len, bytes, n);
+    b->len += 2 * n;
+}
+
+/* "..." with JSON escaping. Bytes >= 0x80 are copied as is (input is valid UTF-8). */
+static void otel__buf_json_str(otel__buf *b, const char *s, size_t n) {
+    size_t i, run = 0;
+    otel__buf_putc(b, '"');
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        const char *esc = NULL;
+        char u[8];
+        if (c >= 0x20 && c != '"' && c != '\\' && c != 0x7f) continue;
+        switch (c) {
+        case '"': esc = "\\\""; break;
+        case '\\': esc = "\\\\"; break;
+        case '\n': esc = "\\n"; break;
+        case '\r': esc = "\\r"; break;
+        case '\t': esc = "\\t"; break;
+        case '\b': esc = "\\b"; break;
+        case '\f': esc = "\\f"; break;
+        default:
+            memcpy(u, "\\u00", 4);
+            u[4] = otel__hex_digits[c >> 4];
+            u[5] = otel__hex_digits[c & 15];
+            u[6] = '\0';
+            esc = u;
+            break;
+        }
+        otel__buf_put(b, s + run, i - run);
+        otel__buf_puts(b, esc);
+        run = i + 1;
+    }
+    otel__buf_put(b, s + run, n - run);
+    otel__buf_putc(b, '"');
+}
+
+/* A JSON number: the shortest of %.15g/%.16g/%.17g that reads back exactly, with ".0"
+   added to integral values ("1.0", "-0.0"; "1e+300" stays). The locale's decimal point is
+   replaced by '.'. NaN and infinities become the strings "NaN", "Infinity", "-Infinity". */
+static void otel__buf_json_double(otel__buf *b, double d) {
+    char tmp[48], out[48];
+    size_t i, o = 0;
+    int prec;
+    bool frac = false;
+    if (d != d) { otel__buf_puts(b, "\"NaN\""); return; }
+    if (d > 1.7976931348623157e308) { otel__buf_puts(b, "\"Infinity\""); return; }
+    if (d < -1.7976931348623157e308) { otel__buf_puts(b, "\"-Infinity\""); return; }
+    for (prec = 15; prec <= 17; prec++) {
+        snprintf(tmp, sizeof tmp, "%.*g", prec, d);
+        if (strtod(tmp, NULL) == d) break; /* same locale as snprintf: consistent */
+    }
+    for (i = 0; tmp[i]; i++) {
+        char c = tmp[i];
+        if ((c >= '0' && c <= '9') || c == '-' || c == '+' || c == 'e' || c == 'E') {
+            out[o++] = c;
+            if (c == 'e' || c == 'E') frac = true;
+        } else if (!frac) { /* a decimal point of one or more bytes */
+            out[o++] = '.';
+            frac = true;
+            while (tmp[i + 1] && !(tmp[i + 1] >= '0' && tmp[i + 1] <= '9')) i++;
+        }
+    }
+    out[o] = '\0';
+    otel__buf_put(b, out, o);
+    if (!frac) otel__buf_put(b, ".0", 2);
+}
+
+/* Days since 1970-01-01 -> civil date (proleptic Gregorian; H. Hinnant's algorithm). */
+static void otel__civil_from_days(int64_t z, int *y, unsigned *m, unsigned *d) {
+    int64_t era, yy;
+    unsigned doe, yoe, doy, mp;
+    z += 719468;
+    era = (z >= 0 ? z : z - 146096) / 146097;
+    doe = (unsigned)(z - era * 146097);
+    yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    yy = (int64_t)yoe + era * 400;
+    doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    mp = (5 * doy + 2) / 153;
+    *d = doy - (153 * mp + 2) / 5 + 1;
+    *m = mp < 10 ? mp + 3 : mp - 9;
+    *y = (int)(yy + (*m <= 2));
+}
+
+/* "2020-05-07T14:39:52.906272Z": UTC, microseconds truncated. Returns the length.
+   Pure arithmetic (no gmtime_r, which Windows lacks): thread-safe, no feature macros. */
+static size_t otel__iso8601(char out[40], uint64_t unix_ns) {
+    uint64_t secs = unix_ns / 1000000000u;
+    unsigned us = (unsigned)(unix_ns % 1000000000u / 1000u);
+    unsigned sod = (unsigned)(secs % 86400u), mon, day;
+    int year, r;
+    otel__civil_from_days((int64_t)(secs / 86400u), &year, &mon, &day);
+    r = snprintf(out, 40, "%04d-%02u-%02uT%02u:%02u:%02u.%06uZ", year, mon, day, sod / 3600,
+                 sod / 60 % 60, sod % 60, us);
+    return r > 0 ? (size_t)r : 0;
+}
+
+/* ---- [util] part: UTF-8 repair ----------------------------------------------------- */
+
+/* At s[0] >= 0x80: returns the length (2..4) of a valid sequence, or 0 and sets *bad to
+   the length of the maximal subpart of an ill-formed one (1..3), per Unicode ch. 3 "U+FFFD
+   substitution of maximal subparts" (what Python's errors="replace" and browsers do). */
+static size_t otel__utf8_seq(const unsigned char *s, size_t n, size_t *bad) {
+    unsigned char c = s[0], lo = 0x80, hi = 0xBF;
+    size_t need, k;
+    if (c >= 0xC2 && c <= 0xDF) need = 2;
+    else if (c >= 0xE0 && c <= 0xEF) {
+        need = 3;
+        if (c == 0xE0) lo = 0xA0;      /* overlong */
+        else if (c == 0xED) hi = 0x9F; /* surrogates */
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        need = 4;
+        if (c == 0xF0) lo = 0x90;      /* overlong */
+        else if (c == 0xF4) hi = 0x8F; /* > U+10FFFF */
+    } else { *bad = 1; return 0; }     /* continuation byte, C0, C1, F5..FF */
+    for (k = 1; k < need; k++) {
+        if (k >= n || s[k] < lo || s[k] > hi) { *bad = k; return 0; }
+        lo = 0x80;
+        hi = 0xBF;
+    }
+    return need;
+}
+
+/* Copies src[0..n) into dst as valid UTF-8: each maximal ill-formed subpart becomes one
+   U+FFFD. Stops before exceeding `cap` bytes or `max_chars` code points (SIZE_MAX: no
+   limit), never splitting a character. Returns bytes written; no NUL is written.
+   *changed (may be NULL) = something was replaced or left out. */
+static size_t otel__utf8_copy(char *dst, size_t cap, const char *src, size_t n, size_t max_chars,
+                              bool *changed) {
+    const unsigned char *s = (const unsigned char *)src;
+    size_t i = 0, o = 0, chars = 0, k, lim, len, bad;
+    bool ch = false;
+    while (i < n) {
+        lim = n - i; /* ASCII fast path: one byte = one char */
+        if (lim > cap - o) lim = cap - o;
+        if (lim > max_chars - chars) lim = max_chars - chars;
+        k = 0;
+        while (k + 8 <= lim) {
+            uint64_t w;
+            memcpy(&w, s + i + k, 8);
+            if (w & 0x8080808080808080ull) break;
+            k += 8;
+        }
+        while (k < lim && s[i + k] < 0x80) k++;
+        if (k) {
+            memcpy(dst + o, s + i, k);
+            i += k; o += k; chars += k;
+            continue;
+        }
+        if (s[i] < 0x80) { ch = true; break; } /* a limit was reached */
+        len = otel__utf8_seq(s + i, n - i, &bad);
+        if (chars >= max_chars || (len ? len : 3) > cap - o) { ch = true; break; }
+        if (len) {
+            memcpy(dst + o, s + i, len);
+            i += len; o += len;
+        } else {
+            memcpy(dst + o, "\xEF\xBF\xBD", 3);
+            i += bad; o += 3;
+            ch = true;
+        }
+        chars++;
+    }
+    if (changed) *changed = ch;
+    return o;
+}
+
+/* ---- [util] part: percent decoding ------------------------------------------------- */
+
+static int otel__hexval(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+/* Decodes %XX (either case) from s[0..n) into out (room for n bytes). '+' stays '+'.
+   A '%' without two hex digits after it: false (*out_len = 0). The result may be invalid
+   UTF-8: the caller repairs it. */
+static bool otel__percent_decode(const char *s, size_t n, char *out, size_t *out_len) {
+    size_t i, o = 0;
+    *out_len = 0;
+    for (i = 0; i < n; i++) {
+        if (s[i] == '%') {
+            int h, l;
+            if (n - i < 3) return false;
+            h = otel__hexval(s[i + 1]);
+            l = otel__hexval(s[i + 2]);
+            if (h < 0 || l < 0) return false;
+            out[o++] = (char)(h * 16 + l);
+            i += 2;
+        } else {
+            out[o++] = s[i];
+        }
+    }
+    *out_len = o;
+    return true;
+}
+
+/* ---- [env] part: parsing rules of the SDK spec ------------------------------------- */
+
+static bool otel__is_ows(char c) { return c == ' ' || c == '\t'; }
+
+/* Trims spaces and tabs around s[0..*n); returns the new start. */
+static const char *otel__trim(const char *s, size_t *n) {
+    while (*n && otel__is_ows(s[0])) { s++; (*n)--; }
+    while (*n && otel__is_ows(s[*n - 1])) (*n)--;
+    return s;
+}
+
+/* Case-insensitive (ASCII) equality of s[0..n) and the NUL-terminated `lit`. */
+static bool otel__eq_nocase(const char *s, size_t n, const char *lit) {
+    size_t i;
+    for (i = 0; i < n; i++) {
+        if (!lit[i] || tolower((unsigned char)s[i]) != tolower((unsigned char)lit[i])) return false;
+    }
+    return lit[n] == '\0';
+}
+
+/* getenv; an empty or all-blank (spaces/tabs) value means unset: NULL. */
+static const char *otel__env(const char *name) {
+    const char *v = getenv(name);
+    size_t n;
+    if (!v) return NULL;
+    n = strlen(v);
+    otel__trim(v, &n);
+    return n ? v : NULL;
+}
+
+/* Unset -> def; "true"/"false" in any case (blanks around ignored); else false + warning. */
+static bool otel__env_bool(const char *name, bool def) {
+    const char *v = otel__env(name), *t;
+    size_t n;
+    if (!v) return def;
+    n = strlen(v);
+    t = otel__trim(v, &n);
+    if (otel__eq_nocase(t, n, "true")) return true;
+    if (!otel__eq_nocase(t, n, "false"))
+        otel__logf(OTEL_LOG_WARN, "%s=\"%.100s\" is not true or false; using false", name, v);
+    return false;
+}
+
+/* Decimal digits only, blanks around ignored. Otherwise (sign, junk, > UINT32_MAX) a
+   warning and `def`. */
+static uint32_t otel__env_u32(const char *name, uint32_t def) {
+    const char *v = otel__env(name), *t;
+    size_t n, i;
+    uint64_t x = 0;
+    if (!v) return def;
+    n = strlen(v);
+    t = otel__trim(v, &n);
+    for (i = 0; i < n; i++) {
+        if (t[i] < '0' || t[i] > '9') break;
+        x = x * 10 + (uint64_t)(t[i] - '0');
+        if (x > UINT32_MAX) break;
+    }
+    if (n == 0 || i < n) {
+        otel__logf(OTEL_LOG_WARN, "%s=\"%.100s\" is not a number from 0 to 4294967295; using %lu",
+                   name, v, (unsigned long)def);
+        return def;
+    }
+    return (uint32_t)x;
+}
+
+/* Locale-independent decimal: [+-]digits[.digits][(e|E)[+-]digits]; no inf/nan/hex.
+   Correctly rounded when the significant digits fit 2^53 and the scale is <= 22. */
+static bool otel__parse_double(const char *s, size_t n, double *out) {
+    size_t i = 0;
+    uint64_t mant = 0;
+    long exp10 = 0, e = 0;
+    int digits = 0;
+    bool neg = false, eneg = false;
+    double v, p = 1.0, ten = 10.0;
+    if (i < n && (s[i] == '+' || s[i] == '-')) neg = s[i++] == '-';
+    for (; i < n && s[i] >= '0' && s[i] <= '9'; i++, digits++) {
+        if (mant < 100000000000000000ull) mant = mant * 10 + (uint64_t)(s[i] - '0');
+        else exp10++;
+    }
+    if (i < n && s[i] == '.') {
+        for (i++; i < n && s[i] >= '0' && s[i] <= '9'; i++, digits++) {
+            if (mant < 100000000000000000ull) { mant = mant * 10 + (uint64_t)(s[i] - '0'); exp10--; }
+        }
+    }
+    if (!digits) return false;
+    if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+        size_t start;
+        i++;
+        if (i < n && (s[i] == '+' || s[i] == '-')) eneg = s[i++] == '-';
+        for (start = i; i < n && s[i] >= '0' && s[i] <= '9'; i++)
+            if (e < 100000) e = e * 10 + (s[i] - '0');
+        if (i == start) return false;
+    }
+    if (i != n) return false;
+    exp10 += eneg ? -e : e;
+    v = (double)mant;
+    if (mant != 0 && exp10 > 0) {
+        for (e = exp10 > 400 ? 400 : exp10; e > 0; e >>= 1, ten *= ten) if (e & 1) p *= ten;
+        v *= p; /* may become infinity: out of any range */
+    } else if (mant != 0 && exp10 < 0) {
+        for (e = -exp10 > 400 ? 400 : -exp10; e > 22; e -= 22) v /= 1e22;
+        for (; e > 0; e >>= 1, ten *= ten) if (e & 1) p *= ten; /* exact up to 1e22 */
+        v /= p;
+    }
+    *out = neg ? -v : v;
+    return true;
+}
+
+/* A decimal number in [lo, hi] (blanks around ignored); else a warning and `def`. */
+static double otel__env_double(const char *name, double def, double lo, double hi) {
+    const char *v = otel__env(name), *t;
+    size_t n;
+    double d;
+    if (!v) return def;
+    n = strlen(v);
+    t = otel__trim(v, &n);
+    if (!otel__parse_double(t, n, &d) || !(d >= lo && d <= hi)) {
+        otel__logf(OTEL_LOG_WARN, "%s=\"%.100s\" is not a number from %g to %g; using %g", name,
+                   v, lo, hi, def);
+        return def;
+    }
+    return d;
+}
+
+/* Index of the value in names[0..count) (case-insensitive, blanks trimmed); unknown ->
+   a warning and `def`. Unset -> def. */
+static int otel__env_enum(const char *name, const char *const *names, int count, int def) {
+    const char *v = otel__env(name), *t;
+    size_t n;
+    int i;
+    if (!v) return def;
+    n = strlen(v);
+    t = otel__trim(v, &n);
+    for (i = 0; i < count; i++)
+        if (names[i] && otel__eq_nocase(t, n, names[i])) return i;
+    otel__logf(OTEL_LOG_WARN, "%s=\"%.100s\" is not a known value; ignored", name, v);
+    return def;
+}
+
+/* Next item of a comma-separated list at *cursor (NUL-terminated; NULL = empty list):
+   blanks around items trimmed, empty items skipped. False at the end. */
+static bool otel__list_next(const char **cursor, const char **item, size_t *item_len) {
+    const char *p = *cursor;
+    if (!p) return false;
+    while (*p) {
+        const char *start = p, *t;
+        size_t n;
+        while (*p && *p != ',') p++;
+        n = (size_t)(p - start);
+        t = otel__trim(start, &n);
+        if (*p == ',') p++;
+        if (n) {
+            *cursor = p;
+            *item = t;
+            *item_len = n;
+            return true;
+        }
+    }
+    *cursor = p;
+    return false;
+}
+
+typedef void (*otel__kv_fn)(const char *key, size_t key_len, const char *val, size_t val_len,
+                            void *user);
+
+/* One member: 0 = good (fn called), 1 = skipped (warned). m[0..n) is trimmed, not empty. */
+static int otel__kv_member(const char *m, size_t n, const char *what, otel__kv_fn fn, void *user) {
+    char stack[1024], *buf = stack;
+    const char *eq = (const char *)memchr(m, '=', n), *why = NULL;
+    size_t shown;
+    if (!eq) why = "no '='";
+    else {
+        size_t kn = (size_t)(eq - m), vn = (size_t)(m + n - (eq + 1)), kd = 0, vd = 0;
+        const char *k = otel__trim(m, &kn), *v = otel__trim(eq + 1, &vn);
+        if (!kn) why = "empty key";
+        else if (n > sizeof stack && !(buf = (char *)OTEL_MALLOC(n, NULL))) why = "out of memory";
+        else if (!otel__percent_decode(k, kn, buf, &kd) ||
+                 !otel__percent_decode(v, vn, buf + kd, &vd)) why = "bad percent escape";
+        else if (fn) fn(buf, kd, buf + kd, vd, user);
+        if (buf && buf != stack) OTEL_FREE(buf, NULL);
+    }
+    if (!why) return 0;
+    /* Only the key part is shown: a header value may be a credential. */
+    shown = eq ? (size_t)(eq - m) : n;
+    otel__logf(OTEL_LOG_WARN, "%s: skipping member \"%.*s%s%s\": %s", what,
+               (int)(shown > 64 ? 64 : shown), m, shown > 64 ? "..." : "", eq ? "=..." : "", why);
+    return 1;
+}
+
+/* Parses "k1=v1,k2=v2" (OTEL_RESOURCE_ATTRIBUTES, *_HEADERS): members split on ',', key
+   and value on the first '=', blanks around both trimmed, both percent-decoded ('+'
+   kept). fn (may be NULL: validate only) gets the decoded, not NUL-terminated key and
+   value. Empty members are ignored silently. A member without '=', with an empty key or
+   a bad escape is skipped with one warning naming `what`; returns how many were skipped. */
+static int otel__parse_kv_list(const char *s, const char *what, otel__kv_fn fn, void *user) {
+    const char *cur = s, *item;
+    size_t n;
+    int skipped = 0;
+    while (otel__list_next(&cur, &item, &n)) skipped += otel__kv_member(item, n, what, fn, user);
+    return skipped;
+}
+
+/* Per-thread random numbers: wyrand, seeded from the OS once per thread. */
+static uint64_t otel__wyrand(uint64_t *s) {
+    *s += 0xa0761d6478bd642fULL;
+    __uint128_t t = (__uint128_t)*s * (*s ^ 0xe7037ed1a0b428dbULL);
+    return (uint64_t)(t >> 64) ^ (uint64_t)t;
+}
+
+/* ==== [span] ===================================================================== */
+
+/* Items: the attributes, events and links of a span, stored back to back in the span's
+   inline storage and copied unchanged into records. Position independent: every item
+   starts with its size, values follow the key, all 8-byte aligned.
+     ATTR : key, NUL, pad, value (string + NUL / array / packed string array)
+     EVENT: name, NUL, pad, nested ATTR items
+     LINK : 16-byte trace id, 8-byte span id, flags, remote; trace_state, NUL, pad;
+            nested ATTR items                                                         */
+enum { OTEL__ITEM_ATTR = 1, OTEL__ITEM_EVENT = 2, OTEL__ITEM_LINK = 3, OTEL__ITEM_DEAD = 4 };
+
+typedef struct otel__item {
+    uint32_t size;   /* whole item incl. nested items, multiple of 8 */
+    uint8_t tag;     /* OTEL__ITEM_* */
+    uint8_t vtype;   /* otel_value_type (ATTR) */
+    uint16_t klen;   /* key / event name / link trace_state length */
+    uint32_t vlen;   /* ATTR: string bytes or array count; EVENT/LINK: attributes kept */
+    uint32_t aux;    /* EVENT/LINK: attributes dropped; ATTR: bytes of the value part */
+    union { int64_t i; double d; uint64_t u; } v; /* scalar, or the event time */
+} otel__item;
+
+#define OTEL__ALIGN8(n) (((n) + 7u) & ~(size_t)7u)
+#define OTEL__LINK_CTX_BYTES 32u /* trace id 16, span id 8, flags 1, remote 1, pad */
+
+enum { OTEL__SLOT_FREE = 0, OTEL__SLOT_OPEN = 1 };
+enum { OTEL__SPAN_RECORDING = 1, OTEL__SPAN_HAS_PARENT = 2, OTEL__SPAN_PARENT_REMOTE = 4,
+       OTEL__SPAN_STATUS_FINAL = 8, OTEL__SPAN_DISCARD_LOGGED = 16 };
+
+struct otel_tracer {
+    otel_scope scope;
+};
+
+typedef struct otel__thread otel__thread;
+
+/* An open span. Lives in its starting thread's slot table until it ends. */
+typedef struct otel__slot {
+    _Atomic uint32_t state;      /* OTEL__SLOT_*; FREE published with release by an ender */
+    uint32_t gen;                /* bumped at every end; part of the handle */
+    uint32_t flags;              /* OTEL__SPAN_* */
+    uint32_t index;              /* global slot index (thread << shift | slot) */
+    otel__thread *owner;
+    otel_tracer *tracer;
+    uint8_t trace_id[16];
+    uint8_t span_id[8];
+    uint8_t parent_span_id[8];
+    uint8_t trace_flags;
+    uint8_t kind;
+    uint8_t status_code;
+    uint8_t pad0;
+    uint32_t name_off, name_len; /* in arena */
+    uint32_t ts_off, ts_len;     /* trace_state in arena */
+    uint32_t msg_off, msg_len;   /* status message in arena */
+    uint64_t start_ns;
+    uint32_t attr_count, dropped_attrs;
+    uint32_t event_count, dropped_events;
+    uint32_t link_count, dropped_links;
+    uint32_t items_off, items_end; /* items area in arena; strings are allocated from the end */
+    uint32_t str_used;           /* bytes used from the top of the arena for strings */
+    uint32_t cap;                /* arena bytes */
+    unsigned char *arena;
+} otel__slot;
+
+enum { OTEL__FREE_LOCAL = 0, OTEL__OPEN = 1, OTEL__FREE_REMOTE = 2 };
+
+/* One per application thread that records: its span slots, its active-span stack and its
+   ring. Producer side of the ring: this thread. Consumer: the pipeline thread. Kept after
+   the thread exits (other threads may still end its spans); a new thread adopts it. */
+struct otel__thread {
+    _Atomic uint32_t head;             /* consumer writes it (bytes, free running) */
+    char pad0[OTEL__CACHE_LINE - 4];
+    _Atomic uint32_t tail;             /* producer writes it */
+    char pad1[OTEL__CACHE_LINE - 4];
+    uint32_t head_cache;               /* producer's last view of head */
+    uint32_t mask;                     /* ring bytes - 1 */
+    unsigned char *ring;
+    uint32_t index;                    /* in the registry */
+    _Atomic uint32_t exited;           /* the OS thread is gone: adoptable */
+    _Atomic uint32_t slot_count;       /* slots allocated (chunks published first) */
+    uint32_t slot_cap;
+    otel__slot **chunks;
+    uint32_t *free_stack;
+    uint32_t free_top;
+    _Atomic uint32_t remote_frees;     /* slots freed by other threads, not reclaimed yet */
+    uint32_t depth;                    /* active stack */
+    uintptr_t stack[OTEL__STACK_MAX];
+    uint64_t rng;
+    /* counters: written by the owning thread only, read by anyone */
+    _Atomic uint64_t started, unsampled, ended, dropped, attrs_dropped, misuse;
+};
+
+/* Owner-only counter increment: a plain load and store, no locked instruction. */
+#define OTEL__BUMP(c, n) otel__store_rlx(&(c), otel__load_rlx(&(c)) + (n))
+
+typedef struct otel__dest otel__dest;
+
+/* The library state: one instance between otel_init and otel_shutdown. */
+typedef struct otel__state {
+    otel_desc cfg;                     /* resolved settings */
+    uint32_t instance;
+    pid_t pid;
+    otel_span_limits lim;
+    double ratio;
+    uint64_t ratio_bound;
+    /* resource and tracers */
+    otel_resource resource;
+    otel_attr *res_attrs;
+    char **res_strings;
+    size_t res_nstrings;
+    pthread_mutex_t tracer_mu;
+    otel_tracer tracers[OTEL__MAX_TRACERS];
+    _Atomic uint32_t ntracers;
+    /* threads */
+    pthread_mutex_t reg_mu;
+    pthread_key_t key;
+    otel__thread **threads;
+    _Atomic uint32_t nthreads;
+    uint32_t slot_shift, slot_mask;
+    /* destinations */
+    uint32_t ndest;
+    otel__dest *dests[OTEL_MAX_DESTINATIONS];
+    bool any_batch, any_simple;
+    /* pipeline thread */
+    pthread_t pipe_thread;
+    bool pipe_started;
+    otel__event pipe_ev;               /* word: 1 = pipeline sleeping, 0 = awake/poked */
+    _Atomic uint32_t stop;
+    _Atomic uint64_t flush_req;        /* flush sequence asked for */
+    _Atomic uint64_t flush_drained;    /* flush sequence fully handed to destinations */
+    pthread_mutex_t flush_mu;
+    pthread_cond_t flush_cv;           /* signalled when a destination finishes a flush */
+    _Atomic uint64_t pipe_dropped;     /* spans the pipeline could not place (no memory) */
+    /* once-flags for diagnostics */
+    _Atomic int once_misuse, once_null, once_ring, once_slots, once_limit, once_arena, once_nomem;
+    bool shut;
+} otel__state;
+
+static otel__state *otel__g;
+static uint32_t otel__instances;
+static _Thread_local otel__thread *otel__tls;
+static _Thread_local uint32_t otel__tls_instance;
+
+#define OTEL__NOOP ((otel_span *)(uintptr_t)1)
+#if UINTPTR_MAX > 0xffffffffu
+#define OTEL__GEN_SHIFT 32
+#define OTEL__GEN_MASK 0xffffffffu
+#else
+#define OTEL__GEN_SHIFT 24
+#define OTEL__GEN_MASK 0xffu
+#endif
+
+static otel__slot *otel__slot_at(otel__thread *t, uint32_t i) {
+    return &t->chunks[i / OTEL__SLOT_CHUNK][i % OTEL__SLOT_CHUNK];
+}
+
+static otel_span *otel__handle(otel__slot *s) {
+    uintptr_t gen = (uintptr_t)(otel__load_rlx((_Atomic uint32_t *)&s->gen) & OTEL__GEN_MASK);
+    return (otel_span *)((gen << OTEL__GEN_SHIFT) | (uintptr_t)s->index);
+}
+
+/* The open slot behind a handle, or NULL for stale/NULL/no-op handles. Thread: any. */
+static otel__slot *otel__slot_of(otel__state *g, const otel_span *h) {
+    uintptr_t v = (uintptr_t)h;
+    uint32_t gen = (uint32_t)(v >> OTEL__GEN_SHIFT) & OTEL__GEN_MASK;
+    uint32_t idx = (uint32_t)(v & (((uintptr_t)1 << OTEL__GEN_SHIFT) - 1));
+    uint32_t ti = idx >> g->slot_shift, si = idx & g->slot_mask;
+    if (gen == 0 || ti >= otel__load_acq(&g->nthreads)) return NULL;
+    otel__thread *t = g->threads[ti];
+    if (!t || si >= otel__load_acq(&t->slot_count)) return NULL;
+    otel__slot *s = otel__slot_at(t, si);
+    if (otel__load_acq(&s->state) != OTEL__OPEN) return NULL;
+    if ((otel__load_rlx((_Atomic uint32_t *)&s->gen) & OTEL__GEN_MASK) != gen) return NULL;
+    return s;
+}
+
+static void otel__misuse(otel__state *g, const otel_span *h, const char *what) {
+    otel__thread *t = otel__tls;
+    if (h == OTEL__NOOP) return; /* non-recording handles are accepted silently */
+    if (t && otel__tls_instance == g->instance) OTEL__BUMP(t->misuse, 1);
+    if (!h)
+        OTEL__LOG_ONCE(g->once_null, OTEL_LOG_WARN, "%s called with a NULL span (ignored; reported once)", what);
+    else
+        OTEL__LOG_ONCE(g->once_misuse, OTEL_LOG_WARN,
+                       "%s called with a span that already ended or is stale (ignored; reported once)", what);
+}
+
+/* ---- thread registration --------------------------------------------------------- */
+
+static void otel__thread_exit(void *p) {
+    otel__thread *t = (otel__thread *)p;
+    otel__state *g = otel__g;
+    if (!g || !t || otel__tls_instance != g->instance) return;
+    t->depth = 0;
+    otel__store_rel(&t->exited, 1);
+    otel__tls = NULL;
+}
+
+static bool otel__slots_grow(otel__thread *t) {
+    uint32_t n = otel__load_rlx(&t->slot_count);
+    if (n >= t->slot_cap) return false;
+    otel__state *g = otel__g;
+    size_t bytes = g->cfg.span_bytes;
+    otel__slot *chunk = (otel__slot *)otel__calloc(sizeof(otel__slot) * OTEL__SLOT_CHUNK);
+    unsigned char *arena = (unsigned char *)OTEL_MALLOC(bytes * OTEL__SLOT_CHUNK, NULL);
+    if (!chunk || !arena) {
+        OTEL_FREE(chunk, NULL);
+        OTEL_FREE(arena, NULL);
+        return false;
+    }
+    for (uint32_t i = 0; i < OTEL__SLOT_CHUNK; i++) {
+        otel__slot *s = &chunk[i];
+        atomic_init(&s->state, OTEL__FREE_LOCAL);
+        s->gen = 1;
+        s->index = (t->index << g->slot_shift) | (n + i);
+        s->owner = t;
+        s->arena = arena + bytes * i;
+        s->cap = (uint32_t)bytes;
+    }
+    t->chunks[n / OTEL__SLOT_CHUNK] = chunk;
+    for (uint32_t i = OTEL__SLOT_CHUNK; i > 0; i--) t->free_stack[t->free_top++] = n + i - 1;
+    otel__store_rel(&t->slot_count, n + OTEL__SLOT_CHUNK);
+    return true;
+}
+
+static otel__thread *otel__thread_new(otel__state *g, uint32_t index) {
+    otel__thread *t = (otel__thread *)otel__calloc(sizeof *t);
+    if (!t) return NULL;
+    t->slot_cap = g->slot_mask + 1;
+    t->chunks = (otel__slot **)otel__calloc(sizeof(otel__slot *) * (t->slot_cap / OTEL__SLOT_CHUNK + 1));
+    t->free_stack = (uint32_t *)OTEL_MALLOC(sizeof(uint32_t) * t->slot_cap, NULL);
+    t->ring = (unsigned char *)OTEL_MALLOC(g->cfg.ring_bytes, NULL);
+    if (!t->chunks || !t->free_stack || !t->ring) {
+        OTEL_FREE(t->chunks, NULL);
+        OTEL_FREE(t->free_stack, NULL);
+        OTEL_FREE(t->ring, NULL);
+        OTEL_FREE(t, NULL);
+        return NULL;
+    }
+    t->mask = g->cfg.ring_bytes - 1;
+    t->index = index;
+    return t;
+}
+
+static void otel__thread_free(otel__thread *t) {
+    uint32_t n = otel__load_rlx(&t->slot_count);
+    for (uint32_t c = 0; c < n / OTEL__SLOT_CHUNK; c++) {
+        OTEL_FREE(t->chunks[c][0].arena, NULL);
+        OTEL_FREE(t->chunks[c], NULL);
+    }
+    OTEL_FREE(t->chunks, NULL);
+    OTEL_FREE(t->free_stack, NULL);
+    OTEL_FREE(t->ring, NULL);
+    OTEL_FREE(t, NULL);
+}
+
+static void otel__after_fork_child(void);
+
+/* Slow path of otel__self: registers the calling thread (adopting an exited one). */
+static otel__thread *otel__register(otel__state *g) {
+    otel__thread *t = NULL;
+    if (g->pid != getpid()) otel__after_fork_child(); /* forked behind our back */
+    pthread_mutex_lock(&g->reg_mu);
+    uint32_t n = otel__load_rlx(&g->nthreads);
+    for (uint32_t i = 0; i < n; i++) {
+        if (otel__load_acq(&g->threads[i]->exited)) {
+            t = g->threads[i];
+            otel__store_rlx(&t->exited, 0);
+            break;
+        }
+    }
+    if (!t && n < g->cfg.max_threads) {
+        t = otel__thread_new(g, n);
+        if (t) {
+            uint64_t seed;
+            otel__os_random(&seed, sizeof seed);
+            t->rng = seed;
+            g->threads[n] = t;
+            otel__store_rel(&g->nthreads, n + 1);
+        }
+    }
+    pthread_mutex_unlock(&g->reg_mu);
+    if (!t) {
+        OTEL__LOG_ONCE(g->once_slots, OTEL_LOG_WARN,
+                       "cannot register another recording thread (max_threads %u or out of memory): its spans are dropped",
+                       (unsigned)g->cfg.max_threads);
+        return NULL;
+    }
+    if (t->rng == 0) otel__os_random(&t->rng, sizeof t->rng);
+    t->depth = 0;
+    otel__tls = t;
+    otel__tls_instance = g->instance;
+    pthread_setspecific(g->key, t);
+    return t;
+}
+
+static inline otel__thread *otel__self(otel__state *g) {
+    otel__thread *t = otel__tls;
+    if (t && otel__tls_instance == g->instance) return t;
+    return otel__register(g);
+}
+
+/* ---- slots ------------------------------------------------------------------------ */
+
+static otel__slot *otel__slot_alloc(otel__thread *t) {
+    if (t->free_top == 0) {
+        if (otel__load_acq(&t->remote_frees) > 0) {
+            uint32_t n = otel__load_rlx(&t->slot_count), got = 0;
+            for (uint32_t i = 0; i < n; i++) {
+                otel__slot *s = otel__slot_at(t, i);
+                if (otel__load_acq(&s->state) == OTEL__FREE_REMOTE) {
+                    otel__store_rlx(&s->state, OTEL__FREE_LOCAL);
+                    t->free_stack[t->free_top++] = i;
+                    got++;
+                }
+            }
+            atomic_fetch_sub_explicit(&t->remote_frees, got, memory_order_relaxed);
+        }
+        if (t->free_top == 0 && !otel__slots_grow(t)) return NULL;
+    }
+    return otel__slot_at(t, t->free_stack[--t->free_top]);
+}
+
+static void otel__slot_release(otel__thread *self, otel__slot *s) {
+    uint32_t gen = s->gen + 1;
+    if ((gen & OTEL__GEN_MASK) == 0) gen++;
+    otel__store_rlx((_Atomic uint32_t *)&s->gen, gen);
+    if (s->owner == self) {
+        otel__store_rel(&s->state, OTEL__FREE_LOCAL);
+        self->free_stack[self->free_top++] = s->index & otel__g->slot_mask;
+    } else {
+        otel__store_rel(&s->state, OTEL__FREE_REMOTE);
+        atomic_fetch_add_explicit(&s->owner->remote_frees, 1, memory_order_release);
+    }
+}
+
+/* ---- inline storage ----------------------------------------------------------------- */
+
+/* Copies a string into the top of the arena (renames, status messages). */
+static bool otel__arena_top_str(otel__slot *s, const char *str, size_t n, uint32_t *off, uint32_t *len) {
+    size_t avail = s->cap - s->str_used - s->items_end;
+    if (avail < 1) return false;
+    char tmp[512];
+    size_t max = n * 3 < sizeof tmp ? n * 3 : sizeof tmp; /* repaired size bound */
+    bool changed;
+    size_t w = otel__utf8_copy(tmp, max < avail - 1 ? max : avail - 1, str, n, SIZE_MAX, &changed);
+    s->str_used += (uint32_t)(w + 1);
+    char *dst = (char *)s->arena + s->cap - s->str_used;
+    memcpy(dst, tmp, w);
+    dst[w] = 0;
+    *off = s->cap - s->str_used;
+    *len = (uint32_t)w;
+    return !changed || w == n;
+}
+
+/* Appends a NUL-terminated, repaired copy at items_end, padded to 8. Returns bytes used or 0. */
+static size_t otel__arena_put_str(otel__slot *s, size_t at, const char *str, size_t n, size_t max_chars,
+                                  size_t *out_len, bool *truncated) {
+    size_t avail = s->cap - s->str_used;
+    if (at + 8 > avail) return 0;
+    bool changed = false;
+    size_t w = otel__utf8_copy((char *)s->arena + at, avail - at - 1, str, n, max_chars, &changed);
+    if (truncated) *truncated = changed && (max_chars != SIZE_MAX || w < n);
+    s->arena[at + w] = 0;
+    *out_len = w;
+    size_t used = OTEL__ALIGN8(w + 1);
+    if (at + used > avail) return 0;
+    return used;
+}
+
+static size_t otel__limit_chars(uint32_t lim) { return lim == OTEL_LIMIT_NONE ? SIZE_MAX : lim; }
+
+/* Writes the value part of an attribute item at `at`; returns its size (aligned) or
+   (size_t)-1 when it does not fit. */
+static size_t otel__put_value(otel__slot *s, size_t at, const otel_value *v, size_t maxc, otel__item *it) {
+    size_t avail = s->cap - s->str_used, n = v->len, w = 0;
+    switch (v->type) {
+    case OTEL_VALUE_STRING: {
+        size_t used = otel__arena_put_str(s, at, v->u.s ? v->u.s : "", v->u.s ? n : 0, maxc, &w, NULL);
+        if (!used) return (size_t)-1;
+        it->vlen = (uint32_t)w;
+        return used;
+    }
+    case OTEL_VALUE_BOOL: it->v.i = v->u.b ? 1 : 0; return 0;
+    case OTEL_VALUE_INT: it->v.i = v->u.i; return 0;
+    case OTEL_VALUE_DOUBLE: it->v.d = v->u.d; return 0;
+    case OTEL_VALUE_BOOL_ARRAY:
+    case OTEL_VALUE_INT_ARRAY:
+    case OTEL_VALUE_DOUBLE_ARRAY: {
+        size_t es = v->type == OTEL_VALUE_BOOL_ARRAY ? 1 : 8, bytes = OTEL__ALIGN8(n * es);
+        if (n > 0xffffff || at + bytes > avail) return (size_t)-1;
+        unsigned char *dst = s->arena + at;
+        if (v->type == OTEL_VALUE_BOOL_ARRAY)
+            for (size_t i = 0; i < n; i++) dst[i] = v->u.ba[i] ? 1 : 0;
+        else if (n)
+            memcpy(dst, v->type == OTEL_VALUE_INT_ARRAY ? (const void *)v->u.ia : (const void *)v->u.da, n * 8);
+        it->vlen = (uint32_t)n;
+        return bytes;
+    }
+    case OTEL_VALUE_STRING_ARRAY: {
+        size_t hdr = OTEL__ALIGN8(n * 8), pos = hdr;
+        if (n > 0xffff || at + hdr > avail) return (size_t)-1;
+        uint32_t *off = (uint32_t *)(void *)(s->arena + at), *len = off + n;
+        for (size_t i = 0; i < n; i++) {
+            otel_str e = otel_value_str_at(v, i);
+            if (at + pos + 1 > avail) return (size_t)-1;
+            bool ch;
+            size_t wl = otel__utf8_copy((char *)s->arena + at + pos, avail - at - pos - 1, e.ptr, e.len, maxc, &ch);
+            s->arena[at + pos + wl] = 0;
+            off[i] = (uint32_t)pos;
+            len[i] = (uint32_t)wl;
+            pos += wl + 1;
+        }
+        pos = OTEL__ALIGN8(pos);
+        if (at + pos > avail) return (size_t)-1;
+        it->vlen = (uint32_t)n;
+        return pos;
+    }
+    case OTEL_VALUE_NONE: break;
+    }
+    return (size_t)-1;
+}
+
+static void otel__note_discard(otel__state *g, otel__slot *s, const char *what) {
+    otel__thread *t = otel__tls;
+    if (t && otel__tls_instance == g->instance) OTEL__BUMP(t->attrs_dropped, 1);
+    if (!(s->flags & OTEL__SPAN_DISCARD_LOGGED)) {
+        s->flags |= OTEL__SPAN_DISCARD_LOGGED;
+        otel__logf(OTEL_LOG_WARN, "span '%.*s': %s (logged once per span)", (int)s->name_len,
+                   (const char *)s->arena + s->name_off, what);
+    }
+}
+
+/* Appends an attribute item at items_end inside the region [region, items_end) that holds
+   the attributes it must be unique among. Returns 1 added, 0 replaced, -1 dropped. */
+static int otel__attr_append(otel__state *g, otel__slot *s, size_t region, uint32_t count, uint32_t limit,
+                             const char *key, size_t klen, const otel_value *v) {
+    size_t at = s->items_end, avail = s->cap - s->str_used, kl;
+    if (!key || klen == 0 || v->type == OTEL_VALUE_NONE || v->type > OTEL_VALUE_DOUBLE_ARRAY) {
+        otel__note_discard(g, s, "attribute with an empty key or no value dropped");
+        return -1;
+    }
+    if (at + sizeof(otel__item) + 8 > avail) goto full;
+    otel__item it;
+    memset(&it, 0, sizeof it);
+    size_t kused = otel__arena_put_str(s, at + sizeof(otel__item), key, klen > 0xfff0 ? 0xfff0 : klen,
+                                       SIZE_MAX, &kl, NULL);
+    if (!kused) goto full;
+    const char *k = (const char *)s->arena + at + sizeof(otel__item);
+    /* same key already there? */
+    otel__item *old = NULL;
+    for (size_t p = region; p < at;) {
+        otel__item *o = (otel__item *)(void *)(s->arena + p);
+        if (o->tag == OTEL__ITEM_ATTR && o->klen == kl && memcmp(s->arena + p + sizeof(otel__item), k, kl) == 0) {
+            old = o;
+            break;
+        }
+        p += o->size;
+    }
+    if (!old && count >= limit) {
+        otel__note_discard(g, s, "attribute count limit reached, attributes dropped");
+        return -1;
+    }
+    size_t vat = at + sizeof(otel__item) + kused;
+    size_t vused = otel__put_value(s, vat, v, otel__limit_chars(g->lim.attr_value_length), &it);
+    if (vused == (size_t)-1) goto full;
+    it.size = (uint32_t)(sizeof(otel__item) + kused + vused);
+    it.tag = OTEL__ITEM_ATTR;
+    it.vtype = (uint8_t)v->type;
+    it.klen = (uint16_t)kl;
+    it.aux = (uint32_t)vused;
+    memcpy(s->arena + at, &it, sizeof it);
+    s->items_end = (uint32_t)(at + it.size);
+    if (old) {
+        old->tag = OTEL__ITEM_DEAD;
+        return 0;
+    }
+    return 1;
+full:
+    OTEL__LOG_ONCE(g->once_arena, OTEL_LOG_WARN,
+                   "a span's inline storage (span_bytes=%u) is full: attributes/events dropped and counted "
+                   "(raise otel_desc.span_bytes; reported once)", (unsigned)s->cap);
+    otel__note_discard(g, s, "inline storage full, attribute dropped");
+    return -1;
+}
+
+static void otel__span_attr(otel__state *g, otel__slot *s, const char *key, size_t klen, const otel_value *v) {
+    int r = otel__attr_append(g, s, s->items_off, s->attr_count, g->lim.attr_count, key, klen, v);
+    if (r > 0) s->attr_count++;
+    else if (r < 0) s->dropped_attrs++;
+}
+
+/* Appends attributes nested in the item at `item_at` (an event or link). */
+static void otel__nested_attrs(otel__state *g, otel__slot *s, size_t item_at, size_t region, uint32_t limit,
+                               const otel_attr *attrs, size_t n) {
+    otel__item *it = (otel__item *)(void *)(s->arena + item_at);
+    for (size_t i = 0; i < n; i++) {
+        const otel_attr *a = &attrs[i];
+        int r = otel__attr_append(g, s, region, it->vlen, limit, a->key.ptr, a->key.len, &a->value);
+        it = (otel__item *)(void *)(s->arena + item_at); /* same place; re-read after writes */
+        if (r > 0) it->vlen++;
+        else if (r < 0) it->aux++;
+    }
+    it->size = (uint32_t)(s->items_end - item_at);
+}
+
+static void otel__span_link(otel__state *g, otel__slot *s, const otel_link *l) {
+    size_t at = s->items_end, avail = s->cap - s->str_used, tl;
+    if (!l || !l->context || !otel_span_context_is_valid(l->context)) {
+        otel__note_discard(g, s, "invalid link dropped");
+        s->dropped_links++;
+        return;
+    }
+    if (s->link_count >= g->lim.link_count) {
+        otel__note_discard(g, s, "link count limit reached, links dropped");
+        s->dropped_links++;
+        return;
+    }
+    size_t ctx_at = at + sizeof(otel__item), ts_at = ctx_at + OTEL__LINK_CTX_BYTES;
+    size_t tsn = strnlen(l->context->trace_state, OTEL_TRACE_STATE_MAX);
+    size_t tsused = ts_at < avail ? otel__arena_put_str(s, ts_at, l->context->trace_state, tsn, SIZE_MAX, &tl, NULL) : 0;
+    if (!tsused) {
+        otel__note_discard(g, s, "inline storage full, link dropped");
+        s->dropped_links++;
+        return;
+    }
+    otel__item it;
+    memset(&it, 0, sizeof it);
+    it.tag = OTEL__ITEM_LINK;
+    it.klen = (uint16_t)tl;
+    unsigned char *c = s->arena + ctx_at;
+    memset(c, 0, OTEL__LINK_CTX_BYTES);
+    memcpy(c, l->context->trace_id, 16);
+    memcpy(c + 16, l->context->span_id, 8);
+    c[24] = l->context->trace_flags;
+    c[25] = l->context->is_remote ? 1 : 0;
+    it.size = (uint32_t)(sizeof(otel__item) + OTEL__LINK_CTX_BYTES + tsused);
+    memcpy(s->arena + at, &it, sizeof it);
+    s->items_end = (uint32_t)(at + it.size);
+    otel__nested_attrs(g, s, at, s->items_end, g->lim.link_attr_count, l->attrs, l->attrs ? l->attr_count : 0);
+    s->link_count++;
+}
+
+static void otel__span_event(otel__state *g, otel__slot *s, const char *name, uint64_t t_ns,
+                             const otel_attr *attrs, size_t n) {
+    size_t at = s->items_end, avail = s->cap - s->str_used, nl;
+    if (s->event_count >= g->lim.event_count) {
+        otel__note_discard(g, s, "event count limit reached, events dropped");
+        s->dropped_events++;
+        return;
+    }
+    size_t nat = at + sizeof(otel__item);
+    size_t used = nat < avail ? otel__arena_put_str(s, nat, name ? name : "", name ? strlen(name) : 0, SIZE_MAX, &nl, NULL) : 0;
+    if (!used) {
+        otel__note_discard(g, s, "inline storage full, event dropped");
+        s->dropped_events++;
+        return;
+    }
+    otel__item it;
+    memset(&it, 0, sizeof it);
+    it.tag = OTEL__ITEM_EVENT;
+    it.klen = (uint16_t)nl;
+    it.v.u = t_ns ? t_ns : otel_now_ns();
+    it.size = (uint32_t)(sizeof(otel__item) + used);
+    memcpy(s->arena + at, &it, sizeof it);
+    s->items_end = (uint32_t)(at + it.size);
+    otel__nested_attrs(g, s, at, s->items_end, g->lim.event_attr_count, attrs, attrs ? n : 0);
+    s->event_count++;
+}
+
+/* ---- sampling ----------------------------------------------------------------------- */
+
+static bool otel__ratio_sample(const otel__state *g, const uint8_t *trace_id) {
+    uint64_t x = 0;
+    for (int i = 8; i < 16; i++) x = (x << 8) | trace_id[i];
+    return (x >> 1) < g->ratio_bound;
+}
+
+/* The sampling decision for a new span (spec: trace/sdk.md, built-in samplers). */
+static bool otel__sample(const otel__state *g, bool has_parent, bool parent_sampled, const uint8_t *trace_id) {
+    switch (g->cfg.sampler) {
+    case OTEL_SAMPLER_ALWAYS_ON: return true;
+    case OTEL_SAMPLER_ALWAYS_OFF: return false;
+    case OTEL_SAMPLER_TRACEIDRATIO: return otel__ratio_sample(g, trace_id);
+    case OTEL_SAMPLER_PARENTBASED_ALWAYS_OFF: return has_parent ? parent_sampled : false;
+    case OTEL_SAMPLER_PARENTBASED_TRACEIDRATIO:
+        return has_parent ? parent_sampled : otel__ratio_sample(g, trace_id);
+    case OTEL_SAMPLER_DEFAULT:
+    case OTEL_SAMPLER_PARENTBASED_ALWAYS_ON: break;
+    }
+    return has_parent ? parent_sampled : true;
+}
+
+/* ---- the active-span stack --------------------------------------------------------- */
+
+static void otel__stack_remove(otel__thread *t, uintptr_t h) {
+    for (uint32_t i = t->depth; i > 0; i--) {
+        if (t->stack[i - 1] == h) {
+            memmove(&t->stack[i - 1], &t->stack[i], (t->depth - i) * sizeof(uintptr_t));
+            t->depth--;
+            return;
+        }
+    }
+}
+
+/* Top of the stack that is still open; drops entries of spans ended elsewhere. */
+static otel__slot *otel__stack_top(otel__state *g, otel__thread *t) {
+    while (t->depth > 0) {
+        otel__slot *s = otel__slot_of(g, (const otel_span *)t->stack[t->depth - 1]);
+        if (s) return s;
+        t->depth--;
+    }
+    return NULL;
+}
+
+static void otel__stack_push(otel__thread *t, otel_span *h) {
+    if (t->depth < OTEL__STACK_MAX) t->stack[t->depth++] = (uintptr_t)h;
+}
+
+/* ---- public span calls ------------------------------------------------------------- */
+
+static void otel__emit(otel__state *g, otel__thread *t, otel__slot *s, uint64_t end_ns);
+
+static void otel__rand_bytes(otel__thread *t, uint8_t *out, size_t n) {
+    for (;;) {
+        uint64_t any = 0;
+        for (size_t i = 0; i < n; i += 8) {
+            uint64_t r = otel__wyrand(&t->rng);
+            memcpy(out + i, &r, n - i < 8 ? n - i : 8);
+            any |= r;
+        }
+        if (any) return; /* never all zero */
+    }
+}
+
+OTEL_API otel_span *otel_span_start(const char *name, const otel_span_desc *desc) {
+    otel__state *g = otel__g;
+    if (!g) return OTEL__NOOP;
+    otel__thread *t = otel__self(g);
+    if (!t) return OTEL__NOOP;
+    static const otel_span_desc zero_desc;
+    const otel_span_desc *d = desc ? desc : &zero_desc;
+    /* parent */
+    const uint8_t *ptid = NULL, *psid = NULL;
+    const char *pts = "";
+    size_t ptsn = 0;
+    bool has_parent = false, premote = false, psampled = false;
+    if (d->remote_parent && otel_span_context_is_valid(d->remote_parent)) {
+        const otel_span_context *c = d->remote_parent;
+        ptid = c->trace_id; psid = c->span_id;
+        pts = c->trace_state; ptsn = strnlen(c->trace_state, OTEL_TRACE_STATE_MAX);
+        has_parent = true; premote = c->is_remote; psampled = (c->trace_flags & OTEL_TRACE_FLAG_SAMPLED) != 0;
+    } else if (!d->root) {
+        otel__slot *p = d->parent ? otel__slot_of(g, d->parent) : otel__stack_top(g, t);
+        if (d->parent && !p) otel__misuse(g, d->parent, "otel_span_start (parent)");
+        if (p) {
+            ptid = p->trace_id; psid = p->span_id;
+            pts = (const char *)p->arena + p->ts_off; ptsn = p->ts_len;
+            has_parent = true; psampled = (p->trace_flags & OTEL_TRACE_FLAG_SAMPLED) != 0;
+        }
+    }
+    otel__slot *s = otel__slot_alloc(t);
+    if (!s) {
+        OTEL__BUMP(t->dropped, 1);
+        OTEL__LOG_ONCE(g->once_slots, OTEL_LOG_WARN,
+                       "no free span slot on this thread (spans_per_thread=%u): span '%s' not recorded (reported once)",
+                       (unsigned)g->cfg.spans_per_thread, name ? name : "");
+        return OTEL__NOOP;
+    }
+    if (has_parent) {
+        memcpy(s->trace_id, ptid, 16);
+        memcpy(s->parent_span_id, psid, 8);
+    } else {
+        otel__rand_bytes(t, s->trace_id, 16);
+        memset(s->parent_span_id, 0, 8);
+    }
+    otel__rand_bytes(t, s->span_id, 8);
+    bool rec = otel__sample(g, has_parent, psampled, s->trace_id);
+    s->flags = (rec ? OTEL__SPAN_RECORDING : 0) | (has_parent ? OTEL__SPAN_HAS_PARENT : 0) |
+               (premote ? OTEL__SPAN_PARENT_REMOTE : 0);
+    s->trace_flags = rec ? OTEL_TRACE_FLAG_SAMPLED : 0;
+    s->str_used = 0;
+    s->name_off = 0;
+    size_t nl = 0, used;
+    if (rec) {
+        used = otel__arena_put_str(s, 0, name ? name : "", name ? strlen(name) : 0, SIZE_MAX, &nl, NULL);
+        if (!used) used = 8, s->arena[0] = 0, nl = 0;
+    } else {
+        used = 8; s->arena[0] = 0;
+    }
+    s->name_len = (uint32_t)nl;
+    s->ts_off = (uint32_t)used;
+    size_t tl = 0, tsused = otel__arena_put_str(s, used, pts, ptsn, SIZE_MAX, &tl, NULL);
+    if (!tsused) tsused = 0, tl = 0;
+    s->ts_len = (uint32_t)tl;
+    s->items_off = s->items_end = (uint32_t)(used + tsused);
+    s->attr_count = s->dropped_attrs = s->event_count = s->dropped_events = 0;
+    s->link_count = s->dropped_links = 0;
+    s->msg_off = s->msg_len = 0;
+    s->status_code = OTEL_STATUS_UNSET;
+    s->kind = (uint8_t)(d->kind >= OTEL_SPAN_KIND_INTERNAL && d->kind <= OTEL_SPAN_KIND_CONSUMER ? d->kind
+                                                                                               : OTEL_SPAN_KIND_INTERNAL);
+    s->tracer = d->tracer ? d->tracer : &g->tracers[0];
+    otel__store_rlx(&s->state, OTEL__OPEN);
+    otel_span *h = otel__handle(s);
+    if (rec) {
+        s->start_ns = d->start_time_ns ? d->start_time_ns : otel_now_ns();
+        for (size_t i = 0; d->attrs && i < d->attr_count; i++)
+            otel__span_attr(g, s, d->attrs[i].key.ptr, d->attrs[i].key.len, &d->attrs[i].value);
+        for (size_t i = 0; d->links && i < d->link_count; i++) otel__span_link(g, s, &d->links[i]);
+        OTEL__BUMP(t->started, 1);
+    } else {
+        OTEL__BUMP(t->unsampled, 1);
+    }
+    if (!d->detached) otel__stack_push(t, h);
+    return h;
+}
+
+/* The open slot of a handle for a recording call, or NULL (misuse reported). */
+static otel__slot *otel__rec_slot(otel__state *g, const otel_span *h, const char *what) {
+    otel__slot *s = otel__slot_of(g, h);
+    if (!s) {
+        otel__misuse(g, h, what);
+        return NULL;
+    }
+    return (s->flags & OTEL__SPAN_RECORDING) ? s : NULL;
+}
+
+OTEL_API void otel_span_end_at(otel_span *span, uint64_t end_time_ns) {
+    otel__state *g = otel__g;
+    if (!g) return;
+    otel__slot *s = otel__slot_of(g, span);
+    if (!s) {
+        otel__misuse(g, span, "otel_span_end");
+        return;
+    }
+    otel__thread *t = otel__self(g);
+    if (!t) return;
+    otel__stack_remove(t, (uintptr_t)span);
+    if (s->flags & OTEL__SPAN_RECORDING) otel__emit(g, t, s, end_time_ns ? end_time_ns : otel_now_ns());
+    otel__slot_release(t, s);
+}
+
+OTEL_API void otel_span_end(otel_span *span) { otel_span_end_at(span, 0); }
+
+OTEL_API void otel_span_set_attr(otel_span *span, const otel_attr *attr) {
+    otel__state *g = otel__g;
+    if (!g || !attr) return;
+    otel__slot *s = otel__rec_slot(g, span, "otel_span_set_attr");
+    if (s) otel__span_attr(g, s, attr->key.ptr, attr->key.len, &attr->value);
+}
+
+OTEL_API void otel_span_set_attrs(otel_span *span, const otel_attr *attrs, size_t count) {
+    otel__state *g = otel__g;
+    if (!g || !attrs) return;
+    otel__slot *s = otel__rec_slot(g, span, "otel_span_set_attrs");
+    for (size_t i = 0; s && i < count; i++) otel__span_attr(g, s, attrs[i].key.ptr, attrs[i].key.len, &attrs[i].value);
+}
+
+static void otel__set_scalar(otel_span *span, const char *key, otel_value_type type, int64_t i, double d,
+                             const char *what) {
+    otel__state *g = otel__g;
+    if (!g) return;
+    otel__slot *s = otel__rec_slot(g, span, what);
+    if (!s) return;
+    otel_value v;
+    memset(&v, 0, sizeof v);
+    v.type = type;
+    if (type == OTEL_VALUE_DOUBLE) v.u.d = d;
+    else if (type == OTEL_VALUE_BOOL) v.u.b = i != 0;
+    else v.u.i = i;
+    otel__span_attr(g, s, key, key ? strlen(key) : 0, &v);
+}
+
+OTEL_API void otel_span_set_int(otel_span *span, const char *key, int64_t value) {
+    otel__set_scalar(span, key, OTEL_VALUE_INT, value, 0, "otel_span_set_int");
+}
+OTEL_API void otel_span_set_double(otel_span *span, const char *key, double value) {
+    otel__set_scalar(span, key, OTEL_VALUE_DOUBLE, 0, value, "otel_span_set_double");
+}
+OTEL_API void otel_span_set_bool(otel_span *span, const char *key, bool value) {
+    otel__set_scalar(span, key, OTEL_VALUE_BOOL, value ? 1 : 0, 0, "otel_span_set_bool");
+}
+
+OTEL_API void otel_span_set_strn(otel_span *span, const char *key, const char *value, size_t len) {
+    otel__state *g = otel__g;
+    if (!g) return;
+    otel__slot *s = otel__rec_slot(g, span, "otel_span_set_str");
+    if (!s) return;
+    otel_value v;
+    memset(&v, 0, sizeof v);
+    v.type = OTEL_VALUE_STRING;
+    v.u.s = value ? value : "";
+    v.len = value ? len : 0;
+    otel__span_attr(g, s, key, key ? strlen(key) : 0, &v);
+}
+
+OTEL_API void otel_span_set_str(otel_span *span, const char *key, const char *value) {
+    otel_span_set_strn(span, key, value, value ? strlen(value) : 0);
+}
+
+OTEL_API void otel_span_set_name(otel_span *span, const char *name) {
+    otel__state *g = otel__g;
+    if (!g || !name) return;
+    otel__slot *s = otel__rec_slot(g, span, "otel_span_set_name");
+    if (s && !otel__arena_top_str(s, name, strlen(name), &s->name_off, &s->name_len))
+        otel__note_discard(g, s, "span name truncated (inline storage full)");
+}
+
+OTEL_API void otel_span_set_status(otel_span *span, otel_status_code code, const char *description) {
+    otel__state *g = otel__g;
+    if (!g) return;
+    otel__slot *s = otel__rec_slot(g, span, "otel_span_set_status");
+    if (!s || code == OTEL_STATUS_UNSET || (s->flags & OTEL__SPAN_STATUS_FINAL)) return;
+    if (code == OTEL_STATUS_OK) {
+        s->status_code = OTEL_STATUS_OK;
+        s->msg_len = 0;
+        s->flags |= OTEL__SPAN_STATUS_FINAL;
+    } else if (code == OTEL_STATUS_ERROR) {
+        s->status_code = OTEL_STATUS_ERROR;
+        s->msg_len = 0;
+        if (description && *description)
+            otel__arena_top_str(s, description, strlen(description), &s->msg_off, &s->msg_len);
+    }
+}
+
+OTEL_API void otel_span_add_event_at(otel_span *span, const char *name, uint64_t time_ns, const otel_attr *attrs,
+                                     size_t count) {
+    otel__state *g = otel__g;
+    if (!g) return;
+    otel__slot *s = otel__rec_slot(g, span, "otel_span_add_event");
+    if (s) otel__span_event(g, s, name, time_ns, attrs, count);
+}
+
+OTEL_API void otel_span_add_event(otel_span *span, const char *name, const otel_attr *attrs, size_t count) {
+    otel_span_add_event_at(span, name, 0, attrs, count);
+}
+
+OTEL_API void otel_span_record_exception(otel_span *span, const char *type, const char *message,
+                                         const char *stacktrace) {
+    otel_attr a[3];
+    size_t n = 0;
+    if (type) a[n++] = otel_attr_str("exception.type", type);
+    if (message) a[n++] = otel_attr_str("exception.message", message);
+    if (stacktrace) a[n++] = otel_attr_str("exception.stacktrace", stacktrace);
+    otel_span_add_event_at(span, "exception", 0, a, n);
+}
+
+OTEL_API void otel_span_add_link(otel_span *span, const otel_link *link) {
+    otel__state *g = otel__g;
+    if (!g) return;
+    otel__slot *s = otel__rec_slot(g, span, "otel_span_add_link");
+    if (s) otel__span_link(g, s, link);
+}
+
+OTEL_API bool otel_span_is_recording(const otel_span *span) {
+    otel__state *g = otel__g;
+    otel__slot *s = g ? otel__slot_of(g, span) : NULL;
+    return s && (s->flags & OTEL__SPAN_RECORDING);
+}
+
+OTEL_API bool otel_span_get_context(const otel_span *span, otel_span_context *out) {
+    otel__state *g = otel__g;
+    if (!out) return false;
+    memset(out, 0, sizeof *out);
+    otel__slot *s = g ? otel__slot_of(g, span) : NULL;
+    if (!s) return false;
+    memcpy(out->trace_id, s->trace_id, 16);
+    memcpy(out->span_id, s->span_id, 8);
+    out->trace_flags = s->trace_flags;
+    size_t n = s->ts_len < OTEL_TRACE_STATE_MAX - 1 ? s->ts_len : OTEL_TRACE_STATE_MAX - 1;
+    memcpy(out->trace_state, s->arena + s->ts_off, n);
+    out->trace_state[n] = 0;
+    return true;
+}
+
+OTEL_API otel_tracer *otel_tracer_get(const char *scope_name, const char *scope_version) {
+    otel__state *g = otel__g;
+    if (!g) return NULL;
+    if (!scope_name) return &g->tracers[0];
+    const char *ver = scope_version ? scope_version : "";
+    otel_tracer *found = NULL;
+    pthread_mutex_lock(&g->tracer_mu);
+    uint32_t n = otel__load_rlx(&g->ntracers);
+    for (uint32_t i = 0; i < n && !found; i++)
+        if (strcmp(g->tracers[i].scope.name.ptr, scope_name) == 0 && strcmp(g->tracers[i].scope.version.ptr, ver) == 0)
+            found = &g->tracers[i];
+    if (!found && n < OTEL__MAX_TRACERS) {
+        char *nm = otel__strndup(scope_name, strlen(scope_name)), *vs = otel__strndup(ver, strlen(ver));
+        if (nm && vs) {
+            found = &g->tracers[n];
+            found->scope.name.ptr = nm; found->scope.name.len = strlen(nm);
+            found->scope.version.ptr = vs; found->scope.version.len = strlen(vs);
+            otel__store_rel(&g->ntracers, n + 1);
+        } else {
+            OTEL_FREE(nm, NULL);
+            OTEL_FREE(vs, NULL);
+        }
+    }
+    pthread_mutex_unlock(&g->tracer_mu);
+    if (!found) {
+        otel__logf(OTEL_LOG_WARN, "tracer '%s': too many tracers (%d) or no memory; using the default tracer",
+                   scope_name, OTEL__MAX_TRACERS);
+        return &g->tracers[0];
+    }
+    return found;
+}
+
+/* ==== [context] ================================================================== */
+
+/* ---- [context] part: W3C Trace Context --------------------------------------------- */
+
+/* Lower-case hex only (W3C HEXDIGLC): value or -1. */
+static int otel__hexlc(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+}
+
+/* 2n lower-hex chars -> n bytes; false on any other char or when all bytes are zero. */
+static bool otel__hexlc_id(const char *s, uint8_t *out, size_t n) {
+    size_t i;
+    uint8_t any = 0;
+    for (i = 0; i < n; i++) {
+        int h = otel__hexlc(s[2 * i]), l = otel__hexlc(s[2 * i + 1]);
+        if (h < 0 || l < 0) return false;
+        out[i] = (uint8_t)(h * 16 + l);
+        any |= out[i];
+    }
+    return any != 0;
+}
+
+/* version-traceid-parentid-flags. Version 00: exactly 55 chars. Higher versions (not ff):
+   at least 55, and char 55 must be '-' when longer (the rest is not looked at). Flags are
+   kept as received (any value); on failure `out` is untouched. */
+static bool otel__traceparent_parse(const char *s, size_t n, otel_span_context *out) {
+    uint8_t tid[16], sid[8];
+    int vh, vl, fh, fl;
+    if (!s || n < 55) return false;
+    vh = otel__hexlc(s[0]);
+    vl = otel__hexlc(s[1]);
+    if (vh < 0 || vl < 0 || (vh == 15 && vl == 15)) return false; /* ff: invalid */
+    if (vh == 0 && vl == 0 && n != 55) return false;
+    if (n > 55 && s[55] != '-') return false;
+    if (s[2] != '-' || s[35] != '-' || s[52] != '-') return false;
+    if (!otel__hexlc_id(s + 3, tid, 16) || !otel__hexlc_id(s + 36, sid, 8)) return false;
+    fh = otel__hexlc(s[53]);
+    fl = otel__hexlc(s[54]);
+    if (fh < 0 || fl < 0) return false;
+    memcpy(out->trace_id, tid, 16);
+    memcpy(out->span_id, sid, 8);
+    out->trace_flags = (uint8_t)(fh * 16 + fl);
+    out->is_remote = true;
+    out->trace_state[0] = '\0';
+    return true;
+}
+
+static bool otel__ts_keychar(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
+           c == '*' || c == '/';
+}
+
+/* W3C key: simple-key = lcalpha 0*255(keychar); multi-tenant-key = tenant-id "@"
+   system-id, tenant-id = (lcalpha / DIGIT) 0*240(keychar), system-id = lcalpha
+   0*13(keychar). */
+static bool otel__ts_key_ok(const char *k, size_t n) {
+    const char *at = (const char *)memchr(k, '@', n);
+    size_t tn = at ? (size_t)(at - k) : n, i;
+    if (tn == 0 || tn > (at ? 241u : 256u)) return false;
+    if (!(k[0] >= 'a' && k[0] <= 'z') && !(at && k[0] >= '0' && k[0] <= '9')) return false;
+    for (i = 1; i < tn; i++)
+        if (!otel__ts_keychar(k[i])) return false;
+    if (!at) return true;
+    k = at + 1;
+    n -= tn + 1;
+    if (n == 0 || n > 14 || !(k[0] >= 'a' && k[0] <= 'z')) return false;
+    for (i = 1; i < n; i++)
+        if (!otel__ts_keychar(k[i])) return false;
+    return true;
+}
+
+/* value = 0*255(chr) nblk-chr: 1..256 of 0x20..0x7E except ',' '=', not ending in ' '. */
+static bool otel__ts_value_ok(const char *v, size_t n) {
+    size_t i;
+    if (n == 0 || n > 256 || v[n - 1] == ' ') return false;
+    for (i = 0; i < n; i++)
+        if (v[i] < 0x20 || v[i] > 0x7E || v[i] == ',' || v[i] == '=') return false;
+    return true;
+}
+
+/* Validates a tracestate value and writes it to out (cap bytes incl. the NUL) with the
+   members joined by ',' and no blanks. Empty members are dropped and do not count
+   toward the 32-member limit. Duplicate keys, more than 32 members, a bad key or value,
+   or output longer than cap-1: false, out = "". */
+static bool otel__tracestate_normalize(const char *s, size_t n, char *out, size_t cap) {
+    size_t keys[32][2], count = 0, o = 0, i = 0;
+    if (!out || cap == 0) return false;
+    out[0] = '\0';
+    if (!s) return n == 0;
+    while (i <= n) {
+        size_t start = i, mn, kn, j;
+        const char *m, *eq;
+        while (i < n && s[i] != ',') i++;
+        mn = i - start;
+        m = otel__trim(s + start, &mn);
+        i++; /* past the ',' (or the end) */
+        if (!mn) continue;
+        eq = (const char *)memchr(m, '=', mn);
+        if (!eq) goto invalid;
+        kn = (size_t)(eq - m);
+        if (count == 32 || !otel__ts_key_ok(m, kn) || !otel__ts_value_ok(eq + 1, mn - kn - 1))
+            goto invalid;
+        for (j = 0; j < count; j++)
+            if (keys[j][1] == kn && memcmp(out + keys[j][0], m, kn) == 0) goto invalid;
+        if (o + (o != 0) + mn >= cap) goto invalid;
+        if (o) out[o++] = ',';
+        keys[count][0] = o;
+        keys[count][1] = kn;
+        count++;
+        memcpy(out + o, m, mn);
+        o += mn;
+        out[o] = '\0';
+    }
+    return true;
+invalid:
+    out[0] = '\0';
+    return false;
+}
+
+/* ---- [util]/[context] part: public functions ---------------------------------------- */
+
+OTEL_API otel_str otel_value_str_at(const otel_value *v, size_t i) {
+    otel_str r;
+    r.ptr = "";
+    r.len = 0;
+    if (!v || v->type != OTEL_VALUE_STRING_ARRAY || i >= v->len) return r;
+    if (v->flags & OTEL_VALUE_PACKED) {
+        const char *blk = (const char *)v->u.packed;
+        uint32_t off, slen;
+        if (!blk) return r;
+        memcpy(&off, blk + i * sizeof(uint32_t), sizeof off);
+        memcpy(&slen, blk + (v->len + i) * sizeof(uint32_t), sizeof slen);
+        r.ptr = blk + off;
+        r.len = slen;
+    } else if (v->u.sa && v->u.sa[i]) {
+        r.ptr = v->u.sa[i];
+        r.len = strlen(r.ptr);
+    }
+    return r;
+}
+
+OTEL_API bool otel_span_context_is_valid(const otel_span_context *ctx) {
+    uint8_t t = 0, s = 0;
+    size_t i;
+    if (!ctx) return false;
+    for (i = 0; i < 16; i++) t |= ctx->trace_id[i];
+    for (i = 0; i < 8; i++) s |= ctx->span_id[i];
+    return t != 0 && s != 0;
+}
+
+OTEL_API otel_result otel_context_extract(const char *traceparent, const char *tracestate,
+                                          otel_span_context *out) {
+    const char *tp;
+    size_t n;
+    if (!out) return OTEL_ERR_INVALID_ARG;
+    memset(out, 0, sizeof *out);
+    if (!traceparent) return OTEL_ERR_INVALID_ARG;
+    n = strlen(traceparent);
+    tp = otel__trim(traceparent, &n);
+    if (!otel__traceparent_parse(tp, n, out)) {
+        memset(out, 0, sizeof *out);
+        return OTEL_ERR_INVALID_ARG;
+    }
+    if (tracestate)
+        otel__tracestate_normalize(tracestate, strlen(tracestate), out->trace_state,
+                                   sizeof out->trace_state); /* invalid: "" */
+    return OTEL_OK;
+}
+
+OTEL_API otel_result otel_traceparent_format(const otel_span_context *ctx, char *out, size_t cap) {
+    if (!out) return OTEL_ERR_INVALID_ARG;
+    if (cap < OTEL_TRACEPARENT_SIZE || !otel_span_context_is_valid(ctx)) {
+        if (cap) out[0] = '\0';
+        return OTEL_ERR_INVALID_ARG;
+    }
+    memcpy(out, "00-", 3);
+    otel__hex_encode(out + 3, ctx->trace_id, 16);
+    out[35] = '-';
+    otel__hex_encode(out + 36, ctx->span_id, 8);
+    out[52] = '-';
+    out[53] = '0';
+    out[54] = (ctx->trace_flags & OTEL_TRACE_FLAG_SAMPLED) ? '1' : '0';
+    out[55] = '\0';
+    return OTEL_OK;
+}
+
+
+OTEL_API otel_span *otel_span_current(void) {
+    otel__state *g = otel__g;
+    if (!g) return NULL;
+    otel__thread *t = otel__self(g);
+    otel__slot *s = t ? otel__stack_top(g, t) : NULL;
+    return s ? otel__handle(s) : NULL;
+}
+
+OTEL_API void otel_context_attach(otel_span *span) {
+    otel__state *g = otel__g;
+    if (!g) return;
+    if (!otel__slot_of(g, span)) {
+        otel__misuse(g, span, "otel_context_attach");
+        return;
+    }
+    otel__thread *t = otel__self(g);
+    if (t) otel__stack_push(t, span);
+}
+
+OTEL_API void otel_context_detach(otel_span *span) {
+    otel__state *g = otel__g;
+    otel__thread *t = g ? otel__self(g) : NULL;
+    if (t) otel__stack_remove(t, (uintptr_t)span);
+}
+
+OTEL_API otel_result otel_context_inject(const otel_span *span, char *traceparent, char *tracestate,
+                                         size_t tracestate_cap) {
+    otel_span_context c;
+    if (!traceparent) return OTEL_ERR_INVALID_ARG;
+    traceparent[0] = 0;
+    if (tracestate && tracestate_cap) tracestate[0] = 0;
+    if (!span) span = otel_span_current();
+    if (!otel_span_get_context(span, &c)) return OTEL_ERR_INVALID_ARG;
+    otel_result r = otel_traceparent_format(&c, traceparent, OTEL_TRACEPARENT_SIZE);
+    if (r == OTEL_OK && tracestate && tracestate_cap) {
+        size_t n = strlen(c.trace_state);
+        if (n < tracestate_cap) memcpy(tracestate, c.trace_state, n + 1);
+    }
+    return r;
+}
+
+/* ==== [pipeline] ================================================================= */
+
+enum { OTEL__REC_SPAN = 1, OTEL__REC_PAD = 2 };
+
+/* A finished span in a ring or a block. In a ring the pointers in `d` hold offsets from
+   the record's start; otel__rec_fix turns them into addresses once the record has its
+   final place. The bytes after the header: items, then the strings from the arena top. */
+typedef struct otel__rec {
+    uint32_t size; /* whole record, multiple of 8 */
+    uint32_t type; /* OTEL__REC_* */
+    otel_span_data d;
+} otel__rec;
+
+/* A block of finished spans shared by every destination: immutable once published,
+   freed by the last destination that releases it. */
+typedef struct otel__block {
+    _Atomic uint32_t refs;
+    uint32_t count, max_spans;
+    size_t used, cap;
+    const otel_span_data **spans;
+    unsigned char *data;
+} otel__block;
+
+typedef struct otel__qent {
+    otel__block *b;
+    uint32_t start, count;
+} otel__qent;
+
+/* One destination: its exporter, its bounded queue, its worker thread and counters. */
+struct otel__dest {
+    struct otel__state *g;
+    otel_destination_desc d;
+    otel_exporter exp;
+    char name[32];
+    pthread_mutex_t mu;        /* queue, flush and stop fields */
+    pthread_mutex_t export_mu; /* held around every call into the exporter */
+    bool tainted;              /* forked while an export ran: disabled in the child */
+    pthread_cond_t cv;         /* wakes the worker */
+    otel__qent *q;
+    uint32_t qcap, qhead, qcount;
+    uint32_t queued;           /* spans in the queue */
+    uint64_t flush_target, flush_done;
+    bool stop, exited, stuck;
+    uint64_t shutdown_at;      /* monotonic ms deadline handed to exporter shutdown */
+    pthread_t thread;
+    bool started;
+    const otel_span_data **batch; /* worker's export array (max_export_batch) */
+    otel__block **hold;        /* blocks the current export references */
+    _Atomic uint64_t exported, dropped, failed;
+    _Atomic int once_drop, once_fail;
+};
+
+static void otel__block_release(otel__block *b) {
+    if (atomic_fetch_sub_explicit(&b->refs, 1, memory_order_acq_rel) == 1) OTEL_FREE(b, NULL);
+}
+
+static otel__block *otel__block_new(size_t bytes) {
+    size_t max_spans = bytes / sizeof(otel__rec) + 1;
+    size_t hdr = OTEL__ALIGN8(sizeof(otel__block) + max_spans * sizeof(void *));
+    otel__block *b = (otel__block *)OTEL_MALLOC(hdr + bytes, NULL);
+    if (!b) return NULL;
+    atomic_init(&b->refs, 1);
+    b->count = 0;
+    b->max_spans = (uint32_t)max_spans;
+    b->used = 0;
+    b->cap = bytes;
+    b->spans = (const otel_span_data **)(void *)(b + 1);
+    b->data = (unsigned char *)b + hdr;
+    return b;
+}
+
+#define OTEL__FIX(field) (field) = (const char *)base + (uintptr_t)(field)
+
+static void otel__rec_fix(otel__rec *r) {
+    const unsigned char *base = (const unsigned char *)r;
+    OTEL__FIX(r->d.name.ptr);
+    OTEL__FIX(r->d.trace_state.ptr);
+    OTEL__FIX(r->d.status_message.ptr);
+    r->d.otel__items = base + (uintptr_t)r->d.otel__items;
+}
+
+/* Offset in a record of an arena string at `off`. */
+static uintptr_t otel__rec_str_off(const otel__slot *s, uint32_t off) {
+    uint32_t top = s->cap - s->str_used;
+    if (off >= top) return sizeof(otel__rec) + s->items_end + (off - top);
+    return sizeof(otel__rec) + off;
+}
+
+static void otel__fill_data(otel_span_data *d, const otel__slot *s, uint64_t end_ns) {
+    memcpy(d->trace_id, s->trace_id, 16);
+    memcpy(d->span_id, s->span_id, 8);
+    memcpy(d->parent_span_id, s->parent_span_id, 8);
+    d->trace_flags = s->trace_flags;
+    d->has_parent = (s->flags & OTEL__SPAN_HAS_PARENT) != 0;
+    d->parent_is_remote = (s->flags & OTEL__SPAN_PARENT_REMOTE) != 0;
+    d->kind = s->kind;
+    d->status_code = s->status_code;
+    d->start_time_ns = s->start_ns;
+    d->end_time_ns = end_ns;
+    d->name.len = s->name_len;
+    d->trace_state.len = s->ts_len;
+    d->status_message.len = s->msg_len;
+    d->attr_count = s->attr_count;
+    d->dropped_attrs = s->dropped_attrs;
+    d->event_count = s->event_count;
+    d->dropped_events = s->dropped_events;
+    d->link_count = s->link_count;
+    d->dropped_links = s->dropped_links;
+    d->scope = &s->tracer->scope;
+    d->otel__items_len = s->items_end - s->items_off;
+}
+
+static void otel__pipe_poke(otel__state *g, bool force) {
+    if (force || otel__load_rlx(&g->pipe_ev.word) == 1) {
+        if (atomic_exchange(&g->pipe_ev.word, 0) == 1 || force) otel__event_wake(&g->pipe_ev);
+    }
+}
+
+static void otel__export_simple(otel__state *g, const otel__slot *s, uint64_t end_ns) {
+    otel_span_data d;
+    otel__fill_data(&d, s, end_ns);
+    d.name.ptr = (const char *)s->arena + s->name_off;
+    d.trace_state.ptr = (const char *)s->arena + s->ts_off;
+    d.status_message.ptr = s->msg_len ? (const char *)s->arena + s->msg_off : "";
+    d.otel__items = s->arena + s->items_off;
+    const otel_span_data *one = &d;
+    for (uint32_t i = 0; i < g->ndest; i++) {
+        otel__dest *ds = g->dests[i];
+        if (ds->d.processor != OTEL_PROCESSOR_SIMPLE) continue;
+        otel_span_batch b;
+        b.spans = &one;
+        b.count = 1;
+        b.resource = &g->resource;
+        b.timeout_ms = ds->d.export_timeout_ms;
+        pthread_mutex_lock(&ds->export_mu);
+        bool ok = !ds->stop && !ds->tainted && ds->exp.export_spans(&b, ds->exp.user) == OTEL_EXPORT_SUCCESS;
+        pthread_mutex_unlock(&ds->export_mu);
+        otel__add_rlx(ok ? &ds->exported : &ds->failed, 1);
+        if (!ok) OTEL__LOG_ONCE(ds->once_fail, OTEL_LOG_WARN, "destination '%s': exporter failed (reported once)", ds->name);
+    }
+}
+
+/* Writes the finished span into this thread's ring (and to SIMPLE destinations). */
+static void otel__emit(otel__state *g, otel__thread *t, otel__slot *s, uint64_t end_ns) {
+    OTEL__BUMP(t->ended, 1);
+    if (g->any_simple) otel__export_simple(g, s, end_ns);
+    if (!g->any_batch) return;
+    uint32_t cap = t->mask + 1;
+    uint32_t size = (uint32_t)OTEL__ALIGN8(sizeof(otel__rec) + s->items_end + s->str_used);
+    uint32_t tail = otel__load_rlx(&t->tail), off = tail & t->mask, contig = cap - off;
+    uint32_t need = size <= contig ? size : contig + size;
+    if (cap - (tail - t->head_cache) < need) {
+        t->head_cache = otel__load_acq(&t->head);
+        if (size > cap / 2 || cap - (tail - t->head_cache) < need) {
+            OTEL__BUMP(t->dropped, 1);
+            OTEL__LOG_ONCE(g->once_ring, OTEL_LOG_WARN,
+                           "a thread's ring is full (ring_bytes=%u): spans dropped and counted (reported once)",
+                           (unsigned)cap);
+            otel__pipe_poke(g, false);
+            return;
+        }
+    }
+    if (size > contig) {
+        otel__rec *pad = (otel__rec *)(void *)(t->ring + off);
+        pad->size = contig;
+        pad->type = OTEL__REC_PAD;
+        tail += contig;
+        off = 0;
+    }
+    otel__rec *r = (otel__rec *)(void *)(t->ring + off);
+    r->size = size;
+    r->type = OTEL__REC_SPAN;
+    otel__fill_data(&r->d, s, end_ns);
+    r->d.name.ptr = (const char *)otel__rec_str_off(s, s->name_off);
+    r->d.trace_state.ptr = (const char *)otel__rec_str_off(s, s->ts_off);
+    r->d.status_message.ptr = (const char *)(s->msg_len ? otel__rec_str_off(s, s->msg_off) : otel__rec_str_off(s, s->ts_off) + s->ts_len);
+    r->d.otel__items = (const unsigned char *)(sizeof(otel__rec) + s->items_off);
+    unsigned char *body = (unsigned char *)(r + 1);
+    memcpy(body, s->arena, s->items_end);
+    if (s->str_used) memcpy(body + s->items_end, s->arena + s->cap - s->str_used, s->str_used);
+    otel__store_rel(&t->tail, tail + size);
+    if (tail + size - t->head_cache > cap / 4) {
+        t->head_cache = otel__load_acq(&t->head);
+        if (tail + size - t->head_cache > cap / 4) otel__pipe_poke(g, false);
+    }
+}
+
+/* ---- the pipeline thread ------------------------------------------------------------- */
+
+/* Hands `b` to every batch destination; each takes what its queue has room for. */
+static void otel__publish(otel__state *g, otel__block *b) {
+    for (uint32_t i = 0; i < g->ndest && b->count; i++) {
+        otel__dest *ds = g->dests[i];
+        if (ds->d.processor != OTEL_PROCESSOR_BATCH) continue;
+        pthread_mutex_lock(&ds->mu);
+        uint32_t room = ds->d.max_queue_size - ds->queued, k = b->count < room ? b->count : room;
+        if (ds->qcount == ds->qcap) k = 0;
+        if (k) {
+            otel__qent *e = &ds->q[(ds->qhead + ds->qcount++) % ds->qcap];
+            e->b = b;
+            e->start = 0;
+            e->count = k;
+            atomic_fetch_add_explicit(&b->refs, 1, memory_order_relaxed);
+            ds->queued += k;
+            if (ds->queued >= ds->d.max_export_batch) pthread_cond_signal(&ds->cv);
+        }
+        pthread_mutex_unlock(&ds->mu);
+        if (k < b->count) {
+            otel__add_rlx(&ds->dropped, b->count - k);
+            OTEL__LOG_ONCE(ds->once_drop, OTEL_LOG_WARN,
+                           "destination '%s': queue full (max_queue_size=%u), spans dropped and counted "
+                           "(reported once; totals at shutdown)", ds->name, (unsigned)ds->d.max_queue_size);
+        }
+    }
+    otel__block_release(b);
+}
+
+/* Moves every finished span out of every ring into shared blocks. Returns spans moved. */
+static size_t otel__drain(otel__state *g) {
+    uint32_t n = otel__load_acq(&g->nthreads);
+    size_t total = 0, moved = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        otel__thread *t = g->threads[i];
+        total += otel__load_acq(&t->tail) - otel__load_rlx(&t->head);
+    }
+    if (!total) return 0;
+    otel__block *b = NULL;
+    for (uint32_t i = 0; i < n; i++) {
+        otel__thread *t = g->threads[i];
+        uint32_t head = otel__load_rlx(&t->head), tail = otel__load_acq(&t->tail);
+        while (head != tail) {
+            otel__rec *r = (otel__rec *)(void *)(t->ring + (head & t->mask));
+            if (r->type == OTEL__REC_SPAN) {
+                if (b && (b->used + r->size > b->cap || b->count == b->max_spans)) {
+                    otel__publish(g, b);
+                    b = NULL;
+                }
+                if (!b) {
+                    size_t want = total < OTEL__BLOCK_MAX_BYTES ? total : OTEL__BLOCK_MAX_BYTES;
+                    b = otel__block_new(want < r->size ? r->size : want);
+                    if (!b) { /* out of memory: leave the rest in the ring for later */
+                        OTEL__LOG_ONCE(g->once_nomem, OTEL_LOG_ERROR, "pipeline: out of memory, spans wait in the rings");
+                        break;
+                    }
+                }
+                otel__rec *c = (otel__rec *)(void *)(b->data + b->used);
+                memcpy(c, r, r->size);
+                otel__rec_fix(c);
+                b->spans[b->count++] = &c->d;
+                b->used += r->size;
+                total -= total > r->size ? r->size : total;
+                moved++;
+            }
+            head += r->size;
+        }
+        otel__store_rel(&t->head, head);
+    }
+    if (b) otel__publish(g, b);
+    return moved;
+}
+
+static void otel__notify_flush(otel__state *g, uint64_t seq) {
+    for (uint32_t i = 0; i < g->ndest; i++) {
+        otel__dest *ds = g->dests[i];
+        if (ds->d.processor != OTEL_PROCESSOR_BATCH) continue;
+        pthread_mutex_lock(&ds->mu);
+        if (ds->flush_target < seq) ds->flush_target = seq;
+        pthread_cond_signal(&ds->cv);
+        pthread_mutex_unlock(&ds->mu);
+    }
+    otel__store_rel(&g->flush_drained, seq);
+}
+
+static void *otel__pipeline_main(void *arg) {
+    otel__state *g = (otel__state *)arg;
+    for (;;) {
+        uint64_t fr = otel__load_acq(&g->flush_req);
+        bool stop = otel__load_acq(&g->stop) != 0;
+        size_t moved = otel__drain(g);
+        if (fr > otel__load_rlx(&g->flush_drained)) otel__notify_flush(g, fr);
+        if (stop) {
+            otel__drain(g);
+            break;
+        }
+        otel__store_rlx(&g->pipe_ev.word, 1);
+        if (otel__load_acq(&g->flush_req) != fr || otel__load_acq(&g->stop)) {
+            otel__store_rlx(&g->pipe_ev.word, 0);
+            continue;
+        }
+        otel__event_wait(&g->pipe_ev, 1, moved ? 1 : 20);
+        otel__store_rlx(&g->pipe_ev.word, 0);
+    }
+    return NULL;
+}
+
+/* ---- destination workers ------------------------------------------------------------ */
+
+/* Takes up to max_export_batch spans off the queue; dest->mu held. */
+static size_t otel__dest_take(otel__dest *ds, size_t *nhold) {
+    size_t n = 0;
+    *nhold = 0;
+    while (ds->qcount && n < ds->d.max_export_batch) {
+        otel__qent *e = &ds->q[ds->qhead];
+        uint32_t k = e->count;
+        if (k > ds->d.max_export_batch - n) k = (uint32_t)(ds->d.max_export_batch - n);
+        for (uint32_t i = 0; i < k; i++) ds->batch[n++] = e->b->spans[e->start + i];
+        e->start += k;
+        e->count -= k;
+        ds->queued -= k;
+        atomic_fetch_add_explicit(&e->b->refs, 1, memory_order_relaxed);
+        ds->hold[(*nhold)++] = e->b;
+        if (e->count == 0) {
+            otel__block_release(e->b);
+            ds->qhead = (ds->qhead + 1) % ds->qcap;
+            ds->qcount--;
+        }
+    }
+    return n;
+}
+
+static void otel__dest_export(otel__state *g, otel__dest *ds, size_t n, size_t nhold) {
+    otel_span_batch b;
+    b.spans = ds->batch;
+    b.count = n;
+    b.resource = &g->resource;
+    b.timeout_ms = ds->d.export_timeout_ms;
+    pthread_mutex_lock(&ds->export_mu);
+    otel_export_result r = ds->tainted ? OTEL_EXPORT_FAILURE : ds->exp.export_spans(&b, ds->exp.user);
+    pthread_mutex_unlock(&ds->export_mu);
+    if (r == OTEL_EXPORT_SUCCESS) {
+        otel__add_rlx(&ds->exported, n);
+    } else {
+        otel__add_rlx(&ds->failed, n);
+        OTEL__LOG_ONCE(ds->once_fail, OTEL_LOG_WARN, "destination '%s': exporter failed a batch of %u spans (reported once)",
+                       ds->name, (unsigned)n);
+    }
+    for (size_t i = 0; i < nhold; i++) otel__block_release(ds->hold[i]);
+}
+
+static void *otel__worker_main(void *arg) {
+    otel__dest *ds = (otel__dest *)arg;
+    otel__state *g = ds->g;
+    uint64_t next = otel__mono_ms() + ds->d.schedule_delay_ms;
+    pthread_mutex_lock(&ds->mu);
+    for (;;) {
+        while (!ds->stop && ds->queued < ds->d.max_export_batch && ds->flush_target == ds->flush_done) {
+            uint64_t now = otel__mono_ms();
+            if (now >= next) break;
+            struct timespec ts = otel__abstime((uint32_t)(next - now));
+            pthread_cond_timedwait(&ds->cv, &ds->mu, &ts);
+        }
+        uint64_t flush = ds->flush_target;
+        bool stop = ds->stop;
+        /* export what is queued: one batch, or everything when flushing or stopping */
+        do {
+            size_t nhold, n = otel__dest_take(ds, &nhold);
+            if (!n) break;
+            pthread_mutex_unlock(&ds->mu);
+            otel__dest_export(g, ds, n, nhold);
+            pthread_mutex_lock(&ds->mu);
+        } while (flush != ds->flush_done || stop || ds->queued >= ds->d.max_export_batch);
+        next = otel__mono_ms() + ds->d.schedule_delay_ms;
+        if (flush != ds->flush_done) {
+            pthread_mutex_unlock(&ds->mu);
+            pthread_mutex_lock(&ds->export_mu);
+            if (ds->exp.force_flush && !ds->tainted) ds->exp.force_flush(ds->d.export_timeout_ms, ds->exp.user);
+            pthread_mutex_unlock(&ds->export_mu);
+            pthread_mutex_lock(&g->flush_mu);
+            ds->flush_done = flush; /* read under flush_mu by waiters */
+            pthread_cond_broadcast(&g->flush_cv);
+            pthread_mutex_unlock(&g->flush_mu);
+            pthread_mutex_lock(&ds->mu);
+        }
+        if (stop && ds->qcount == 0) break;
+    }
+    pthread_mutex_unlock(&ds->mu);
+    if (ds->exp.shutdown && !ds->tainted) {
+        uint64_t now = otel__mono_ms();
+        pthread_mutex_lock(&ds->export_mu);
+        ds->exp.shutdown(ds->shutdown_at > now ? (uint32_t)(ds->shutdown_at - now) : 1, ds->exp.user);
+        pthread_mutex_unlock(&ds->export_mu);
+    }
+    pthread_mutex_lock(&g->flush_mu);
+    ds->exited = true;
+    pthread_cond_broadcast(&g->flush_cv);
+    pthread_mutex_unlock(&g->flush_mu);
+    return NULL;
+}
+
+/* ==== [export] =================================================================== */
+
+OTEL_API otel_iter otel_span_attrs(const otel_span_data *s) {
+    otel_iter it;
+    it.p = s ? s->otel__items : NULL;
+    it.end = s ? s->otel__items + s->otel__items_len : NULL;
+    return it;
+}
+OTEL_API otel_iter otel_span_events(const otel_span_data *s) { return otel_span_attrs(s); }
+OTEL_API otel_iter otel_span_links(const otel_span_data *s) { return otel_span_attrs(s); }
+
+/* Next item with `tag` at this level; NULL at the end. */
+static const otel__item *otel__iter_next(otel_iter *it, uint8_t tag) {
+    while (it->p && it->p + sizeof(otel__item) <= it->end) {
+        const otel__item *item = (const otel__item *)(const void *)it->p;
+        if (item->size < sizeof(otel__item) || item->size > (size_t)(it->end - it->p)) break;
+        it->p += item->size;
+        if (item->tag == tag) return item;
+    }
+    if (it) it->p = it->end;
+    return NULL;
+}
+
+OTEL_API bool otel_iter_attr(otel_iter *it, otel_attr *out) {
+    const otel__item *item = it ? otel__iter_next(it, OTEL__ITEM_ATTR) : NULL;
+    if (!item || !out) return false;
+    const unsigned char *k = (const unsigned char *)(item + 1);
+    const unsigned char *v = k + OTEL__ALIGN8((size_t)item->klen + 1);
+    memset(out, 0, sizeof *out);
+    out->key.ptr = (const char *)k;
+    out->key.len = item->klen;
+    out->value.type = (otel_value_type)item->vtype;
+    out->value.len = item->vlen;
+    switch (out->value.type) {
+    case OTEL_VALUE_BOOL: out->value.u.b = item->v.i != 0; break;
+    case OTEL_VALUE_INT: out->value.u.i = item->v.i; break;
+    case OTEL_VALUE_DOUBLE: out->value.u.d = item->v.d; break;
+    case OTEL_VALUE_STRING: out->value.u.s = (const char *)v; break;
+    case OTEL_VALUE_STRING_ARRAY: out->value.u.packed = v; out->value.flags = OTEL_VALUE_PACKED; break;
+    case OTEL_VALUE_BOOL_ARRAY: out->value.u.ba = (const bool *)(const void *)v; break;
+    case OTEL_VALUE_INT_ARRAY: out->value.u.ia = (const int64_t *)(const void *)v; break;
+    case OTEL_VALUE_DOUBLE_ARRAY: out->value.u.da = (const double *)(const void *)v; break;
+    case OTEL_VALUE_NONE: break;
+    }
+    return true;
+}
+
+OTEL_API bool otel_iter_event(otel_iter *it, otel_event_data *out) {
+    const otel__item *item = it ? otel__iter_next(it, OTEL__ITEM_EVENT) : NULL;
+    if (!item || !out) return false;
+    const unsigned char *n = (const unsigned char *)(item + 1);
+    out->name.ptr = (const char *)n;
+    out->name.len = item->klen;
+    out->time_ns = item->v.u;
+    out->attr_count = item->vlen;
+    out->dropped_attrs = item->aux;
+    out->attrs.p = n + OTEL__ALIGN8((size_t)item->klen + 1);
+    out->attrs.end = (const unsigned char *)item + item->size;
+    return true;
+}
+
+OTEL_API bool otel_iter_link(otel_iter *it, otel_link_data *out) {
+    const otel__item *item = it ? otel__iter_next(it, OTEL__ITEM_LINK) : NULL;
+    if (!item || !out) return false;
+    const unsigned char *c = (const unsigned char *)(item + 1), *ts = c + OTEL__LINK_CTX_BYTES;
+    memcpy(out->trace_id, c, 16);
+    memcpy(out->span_id, c + 16, 8);
+    out->trace_flags = c[24];
+    out->is_remote = c[25] != 0;
+    out->trace_state.ptr = (const char *)ts;
+    out->trace_state.len = item->klen;
+    out->attr_count = item->vlen;
+    out->dropped_attrs = item->aux;
+    out->attrs.p = ts + OTEL__ALIGN8((size_t)item->klen + 1);
+    out->attrs.end = (const unsigned char *)item + item->size;
+    return true;
+}
+
+/* ---- JSON writing shared by the console and file exporters --------------------------- */
+
+static void otel__json_value(otel__buf *b, const otel_value *v, bool otlp) {
+    size_t n = v->len;
+    switch (v->type) {
+    case OTEL_VALUE_STRING:
+        if (otlp) otel__buf_puts(b, "{\"stringValue\":");
+        otel__buf_json_str(b, v->u.s, n);
+        if (otlp) otel__buf_putc(b, '}');
+        return;
+    case OTEL_VALUE_BOOL:
+        otel__buf_puts(b, otlp ? (v->u.b ? "{\"boolValue\":true}" : "{\"boolValue\":false}") : (v->u.b ? "true" : "false"));
+        return;
+    case OTEL_VALUE_INT:
+        otel__buf_printf(b, otlp ? "{\"intValue\":\"%lld\"}" : "%lld", (long long)v->u.i);
+        return;
+    case OTEL_VALUE_DOUBLE:
+        if (otlp) otel__buf_puts(b, "{\"doubleValue\":");
+        otel__buf_json_double(b, v->u.d);
+        if (otlp) otel__buf_putc(b, '}');
+        return;
+    default: break;
+    }
+    otel__buf_puts(b, otlp ? "{\"arrayValue\":{\"values\":[" : "[");
+    for (size_t i = 0; i < n; i++) {
+        otel_value e;
+        memset(&e, 0, sizeof e);
+        if (i) otel__buf_putc(b, ',');
+        switch (v->type) {
+        case OTEL_VALUE_STRING_ARRAY: {
+            otel_str s = otel_value_str_at(v, i);
+            e.type = OTEL_VALUE_STRING; e.u.s = s.ptr; e.len = s.len;
+            break;
+        }
+        case OTEL_VALUE_BOOL_ARRAY: e.type = OTEL_VALUE_BOOL; e.u.b = v->u.ba[i]; break;
+        case OTEL_VALUE_INT_ARRAY: e.type = OTEL_VALUE_INT; e.u.i = v->u.ia[i]; break;
+        default: e.type = OTEL_VALUE_DOUBLE; e.u.d = v->u.da[i]; break;
+        }
+        otel__json_value(b, &e, otlp);
+    }
+    otel__buf_puts(b, otlp ? "]}}" : "]");
+}
+
+/* Console-shaped attributes: {"k": v, ...}. `ind` < 0: one line. */
+static void otel__json_nl(otel__buf *b, int ind) {
+    if (ind < 0) return;
+    otel__buf_putc(b, '\n');
+    for (int i = 0; i < ind; i++) otel__buf_puts(b, "    ");
+}
+
+static void otel__console_attrs(otel__buf *b, otel_iter it, int ind) {
+    otel_attr a;
+    bool first = true;
+    otel__buf_putc(b, '{');
+    while (otel_iter_attr(&it, &a)) {
+        if (!first) otel__buf_putc(b, ',');
+        first = false;
+        otel__json_nl(b, ind < 0 ? ind : ind + 1);
+        otel__buf_json_str(b, a.key.ptr, a.key.len);
+        otel__buf_puts(b, ind < 0 ? ":" : ": ");
+        otel__json_value(b, &a.value, false);
+    }
+    if (!first) otel__json_nl(b, ind);
+    otel__buf_putc(b, '}');
+}
+
+static const char *const otel__kind_names[] = {"SpanKind.INTERNAL", "SpanKind.INTERNAL", "SpanKind.SERVER",
+                                               "SpanKind.CLIENT", "SpanKind.PRODUCER", "SpanKind.CONSUMER"};
+static const char *const otel__status_names[] = {"UNSET", "OK", "ERROR"};
+
+static void otel__hex_field(otel__buf *b, const char *key, const uint8_t *id, size_t n, bool prefix, const char *sep) {
+    otel__buf_putc(b, '"');
+    otel__buf_puts(b, key);
+    otel__buf_putc(b, '"');
+    otel__buf_puts(b, sep);
+    otel__buf_puts(b, prefix ? "\"0x" : "\"");
+    otel__buf_hex(b, id, n);
+    otel__buf_putc(b, '"');
+}
+
+/* The Python SDK's ConsoleSpanExporter shape; pretty (ind 0) or one line (ind -1). */
+static void otel__console_span(otel__buf *b, const otel_span_data *s, const otel_resource *res, int ind) {
+    char ts[40];
+    const char *sep = ind < 0 ? ":" : ": ";
+    int i1 = ind < 0 ? -1 : ind + 1, i2 = ind < 0 ? -1 : ind + 2, i3 = ind < 0 ? -1 : ind + 3;
+    otel__buf_putc(b, '{');
+    otel__json_nl(b, i1); otel__buf_printf(b, "\"name\"%s", sep); otel__buf_json_str(b, s->name.ptr, s->name.len);
+    otel__buf_putc(b, ',');
+    otel__json_nl(b, i1); otel__buf_printf(b, "\"context\"%s{", sep);
+    otel__json_nl(b, i2); otel__hex_field(b, "trace_id", s->trace_id, 16, true, sep); otel__buf_putc(b, ',');
+    otel__json_nl(b, i2); otel__hex_field(b, "span_id", s->span_id, 8, true, sep); otel__buf_putc(b, ',');
+    otel__json_nl(b, i2); otel__buf_printf(b, "\"trace_state\"%s", sep);
+    otel__buf_json_str(b, s->trace_state.ptr, s->trace_state.len);
+    otel__json_nl(b, i1); otel__buf_puts(b, "},");
+    otel__json_nl(b, i1); otel__buf_printf(b, "\"kind\"%s\"%s\",", sep, otel__kind_names[s->kind <= 5 ? s->kind : 1]);
+    otel__json_nl(b, i1);
+    if (s->has_parent) otel__hex_field(b, "parent_id", s->parent_span_id, 8, true, sep);
+    else otel__buf_printf(b, "\"parent_id\"%snull", sep);
+    otel__buf_putc(b, ',');
+    otel__iso8601(ts, s->start_time_ns);
+    otel__json_nl(b, i1); otel__buf_printf(b, "\"start_time\"%s\"%s\",", sep, ts);
+    otel__iso8601(ts, s->end_time_ns);
+    otel__json_nl(b, i1); otel__buf_printf(b, "\"end_time\"%s\"%s\",", sep, ts);
+    otel__json_nl(b, i1); otel__buf_printf(b, "\"status\"%s{", sep);
+    otel__json_nl(b, i2); otel__buf_printf(b, "\"status_code\"%s\"%s\"", sep, otel__status_names[s->status_code <= 2 ? s->status_code : 0]);
+    if (s->status_code == OTEL_STATUS_ERROR && s->status_message.len) {
+        otel__buf_putc(b, ',');
+        otel__json_nl(b, i2); otel__buf_printf(b, "\"description\"%s", sep);
+        otel__buf_json_str(b, s->status_message.ptr, s->status_message.len);
+    }
+    otel__json_nl(b, i1); otel__buf_puts(b, "},");
+    otel__json_nl(b, i1); otel__buf_printf(b, "\"attributes\"%s", sep); otel__console_attrs(b, otel_span_attrs(s), i1);
+    otel__buf_putc(b, ',');
+    otel__json_nl(b, i1); otel__buf_printf(b, "\"events\"%s[", sep);
+    otel_iter it = otel_span_events(s);
+    otel_event_data ev;
+    bool first = true;
+    while (otel_iter_event(&it, &ev)) {
+        if (!first) otel__buf_putc(b, ',');
+        first = false;
+        otel__json_nl(b, i2); otel__buf_putc(b, '{');
+        otel__json_nl(b, i3); otel__buf_printf(b, "\"name\"%s", sep); otel__buf_json_str(b, ev.name.ptr, ev.name.len);
+        otel__iso8601(ts, ev.time_ns);
+        otel__buf_putc(b, ',');
+        otel__json_nl(b, i3); otel__buf_printf(b, "\"timestamp\"%s\"%s\",", sep, ts);
+        otel__json_nl(b, i3); otel__buf_printf(b, "\"attributes\"%s", sep); otel__console_attrs(b, ev.attrs, i3);
+        otel__json_nl(b, i2); otel__buf_putc(b, '}');
+    }
+    if (!first) otel__json_nl(b, i1);
+    otel__buf_puts(b, "],");
+    otel__json_nl(b, i1); otel__buf_printf(b, "\"links\"%s[", sep);
+    it = otel_span_links(s);
+    otel_link_data ln;
+    first = true;
+    while (otel_iter_link(&it, &ln)) {
+        if (!first) otel__buf_putc(b, ',');
+        first = false;
+        otel__json_nl(b, i2); otel__buf_putc(b, '{');
+        otel__json_nl(b, i3); otel__buf_printf(b, "\"context\"%s{", sep);
+        otel__hex_field(b, "trace_id", ln.trace_id, 16, true, sep); otel__buf_puts(b, ind < 0 ? "," : ", ");
+        otel__hex_field(b, "span_id", ln.span_id, 8, true, sep); otel__buf_puts(b, ind < 0 ? "," : ", ");
+        otel__buf_printf(b, "\"trace_state\"%s", sep); otel__buf_json_str(b, ln.trace_state.ptr, ln.trace_state.len);
+        otel__buf_puts(b, "},");
+        otel__json_nl(b, i3); otel__buf_printf(b, "\"attributes\"%s", sep); otel__console_attrs(b, ln.attrs, i3);
+        otel__json_nl(b, i2); otel__buf_putc(b, '}');
+    }
+    if (!first) otel__json_nl(b, i1);
+    otel__buf_puts(b, "],");
+    otel__json_nl(b, i1); otel__buf_printf(b, "\"resource\"%s{", sep);
+    otel__json_nl(b, i2); otel__buf_printf(b, "\"attributes\"%s{", sep);
+    for (size_t k = 0; res && k < res->count; k++) {
+        if (k) otel__buf_putc(b, ',');
+        otel__json_nl(b, i3);
+        otel__buf_json_str(b, res->attrs[k].key.ptr, res->attrs[k].key.len);
+        otel__buf_puts(b, sep);
+        otel__json_value(b, &res->attrs[k].value, false);
+    }
+    if (res && res->count) otel__json_nl(b, i2);
+    otel__buf_puts(b, "},");
+    otel__json_nl(b, i2); otel__buf_printf(b, "\"schema_url\"%s\"\"", sep);
+    otel__json_nl(b, i1); otel__buf_putc(b, '}');
+    otel__json_nl(b, ind);
+    otel__buf_putc(b, '}');
+}
+
+static void otel__otlp_attrs(otel__buf *b, otel_iter it) {
+    otel_attr a;
+    bool first = true;
+    otel__buf_puts(b, "\"attributes\":[");
+    while (otel_iter_attr(&it, &a)) {
+        if (!first) otel__buf_putc(b, ',');
+        first = false;
+        otel__buf_puts(b, "{\"key\":");
+        otel__buf_json_str(b, a.key.ptr, a.key.len);
+        otel__buf_puts(b, ",\"value\":");
+        otel__json_value(b, &a.value, true);
+        otel__buf_putc(b, '}');
+    }
+    otel__buf_putc(b, ']');
+}
+
+static uint32_t otel__span_flags(uint8_t trace_flags, bool remote) {
+    return (uint32_t)trace_flags | 0x100u | (remote ? 0x200u : 0);
+}
+
+static void otel__otlp_span(otel__buf *b, const otel_span_data *s) {
+    otel__buf_putc(b, '{');
+    otel__hex_field(b, "traceId", s->trace_id, 16, false, ":");
+    otel__buf_putc(b, ',');
+    otel__hex_field(b, "spanId", s->span_id, 8, false, ":");
+    if (s->trace_state.len) {
+        otel__buf_puts(b, ",\"traceState\":");
+        otel__buf_json_str(b, s->trace_state.ptr, s->trace_state.len);
+    }
+    if (s->has_parent) {
+        otel__buf_putc(b, ',');
+        otel__hex_field(b, "parentSpanId", s->parent_span_id, 8, false, ":");
+    }
+    otel__buf_printf(b, ",\"flags\":%u,\"name\":", (unsigned)otel__span_flags(s->trace_flags, s->parent_is_remote));
+    otel__buf_json_str(b, s->name.ptr, s->name.len);
+    otel__buf_printf(b, ",\"kind\":%u,\"startTimeUnixNano\":\"%llu\",\"endTimeUnixNano\":\"%llu\",", (unsigned)s->kind,
+                     (unsigned long long)s->start_time_ns, (unsigned long long)s->end_time_ns);
+    otel__otlp_attrs(b, otel_span_attrs(s));
+    if (s->dropped_attrs) otel__buf_printf(b, ",\"droppedAttributesCount\":%u", (unsigned)s->dropped_attrs);
+    otel__buf_puts(b, ",\"events\":[");
+    otel_iter it = otel_span_events(s);
+    otel_event_data ev;
+    bool first = true;
+    while (otel_iter_event(&it, &ev)) {
+        if (!first) otel__buf_putc(b, ',');
+        first = false;
+        otel__buf_printf(b, "{\"timeUnixNano\":\"%llu\",\"name\":", (unsigned long long)ev.time_ns);
+        otel__buf_json_str(b, ev.name.ptr, ev.name.len);
+        otel__buf_putc(b, ',');
+        otel__otlp_attrs(b, ev.attrs);
+        if (ev.dropped_attrs) otel__buf_printf(b, ",\"droppedAttributesCount\":%u", (unsigned)ev.dropped_attrs);
+        otel__buf_putc(b, '}');
+    }
+    otel__buf_putc(b, ']');
+    if (s->dropped_events) otel__buf_printf(b, ",\"droppedEventsCount\":%u", (unsigned)s->dropped_events);
+    otel__buf_puts(b, ",\"links\":[");
+    it = otel_span_links(s);
+    otel_link_data ln;
+    first = true;
+    while (otel_iter_link(&it, &ln)) {
+        if (!first) otel__buf_putc(b, ',');
+        first = false;
+        otel__buf_putc(b, '{');
+        otel__hex_field(b, "traceId", ln.trace_id, 16, false, ":");
+        otel__buf_putc(b, ',');
+        otel__hex_field(b, "spanId", ln.span_id, 8, false, ":");
+        if (ln.trace_state.len) {
+            otel__buf_puts(b, ",\"traceState\":");
+            otel__buf_json_str(b, ln.trace_state.ptr, ln.trace_state.len);
+        }
+        otel__buf_putc(b, ',');
+        otel__otlp_attrs(b, ln.attrs);
+        if (ln.dropped_attrs) otel__buf_printf(b, ",\"droppedAttributesCount\":%u", (unsigned)ln.dropped_attrs);
+        otel__buf_printf(b, ",\"flags\":%u}", (unsigned)otel__span_flags(ln.trace_flags, ln.is_remote));
+    }
+    otel__buf_putc(b, ']');
+    if (s->dropped_links) otel__buf_printf(b, ",\"droppedLinksCount\":%u", (unsigned)s->dropped_links);
+    otel__buf_puts(b, ",\"status\":{");
+    if (s->status_code == OTEL_STATUS_ERROR && s->status_message.len) {
+        otel__buf_puts(b, "\"message\":");
+        otel__buf_json_str(b, s->status_message.ptr, s->status_message.len);
+        otel__buf_putc(b, ',');
+    }
+    otel__buf_printf(b, "\"code\":%u}}", (unsigned)s->status_code);
+}
+
+static void otel__otlp_resource(otel__buf *b, const otel_resource *res) {
+    otel__buf_puts(b, "{\"resource\":{\"attributes\":[");
+    for (size_t k = 0; res && k < res->count; k++) {
+        if (k) otel__buf_putc(b, ',');
+        otel__buf_puts(b, "{\"key\":");
+        otel__buf_json_str(b, res->attrs[k].key.ptr, res->attrs[k].key.len);
+        otel__buf_puts(b, ",\"value\":");
+        otel__json_value(b, &res->attrs[k].value, true);
+        otel__buf_putc(b, '}');
+    }
+    otel__buf_putc(b, ']');
+    if (res && res->dropped) otel__buf_printf(b, ",\"droppedAttributesCount\":%u", (unsigned)res->dropped);
+    otel__buf_putc(b, '}');
+}
+
+/* One OTLP/JSON ExportTraceServiceRequest for the batch (no newline), spans grouped by
+   scope in first-seen order. */
+static void otel__otlp_json_traces(otel__buf *b, const otel_span_batch *batch) {
+    otel__buf_puts(b, "{\"resourceSpans\":[");
+    otel__otlp_resource(b, batch->resource);
+    otel__buf_puts(b, ",\"scopeSpans\":[");
+    for (size_t i = 0; i < batch->count; i++) {
+        const otel_scope *sc = batch->spans[i]->scope;
+        size_t j = 0;
+        while (j < i && batch->spans[j]->scope != sc) j++;
+        if (j < i) continue; /* scope already written */
+        if (i) otel__buf_putc(b, ',');
+        otel__buf_puts(b, "{\"scope\":{\"name\":");
+        otel__buf_json_str(b, sc ? sc->name.ptr : "", sc ? sc->name.len : 0);
+        otel__buf_puts(b, ",\"version\":");
+        otel__buf_json_str(b, sc ? sc->version.ptr : "", sc ? sc->version.len : 0);
+        otel__buf_puts(b, "},\"spans\":[");
+        bool first = true;
+        for (size_t k = i; k < batch->count; k++) {
+            if (batch->spans[k]->scope != sc) continue;
+            if (!first) otel__buf_putc(b, ',');
+            first = false;
+            otel__otlp_span(b, batch->spans[k]);
+        }
+        otel__buf_puts(b, "]}");
+    }
+    otel__buf_puts(b, "]}]}");
+}
+
+/* ---- console exporter ------------------------------------------------------------------ */
+
+typedef struct otel__console {
+    FILE *out;
+    otel_console_format format;
+    otel__buf buf;
+} otel__console;
+
+static otel_export_result otel__console_export(const otel_span_batch *batch, void *user) {
+    otel__console *c = (otel__console *)user;
+    c->buf.len = 0;
+    c->buf.failed = false;
+    for (size_t i = 0; i < batch->count; i++) {
+        otel__console_span(&c->buf, batch->spans[i], batch->resource, c->format == OTEL_CONSOLE_COMPACT ? -1 : 0);
+        otel__buf_putc(&c->buf, '\n');
+    }
+    if (c->buf.failed) return OTEL_EXPORT_FAILURE;
+    bool ok = fwrite(c->buf.p, 1, c->buf.len, c->out) == c->buf.len;
+    ok = fflush(c->out) == 0 && ok;
+    if (c->buf.cap > (1u << 20)) otel__buf_free(&c->buf); /* do not keep a huge buffer */
+    return ok ? OTEL_EXPORT_SUCCESS : OTEL_EXPORT_FAILURE;
+}
+
+static otel_result otel__console_flush(uint32_t timeout_ms, void *user) {
+    (void)timeout_ms;
+    return fflush(((otel__console *)user)->out) == 0 ? OTEL_OK : OTEL_ERR_IO;
+}
+
+static void otel__console_shutdown(uint32_t timeout_ms, void *user) {
+    otel__console *c = (otel__console *)user;
+    (void)timeout_ms;
+    fflush(c->out);
+    otel__buf_free(&c->buf);
+    OTEL_FREE(c, NULL);
+}
+
+static int otel__env_console_format(void);
+static int otel__env_file_format(void);
+
+OTEL_API otel_result otel_console_exporter_create(const otel_console_desc *desc, otel_exporter *out) {
+    if (!out) return OTEL_ERR_INVALID_ARG;
+    memset(out, 0, sizeof *out);
+    otel__console *c = (otel__console *)otel__calloc(sizeof *c);
+    if (!c) return OTEL_ERR_NO_MEMORY;
+    c->out = desc && desc->stream ? (FILE *)desc->stream : stdout;
+    c->format = desc && desc->format ? desc->format : (otel_console_format)otel__env_console_format();
+    out->export_spans = otel__console_export;
+    out->force_flush = otel__console_flush;
+    out->shutdown = otel__console_shutdown;
+    out->user = c;
+    out->name = "console";
+    return OTEL_OK;
+}
+
+/* ---- file exporter ----------------------------------------------------------------------- */
+
+typedef struct otel__file {
+    int fd;
+    otel_file_format format;
+    pthread_mutex_t mu; /* one writer at a time, whichever thread exports */
+    otel__buf buf;
+    char *path;
+} otel__file;
+
+static otel_export_result otel__file_export(const otel_span_batch *batch, void *user) {
+    otel__file *f = (otel__file *)user;
+    bool ok = true;
+    pthread_mutex_lock(&f->mu);
+    f->buf.len = 0;
+    f->buf.failed = false;
+    if (f->format == OTEL_FILE_FLAT) {
+        for (size_t i = 0; i < batch->count; i++) {
+            otel__console_span(&f->buf, batch->spans[i], batch->resource, -1);
+            otel__buf_putc(&f->buf, '\n');
+        }
+    } else if (batch->count) {
+        otel__otlp_json_traces(&f->buf, batch);
+        otel__buf_putc(&f->buf, '\n');
+    }
+    if (f->buf.failed) ok = false;
+    for (size_t off = 0; ok && off < f->buf.len;) { /* O_APPEND: each write lands at the end */
+        ssize_t w = write(f->fd, f->buf.p + off, f->buf.len - off);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) ok = false;
+        else off += (size_t)w;
+    }
+    if (f->buf.cap > (4u << 20)) otel__buf_free(&f->buf);
+    pthread_mutex_unlock(&f->mu);
+    if (!ok) otel__logf(OTEL_LOG_ERROR, "file exporter: writing %s failed: %s", f->path, strerror(errno));
+    return ok ? OTEL_EXPORT_SUCCESS : OTEL_EXPORT_FAILURE;
+}
+
+static otel_result otel__file_flush(uint32_t timeout_ms, void *user) {
+    (void)timeout_ms;
+    (void)user; /* every batch is written with write(2) as it is exported */
+    return OTEL_OK;
+}
+
+static void otel__file_shutdown(uint32_t timeout_ms, void *user) {
+    otel__file *f = (otel__file *)user;
+    (void)timeout_ms;
+    close(f->fd);
+    pthread_mutex_destroy(&f->mu);
+    otel__buf_free(&f->buf);
+    OTEL_FREE(f->path, NULL);
+    OTEL_FREE(f, NULL);
+}
+
+OTEL_API otel_result otel_file_exporter_create(const otel_file_desc *desc, otel_exporter *out) {
+    if (!out) return OTEL_ERR_INVALID_ARG;
+    memset(out, 0, sizeof *out);
+    const char *path = desc && desc->path ? desc->path : NULL;
+    if (!path) path = otel__env("OTEL_EXPORTER_FILE_TRACES_PATH");
+    if (!path) path = otel__env("OTEL_EXPORTER_FILE_PATH");
+    if (!path) path = "traces.jsonl";
+    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        otel__logf(OTEL_LOG_ERROR, "file exporter: cannot open '%s' for appending: %s", path, strerror(errno));
+        return OTEL_ERR_IO;
+    }
+    otel__file *f = (otel__file *)otel__calloc(sizeof *f);
+    if (f) f->path = otel__strndup(path, strlen(path));
+    if (!f || !f->path) {
+        close(fd);
+        if (f) OTEL_FREE(f, NULL);
+        return OTEL_ERR_NO_MEMORY;
+    }
+    f->fd = fd;
+    f->format = desc && desc->format ? desc->format : (otel_file_format)otel__env_file_format();
+    pthread_mutex_init(&f->mu, NULL);
+    out->export_spans = otel__file_export;
+    out->force_flush = otel__file_flush;
+    out->shutdown = otel__file_shutdown;
+    out->user = f;
+    out->name = "file";
+    return OTEL_OK;
+}
+
+/* ---- memory exporter ------------------------------------------------------------------ */
+
+typedef struct otel__memory {
+    pthread_mutex_t mu;
+    otel_span_data **spans;
+    size_t count, cap, limit;
+    otel_resource resource;
+    bool have_resource;
+} otel__memory;
+
+/* A deep copy of `s` in one allocation (scope strings included). Worker thread. */
+static otel_span_data *otel__span_copy(const otel_span_data *s) {
+    size_t sn = s->scope ? s->scope->name.len : 0, sv = s->scope ? s->scope->version.len : 0;
+    size_t bytes = sizeof(otel_span_data) + sizeof(otel_scope) + OTEL__ALIGN8(s->otel__items_len) + s->name.len +
+                   s->trace_state.len + s->status_message.len + sn + sv + 5;
+    otel_span_data *c = (otel_span_data *)OTEL_MALLOC(bytes, NULL);
+    if (!c) return NULL;
+    *c = *s;
+    otel_scope *sc = (otel_scope *)(void *)(c + 1);
+    unsigned char *items = (unsigned char *)(sc + 1);
+    if (s->otel__items_len) memcpy(items, s->otel__items, s->otel__items_len);
+    c->otel__items = items;
+    char *p = (char *)items + OTEL__ALIGN8(s->otel__items_len);
+#define OTEL__COPY_STR(dst, src) \
+    do { memcpy(p, (src).ptr, (src).len); p[(src).len] = 0; (dst).ptr = p; (dst).len = (src).len; p += (src).len + 1; } while (0)
+    OTEL__COPY_STR(c->name, s->name);
+    OTEL__COPY_STR(c->trace_state, s->trace_state);
+    OTEL__COPY_STR(c->status_message, s->status_message);
+    otel_str empty = {"", 0};
+    OTEL__COPY_STR(sc->name, s->scope ? s->scope->name : empty);
+    OTEL__COPY_STR(sc->version, s->scope ? s->scope->version : empty);
+#undef OTEL__COPY_STR
+    c->scope = sc;
+    return c;
+}
+
+static void otel__resource_free(otel_resource *r) {
+    for (size_t i = 0; i < r->count; i++) OTEL_FREE((void *)r->attrs[i].key.ptr, NULL);
+    OTEL_FREE((void *)r->attrs, NULL);
+    memset(r, 0, sizeof *r);
+}
+
+/* A deep copy of a resource whose values are scalars or strings (as resources are). */
+static bool otel__resource_copy(otel_resource *dst, const otel_resource *src) {
+    memset(dst, 0, sizeof *dst);
+    otel_attr *a = (otel_attr *)otel__calloc(sizeof(otel_attr) * (src->count + 1));
+    if (!a) return false;
+    dst->attrs = a;
+    dst->dropped = src->dropped;
+    for (size_t i = 0; i < src->count; i++) {
+        const otel_attr *s = &src->attrs[i];
+        size_t vl = s->value.type == OTEL_VALUE_STRING ? s->value.len : 0;
+        char *k = (char *)OTEL_MALLOC(s->key.len + vl + 2, NULL);
+        if (!k) return false;
+        memcpy(k, s->key.ptr, s->key.len);
+        k[s->key.len] = 0;
+        a[i] = *s;
+        a[i].key.ptr = k;
+        if (s->value.type == OTEL_VALUE_STRING) {
+            memcpy(k + s->key.len + 1, s->value.u.s, vl);
+            k[s->key.len + 1 + vl] = 0;
+            a[i].value.u.s = k + s->key.len + 1;
+        }
+        dst->count++;
+    }
+    return true;
+}
+
+static otel_export_result otel__memory_export(const otel_span_batch *batch, void *user) {
+    otel__memory *m = (otel__memory *)user;
+    bool ok = true;
+    pthread_mutex_lock(&m->mu);
+    if (!m->have_resource && batch->resource) m->have_resource = otel__resource_copy(&m->resource, batch->resource);
+    for (size_t i = 0; i < batch->count; i++) {
+        if (m->count == m->limit) { ok = false; break; }
+        if (m->count == m->cap) {
+            size_t ncap = m->cap ? m->cap * 2 : 1024;
+            otel_span_data **n = (otel_span_data **)OTEL_MALLOC(ncap * sizeof(void *), NULL);
+            if (!n) { ok = false; break; }
+            if (m->count) memcpy(n, m->spans, m->count * sizeof(void *));
+            OTEL_FREE(m->spans, NULL);
+            m->spans = n;
+            m->cap = ncap;
+        }
+        otel_span_data *c = otel__span_copy(batch->spans[i]);
+        if (!c) { ok = false; break; }
+        m->spans[m->count++] = c;
+    }
+    pthread_mutex_unlock(&m->mu);
+    return ok ? OTEL_EXPORT_SUCCESS : OTEL_EXPORT_FAILURE;
+}
+
+static void otel__memory_shutdown(uint32_t timeout_ms, void *user) {
+    (void)timeout_ms;
+    (void)user; /* kept for reading; otel_memory_exporter_destroy frees it */
+}
+
+OTEL_API otel_result otel_memory_exporter_create(size_t capacity, otel_exporter *out) {
+    if (!out) return OTEL_ERR_INVALID_ARG;
+    memset(out, 0, sizeof *out);
+    otel__memory *m = (otel__memory *)otel__calloc(sizeof *m);
+    if (!m) return OTEL_ERR_NO_MEMORY;
+    pthread_mutex_init(&m->mu, NULL);
+    m->limit = capacity ? capacity : (1u << 20);
+    out->export_spans = otel__memory_export;
+    out->shutdown = otel__memory_shutdown;
+    out->user = m;
+    out->name = "memory";
+    return OTEL_OK;
+}
+
+static otel__memory *otel__memory_of(const otel_exporter *e) {
+    return e && e->export_spans == otel__memory_export ? (otel__memory *)e->user : NULL;
+}
+
+OTEL_API size_t otel_memory_exporter_count(const otel_exporter *mem) {
+    otel__memory *m = otel__memory_of(mem);
+    if (!m) return 0;
+    pthread_mutex_lock(&m->mu);
+    size_t n = m->count;
+    pthread_mutex_unlock(&m->mu);
+    return n;
+}
+
+OTEL_API const otel_span_data *otel_memory_exporter_span(const otel_exporter *mem, size_t i) {
+    otel__memory *m = otel__memory_of(mem);
+    if (!m) return NULL;
+    pthread_mutex_lock(&m->mu);
+    const otel_span_data *s = i < m->count ? m->spans[i] : NULL;
+    pthread_mutex_unlock(&m->mu);
+    return s;
+}
+
+OTEL_API const otel_resource *otel_memory_exporter_resource(const otel_exporter *mem) {
+    otel__memory *m = otel__memory_of(mem);
+    if (!m) return NULL;
+    pthread_mutex_lock(&m->mu);
+    const otel_resource *r = m->have_resource ? &m->resource : NULL;
+    pthread_mutex_unlock(&m->mu);
+    return r;
+}
+
+OTEL_API void otel_memory_exporter_reset(const otel_exporter *mem) {
+    otel__memory *m = otel__memory_of(mem);
+    if (!m) return;
+    pthread_mutex_lock(&m->mu);
+    for (size_t i = 0; i < m->count; i++) OTEL_FREE(m->spans[i], NULL);
+    m->count = 0;
+    pthread_mutex_unlock(&m->mu);
+}
+
+OTEL_API void otel_memory_exporter_destroy(otel_exporter *mem) {
+    otel__memory *m = otel__memory_of(mem);
+    if (!m) return;
+    otel_memory_exporter_reset(mem);
+    OTEL_FREE(m->spans, NULL);
+    if (m->have_resource) otel__resource_free(&m->resource);
+    pthread_mutex_destroy(&m->mu);
+    OTEL_FREE(m, NULL);
+    memset(mem, 0, sizeof *mem);
+}
+
+/* ---- multi (synchronous fan-out) and none ------------------------------------------------ */
+
+typedef struct otel__multi {
+    size_t count;
+    otel_exporter children[OTEL_MAX_DESTINATIONS];
+} otel__multi;
+
+static otel_export_result otel__multi_export(const otel_span_batch *batch, void *user) {
+    otel__multi *m = (otel__multi *)user;
+    bool any = false;
+    for (size_t i = 0; i < m->count; i++)
+        if (m->children[i].export_spans(batch, m->children[i].user) == OTEL_EXPORT_SUCCESS) any = true;
+    return any ? OTEL_EXPORT_SUCCESS : OTEL_EXPORT_FAILURE;
+}
+
+static otel_result otel__multi_flush(uint32_t timeout_ms, void *user) {
+    otel__multi *m = (otel__multi *)user;
+    otel_result r = OTEL_OK;
+    for (size_t i = 0; i < m->count; i++)
+        if (m->children[i].force_flush && m->children[i].force_flush(timeout_ms, m->children[i].user) != OTEL_OK)
+            r = OTEL_ERR_EXPORT;
+    return r;
+}
+
+static void otel__multi_shutdown(uint32_t timeout_ms, void *user) {
+    otel__multi *m = (otel__multi *)user;
+    for (size_t i = 0; i < m->count; i++)
+        if (m->children[i].shutdown) m->children[i].shutdown(timeout_ms, m->children[i].user);
+    OTEL_FREE(m, NULL);
+}
+
+OTEL_API otel_result otel_multi_exporter_create(const otel_exporter *children, size_t count, otel_exporter *out) {
+    if (!out) return OTEL_ERR_INVALID_ARG;
+    memset(out, 0, sizeof *out);
+    if (!children || count == 0 || count > OTEL_MAX_DESTINATIONS) {
+        otel__logf(OTEL_LOG_ERROR, "multi exporter: needs 1 to %d children", OTEL_MAX_DESTINATIONS);
+        return OTEL_ERR_INVALID_ARG;
+    }
+    for (size_t i = 0; i < count; i++)
+        if (!children[i].export_spans) {
+            otel__logf(OTEL_LOG_ERROR, "multi exporter: child %u has no export_spans", (unsigned)i);
+            return OTEL_ERR_INVALID_ARG;
+        }
+    otel__multi *m = (otel__multi *)otel__calloc(sizeof *m);
+    if (!m) return OTEL_ERR_NO_MEMORY;
+    m->count = count;
+    memcpy(m->children, children, count * sizeof *children);
+    out->export_spans = otel__multi_export;
+    out->force_flush = otel__multi_flush;
+    out->shutdown = otel__multi_shutdown;
+    out->user = m;
+    out->name = "multi";
+    return OTEL_OK;
+}
+
+static otel_export_result otel__none_export(const otel_span_batch *batch, void *user) {
+    (void)batch;
+    (void)user;
+    return OTEL_EXPORT_SUCCESS;
+}
+
+/* ---- factory ---------------------------------------------------------------------------- */
+
+typedef struct otel__factory {
+    char name[32];
+    otel_exporter_factory_fn fn;
+    void *user;
+} otel__factory;
+
+static otel__factory otel__factories[16];
+static pthread_mutex_t otel__factory_mu = PTHREAD_MUTEX_INITIALIZER;
+
+OTEL_API otel_result otel_exporter_register(const char *name, otel_exporter_factory_fn fn, void *user) {
+    if (!name || !*name || strlen(name) >= sizeof otel__factories[0].name || !fn) return OTEL_ERR_INVALID_ARG;
+    otel_result r = OTEL_ERR_NO_MEMORY;
+    pthread_mutex_lock(&otel__factory_mu);
+    for (size_t i = 0; i < sizeof otel__factories / sizeof otel__factories[0]; i++) {
+        otel__factory *f = &otel__factories[i];
+        if (!f->fn || strcmp(f->name, name) == 0) {
+            strcpy(f->name, name);
+            f->fn = fn;
+            f->user = user;
+            r = OTEL_OK;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&otel__factory_mu);
+    return r;
+}
+
+static otel_result otel__exporter_by_name(const char *name, size_t n, otel_exporter *out) {
+    memset(out, 0, sizeof *out);
+    otel_exporter_factory_fn fn = NULL;
+    void *user = NULL;
+    pthread_mutex_lock(&otel__factory_mu);
+    for (size_t i = 0; i < sizeof otel__factories / sizeof otel__factories[0]; i++)
+        if (otel__factories[i].fn && strlen(otel__factories[i].name) == n && memcmp(otel__factories[i].name, name, n) == 0) {
+            fn = otel__factories[i].fn;
+            user = otel__factories[i].user;
+        }
+    pthread_mutex_unlock(&otel__factory_mu);
+    if (fn) return fn(out, user);
+#define OTEL__IS(s) (n == sizeof(s) - 1 && memcmp(name, s, n) == 0)
+    if (OTEL__IS("console")) return otel_console_exporter_create(NULL, out);
+    if (OTEL__IS("file")) return otel_file_exporter_create(NULL, out);
+    if (OTEL__IS("memory")) return otel_memory_exporter_create(0, out);
+    if (OTEL__IS("none")) {
+        out->export_spans = otel__none_export;
+        out->name = "none";
+        return OTEL_OK;
+    }
+    if (OTEL__IS("otlp") || OTEL__IS("zipkin")) {
+        otel__logf(OTEL_LOG_ERROR, "exporter '%.*s' is not built in: %s", (int)n, name,
+                   OTEL__IS("otlp") ? "compile otel_otlp.h with OTEL_OTLP_IMPLEMENTATION in the same program"
+                                    : "the Zipkin exporter is not available yet");
+        return OTEL_ERR_NOT_BUILT;
+    }
+#undef OTEL__IS
+    otel__logf(OTEL_LOG_ERROR, "unknown exporter '%.*s' (known: console, file, memory, none, otlp, zipkin)", (int)n, name);
+    return OTEL_ERR_UNKNOWN;
+}
+
+OTEL_API otel_result otel_exporter_create(const char *name, otel_exporter *out) {
+    if (!name || !out) return OTEL_ERR_INVALID_ARG;
+    return otel__exporter_by_name(name, strlen(name), out);
+}
+
+/* ==== [env] ====================================================================== */
+
+static const char *const otel__console_format_names[] = {"", "pretty", "compact"};
+static const char *const otel__file_format_names[] = {"", "otlp", "flat"};
+static const char *const otel__sampler_names[] = {"", "always_on", "always_off", "traceidratio",
+                                                  "parentbased_always_on", "parentbased_always_off",
+                                                  "parentbased_traceidratio"};
+
+static int otel__env_console_format(void) {
+    return otel__env_enum("OTEL_EXPORTER_CONSOLE_FORMAT", otel__console_format_names, 3, OTEL_CONSOLE_PRETTY);
+}
+static int otel__env_file_format(void) {
+    return otel__env_enum("OTEL_EXPORTER_FILE_FORMAT", otel__file_format_names, 3, OTEL_FILE_OTLP_JSON);
+}
+
+/* First set of: desc value, each env var in order (0 allowed there), default. */
+static uint32_t otel__pick_u32(uint32_t code, const char *env1, const char *env2, uint32_t def) {
+    if (code) return code;
+    if (env1 && otel__env(env1)) return otel__env_u32(env1, def);
+    if (env2 && otel__env(env2)) return otel__env_u32(env2, def);
+    return def;
+}
+
+/* A positive setting: desc, env (0 or junk -> warning and default), default. */
+static uint32_t otel__pick_pos(uint32_t code, const char *env, uint32_t def) {
+    if (code) return code;
+    uint32_t v = otel__env_u32(env, def);
+    if (v == 0) {
+        otel__logf(OTEL_LOG_WARN, "%s=0 is not valid; using %u", env, (unsigned)def);
+        v = def;
+    }
+    return v;
+}
+
+static void otel__resolve_dest(const otel_desc *cfg, otel_destination_desc *d) {
+    if (!d->processor) d->processor = cfg->processor ? cfg->processor : OTEL_PROCESSOR_BATCH;
+    d->max_queue_size = otel__pick_pos(d->max_queue_size, "OTEL_BSP_MAX_QUEUE_SIZE", 2048);
+    d->max_export_batch = otel__pick_pos(d->max_export_batch, "OTEL_BSP_MAX_EXPORT_BATCH_SIZE", 512);
+    d->schedule_delay_ms = otel__pick_pos(d->schedule_delay_ms, "OTEL_BSP_SCHEDULE_DELAY", 5000);
+    d->export_timeout_ms = otel__pick_pos(d->export_timeout_ms, "OTEL_BSP_EXPORT_TIMEOUT", 30000);
+    if (d->max_export_batch > d->max_queue_size) {
+        otel__logf(OTEL_LOG_WARN, "max export batch %u is above the queue size %u; using %u",
+                   (unsigned)d->max_export_batch, (unsigned)d->max_queue_size, (unsigned)d->max_queue_size);
+        d->max_export_batch = d->max_queue_size;
+    }
+}
+
+/* Everything otel_init needs from desc and environment, in one place: desc value, then
+   environment variable, then built-in default. */
+static void otel__desc_defaults(const otel_desc *in, otel_desc *c) {
+    static const char *const levels[] = {"", "none", "error", "warn", "info", "debug"};
+    *c = *in;
+    if (!c->log_level) c->log_level = (otel_log_level)otel__env_enum("OTEL_LOG_LEVEL", levels, 6, OTEL_LOG_INFO);
+    if (!c->disabled) c->disabled = otel__env_bool("OTEL_SDK_DISABLED", false);
+    if (!c->scope_name) c->scope_name = "otel.h";
+    if (!c->scope_version) c->scope_version = "";
+    if (!c->sampler) c->sampler = (otel_sampler)otel__env_enum("OTEL_TRACES_SAMPLER", otel__sampler_names, 7,
+                                                               OTEL_SAMPLER_PARENTBASED_ALWAYS_ON);
+    if (c->sampler == OTEL_SAMPLER_TRACEIDRATIO || c->sampler == OTEL_SAMPLER_PARENTBASED_TRACEIDRATIO) {
+        if (!(c->sampler_ratio > 0 && c->sampler_ratio <= 1))
+            c->sampler_ratio = (c->sampler_ratio > 1 || c->sampler_ratio < 0)
+                                   ? (otel__logf(OTEL_LOG_WARN, "sampler_ratio %g outside [0,1]; using 1.0", c->sampler_ratio), 1.0)
+                                   : otel__env_double("OTEL_TRACES_SAMPLER_ARG", 1.0, 0.0, 1.0);
+    } else {
+        c->sampler_ratio = 1.0;
+    }
+    otel_span_limits *l = &c->limits;
+    l->attr_count = otel__pick_u32(l->attr_count, "OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT", "OTEL_ATTRIBUTE_COUNT_LIMIT", 128);
+    l->attr_value_length = otel__pick_u32(l->attr_value_length, "OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT",
+                                          "OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT", OTEL_LIMIT_NONE);
+    l->event_count = otel__pick_u32(l->event_count, "OTEL_SPAN_EVENT_COUNT_LIMIT", NULL, 128);
+    l->link_count = otel__pick_u32(l->link_count, "OTEL_SPAN_LINK_COUNT_LIMIT", NULL, 128);
+    l->event_attr_count = otel__pick_u32(l->event_attr_count, "OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT", NULL, 128);
+    l->link_attr_count = otel__pick_u32(l->link_attr_count, "OTEL_LINK_ATTRIBUTE_COUNT_LIMIT", NULL, 128);
+    if (!c->span_bytes) c->span_bytes = OTEL__DEFAULT_SPAN_BYTES;
+    if (c->span_bytes < 256) c->span_bytes = 256;
+    if (c->span_bytes > (1u << 20)) c->span_bytes = 1u << 20;
+    c->span_bytes = (uint32_t)OTEL__ALIGN8(c->span_bytes);
+    if (!c->spans_per_thread) c->spans_per_thread = OTEL__DEFAULT_SPANS_PER_THREAD;
+    c->spans_per_thread = otel__pow2_ceil(c->spans_per_thread < OTEL__SLOT_CHUNK ? OTEL__SLOT_CHUNK : c->spans_per_thread);
+    if (c->spans_per_thread > (1u << 16)) c->spans_per_thread = 1u << 16;
+    if (!c->ring_bytes) c->ring_bytes = OTEL__DEFAULT_RING_BYTES;
+    c->ring_bytes = otel__pow2_ceil(c->ring_bytes < (16u << 10) ? (16u << 10) : c->ring_bytes);
+    if (c->ring_bytes < 4 * (c->span_bytes + (uint32_t)sizeof(otel__rec)))
+        c->ring_bytes = otel__pow2_ceil(4 * (c->span_bytes + (uint32_t)sizeof(otel__rec)));
+    if (!c->max_threads) c->max_threads = OTEL__DEFAULT_MAX_THREADS;
+    if (c->max_threads > (1u << 16)) c->max_threads = 1u << 16;
+    if (!c->processor) c->processor = OTEL_PROCESSOR_BATCH;
+}
+
+/* ---- resource -------------------------------------------------------------------------- */
+
+typedef struct otel__res_builder {
+    otel_attr *a;
+    size_t n, cap;
+    bool oom;
+} otel__res_builder;
+
+/* Adds or replaces a key; strings copied (key and value in one allocation). */
+static void otel__res_put(otel__res_builder *rb, const char *k, size_t kn, const otel_value *v) {
+    size_t vl = v->type == OTEL_VALUE_STRING ? v->len : 0;
+    if (v->type > OTEL_VALUE_DOUBLE) {
+        otel__logf(OTEL_LOG_WARN, "resource attribute '%.*s': array values are not supported in resources; skipped",
+                   (int)kn, k);
+        return;
+    }
+    char *mem = (char *)OTEL_MALLOC(kn * 3 + vl * 3 + 2, NULL);
+    if (!mem) { rb->oom = true; return; }
+    bool ch;
+    size_t kw = otel__utf8_copy(mem, kn * 3, k, kn, SIZE_MAX, &ch);
+    mem[kw] = 0;
+    char *vs = mem + kw + 1;
+    size_t vw = vl ? otel__utf8_copy(vs, vl * 3, v->u.s, vl, SIZE_MAX, &ch) : 0;
+    vs[vw] = 0;
+    otel_attr a;
+    memset(&a, 0, sizeof a);
+    a.key.ptr = mem; a.key.len = kw;
+    a.value = *v;
+    if (v->type == OTEL_VALUE_STRING) { a.value.u.s = vs; a.value.len = vw; }
+    for (size_t i = 0; i < rb->n; i++)
+        if (rb->a[i].key.len == kw && memcmp(rb->a[i].key.ptr, mem, kw) == 0) {
+            OTEL_FREE((void *)rb->a[i].key.ptr, NULL);
+            rb->a[i] = a;
+            return;
+        }
+    if (rb->n == rb->cap) {
+        size_t nc = rb->cap ? rb->cap * 2 : 16;
+        otel_attr *na = (otel_attr *)OTEL_MALLOC(nc * sizeof *na, NULL);
+        if (!na) { OTEL_FREE(mem, NULL); rb->oom = true; return; }
+        if (rb->n) memcpy(na, rb->a, rb->n * sizeof *na);
+        OTEL_FREE(rb->a, NULL);
+        rb->a = na;
+        rb->cap = nc;
+    }
+    rb->a[rb->n++] = a;
+}
+
+static void otel__res_put_str(otel__res_builder *rb, const char *k, const char *v, size_t vn) {
+    otel_value val;
+    memset(&val, 0, sizeof val);
+    val.type = OTEL_VALUE_STRING;
+    val.u.s = v;
+    val.len = vn;
+    otel__res_put(rb, k, strlen(k), &val);
+}
+
+static void otel__res_kv(const char *key, size_t key_len, const char *val, size_t val_len, void *user) {
+    otel_value v;
+    memset(&v, 0, sizeof v);
+    v.type = OTEL_VALUE_STRING;
+    v.u.s = val;
+    v.len = val_len;
+    otel__res_put((otel__res_builder *)user, key, key_len, &v);
+}
+
+static const otel_attr *otel__res_find(const otel__res_builder *rb, const char *k) {
+    for (size_t i = 0; i < rb->n; i++)
+        if (rb->a[i].key.len == strlen(k) && memcmp(rb->a[i].key.ptr, k, rb->a[i].key.len) == 0) return &rb->a[i];
+    return NULL;
+}
+
+static bool otel__resource_build(const otel_desc *c, otel_resource *out) {
+    otel__res_builder rb;
+    memset(&rb, 0, sizeof rb);
+    otel__res_put_str(&rb, "telemetry.sdk.name", "otel.h", 6);
+    otel__res_put_str(&rb, "telemetry.sdk.language", "c", 1);
+    otel__res_put_str(&rb, "telemetry.sdk.version", OTEL_VERSION, strlen(OTEL_VERSION));
+    const char *env = otel__env("OTEL_RESOURCE_ATTRIBUTES");
+    if (env) otel__parse_kv_list(env, "OTEL_RESOURCE_ATTRIBUTES", otel__res_kv, &rb);
+    for (size_t i = 0; c->resource_attrs && i < c->resource_attr_count; i++) {
+        const otel_attr *a = &c->resource_attrs[i];
+        if (a->key.ptr && a->key.len) otel__res_put(&rb, a->key.ptr, a->key.len, &a->value);
+    }
+    const char *svc = c->service_name ? c->service_name : otel__env("OTEL_SERVICE_NAME");
+    if (svc) {
+        otel__res_put_str(&rb, "service.name", svc, strlen(svc));
+    } else if (!otel__res_find(&rb, "service.name")) {
+        char exe[256] = "", name[300];
+        ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+        exe[n > 0 ? n : 0] = 0;
+        const char *base = strrchr(exe, '/');
+        snprintf(name, sizeof name, "unknown_service:%s", base ? base + 1 : exe);
+        otel__res_put_str(&rb, "service.name", name, strlen(name));
+    }
+    /* service.name first: it is what people look for */
+    for (size_t i = 0; i < rb.n; i++)
+        if (rb.a[i].key.len == 12 && memcmp(rb.a[i].key.ptr, "service.name", 12) == 0 && i) {
+            otel_attr t = rb.a[i];
+            memmove(&rb.a[1], &rb.a[0], i * sizeof t);
+            rb.a[0] = t;
+        }
+    out->attrs = rb.a;
+    out->count = rb.n;
+    out->dropped = 0;
+    return !rb.oom;
+}
+
+/* ==== [api] ====================================================================== */
+
+static void otel__dest_free(otel__dest *ds) {
+    if (!ds) return;
+    while (ds->qcount) {
+        otel__block_release(ds->q[ds->qhead].b);
+        ds->qhead = (ds->qhead + 1) % ds->qcap;
+        ds->qcount--;
+    }
+    pthread_mutex_destroy(&ds->mu);
+    pthread_mutex_destroy(&ds->export_mu);
+    pthread_cond_destroy(&ds->cv);
+    OTEL_FREE(ds->q, NULL);
+    OTEL_FREE(ds->batch, NULL);
+    OTEL_FREE(ds->hold, NULL);
+    OTEL_FREE(ds, NULL);
+}
+
+static otel_result otel__dest_add(otel__state *g, const otel_destination_desc *in, const char *name) {
+    if (g->ndest == OTEL_MAX_DESTINATIONS) {
+        otel__logf(OTEL_LOG_WARN, "more than %d destinations; '%s' ignored", OTEL_MAX_DESTINATIONS, name);
+        if (in->exporter.shutdown) in->exporter.shutdown(0, in->exporter.user);
+        return OTEL_ERR_INVALID_ARG;
+    }
+    otel__dest *ds = (otel__dest *)otel__calloc(sizeof *ds);
+    if (!ds) return OTEL_ERR_NO_MEMORY;
+    ds->g = g;
+    ds->d = *in;
+    otel__resolve_dest(&g->cfg, &ds->d);
+    ds->exp = in->exporter;
+    snprintf(ds->name, sizeof ds->name, "%s", name ? name : "custom");
+    pthread_mutex_init(&ds->mu, NULL);
+    pthread_mutex_init(&ds->export_mu, NULL);
+    pthread_cond_init(&ds->cv, NULL);
+    ds->qcap = ds->d.max_queue_size;
+    ds->q = (otel__qent *)OTEL_MALLOC(sizeof(otel__qent) * ds->qcap, NULL);
+    ds->batch = (const otel_span_data **)OTEL_MALLOC(sizeof(void *) * ds->d.max_export_batch, NULL);
+    ds->hold = (otel__block **)OTEL_MALLOC(sizeof(void *) * ds->d.max_export_batch, NULL);
+    if (!ds->q || !ds->batch || !ds->hold) {
+        otel__dest_free(ds);
+        return OTEL_ERR_NO_MEMORY;
+    }
+    g->dests[g->ndest++] = ds;
+    if (ds->d.processor == OTEL_PROCESSOR_SIMPLE) g->any_simple = true;
+    else g->any_batch = true;
+    return OTEL_OK;
+}
+
+/* Destinations from a comma list of exporter names. */
+static void otel__dests_from_names(otel__state *g, const char *list, const char *what) {
+    const char *cur = list, *item;
+    size_t n;
+    while (otel__list_next(&cur, &item, &n)) {
+        otel_exporter e;
+        if (n == 4 && memcmp(item, "none", 4) == 0) continue;
+        otel_result r = otel__exporter_by_name(item, n, &e);
+        if (r != OTEL_OK) {
+            otel__logf(OTEL_LOG_WARN, "%s: exporter '%.*s' skipped (%s)", what, (int)n, item, otel_result_str(r));
+            continue;
+        }
+        otel_destination_desc d;
+        memset(&d, 0, sizeof d);
+        d.exporter = e;
+        char name[32];
+        snprintf(name, sizeof name, "%.*s", (int)(n < 31 ? n : 31), item);
+        otel__dest_add(g, &d, e.name ? e.name : name);
+    }
+}
+
+static void otel__setup_dests(otel__state *g, const otel_desc *in) {
+    const char *env = in->lock_destinations ? NULL : otel__env("OTEL_TRACES_EXPORTER");
+    bool have_code = false;
+    for (int i = 0; i < OTEL_MAX_DESTINATIONS; i++) have_code |= in->destinations[i].exporter.export_spans != NULL;
+    if (env) {
+        otel__dests_from_names(g, env, "OTEL_TRACES_EXPORTER");
+        for (int i = 0; i < OTEL_MAX_DESTINATIONS; i++) { /* not used: release them */
+            const otel_exporter *e = &in->destinations[i].exporter;
+            if (e->export_spans && e->shutdown) e->shutdown(0, e->user);
+        }
+    } else if (have_code) {
+        for (int i = 0; i < OTEL_MAX_DESTINATIONS; i++)
+            if (in->destinations[i].exporter.export_spans)
+                otel__dest_add(g, &in->destinations[i], in->destinations[i].exporter.name);
+    } else {
+        otel__dests_from_names(g, in->default_exporters ? in->default_exporters : "otlp",
+                               in->default_exporters ? "default_exporters" : "default exporter");
+    }
+    if (g->ndest == 0 && !(env && strstr(env, "none")))
+        otel__logf(OTEL_LOG_INFO, "no trace destination configured: spans are recorded but not exported");
+}
+
+static void *otel__worker_main(void *arg);
+static void *otel__pipeline_main(void *arg);
+
+static bool otel__start_threads(otel__state *g) {
+    bool ok = true;
+    for (uint32_t i = 0; i < g->ndest; i++) {
+        otel__dest *ds = g->dests[i];
+        if (ds->d.processor != OTEL_PROCESSOR_BATCH) continue;
+        ds->started = pthread_create(&ds->thread, NULL, otel__worker_main, ds) == 0;
+        if (!ds->started) {
+            otel__logf(OTEL_LOG_ERROR, "destination '%s': cannot start its worker thread", ds->name);
+            ok = false;
+        }
+    }
+    if (g->any_batch) {
+        g->pipe_started = pthread_create(&g->pipe_thread, NULL, otel__pipeline_main, g) == 0;
+        if (!g->pipe_started) {
+            otel__logf(OTEL_LOG_ERROR, "cannot start the pipeline thread");
+            ok = false;
+        }
+    }
+    return ok;
+}
+
+static void otel__fork_prepare(void) {
+    otel__state *g = otel__g;
+    if (!g) return;
+    pthread_mutex_lock(&g->reg_mu);
+    for (uint32_t i = 0; i < g->ndest; i++) {
+        otel__dest *ds = g->dests[i];
+        struct timespec ts = otel__abstime(100);
+        /* an export in progress may hold exporter-internal locks: wait briefly for it */
+        ds->tainted = pthread_mutex_timedlock(&ds->export_mu, &ts) != 0;
+    }
+}
+
+static void otel__fork_parent(void) {
+    otel__state *g = otel__g;
+    if (!g) return;
+    for (uint32_t i = 0; i < g->ndest; i++) {
+        otel__dest *ds = g->dests[i];
+        if (!ds->tainted) pthread_mutex_unlock(&ds->export_mu);
+        ds->tainted = false;
+    }
+    pthread_mutex_unlock(&g->reg_mu);
+}
+
+/* In a child after fork: only the forking thread exists. Empty the rings and queues (the
+   parent exports what they held) and start fresh threads. */
+static void otel__after_fork_child(void) {
+    otel__state *g = otel__g;
+    if (!g) return;
+    g->pid = getpid();
+    pthread_mutex_init(&g->reg_mu, NULL);
+    pthread_mutex_init(&g->tracer_mu, NULL);
+    pthread_mutex_init(&g->flush_mu, NULL);
+    pthread_cond_init(&g->flush_cv, NULL);
+    pthread_mutex_init(&otel__diag_g.mu, NULL);
+    pthread_mutex_init(&otel__factory_mu, NULL);
+    otel__event_init(&g->pipe_ev);
+    uint32_t n = otel__load_rlx(&g->nthreads);
+    for (uint32_t i = 0; i < n; i++) {
+        otel__thread *t = g->threads[i];
+        otel__store_rlx(&t->head, otel__load_rlx(&t->tail));
+        t->head_cache = otel__load_rlx(&t->tail);
+        if (t != otel__tls) otel__store_rlx(&t->exited, 1);
+    }
+    for (uint32_t i = 0; i < g->ndest; i++) {
+        otel__dest *ds = g->dests[i];
+        pthread_mutex_init(&ds->mu, NULL);
+        pthread_mutex_init(&ds->export_mu, NULL);
+        pthread_cond_init(&ds->cv, NULL);
+        if (ds->tainted)
+            otel__logf(OTEL_LOG_WARN, "destination '%s' was exporting during fork(): disabled in the child", ds->name);
+        while (ds->qcount) {
+            otel__block_release(ds->q[ds->qhead].b);
+            ds->qhead = (ds->qhead + 1) % ds->qcap;
+            ds->qcount--;
+        }
+        ds->queued = 0;
+        ds->flush_done = ds->flush_target;
+        ds->started = false;
+    }
+    otel__store_rlx(&g->flush_drained, otel__load_rlx(&g->flush_req));
+    g->pipe_started = false;
+    otel__start_threads(g);
+}
+
+static void otel__atexit(void) {
+    otel__state *g = otel__g;
+    if (!g || g->shut || g->pid != getpid()) return;
+    /* flush only: other threads may still be recording, so nothing is freed here */
+    otel_force_flush(5000);
+}
+
+static void otel__state_free(otel__state *g) {
+    uint32_t n = otel__load_rlx(&g->nthreads);
+    for (uint32_t i = 0; i < n; i++) otel__thread_free(g->threads[i]);
+    OTEL_FREE(g->threads, NULL);
+    for (uint32_t i = 1; i < otel__load_rlx(&g->ntracers); i++) {
+        OTEL_FREE((void *)g->tracers[i].scope.name.ptr, NULL);
+        OTEL_FREE((void *)g->tracers[i].scope.version.ptr, NULL);
+    }
+    otel__resource_free(&g->resource);
+    pthread_mutex_destroy(&g->reg_mu);
+    pthread_mutex_destroy(&g->tracer_mu);
+    pthread_mutex_destroy(&g->flush_mu);
+    pthread_cond_destroy(&g->flush_cv);
+    otel__event_deinit(&g->pipe_ev);
+    OTEL_FREE(g, NULL);
+}
+
+OTEL_API otel_result otel_init(const otel_desc *desc) {
+    static const otel_desc zero;
+    static bool hooks;
+    otel_desc c;
+    if (otel__g) {
+        otel__logf(OTEL_LOG_ERROR, "otel_init: already initialized (call otel_shutdown first)");
+        return OTEL_ERR_STATE;
+    }
+    const otel_desc *in = desc ? desc : &zero;
+    otel__diag_g.diag = in->diag;
+    otel__diag_g.level = OTEL_LOG_INFO;
+    otel__desc_defaults(in, &c);
+    otel__diag_g.level = c.log_level;
+    if (c.disabled) return OTEL_ERR_DISABLED;
+    otel__state *g = (otel__state *)otel__calloc(sizeof *g);
+    if (!g) return OTEL_ERR_NO_MEMORY;
+    g->cfg = c;
+    g->instance = ++otel__instances;
+    g->pid = getpid();
+    g->lim = c.limits;
+    g->ratio = c.sampler_ratio;
+    g->ratio_bound = (uint64_t)(c.sampler_ratio * 9223372036854775808.0); /* ratio * 2^63 */
+    pthread_mutex_init(&g->reg_mu, NULL);
+    pthread_mutex_init(&g->tracer_mu, NULL);
+    pthread_mutex_init(&g->flush_mu, NULL);
+    pthread_cond_init(&g->flush_cv, NULL);
+    otel__event_init(&g->pipe_ev);
+    g->tracers[0].scope.name.ptr = c.scope_name;
+    g->tracers[0].scope.name.len = strlen(c.scope_name);
+    g->tracers[0].scope.version.ptr = c.scope_version;
+    g->tracers[0].scope.version.len = strlen(c.scope_version);
+    atomic_init(&g->ntracers, 1);
+    for (uint32_t s = c.spans_per_thread; s > 1; s >>= 1) g->slot_shift++;
+    g->slot_mask = c.spans_per_thread - 1;
+    g->threads = (otel__thread **)otel__calloc(sizeof(otel__thread *) * c.max_threads);
+    bool ok = g->threads && otel__resource_build(&c, &g->resource) &&
+              pthread_key_create(&g->key, otel__thread_exit) == 0;
+    if (!ok) {
+        otel__logf(OTEL_LOG_ERROR, "otel_init: out of memory");
+        otel__state_free(g);
+        return OTEL_ERR_NO_MEMORY;
+    }
+    otel__setup_dests(g, in);
+    otel__g = g;
+    if (!otel__start_threads(g)) {
+        otel_shutdown(1000);
+        return OTEL_ERR_NO_MEMORY;
+    }
+    if (!hooks) {
+        hooks = true;
+        pthread_atfork(otel__fork_prepare, otel__fork_parent, otel__after_fork_child);
+#ifndef OTEL_NO_ATEXIT
+        atexit(otel__atexit);
+#endif
+    }
+    return OTEL_OK;
+}
+
+OTEL_API const otel_desc *otel_config(void) { return otel__g ? &otel__g->cfg : NULL; }
+
+OTEL_API const otel_resource *otel_resource_get(void) { return otel__g ? &otel__g->resource : NULL; }
+
+/* Asks every destination to export all it holds, waits until the monotonic `deadline`. */
+static otel_result otel__flush(otel__state *g, uint64_t deadline) {
+    for (uint32_t i = 0; i < g->ndest; i++) {
+        otel__dest *ds = g->dests[i];
+        if (ds->d.processor != OTEL_PROCESSOR_SIMPLE || !ds->exp.force_flush) continue;
+        uint64_t now = otel__mono_ms();
+        pthread_mutex_lock(&ds->export_mu);
+        if (!ds->stop) ds->exp.force_flush(deadline > now ? (uint32_t)(deadline - now) : 1, ds->exp.user);
+        pthread_mutex_unlock(&ds->export_mu);
+    }
+    if (!g->pipe_started) return OTEL_OK;
+    uint64_t seq = atomic_fetch_add(&g->flush_req, 1) + 1;
+    otel__pipe_poke(g, true);
+    bool all = false;
+    pthread_mutex_lock(&g->flush_mu);
+    for (;;) {
+        all = true;
+        for (uint32_t i = 0; i < g->ndest; i++) {
+            otel__dest *ds = g->dests[i];
+            if (ds->d.processor == OTEL_PROCESSOR_BATCH && ds->flush_done < seq && !ds->exited) all = false;
+        }
+        uint64_t now = otel__mono_ms();
+        if (all || now >= deadline) break;
+        struct timespec ts = otel__abstime((uint32_t)(deadline - now < 50 ? deadline - now : 50));
+        pthread_cond_timedwait(&g->flush_cv, &g->flush_mu, &ts);
+    }
+    for (uint32_t i = 0; i < g->ndest; i++) {
+        otel__dest *ds = g->dests[i];
+        ds->stuck = ds->d.processor == OTEL_PROCESSOR_BATCH && ds->flush_done < seq && !ds->exited;
+        if (ds->stuck) otel__logf(OTEL_LOG_WARN, "destination '%s' did not finish flushing by the deadline", ds->name);
+    }
+    pthread_mutex_unlock(&g->flush_mu);
+    return all ? OTEL_OK : OTEL_ERR_TIMEOUT;
+}
+
+OTEL_API otel_result otel_force_flush(uint32_t timeout_ms) {
+    otel__state *g = otel__g;
+    if (!g || g->shut) return OTEL_ERR_STATE;
+    return otel__flush(g, otel__mono_ms() + (timeout_ms ? timeout_ms : 30000));
+}
+
+static void otel__report_drops(void) {
+    otel_stats st;
+    if (otel_stats_get(&st) != OTEL_OK) return;
+    if (st.spans_dropped)
+        otel__logf(OTEL_LOG_WARN, "shutdown: %llu spans were dropped before reaching any destination "
+                   "(full thread rings or no free span slot)", (unsigned long long)st.spans_dropped);
+    for (uint32_t i = 0; i < st.destination_count; i++)
+        if (st.destinations[i].dropped || st.destinations[i].failed)
+            otel__logf(OTEL_LOG_WARN, "shutdown: destination '%s': %llu exported, %llu dropped (queue full), %llu failed",
+                       st.destinations[i].name, (unsigned long long)st.destinations[i].exported,
+                       (unsigned long long)st.destinations[i].dropped, (unsigned long long)st.destinations[i].failed);
+}
+
+OTEL_API otel_result otel_shutdown(uint32_t timeout_ms) {
+    otel__state *g = otel__g;
+    if (!g) return OTEL_OK;
+    uint64_t deadline = otel__mono_ms() + (timeout_ms ? timeout_ms : 30000);
+    otel_result r = otel__flush(g, deadline);
+    g->shut = true;
+    /* the pipeline makes no outside calls, so it always stops promptly */
+    otel__store_rel(&g->stop, 1);
+    if (g->pipe_started) {
+        otel__pipe_poke(g, true);
+        pthread_join(g->pipe_thread, NULL);
+    }
+    for (uint32_t i = 0; i < g->ndest; i++) {
+        otel__dest *ds = g->dests[i];
+        pthread_mutex_lock(&ds->mu);
+        ds->stop = true;
+        ds->shutdown_at = deadline;
+        pthread_cond_signal(&ds->cv);
+        pthread_mutex_unlock(&ds->mu);
+        if (ds->d.processor == OTEL_PROCESSOR_SIMPLE || !ds->started) {
+            uint64_t now = otel__mono_ms();
+            pthread_mutex_lock(&ds->export_mu);
+            if (ds->exp.shutdown) ds->exp.shutdown(deadline > now ? (uint32_t)(deadline - now) : 1, ds->exp.user);
+            pthread_mutex_unlock(&ds->export_mu);
+            ds->exited = true;
+        }
+    }
+    pthread_mutex_lock(&g->flush_mu);
+    for (;;) {
+        bool all = true;
+        for (uint32_t i = 0; i < g->ndest; i++) all &= g->dests[i]->exited;
+        uint64_t now = otel__mono_ms();
+        if (all || now >= deadline) break;
+        struct timespec ts = otel__abstime((uint32_t)(deadline - now < 50 ? deadline - now : 50));
+        pthread_cond_timedwait(&g->flush_cv, &g->flush_mu, &ts);
+    }
+    bool leak = false;
+    for (uint32_t i = 0; i < g->ndest; i++) {
+        otel__dest *ds = g->dests[i];
+        ds->stuck = !ds->exited;
+        leak |= ds->stuck;
+    }
+    pthread_mutex_unlock(&g->flush_mu);
+    for (uint32_t i = 0; i < g->ndest; i++) {
+        otel__dest *ds = g->dests[i];
+        if (ds->stuck) {
+            otel__logf(OTEL_LOG_ERROR, "shutdown: destination '%s' did not stop by the deadline; abandoning its worker",
+                       ds->name);
+            pthread_detach(ds->thread);
+            r = OTEL_ERR_TIMEOUT;
+        } else if (ds->started) {
+            pthread_join(ds->thread, NULL);
+        }
+    }
+    otel__report_drops();
+    otel__g = NULL;
+    pthread_key_delete(g->key);
+    otel__tls = NULL;
+    if (leak) return r; /* a stuck worker still uses the state: leave it allocated */
+    for (uint32_t i = 0; i < g->ndest; i++) otel__dest_free(g->dests[i]);
+    otel__state_free(g);
+    return r;
+}
+
+OTEL_API otel_result otel_stats_get(otel_stats *out) {
+    otel__state *g = otel__g;
+    if (!out) return OTEL_ERR_INVALID_ARG;
+    memset(out, 0, sizeof *out);
+    if (!g) return OTEL_ERR_STATE;
+    uint32_t n = otel__load_acq(&g->nthreads);
+    for (uint32_t i = 0; i < n; i++) {
+        otel__thread *t = g->threads[i];
+        out->spans_started += otel__load_rlx(&t->started);
+        out->spans_unsampled += otel__load_rlx(&t->unsampled);
+        out->spans_ended += otel__load_rlx(&t->ended);
+        out->spans_dropped += otel__load_rlx(&t->dropped);
+        out->attrs_dropped += otel__load_rlx(&t->attrs_dropped);
+        out->misuse += otel__load_rlx(&t->misuse);
+    }
+    out->destination_count = g->ndest;
+    for (uint32_t i = 0; i < g->ndest; i++) {
+        otel__dest *ds = g->dests[i];
+        otel_destination_stats *d = &out->destinations[i];
+        d->name = ds->name;
+        d->exported = otel__load_rlx(&ds->exported);
+        d->dropped = otel__load_rlx(&ds->dropped);
+        d->failed = otel__load_rlx(&ds->failed);
+        pthread_mutex_lock(&ds->mu);
+        d->queue_length = ds->queued;
+        d->unfinished = ds->stuck;
+        pthread_mutex_unlock(&ds->mu);
+    }
+    return OTEL_OK;
+}
+
+#endif /* OTEL_IMPLEMENTATION_INCLUDED */
+#endif /* OTEL_IMPLEMENTATION */
+
+/*
+MIT License
+
+Copyright (c) 2026 the otel.h authors
+
+Permission is hereby granted, free of charge, to any person obtaining a copy of this
+software and associated documentation files (the "Software"), to deal in the Software
+without restriction, including without limitation the rights to use, copy, modify, merge,
+publish, distribute, sublicense, and/or sell copies of the Software, and to permit persons
+to whom the Software is furnished to do so, subject to the following conditions:
+
+The above copyright notice and this permission notice shall be included in all copies or
+substantial portions of the Software.
+
+THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR IMPLIED,
+INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY, FITNESS FOR A PARTICULAR
+PURPOSE AND NONINFRINGEMENT. IN NO EVENT SHALL THE AUTHORS OR COPYRIGHT HOLDERS BE LIABLE
+FOR ANY CLAIM, DAMAGES OR OTHER LIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT OR
+OTHERWISE, ARISING FROM, OUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER
+DEALINGS IN THE SOFTWARE.
+*/
