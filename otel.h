@@ -635,6 +635,13 @@ OTEL_API otel_result otel_stats_get(otel_stats *out);
 #include <sys/syscall.h>
 long syscall(long number, ...); /* declared by <unistd.h> only with _DEFAULT_SOURCE */
 #endif
+/* POSIX calls that <unistd.h>/<pthread.h> hide under a strict -std=c11 when a system header
+   was included before otel.h: declared here so the include order does not matter. */
+ssize_t readlink(const char *path, char *buf, size_t size);
+int pthread_mutex_timedlock(pthread_mutex_t *mutex, const struct timespec *abstime);
+#ifndef O_CLOEXEC
+#define O_CLOEXEC 0
+#endif
 #if !defined(CLOCK_REALTIME) || !defined(CLOCK_MONOTONIC)
 #error "otel.h's implementation needs POSIX: include otel.h first in that file, or build with -std=gnu11 or -D_POSIX_C_SOURCE=200809L"
 #endif
@@ -830,6 +837,11 @@ static void *otel__calloc(size_t n) {
     void *p = OTEL_MALLOC(n, NULL);
     if (p) memset(p, 0, n);
     return p;
+}
+
+static size_t otel__strnlen(const char *s, size_t max) {
+    const char *z = (const char *)memchr(s, 0, max);
+    return z ? (size_t)(z - s) : max;
 }
 
 static char *otel__strndup(const char *s, size_t n) {
@@ -1517,6 +1529,28 @@ static otel__slot *otel__slot_of(otel__state *g, const otel_span *h) {
     return s;
 }
 
+/* The last handle this thread resolved: spans are mostly set and ended by the thread that
+   started them right after, and this skips the registry walk (a chain of dependent loads). */
+static _Thread_local uintptr_t otel__tls_h;
+static _Thread_local otel__slot *otel__tls_s;
+
+static inline otel__slot *otel__slot_get(otel__state *g, const otel_span *h) {
+    if ((uintptr_t)h == otel__tls_h && otel__tls_instance == g->instance) {
+        otel__slot *s = otel__tls_s;
+        uint32_t gen = (uint32_t)((uintptr_t)h >> OTEL__GEN_SHIFT) & OTEL__GEN_MASK;
+        if (otel__load_acq(&s->state) == OTEL__OPEN &&
+            (otel__load_rlx((_Atomic uint32_t *)&s->gen) & OTEL__GEN_MASK) == gen)
+            return s;
+        return NULL;
+    }
+    otel__slot *s = otel__slot_of(g, h);
+    if (s && otel__tls_instance == g->instance) {
+        otel__tls_h = (uintptr_t)h;
+        otel__tls_s = s;
+    }
+    return s;
+}
+
 static void otel__misuse(otel__state *g, const otel_span *h, const char *what) {
     otel__thread *t = otel__tls;
     if (h == OTEL__NOOP) return; /* non-recording handles are accepted silently */
@@ -1633,6 +1667,8 @@ static otel__thread *otel__register(otel__state *g) {
     t->depth = 0;
     otel__tls = t;
     otel__tls_instance = g->instance;
+    otel__tls_h = 0;
+    otel__tls_s = NULL;
     pthread_setspecific(g->key, t);
     return t;
 }
@@ -1784,8 +1820,6 @@ static int otel__attr_append(otel__state *g, otel__slot *s, size_t region, uint3
         return -1;
     }
     if (at + sizeof(otel__item) + 8 > avail) goto full;
-    otel__item it;
-    memset(&it, 0, sizeof it);
     size_t kused = otel__arena_put_str(s, at + sizeof(otel__item), key, klen > 0xfff0 ? 0xfff0 : klen,
                                        SIZE_MAX, &kl, NULL);
     if (!kused) goto full;
@@ -1804,16 +1838,20 @@ static int otel__attr_append(otel__state *g, otel__slot *s, size_t region, uint3
         otel__note_discard(g, s, "attribute count limit reached, attributes dropped");
         return -1;
     }
+    /* the item header is written in place, field by field: building it on the stack and
+       copying it stalls on store forwarding */
+    otel__item *it = (otel__item *)(void *)(s->arena + at);
+    it->vlen = 0;
+    it->v.u = 0;
     size_t vat = at + sizeof(otel__item) + kused;
-    size_t vused = otel__put_value(s, vat, v, otel__limit_chars(g->lim.attr_value_length), &it);
+    size_t vused = otel__put_value(s, vat, v, otel__limit_chars(g->lim.attr_value_length), it);
     if (vused == (size_t)-1) goto full;
-    it.size = (uint32_t)(sizeof(otel__item) + kused + vused);
-    it.tag = OTEL__ITEM_ATTR;
-    it.vtype = (uint8_t)v->type;
-    it.klen = (uint16_t)kl;
-    it.aux = (uint32_t)vused;
-    memcpy(s->arena + at, &it, sizeof it);
-    s->items_end = (uint32_t)(at + it.size);
+    it->size = (uint32_t)(sizeof(otel__item) + kused + vused);
+    it->tag = OTEL__ITEM_ATTR;
+    it->vtype = (uint8_t)v->type;
+    it->klen = (uint16_t)kl;
+    it->aux = (uint32_t)vused;
+    s->items_end = (uint32_t)(at + it->size);
     if (old) {
         old->tag = OTEL__ITEM_DEAD;
         return 0;
@@ -1860,7 +1898,7 @@ static void otel__span_link(otel__state *g, otel__slot *s, const otel_link *l) {
         return;
     }
     size_t ctx_at = at + sizeof(otel__item), ts_at = ctx_at + OTEL__LINK_CTX_BYTES;
-    size_t tsn = strnlen(l->context->trace_state, OTEL_TRACE_STATE_MAX);
+    size_t tsn = otel__strnlen(l->context->trace_state, OTEL_TRACE_STATE_MAX);
     size_t tsused = ts_at < avail ? otel__arena_put_str(s, ts_at, l->context->trace_state, tsn, SIZE_MAX, &tl, NULL) : 0;
     if (!tsused) {
         otel__note_discard(g, s, "inline storage full, link dropped");
@@ -1949,7 +1987,7 @@ static void otel__stack_remove(otel__thread *t, uintptr_t h) {
 /* Top of the stack that is still open; drops entries of spans ended elsewhere. */
 static otel__slot *otel__stack_top(otel__state *g, otel__thread *t) {
     while (t->depth > 0) {
-        otel__slot *s = otel__slot_of(g, (const otel_span *)t->stack[t->depth - 1]);
+        otel__slot *s = otel__slot_get(g, (const otel_span *)t->stack[t->depth - 1]);
         if (s) return s;
         t->depth--;
     }
@@ -1991,7 +2029,7 @@ OTEL_API otel_span *otel_span_start(const char *name, const otel_span_desc *desc
     if (d->remote_parent && otel_span_context_is_valid(d->remote_parent)) {
         const otel_span_context *c = d->remote_parent;
         ptid = c->trace_id; psid = c->span_id;
-        pts = c->trace_state; ptsn = strnlen(c->trace_state, OTEL_TRACE_STATE_MAX);
+        pts = c->trace_state; ptsn = otel__strnlen(c->trace_state, OTEL_TRACE_STATE_MAX);
         has_parent = true; premote = c->is_remote; psampled = (c->trace_flags & OTEL_TRACE_FLAG_SAMPLED) != 0;
     } else if (!d->root) {
         otel__slot *p = d->parent ? otel__slot_of(g, d->parent) : otel__stack_top(g, t);
@@ -2046,6 +2084,8 @@ OTEL_API otel_span *otel_span_start(const char *name, const otel_span_desc *desc
     s->tracer = d->tracer ? d->tracer : &g->tracers[0];
     otel__store_rlx(&s->state, OTEL__OPEN);
     otel_span *h = otel__handle(s);
+    otel__tls_h = (uintptr_t)h;
+    otel__tls_s = s;
     if (rec) {
         s->start_ns = d->start_time_ns ? d->start_time_ns : otel_now_ns();
         for (size_t i = 0; d->attrs && i < d->attr_count; i++)
@@ -2061,7 +2101,7 @@ OTEL_API otel_span *otel_span_start(const char *name, const otel_span_desc *desc
 
 /* The open slot of a handle for a recording call, or NULL (misuse reported). */
 static otel__slot *otel__rec_slot(otel__state *g, const otel_span *h, const char *what) {
-    otel__slot *s = otel__slot_of(g, h);
+    otel__slot *s = otel__slot_get(g, h);
     if (!s) {
         otel__misuse(g, h, what);
         return NULL;
@@ -2072,7 +2112,7 @@ static otel__slot *otel__rec_slot(otel__state *g, const otel_span *h, const char
 OTEL_API void otel_span_end_at(otel_span *span, uint64_t end_time_ns) {
     otel__state *g = otel__g;
     if (!g) return;
-    otel__slot *s = otel__slot_of(g, span);
+    otel__slot *s = otel__slot_get(g, span);
     if (!s) {
         otel__misuse(g, span, "otel_span_end");
         return;

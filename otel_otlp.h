@@ -1,0 +1,2725 @@
+/* otel_otlp.h - v0.1 - OTLP/HTTP protobuf trace exporter for otel.h. License (MIT) at end.
+
+   In exactly one .c file (after, or instead of, otel.h's implementation):
+       #define OTEL_OTLP_IMPLEMENTATION
+       #include "otel_otlp.h"          (includes otel.h)
+   Build:  cc -D_GNU_SOURCE -pthread app.c            plain http:// (no dependency)
+           cc -D_GNU_SOURCE -DOTEL_USE_CURL -pthread app.c -lcurl   also https://, proxies
+
+   QUICK START
+       OTEL_TRACES_EXPORTER=otlp ./app       (the factory "otlp" registers itself), or
+       otel_exporter x; otel_otlp_exporter_create(NULL, &x);     (NULL: all from env)
+       otel_desc d = {0}; d.destinations[0].exporter = x; otel_init(&d);
+   Try it without a collector: build/tools/otlp_sink prints what it receives as JSON lines.
+
+   CONFIG MACROS
+       OTEL_USE_CURL (or OTEL_OTLP_USE_CURL)  libcurl transport: https, proxy env vars,
+                                  certificates; without it only http:// endpoints work
+       OTEL_OTLP_NO_AUTOREGISTER  do not register "otlp" from a constructor at load time
+                                  (call otel_otlp_register() yourself)
+       OTEL_MALLOC/OTEL_FREE      as in otel.h (used for the exporter's buffers)
+
+   ENVIRONMENT   (read by otel_otlp_exporter_create; desc fields win; TRACES_ wins over generic)
+       OTEL_EXPORTER_OTLP_ENDPOINT           base URL, "v1/traces" appended after exactly one
+                                             "/" [http://localhost:4318]
+       OTEL_EXPORTER_OTLP_TRACES_ENDPOINT    full URL used as is ("/" when it has no path)
+       OTEL_EXPORTER_OTLP_[TRACES_]HEADERS   k=v,k2=v2 (values percent-decoded; CR/LF or other
+                                             control bytes: error at setup)
+       OTEL_EXPORTER_OTLP_[TRACES_]TIMEOUT   ms for a whole export, retries included [10000]
+       OTEL_EXPORTER_OTLP_[TRACES_]COMPRESSION   gzip | none [none]
+       OTEL_EXPORTER_OTLP_[TRACES_]PROTOCOL  http/protobuf (grpc, http/json: error at setup)
+       OTEL_EXPORTER_OTLP_[TRACES_]CERTIFICATE, _CLIENT_KEY, _CLIENT_CERTIFICATE (PEM files),
+       OTEL_EXPORTER_OTLP_[TRACES_]INSECURE  (true: skip TLS verification)   OTEL_USE_CURL only
+
+   SECTIONS      [wire] [size] [write] [request] [gzip] [http] [curl] [exporter]
+                 -- grep "==== [" to jump
+
+   DELIVERY      One export = one POST of an ExportTraceServiceRequest. 429, 502, 503, 504 and
+                 connection failures are retried with exponential backoff (1 s doubling to 5 s,
+                 +-20% jitter) or after Retry-After (seconds or HTTP-date); the whole export,
+                 retries included, ends by the timeout: a wait that would pass it is not
+                 started. Other statuses fail at once (status and body logged, rate-limited).
+                 A partial success is a success; its rejected count is kept in the stats.
+                 Requests over 64 MiB are not sent (counted as dropped); empty batches neither.
+                 otel_otlp_exporter_cancel() and the exporter's shutdown end a wait at once.
+
+   THREADS       otel_otlp_exporter_create and otel_otlp_register: setup. The exporter's
+                 callbacks: the destination worker (never two at once, as otel.h promises).
+                 otel_otlp_exporter_stats and otel_otlp_exporter_cancel: any thread.
+                 An encoder (otel_otlp_encoder_*) belongs to one thread at a time.        */
+#ifndef OTEL_OTLP_H_INCLUDED
+#define OTEL_OTLP_H_INCLUDED
+
+#include "otel.h"
+
+#if defined(OTEL_OTLP_USE_CURL) && !defined(OTEL_USE_CURL)
+#define OTEL_USE_CURL 1
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum otel_otlp_compression {
+    OTEL_OTLP_COMPRESSION_DEFAULT = 0, /* -> OTEL_EXPORTER_OTLP_[TRACES_]COMPRESSION, else NONE */
+    OTEL_OTLP_COMPRESSION_NONE,
+    OTEL_OTLP_COMPRESSION_GZIP
+} otel_otlp_compression;
+
+typedef enum otel_otlp_protocol {
+    OTEL_OTLP_PROTOCOL_DEFAULT = 0, /* -> OTEL_EXPORTER_OTLP_[TRACES_]PROTOCOL, else HTTP_PROTOBUF */
+    OTEL_OTLP_PROTOCOL_HTTP_PROTOBUF,
+    OTEL_OTLP_PROTOCOL_HTTP_JSON,   /* not built yet: OTEL_ERR_NOT_BUILT at setup */
+    OTEL_OTLP_PROTOCOL_GRPC         /* not built yet: OTEL_ERR_NOT_BUILT at setup */
+} otel_otlp_protocol;
+
+typedef struct otel_otlp_header {
+    const char *name;
+    const char *value;
+} otel_otlp_header;
+
+typedef struct otel_otlp_desc {
+    const char *endpoint;            /* base URL + "v1/traces"; NULL -> env, else http://localhost:4318 */
+    const char *traces_endpoint;     /* full URL used as is; wins over endpoint */
+    const otel_otlp_header *headers; /* extra request headers (values used verbatim) */
+    size_t header_count;
+    const char *headers_str;         /* "k=v,k2=v2", percent-decoded; NULL and no headers -> env */
+    uint32_t timeout_ms;             /* whole export incl. retries; 0 -> env, else 10000 */
+    otel_otlp_compression compression;
+    otel_otlp_protocol protocol;
+    uint32_t retry_initial_ms;       /* first backoff; 0 -> 1000 */
+    uint32_t retry_max_ms;           /* backoff cap; 0 -> 5000 */
+    size_t max_request_bytes;        /* before compression; 0 -> 64 MiB (the OTLP limit) */
+    /* TLS, OTEL_USE_CURL only. NULL/false -> env */
+    const char *certificate;         /* CA bundle (PEM) to verify the server */
+    const char *client_key;          /* mTLS key (PEM) */
+    const char *client_certificate;  /* mTLS certificate (PEM) */
+    bool insecure;                   /* skip certificate verification (testing only) */
+} otel_otlp_desc;
+
+typedef struct otel_otlp_stats {
+    uint64_t batches;          /* export calls with at least one span */
+    uint64_t spans_exported;   /* in requests the receiver accepted (partial ones included) */
+    uint64_t spans_rejected;   /* rejected_spans of partial-success responses */
+    uint64_t spans_failed;     /* in batches that failed: bad status, retries or time used up */
+    uint64_t spans_dropped;    /* in requests over max_request_bytes, never sent */
+    uint64_t requests;         /* HTTP requests sent, retries included */
+    uint64_t retries;          /* requests repeated after 429/502/503/504 or a lost connection */
+    uint64_t connect_failures; /* connection attempts that failed */
+    uint64_t connections;      /* connections opened (keep-alive keeps this low) */
+    uint64_t bytes_sent;       /* request bodies as sent (after gzip) */
+    uint64_t bytes_raw;        /* request bodies before compression */
+    int last_status;           /* last HTTP status received, 0 before any */
+} otel_otlp_stats;
+
+/* Creates an OTLP/HTTP protobuf span exporter. `desc` NULL = all defaults (env vars).
+   Opens no connection yet (a receiver that is down is not an error), but rejects at once:
+   an https:// URL without OTEL_USE_CURL, a protocol other than http/protobuf, a malformed
+   URL and header names or values with forbidden bytes (OTEL_ERR_INVALID_ARG /
+   OTEL_ERR_NOT_BUILT, reason logged). Thread: setup. Allocates: yes (buffers reused). */
+OTEL_API otel_result otel_otlp_exporter_create(const otel_otlp_desc *desc, otel_exporter *out);
+/* A snapshot of an OTLP exporter's counters. Thread: any, until the exporter's shutdown. */
+OTEL_API otel_result otel_otlp_exporter_stats(const otel_exporter *exp, otel_otlp_stats *out);
+/* Makes the running export (and every later one) stop as soon as possible: a backoff or
+   network wait ends at once, no new retry starts. For a shutdown that must keep a deadline.
+   Thread: any (async-signal-safe). */
+OTEL_API void otel_otlp_exporter_cancel(const otel_exporter *exp);
+/* The URL requests go to, after endpoint resolution (NULL for another exporter). */
+OTEL_API const char *otel_otlp_exporter_url(const otel_exporter *exp);
+/* Registers the factory name "otlp" with otel_exporter_register (done automatically at
+   load time with GCC/Clang unless OTEL_OTLP_NO_AUTOREGISTER). Thread: setup. */
+OTEL_API otel_result otel_otlp_register(void);
+
+/* The encoder behind the exporter, for tests, benchmarks and custom transports. */
+typedef struct otel_otlp_encoder otel_otlp_encoder;
+OTEL_API otel_otlp_encoder *otel_otlp_encoder_create(void);
+OTEL_API void otel_otlp_encoder_destroy(otel_otlp_encoder *enc);
+/* Encodes `batch` as an ExportTraceServiceRequest into the encoder's reusable buffer; *out
+   stays valid until the next call on `enc`. Allocates: only when a batch outgrows the
+   buffers. Spans are grouped into one ScopeSpans per distinct scope. */
+OTEL_API otel_result otel_otlp_encode_spans(otel_otlp_encoder *enc, const otel_span_batch *batch,
+                                            const uint8_t **out, size_t *out_len);
+/* gzip (RFC 1952) of `in` into the encoder's second buffer; *out valid until the next call. */
+OTEL_API otel_result otel_otlp_gzip(otel_otlp_encoder *enc, const void *in, size_t len,
+                                    const uint8_t **out, size_t *out_len);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* OTEL_OTLP_H_INCLUDED */
+
+/* ================================================================================= */
+/*                                IMPLEMENTATION                                     */
+/* ================================================================================= */
+#ifdef OTEL_OTLP_IMPLEMENTATION
+#ifndef OTEL_OTLP_IMPLEMENTATION_INCLUDED
+#define OTEL_OTLP_IMPLEMENTATION_INCLUDED
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+#ifdef OTEL_USE_CURL
+#include <curl/curl.h>
+#endif
+
+#if defined(OTEL_MALLOC) != defined(OTEL_FREE)
+#error "define both OTEL_MALLOC and OTEL_FREE, or neither"
+#elif !defined(OTEL_MALLOC)
+#define OTEL_MALLOC(size, user) malloc(size)
+#define OTEL_FREE(ptr, user) free(ptr)
+#endif
+
+#define OTEL__OTLP_MAX_REQUEST (64u << 20)   /* OTLP: don't send more (before compression) */
+#define OTEL__OTLP_MAX_RESPONSE (4u << 20)   /* OTLP: don't parse more */
+#define OTEL__OTLP_MAX_RESPONSE_HEAD (64u << 10)
+#define OTEL__OTLP_TIMEOUT_MS 10000u
+#define OTEL__OTLP_RETRY_INITIAL_MS 1000u
+#define OTEL__OTLP_RETRY_MAX_MS 5000u
+#define OTEL__OTLP_LOG_INTERVAL_MS 60000u    /* a repeated diagnostic: at most once a minute */
+#define OTEL__OTLP_USER_AGENT "otel.h/" OTEL_VERSION
+
+/* Atomics for counters read from other threads (POSIX targets: GCC/Clang builtins, which
+   also compile as C++). */
+#define OTEL__OTLP_ADD(p, v) ((void)__atomic_fetch_add((p), (v), __ATOMIC_RELAXED))
+#define OTEL__OTLP_LOAD(p) __atomic_load_n((p), __ATOMIC_RELAXED)
+#define OTEL__OTLP_STORE(p, v) __atomic_store_n((p), (v), __ATOMIC_RELAXED)
+
+/* ==== [wire] ====================================================================== */
+
+/* Protobuf wire format: a tag is (field << 3 | wire type) as a varint; LEN fields carry
+   a varint length; integers are little-endian base-128 varints (a negative int64 takes
+   10 bytes), fixed64/double 8 little-endian bytes, fixed32 4. */
+enum { OTEL__PB_VARINT = 0, OTEL__PB_I64 = 1, OTEL__PB_LEN = 2, OTEL__PB_I32 = 5 };
+#define OTEL__PB_TAG(field, wire) ((uint32_t)(((uint32_t)(field) << 3) | (uint32_t)(wire)))
+
+/* Field numbers, opentelemetry-proto v1.x (trace.proto, common.proto, resource.proto,
+   trace_service.proto). */
+enum {
+    OTEL__PB_REQ_RESOURCE_SPANS = 1,          /* ExportTraceServiceRequest */
+    OTEL__PB_RS_RESOURCE = 1,                 /* ResourceSpans */
+    OTEL__PB_RS_SCOPE_SPANS = 2,
+    OTEL__PB_RES_ATTRIBUTES = 1,              /* Resource */
+    OTEL__PB_RES_DROPPED = 2,
+    OTEL__PB_SS_SCOPE = 1,                    /* ScopeSpans */
+    OTEL__PB_SS_SPANS = 2,
+    OTEL__PB_SCOPE_NAME = 1,                  /* InstrumentationScope */
+    OTEL__PB_SCOPE_VERSION = 2,
+    OTEL__PB_SPAN_TRACE_ID = 1,               /* Span */
+    OTEL__PB_SPAN_SPAN_ID = 2,
+    OTEL__PB_SPAN_TRACE_STATE = 3,
+    OTEL__PB_SPAN_PARENT_SPAN_ID = 4,
+    OTEL__PB_SPAN_NAME = 5,
+    OTEL__PB_SPAN_KIND = 6,
+    OTEL__PB_SPAN_START_TIME = 7,             /* fixed64 */
+    OTEL__PB_SPAN_END_TIME = 8,               /* fixed64 */
+    OTEL__PB_SPAN_ATTRIBUTES = 9,
+    OTEL__PB_SPAN_DROPPED_ATTRIBUTES = 10,
+    OTEL__PB_SPAN_EVENTS = 11,
+    OTEL__PB_SPAN_DROPPED_EVENTS = 12,
+    OTEL__PB_SPAN_LINKS = 13,
+    OTEL__PB_SPAN_DROPPED_LINKS = 14,
+    OTEL__PB_SPAN_STATUS = 15,
+    OTEL__PB_SPAN_FLAGS = 16,                 /* fixed32; needs a 2-byte tag */
+    OTEL__PB_EVENT_TIME = 1,                  /* Span.Event, fixed64 */
+    OTEL__PB_EVENT_NAME = 2,
+    OTEL__PB_EVENT_ATTRIBUTES = 3,
+    OTEL__PB_EVENT_DROPPED_ATTRIBUTES = 4,
+    OTEL__PB_LINK_TRACE_ID = 1,               /* Span.Link */
+    OTEL__PB_LINK_SPAN_ID = 2,
+    OTEL__PB_LINK_TRACE_STATE = 3,
+    OTEL__PB_LINK_ATTRIBUTES = 4,
+    OTEL__PB_LINK_DROPPED_ATTRIBUTES = 5,
+    OTEL__PB_LINK_FLAGS = 6,                  /* fixed32 */
+    OTEL__PB_STATUS_MESSAGE = 2,              /* Status (field 1 reserved) */
+    OTEL__PB_STATUS_CODE = 3,
+    OTEL__PB_KV_KEY = 1,                      /* KeyValue */
+    OTEL__PB_KV_VALUE = 2,
+    OTEL__PB_ANY_STRING = 1,                  /* AnyValue oneof */
+    OTEL__PB_ANY_BOOL = 2,
+    OTEL__PB_ANY_INT = 3,
+    OTEL__PB_ANY_DOUBLE = 4,                  /* fixed64 bits */
+    OTEL__PB_ANY_ARRAY = 5,
+    OTEL__PB_ARRAY_VALUES = 1,                /* ArrayValue */
+    OTEL__PB_RESP_PARTIAL_SUCCESS = 1,        /* ExportTraceServiceResponse */
+    OTEL__PB_PARTIAL_REJECTED_SPANS = 1,      /* ExportTracePartialSuccess */
+    OTEL__PB_PARTIAL_ERROR_MESSAGE = 2,
+    OTEL__PB_RPC_STATUS_MESSAGE = 2           /* google.rpc.Status, in error bodies */
+};
+/* SpanFlags: low byte = W3C trace flags; then whether the parent (or the link's span) is
+   remote is known, and whether it is. */
+#define OTEL__PB_FLAGS_HAS_IS_REMOTE 0x100u
+#define OTEL__PB_FLAGS_IS_REMOTE 0x200u
+
+/* The writer: a buffer with a sticky failure flag, so message writers are straight-line
+   code and the caller checks `overflow` once. */
+typedef struct otel__pb {
+    uint8_t *p, *end;
+    bool overflow;
+} otel__pb;
+
+static size_t otel__pb_varint_size(uint64_t v) {
+#if defined(__GNUC__) || defined(__clang__)
+    return (size_t)(((63 - __builtin_clzll(v | 1)) * 9 + 73) / 64);
+#else
+    size_t n = 1;
+    while (v >= 0x80) { v >>= 7; n++; }
+    return n;
+#endif
+}
+static inline uint64_t otel__pb_zigzag64(int64_t v) { /* sint64; OTLP traces use none */
+    return ((uint64_t)v << 1) ^ (v < 0 ? ~(uint64_t)0 : 0);
+}
+static size_t otel__pb_tag_size(uint32_t field) {
+    return otel__pb_varint_size((uint64_t)field << 3);
+}
+/* Bytes of a whole LEN field: tag, length, payload. */
+static size_t otel__pb_len_field_size(uint32_t field, size_t n) {
+    return otel__pb_tag_size(field) + otel__pb_varint_size(n) + n;
+}
+static size_t otel__pb_varint_field_size(uint32_t field, uint64_t v) {
+    return otel__pb_tag_size(field) + otel__pb_varint_size(v);
+}
+
+static void otel__pb_varint(otel__pb *b, uint64_t v) {
+    if ((size_t)(b->end - b->p) < 10 && (size_t)(b->end - b->p) < otel__pb_varint_size(v)) {
+        b->overflow = true;
+        return;
+    }
+    while (v >= 0x80) { *b->p++ = (uint8_t)(v | 0x80); v >>= 7; }
+    *b->p++ = (uint8_t)v;
+}
+static void otel__pb_raw(otel__pb *b, const void *src, size_t n) {
+    if ((size_t)(b->end - b->p) < n) { b->overflow = true; return; }
+    if (n) memcpy(b->p, src, n);
+    b->p += n;
+}
+static void otel__pb_fixed64(otel__pb *b, uint64_t v) {
+    uint8_t t[8];
+    int i;
+    for (i = 0; i < 8; i++) t[i] = (uint8_t)(v >> (8 * i));
+    otel__pb_raw(b, t, 8);
+}
+static void otel__pb_fixed32(otel__pb *b, uint32_t v) {
+    uint8_t t[4];
+    int i;
+    for (i = 0; i < 4; i++) t[i] = (uint8_t)(v >> (8 * i));
+    otel__pb_raw(b, t, 4);
+}
+static void otel__pb_tag(otel__pb *b, uint32_t field, uint32_t wire) {
+    otel__pb_varint(b, OTEL__PB_TAG(field, wire));
+}
+static void otel__pb_field_varint(otel__pb *b, uint32_t field, uint64_t v) {
+    otel__pb_tag(b, field, OTEL__PB_VARINT);
+    otel__pb_varint(b, v);
+}
+static void otel__pb_field_fixed64(otel__pb *b, uint32_t field, uint64_t v) {
+    otel__pb_tag(b, field, OTEL__PB_I64);
+    otel__pb_fixed64(b, v);
+}
+static void otel__pb_field_fixed32(otel__pb *b, uint32_t field, uint32_t v) {
+    otel__pb_tag(b, field, OTEL__PB_I32);
+    otel__pb_fixed32(b, v);
+}
+static void otel__pb_field_double(otel__pb *b, uint32_t field, double d) {
+    uint64_t bits;
+    memcpy(&bits, &d, 8);
+    otel__pb_field_fixed64(b, field, bits);
+}
+/* The head of a LEN field (tag and length); the payload follows. */
+static void otel__pb_field_len(otel__pb *b, uint32_t field, size_t n) {
+    otel__pb_tag(b, field, OTEL__PB_LEN);
+    otel__pb_varint(b, n);
+}
+static void otel__pb_field_bytes(otel__pb *b, uint32_t field, const void *p, size_t n) {
+    otel__pb_field_len(b, field, n);
+    otel__pb_raw(b, p, n);
+}
+
+/* The reader (responses): `err` is sticky like the writer's `overflow`. */
+typedef struct otel__pbr {
+    const uint8_t *p, *end;
+    bool err;
+} otel__pbr;
+
+static uint64_t otel__pbr_varint(otel__pbr *r) {
+    uint64_t v = 0;
+    int shift;
+    for (shift = 0; shift < 64; shift += 7) {
+        uint8_t c;
+        if (r->p >= r->end) break;
+        c = *r->p++;
+        v |= (uint64_t)(c & 0x7f) << shift;
+        if (!(c & 0x80)) return v;
+    }
+    r->err = true;
+    return 0;
+}
+/* Reads a field; false at the end or on error. A scalar's value goes to *val (fixed
+   fields little-endian), a LEN field's payload to *sub. */
+static bool otel__pbr_next(otel__pbr *r, uint32_t *field, uint32_t *wire, uint64_t *val, otel__pbr *sub) {
+    uint64_t tag, n;
+    int i;
+    if (r->err || r->p >= r->end) return false;
+    tag = otel__pbr_varint(r);
+    *field = (uint32_t)(tag >> 3);
+    *wire = (uint32_t)(tag & 7);
+    *val = 0;
+    sub->p = sub->end = r->p;
+    sub->err = false;
+    switch (*wire) {
+    case OTEL__PB_VARINT: *val = otel__pbr_varint(r); break;
+    case OTEL__PB_I64:
+    case OTEL__PB_I32:
+        n = *wire == OTEL__PB_I64 ? 8 : 4;
+        if ((uint64_t)(r->end - r->p) < n) { r->err = true; break; }
+        for (i = (int)n - 1; i >= 0; i--) *val = (*val << 8) | r->p[i];
+        r->p += n;
+        break;
+    case OTEL__PB_LEN:
+        n = otel__pbr_varint(r);
+        if (r->err || n > (uint64_t)(r->end - r->p)) { r->err = true; break; }
+        sub->p = r->p;
+        sub->end = r->p + n;
+        r->p += n;
+        break;
+    default: r->err = true;
+    }
+    if (tag >> 3 == 0) r->err = true;
+    return !r->err;
+}
+
+/* ==== [size] ====================================================================== */
+
+/* Submessages need their length before their bytes. This encoder does a size pass, then
+   a write pass (STYLE 9, option 1) rather than writing backwards: otel.h hands out
+   attributes, events and links through forward-only iterators, so a backwards writer
+   would first have to copy every span's items into a scratch array to walk them in
+   reverse. The size pass stores the length of each span, event, link, scope group and the
+   resource group in `sizes`, in visit order, and the write pass takes them back in the
+   same order; KeyValue/AnyValue/Status lengths are cheap enough to compute twice. Both
+   passes are straight-line twins, and tests check size == bytes written. */
+
+struct otel_otlp_encoder {
+    uint8_t *buf;                 /* the request, reused across batches */
+    size_t cap;
+    uint32_t *sizes;              /* submessage lengths in visit order */
+    size_t sizes_cap, sizes_n, sizes_pos;
+    uint32_t *order;              /* span indices grouped by scope */
+    uint32_t *group;              /* scope group of each span */
+    size_t spans_cap;
+    const otel_scope **scopes;    /* distinct scopes of the batch */
+    uint32_t *scope_first, *scope_count;
+    size_t scopes_cap, scopes_n;
+    bool bad;                     /* a size slot was missing: the batch changed under us */
+    struct otel__gz *gz;          /* gzip state, made on first use */
+    uint8_t *gzbuf;
+    size_t gzcap;
+};
+
+static size_t otel__pb_reserve(otel_otlp_encoder *e) {
+    if (e->sizes_n >= e->sizes_cap) { e->bad = true; return 0; }
+    return e->sizes_n++;
+}
+static void otel__pb_set(otel_otlp_encoder *e, size_t slot, size_t n) {
+    if (!e->bad) e->sizes[slot] = (uint32_t)n;
+}
+static size_t otel__pb_take(otel_otlp_encoder *e) {
+    if (e->sizes_pos >= e->sizes_n) { e->bad = true; return 0; }
+    return e->sizes[e->sizes_pos++];
+}
+
+/* Array elements are read with memcpy: packed values need not be aligned. */
+static int64_t otel__otlp_arr_int(const otel_value *v, size_t i) {
+    int64_t x;
+    memcpy(&x, (const char *)v->u.ia + i * sizeof x, sizeof x);
+    return x;
+}
+static double otel__otlp_arr_double(const otel_value *v, size_t i) {
+    double x;
+    memcpy(&x, (const char *)v->u.da + i * sizeof x, sizeof x);
+    return x;
+}
+static bool otel__otlp_arr_bool(const otel_value *v, size_t i) {
+    return ((const unsigned char *)v->u.ba)[i] != 0;
+}
+
+/* AnyValue bodies. An element of an ArrayValue is a LEN field (values = 1) holding one. */
+static size_t otel__pb_size_string_any(size_t len) {
+    return otel__pb_len_field_size(OTEL__PB_ANY_STRING, len);
+}
+static size_t otel__pb_size_int_any(int64_t i) {
+    return otel__pb_varint_field_size(OTEL__PB_ANY_INT, (uint64_t)i);
+}
+static size_t otel__pb_size_array(const otel_value *v) {
+    size_t n = 0, i;
+    switch (v->type) {
+    case OTEL_VALUE_STRING_ARRAY:
+        for (i = 0; i < v->len; i++)
+            n += otel__pb_len_field_size(OTEL__PB_ARRAY_VALUES,
+                                         otel__pb_size_string_any(otel_value_str_at(v, i).len));
+        break;
+    case OTEL_VALUE_BOOL_ARRAY: /* {values: {bool_value: b}} = 1+1+(1+1) */
+        n = v->len * otel__pb_len_field_size(OTEL__PB_ARRAY_VALUES, 2);
+        break;
+    case OTEL_VALUE_INT_ARRAY:
+        for (i = 0; i < v->len; i++)
+            n += otel__pb_len_field_size(OTEL__PB_ARRAY_VALUES, otel__pb_size_int_any(otel__otlp_arr_int(v, i)));
+        break;
+    case OTEL_VALUE_DOUBLE_ARRAY: /* {values: {double_value: d}} = 1+1+(1+8) */
+        n = v->len * otel__pb_len_field_size(OTEL__PB_ARRAY_VALUES, 9);
+        break;
+    default: break;
+    }
+    return n;
+}
+static size_t otel__pb_size_anyvalue(const otel_value *v) {
+    switch (v->type) {
+    case OTEL_VALUE_STRING: return otel__pb_size_string_any(v->len);
+    case OTEL_VALUE_BOOL: return 2;
+    case OTEL_VALUE_INT: return otel__pb_size_int_any(v->u.i);
+    case OTEL_VALUE_DOUBLE: return 9;
+    case OTEL_VALUE_STRING_ARRAY:
+    case OTEL_VALUE_BOOL_ARRAY:
+    case OTEL_VALUE_INT_ARRAY:
+    case OTEL_VALUE_DOUBLE_ARRAY: return otel__pb_len_field_size(OTEL__PB_ANY_ARRAY, otel__pb_size_array(v));
+    default: return 0; /* NONE: an empty AnyValue */
+    }
+}
+static size_t otel__pb_size_kv(const otel_attr *a) {
+    return otel__pb_len_field_size(OTEL__PB_KV_KEY, a->key.len) +
+           otel__pb_len_field_size(OTEL__PB_KV_VALUE, otel__pb_size_anyvalue(&a->value));
+}
+static size_t otel__pb_size_attr_iter(otel_iter it, uint32_t field) {
+    size_t n = 0;
+    otel_attr a;
+    while (otel_iter_attr(&it, &a)) n += otel__pb_len_field_size(field, otel__pb_size_kv(&a));
+    return n;
+}
+static size_t otel__pb_size_status(const otel_span_data *s) {
+    size_t n = 0;
+    if (s->status_message.len) n += otel__pb_len_field_size(OTEL__PB_STATUS_MESSAGE, s->status_message.len);
+    if (s->status_code) n += otel__pb_varint_field_size(OTEL__PB_STATUS_CODE, s->status_code);
+    return n;
+}
+static bool otel__pb_has_status(const otel_span_data *s) {
+    return s->status_code != OTEL_STATUS_UNSET || s->status_message.len > 0;
+}
+static size_t otel__pb_size_event(const otel_event_data *ev) {
+    size_t n = 0;
+    if (ev->time_ns) n += 1 + 8;
+    if (ev->name.len) n += otel__pb_len_field_size(OTEL__PB_EVENT_NAME, ev->name.len);
+    n += otel__pb_size_attr_iter(ev->attrs, OTEL__PB_EVENT_ATTRIBUTES);
+    if (ev->dropped_attrs) n += otel__pb_varint_field_size(OTEL__PB_EVENT_DROPPED_ATTRIBUTES, ev->dropped_attrs);
+    return n;
+}
+static size_t otel__pb_size_link(const otel_link_data *l) {
+    size_t n = otel__pb_len_field_size(OTEL__PB_LINK_TRACE_ID, 16) +
+               otel__pb_len_field_size(OTEL__PB_LINK_SPAN_ID, 8);
+    if (l->trace_state.len) n += otel__pb_len_field_size(OTEL__PB_LINK_TRACE_STATE, l->trace_state.len);
+    n += otel__pb_size_attr_iter(l->attrs, OTEL__PB_LINK_ATTRIBUTES);
+    if (l->dropped_attrs) n += otel__pb_varint_field_size(OTEL__PB_LINK_DROPPED_ATTRIBUTES, l->dropped_attrs);
+    n += otel__pb_tag_size(OTEL__PB_LINK_FLAGS) + 4;
+    return n;
+}
+/* Records the span's length, then those of its events and links, in visit order. */
+static size_t otel__pb_size_span(otel_otlp_encoder *e, const otel_span_data *s) {
+    size_t slot = otel__pb_reserve(e), n;
+    otel_iter it;
+    otel_event_data ev;
+    otel_link_data l;
+    n = otel__pb_len_field_size(OTEL__PB_SPAN_TRACE_ID, 16) + otel__pb_len_field_size(OTEL__PB_SPAN_SPAN_ID, 8);
+    if (s->trace_state.len) n += otel__pb_len_field_size(OTEL__PB_SPAN_TRACE_STATE, s->trace_state.len);
+    if (s->has_parent) n += otel__pb_len_field_size(OTEL__PB_SPAN_PARENT_SPAN_ID, 8);
+    if (s->name.len) n += otel__pb_len_field_size(OTEL__PB_SPAN_NAME, s->name.len);
+    if (s->kind) n += otel__pb_varint_field_size(OTEL__PB_SPAN_KIND, s->kind);
+    if (s->start_time_ns) n += 1 + 8;
+    if (s->end_time_ns) n += 1 + 8;
+    n += otel__pb_size_attr_iter(otel_span_attrs(s), OTEL__PB_SPAN_ATTRIBUTES);
+    if (s->dropped_attrs) n += otel__pb_varint_field_size(OTEL__PB_SPAN_DROPPED_ATTRIBUTES, s->dropped_attrs);
+    it = otel_span_events(s);
+    while (otel_iter_event(&it, &ev)) {
+        size_t es = otel__pb_reserve(e), m = otel__pb_size_event(&ev);
+        otel__pb_set(e, es, m);
+        n += otel__pb_len_field_size(OTEL__PB_SPAN_EVENTS, m);
+    }
+    if (s->dropped_events) n += otel__pb_varint_field_size(OTEL__PB_SPAN_DROPPED_EVENTS, s->dropped_events);
+    it = otel_span_links(s);
+    while (otel_iter_link(&it, &l)) {
+        size_t ls = otel__pb_reserve(e), m = otel__pb_size_link(&l);
+        otel__pb_set(e, ls, m);
+        n += otel__pb_len_field_size(OTEL__PB_SPAN_LINKS, m);
+    }
+    if (s->dropped_links) n += otel__pb_varint_field_size(OTEL__PB_SPAN_DROPPED_LINKS, s->dropped_links);
+    if (otel__pb_has_status(s)) n += otel__pb_len_field_size(OTEL__PB_SPAN_STATUS, otel__pb_size_status(s));
+    n += otel__pb_tag_size(OTEL__PB_SPAN_FLAGS) + 4;
+    otel__pb_set(e, slot, n);
+    return n;
+}
+static size_t otel__pb_size_scope(const otel_scope *sc) {
+    size_t n = 0;
+    if (!sc) return 0;
+    if (sc->name.len) n += otel__pb_len_field_size(OTEL__PB_SCOPE_NAME, sc->name.len);
+    if (sc->version.len) n += otel__pb_len_field_size(OTEL__PB_SCOPE_VERSION, sc->version.len);
+    return n;
+}
+static size_t otel__pb_size_resource(const otel_resource *r) {
+    size_t n = 0, i;
+    if (!r) return 0;
+    for (i = 0; i < r->count; i++) n += otel__pb_len_field_size(OTEL__PB_RES_ATTRIBUTES, otel__pb_size_kv(&r->attrs[i]));
+    if (r->dropped) n += otel__pb_varint_field_size(OTEL__PB_RES_DROPPED, r->dropped);
+    return n;
+}
+static bool otel__pb_has_resource(const otel_resource *r) {
+    return r && (r->count || r->dropped);
+}
+
+/* ==== [write] ===================================================================== */
+
+static void otel__pb_write_anyvalue(otel__pb *b, const otel_value *v);
+
+static void otel__pb_write_array(otel__pb *b, const otel_value *v) {
+    size_t i;
+    switch (v->type) {
+    case OTEL_VALUE_STRING_ARRAY:
+        for (i = 0; i < v->len; i++) {
+            otel_str s = otel_value_str_at(v, i);
+            otel__pb_field_len(b, OTEL__PB_ARRAY_VALUES, otel__pb_size_string_any(s.len));
+            otel__pb_field_bytes(b, OTEL__PB_ANY_STRING, s.ptr, s.len);
+        }
+        break;
+    case OTEL_VALUE_BOOL_ARRAY:
+        for (i = 0; i < v->len; i++) {
+            otel__pb_field_len(b, OTEL__PB_ARRAY_VALUES, 2);
+            otel__pb_field_varint(b, OTEL__PB_ANY_BOOL, otel__otlp_arr_bool(v, i));
+        }
+        break;
+    case OTEL_VALUE_INT_ARRAY:
+        for (i = 0; i < v->len; i++) {
+            int64_t x = otel__otlp_arr_int(v, i);
+            otel__pb_field_len(b, OTEL__PB_ARRAY_VALUES, otel__pb_size_int_any(x));
+            otel__pb_field_varint(b, OTEL__PB_ANY_INT, (uint64_t)x);
+        }
+        break;
+    case OTEL_VALUE_DOUBLE_ARRAY:
+        for (i = 0; i < v->len; i++) {
+            otel__pb_field_len(b, OTEL__PB_ARRAY_VALUES, 9);
+            otel__pb_field_double(b, OTEL__PB_ANY_DOUBLE, otel__otlp_arr_double(v, i));
+        }
+        break;
+    default: break;
+    }
+}
+static void otel__pb_write_anyvalue(otel__pb *b, const otel_value *v) {
+    switch (v->type) {
+    case OTEL_VALUE_STRING: otel__pb_field_bytes(b, OTEL__PB_ANY_STRING, v->u.s, v->len); break;
+    case OTEL_VALUE_BOOL: otel__pb_field_varint(b, OTEL__PB_ANY_BOOL, v->u.b ? 1 : 0); break;
+    case OTEL_VALUE_INT: otel__pb_field_varint(b, OTEL__PB_ANY_INT, (uint64_t)v->u.i); break;
+    case OTEL_VALUE_DOUBLE: otel__pb_field_double(b, OTEL__PB_ANY_DOUBLE, v->u.d); break;
+    case OTEL_VALUE_STRING_ARRAY:
+    case OTEL_VALUE_BOOL_ARRAY:
+    case OTEL_VALUE_INT_ARRAY:
+    case OTEL_VALUE_DOUBLE_ARRAY:
+        otel__pb_field_len(b, OTEL__PB_ANY_ARRAY, otel__pb_size_array(v));
+        otel__pb_write_array(b, v);
+        break;
+    default: break;
+    }
+}
+static void otel__pb_write_kv(otel__pb *b, uint32_t field, const otel_attr *a) {
+    otel__pb_field_len(b, field, otel__pb_size_kv(a));
+    otel__pb_field_bytes(b, OTEL__PB_KV_KEY, a->key.ptr, a->key.len);
+    otel__pb_field_len(b, OTEL__PB_KV_VALUE, otel__pb_size_anyvalue(&a->value));
+    otel__pb_write_anyvalue(b, &a->value);
+}
+static void otel__pb_write_attr_iter(otel__pb *b, otel_iter it, uint32_t field) {
+    otel_attr a;
+    while (otel_iter_attr(&it, &a)) otel__pb_write_kv(b, field, &a);
+}
+static void otel__pb_write_event(otel__pb *b, const otel_event_data *ev) {
+    if (ev->time_ns) otel__pb_field_fixed64(b, OTEL__PB_EVENT_TIME, ev->time_ns);
+    if (ev->name.len) otel__pb_field_bytes(b, OTEL__PB_EVENT_NAME, ev->name.ptr, ev->name.len);
+    otel__pb_write_attr_iter(b, ev->attrs, OTEL__PB_EVENT_ATTRIBUTES);
+    if (ev->dropped_attrs) otel__pb_field_varint(b, OTEL__PB_EVENT_DROPPED_ATTRIBUTES, ev->dropped_attrs);
+}
+static void otel__pb_write_link(otel__pb *b, const otel_link_data *l) {
+    otel__pb_field_bytes(b, OTEL__PB_LINK_TRACE_ID, l->trace_id, 16);
+    otel__pb_field_bytes(b, OTEL__PB_LINK_SPAN_ID, l->span_id, 8);
+    if (l->trace_state.len) otel__pb_field_bytes(b, OTEL__PB_LINK_TRACE_STATE, l->trace_state.ptr, l->trace_state.len);
+    otel__pb_write_attr_iter(b, l->attrs, OTEL__PB_LINK_ATTRIBUTES);
+    if (l->dropped_attrs) otel__pb_field_varint(b, OTEL__PB_LINK_DROPPED_ATTRIBUTES, l->dropped_attrs);
+    otel__pb_field_fixed32(b, OTEL__PB_LINK_FLAGS, l->trace_flags | OTEL__PB_FLAGS_HAS_IS_REMOTE |
+                                                       (l->is_remote ? OTEL__PB_FLAGS_IS_REMOTE : 0));
+}
+static void otel__pb_write_span(otel_otlp_encoder *e, otel__pb *b, const otel_span_data *s) {
+    otel_iter it;
+    otel_event_data ev;
+    otel_link_data l;
+    otel__pb_field_len(b, OTEL__PB_SS_SPANS, otel__pb_take(e));
+    otel__pb_field_bytes(b, OTEL__PB_SPAN_TRACE_ID, s->trace_id, 16);
+    otel__pb_field_bytes(b, OTEL__PB_SPAN_SPAN_ID, s->span_id, 8);
+    if (s->trace_state.len) otel__pb_field_bytes(b, OTEL__PB_SPAN_TRACE_STATE, s->trace_state.ptr, s->trace_state.len);
+    if (s->has_parent) otel__pb_field_bytes(b, OTEL__PB_SPAN_PARENT_SPAN_ID, s->parent_span_id, 8);
+    if (s->name.len) otel__pb_field_bytes(b, OTEL__PB_SPAN_NAME, s->name.ptr, s->name.len);
+    if (s->kind) otel__pb_field_varint(b, OTEL__PB_SPAN_KIND, s->kind);
+    if (s->start_time_ns) otel__pb_field_fixed64(b, OTEL__PB_SPAN_START_TIME, s->start_time_ns);
+    if (s->end_time_ns) otel__pb_field_fixed64(b, OTEL__PB_SPAN_END_TIME, s->end_time_ns);
+    otel__pb_write_attr_iter(b, otel_span_attrs(s), OTEL__PB_SPAN_ATTRIBUTES);
+    if (s->dropped_attrs) otel__pb_field_varint(b, OTEL__PB_SPAN_DROPPED_ATTRIBUTES, s->dropped_attrs);
+    it = otel_span_events(s);
+    while (otel_iter_event(&it, &ev)) {
+        otel__pb_field_len(b, OTEL__PB_SPAN_EVENTS, otel__pb_take(e));
+        otel__pb_write_event(b, &ev);
+    }
+    if (s->dropped_events) otel__pb_field_varint(b, OTEL__PB_SPAN_DROPPED_EVENTS, s->dropped_events);
+    it = otel_span_links(s);
+    while (otel_iter_link(&it, &l)) {
+        otel__pb_field_len(b, OTEL__PB_SPAN_LINKS, otel__pb_take(e));
+        otel__pb_write_link(b, &l);
+    }
+    if (s->dropped_links) otel__pb_field_varint(b, OTEL__PB_SPAN_DROPPED_LINKS, s->dropped_links);
+    if (otel__pb_has_status(s)) {
+        otel__pb_field_len(b, OTEL__PB_SPAN_STATUS, otel__pb_size_status(s));
+        if (s->status_message.len)
+            otel__pb_field_bytes(b, OTEL__PB_STATUS_MESSAGE, s->status_message.ptr, s->status_message.len);
+        if (s->status_code) otel__pb_field_varint(b, OTEL__PB_STATUS_CODE, s->status_code);
+    }
+    otel__pb_field_fixed32(b, OTEL__PB_SPAN_FLAGS, s->trace_flags | OTEL__PB_FLAGS_HAS_IS_REMOTE |
+                                                       (s->parent_is_remote ? OTEL__PB_FLAGS_IS_REMOTE : 0));
+}
+static void otel__pb_write_scope(otel__pb *b, const otel_scope *sc) {
+    if (!sc) return;
+    if (sc->name.len) otel__pb_field_bytes(b, OTEL__PB_SCOPE_NAME, sc->name.ptr, sc->name.len);
+    if (sc->version.len) otel__pb_field_bytes(b, OTEL__PB_SCOPE_VERSION, sc->version.ptr, sc->version.len);
+}
+static void otel__pb_write_resource(otel__pb *b, const otel_resource *r) {
+    size_t i;
+    for (i = 0; i < r->count; i++) otel__pb_write_kv(b, OTEL__PB_RES_ATTRIBUTES, &r->attrs[i]);
+    if (r->dropped) otel__pb_field_varint(b, OTEL__PB_RES_DROPPED, r->dropped);
+}
+
+/* ==== [request] =================================================================== */
+
+static void *otel__otlp_grow(void *old, size_t *cap, size_t need, size_t elem) {
+    size_t n = *cap ? *cap : 16;
+    void *p;
+    while (n < need) n *= 2;
+    if (n > SIZE_MAX / elem) return NULL;
+    p = OTEL_MALLOC(n * elem, NULL);
+    if (!p) return NULL;
+    OTEL_FREE(old, NULL);
+    *cap = n;
+    return p;
+}
+
+static bool otel__otlp_scope_same(const otel_scope *a, const otel_scope *b) {
+    if (a == b) return true;
+    if (!a || !b) {
+        const otel_scope *x = a ? a : b;
+        return x->name.len == 0 && x->version.len == 0;
+    }
+    return a->name.len == b->name.len && a->version.len == b->version.len &&
+           (a->name.len == 0 || !memcmp(a->name.ptr, b->name.ptr, a->name.len)) &&
+           (a->version.len == 0 || !memcmp(a->version.ptr, b->version.ptr, a->version.len));
+}
+
+/* Groups the batch by scope (stable, one group per distinct name+version) into
+   e->order; sizes the scratch arrays for the size pass. False: out of memory. */
+static bool otel__pb_prepare(otel_otlp_encoder *e, const otel_span_batch *batch) {
+    size_t i, g, slots = 2, n = batch->count;
+    if (n > e->spans_cap) {
+        size_t c1 = e->spans_cap, c2 = e->spans_cap;
+        uint32_t *o = (uint32_t *)otel__otlp_grow(e->order, &c1, n, sizeof *o);
+        if (!o) return false;
+        e->order = o;
+        o = (uint32_t *)otel__otlp_grow(e->group, &c2, n, sizeof *o);
+        if (!o) { e->spans_cap = 0; return false; }
+        e->group = o;
+        e->spans_cap = c1 < c2 ? c1 : c2;
+    }
+    e->scopes_n = 0;
+    for (i = 0; i < n; i++) {
+        const otel_span_data *s = batch->spans[i];
+        const otel_scope *sc = s->scope;
+        if (e->scopes_n && (i > 0 && otel__otlp_scope_same(e->scopes[e->group[i - 1]], sc))) {
+            g = e->group[i - 1];
+        } else {
+            for (g = 0; g < e->scopes_n; g++)
+                if (otel__otlp_scope_same(e->scopes[g], sc)) break;
+            if (g == e->scopes_n) {
+                if (g >= e->scopes_cap) {
+                    size_t c = e->scopes_cap, c1 = e->scopes_cap, c2 = e->scopes_cap;
+                    const otel_scope **sp = (const otel_scope **)otel__otlp_grow(NULL, &c, g + 1, sizeof *sp);
+                    uint32_t *f = (uint32_t *)otel__otlp_grow(NULL, &c1, g + 1, sizeof *f);
+                    uint32_t *k = (uint32_t *)otel__otlp_grow(NULL, &c2, g + 1, sizeof *k);
+                    if (!sp || !f || !k) {
+                        OTEL_FREE((void *)sp, NULL); OTEL_FREE(f, NULL); OTEL_FREE(k, NULL);
+                        return false;
+                    }
+                    if (g) {
+                        memcpy((void *)sp, (const void *)e->scopes, g * sizeof *sp);
+                        memcpy(k, e->scope_count, g * sizeof *k);
+                    }
+                    OTEL_FREE((void *)e->scopes, NULL); OTEL_FREE(e->scope_first, NULL); OTEL_FREE(e->scope_count, NULL);
+                    e->scopes = sp; e->scope_first = f; e->scope_count = k; e->scopes_cap = c;
+                }
+                e->scopes[g] = sc;
+                e->scope_count[g] = 0;
+                e->scopes_n++;
+            }
+        }
+        e->group[i] = (uint32_t)g;
+        e->scope_count[g]++;
+        slots += 1 + (size_t)s->event_count + (size_t)s->link_count;
+    }
+    slots += e->scopes_n;
+    for (g = 0, i = 0; g < e->scopes_n; g++) { e->scope_first[g] = (uint32_t)i; i += e->scope_count[g]; }
+    for (i = 0; i < n; i++) e->order[e->scope_first[e->group[i]]++] = (uint32_t)i;
+    for (g = 0; g < e->scopes_n; g++) e->scope_first[g] -= e->scope_count[g];
+    if (slots > e->sizes_cap) {
+        uint32_t *p = (uint32_t *)otel__otlp_grow(e->sizes, &e->sizes_cap, slots, sizeof *p);
+        if (!p) { e->sizes = NULL; e->sizes_cap = 0; return false; }
+        e->sizes = p;
+    }
+    return true;
+}
+
+/* Encodes into e->buf. Returns 0, 1 when the request would exceed `max` bytes (nothing
+   written; *out_len = its size), -1 out of memory, -2 inconsistent batch. */
+static int otel__otlp_encode(otel_otlp_encoder *e, const otel_span_batch *batch, size_t max,
+                             size_t *out_len) {
+    size_t rs_slot, rs, total, g, k;
+    const otel_resource *res = batch->resource;
+    otel__pb b;
+    *out_len = 0;
+    if (!otel__pb_prepare(e, batch)) return -1;
+    /* size pass */
+    e->bad = false;
+    e->sizes_n = e->sizes_pos = 0;
+    rs_slot = otel__pb_reserve(e);
+    rs = otel__pb_has_resource(res) ? otel__pb_len_field_size(OTEL__PB_RS_RESOURCE, otel__pb_size_resource(res)) : 0;
+    for (g = 0; g < e->scopes_n; g++) {
+        size_t ss_slot = otel__pb_reserve(e), ss = 0, sc = otel__pb_size_scope(e->scopes[g]);
+        if (e->scopes[g]) ss += otel__pb_len_field_size(OTEL__PB_SS_SCOPE, sc);
+        for (k = 0; k < e->scope_count[g]; k++)
+            ss += otel__pb_len_field_size(OTEL__PB_SS_SPANS,
+                                          otel__pb_size_span(e, batch->spans[e->order[e->scope_first[g] + k]]));
+        otel__pb_set(e, ss_slot, ss);
+        rs += otel__pb_len_field_size(OTEL__PB_RS_SCOPE_SPANS, ss);
+    }
+    otel__pb_set(e, rs_slot, rs);
+    total = otel__pb_len_field_size(OTEL__PB_REQ_RESOURCE_SPANS, rs);
+    if (e->bad) return -2;
+    *out_len = total;
+    if (total > max) return 1;
+    if (total > e->cap) {
+        uint8_t *p = (uint8_t *)otel__otlp_grow(e->buf, &e->cap, total, 1);
+        if (!p) { e->buf = NULL; e->cap = 0; return -1; }
+        e->buf = p;
+    }
+    /* write pass: the same walk, taking the recorded sizes back */
+    b.p = e->buf;
+    b.end = e->buf + total;
+    b.overflow = false;
+    otel__pb_field_len(&b, OTEL__PB_REQ_RESOURCE_SPANS, otel__pb_take(e));
+    if (otel__pb_has_resource(res)) {
+        otel__pb_field_len(&b, OTEL__PB_RS_RESOURCE, otel__pb_size_resource(res));
+        otel__pb_write_resource(&b, res);
+    }
+    for (g = 0; g < e->scopes_n; g++) {
+        otel__pb_field_len(&b, OTEL__PB_RS_SCOPE_SPANS, otel__pb_take(e));
+        if (e->scopes[g]) {
+            otel__pb_field_len(&b, OTEL__PB_SS_SCOPE, otel__pb_size_scope(e->scopes[g]));
+            otel__pb_write_scope(&b, e->scopes[g]);
+        }
+        for (k = 0; k < e->scope_count[g]; k++)
+            otel__pb_write_span(e, &b, batch->spans[e->order[e->scope_first[g] + k]]);
+    }
+    if (b.overflow || e->bad || b.p != e->buf + total) return -2;
+    return 0;
+}
+
+OTEL_API otel_otlp_encoder *otel_otlp_encoder_create(void) {
+    otel_otlp_encoder *e = (otel_otlp_encoder *)OTEL_MALLOC(sizeof *e, NULL);
+    if (e) memset(e, 0, sizeof *e);
+    return e;
+}
+
+OTEL_API void otel_otlp_encoder_destroy(otel_otlp_encoder *e) {
+    if (!e) return;
+    OTEL_FREE(e->buf, NULL);
+    OTEL_FREE(e->sizes, NULL);
+    OTEL_FREE(e->order, NULL);
+    OTEL_FREE(e->group, NULL);
+    OTEL_FREE((void *)e->scopes, NULL);
+    OTEL_FREE(e->scope_first, NULL);
+    OTEL_FREE(e->scope_count, NULL);
+    OTEL_FREE(e->gz, NULL);
+    OTEL_FREE(e->gzbuf, NULL);
+    OTEL_FREE(e, NULL);
+}
+
+OTEL_API otel_result otel_otlp_encode_spans(otel_otlp_encoder *e, const otel_span_batch *batch,
+                                            const uint8_t **out, size_t *out_len) {
+    size_t len = 0;
+    int r;
+    if (out) *out = NULL;
+    if (out_len) *out_len = 0;
+    if (!e || !batch || !out || !out_len || (batch->count && !batch->spans)) return OTEL_ERR_INVALID_ARG;
+    r = otel__otlp_encode(e, batch, SIZE_MAX, &len);
+    if (r == -1) return OTEL_ERR_NO_MEMORY;
+    if (r != 0) return OTEL_ERR_INVALID_ARG;
+    *out = e->buf;
+    *out_len = len;
+    return OTEL_OK;
+}
+
+/* ==== [gzip] ====================================================================== */
+
+/* A dependency-free deflate (RFC 1951) in a gzip (RFC 1952) wrapper. LZ77 over a 32 KiB
+   window with a hash of 3 bytes and hash chains (greedy, at most OTEL__GZ_CHAIN
+   candidates), then per block of up to OTEL__GZ_MAXSYM symbols the cheapest of a dynamic
+   Huffman block, the fixed code, or stored blocks. OTLP batches repeat keys, ids and
+   names, so greedy matching already gets most of the gain. */
+
+#define OTEL__GZ_WSIZE 32768
+#define OTEL__GZ_WMASK (OTEL__GZ_WSIZE - 1)
+#define OTEL__GZ_HBITS 15
+#define OTEL__GZ_HSIZE (1 << OTEL__GZ_HBITS)
+#define OTEL__GZ_MAXSYM 16384 /* symbols per block */
+#define OTEL__GZ_CHAIN 24     /* candidates tried per position */
+#define OTEL__GZ_NICE 96      /* a match this long is taken at once */
+#define OTEL__GZ_MINMATCH 3
+#define OTEL__GZ_MAXMATCH 258
+
+static const uint16_t otel__gz_len_base[29] = {3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31,
+                                               35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195, 227, 258};
+static const uint8_t otel__gz_len_extra[29] = {0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2,
+                                               3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0};
+static const uint16_t otel__gz_dist_base[30] = {1, 2, 3, 4, 5, 7, 9, 13, 17, 25, 33, 49, 65, 97, 129,
+                                                193, 257, 385, 513, 769, 1025, 1537, 2049, 3073,
+                                                4097, 6145, 8193, 12289, 16385, 24577};
+static const uint8_t otel__gz_dist_extra[30] = {0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6,
+                                                6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13};
+static const uint8_t otel__gz_clen_order[19] = {16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15};
+
+typedef struct otel__gz {
+    int32_t head[OTEL__GZ_HSIZE];    /* last position with each hash, -1 none */
+    int32_t prev[OTEL__GZ_WSIZE];    /* previous position with the same hash */
+    uint16_t sym[OTEL__GZ_MAXSYM];   /* literal 0..255, or 256 + (match length - 3) */
+    uint16_t dist[OTEL__GZ_MAXSYM];  /* match distance, 0 for a literal */
+    uint32_t crc_table[256];
+    uint8_t len_code[256];           /* match length - 3 -> length code 0..28 */
+    uint8_t dist_code[512];          /* see otel__gz_dcode */
+    uint32_t lfreq[286], dfreq[30];
+    uint8_t llen[288], dlen[30];     /* code lengths of the block being written */
+    uint16_t lcode[288], dcode[30];  /* bit-reversed codes */
+    uint8_t *out, *oend;             /* bit writer */
+    uint64_t bits;
+    unsigned nbits;
+    bool overflow;
+} otel__gz;
+
+static void otel__gz_init(otel__gz *g) {
+    uint32_t i, k, c;
+    for (i = 0; i < 256; i++) {
+        c = i;
+        for (k = 0; k < 8; k++) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+        g->crc_table[i] = c;
+    }
+    for (c = 0; c < 28; c++)
+        for (k = 0; k < (1u << otel__gz_len_extra[c]); k++) g->len_code[otel__gz_len_base[c] - 3 + k] = (uint8_t)c;
+    g->len_code[255] = 28; /* 258 has its own code */
+    for (c = 0; c < 30; c++)
+        for (k = 0; k < (1u << otel__gz_dist_extra[c]); k++) {
+            uint32_t d = otel__gz_dist_base[c] + k - 1;
+            if (d < 256) g->dist_code[d] = (uint8_t)c;
+            else g->dist_code[256 + (d >> 7)] = (uint8_t)c;
+        }
+}
+static unsigned otel__gz_dcode(const otel__gz *g, unsigned dist) {
+    unsigned d = dist - 1;
+    return d < 256 ? g->dist_code[d] : g->dist_code[256 + (d >> 7)];
+}
+static uint32_t otel__gz_crc(const otel__gz *g, uint32_t crc, const uint8_t *p, size_t n) {
+    crc = ~crc;
+    while (n--) crc = g->crc_table[(crc ^ *p++) & 0xff] ^ (crc >> 8);
+    return ~crc;
+}
+
+/* LSB-first bit writer (deflate's order). */
+static void otel__gz_put(otel__gz *g, uint32_t v, unsigned n) {
+    g->bits |= (uint64_t)v << g->nbits;
+    g->nbits += n;
+    if (g->nbits >= 32) {
+        if (g->oend - g->out >= 4) {
+            g->out[0] = (uint8_t)g->bits; g->out[1] = (uint8_t)(g->bits >> 8);
+            g->out[2] = (uint8_t)(g->bits >> 16); g->out[3] = (uint8_t)(g->bits >> 24);
+            g->out += 4;
+        } else {
+            g->overflow = true;
+        }
+        g->bits >>= 32;
+        g->nbits -= 32;
+    }
+}
+static void otel__gz_flush_byte(otel__gz *g) { /* pad to a byte boundary, write out */
+    while (g->nbits > 0) {
+        if (g->out < g->oend) *g->out++ = (uint8_t)g->bits;
+        else g->overflow = true;
+        g->bits >>= 8;
+        g->nbits = g->nbits >= 8 ? g->nbits - 8 : 0;
+    }
+    g->bits = 0;
+}
+
+/* Huffman code lengths no longer than `maxbits` for freq[0..n). Two-queue construction
+   over the sorted leaves; when too deep, halve the counts and build again. Always makes
+   a complete code of at least two symbols (zlib rejects incomplete ones). */
+static void otel__gz_lengths(const uint32_t *freq, int n, int maxbits, uint8_t *len) {
+    uint32_t f[288], w[2 * 288];
+    int leaf[288], parent[2 * 288], depth[2 * 288];
+    int i, nl, ni, li, ii, maxd;
+    for (i = 0; i < n; i++) f[i] = freq[i];
+    for (;;) {
+        nl = 0;
+        for (i = 0; i < n; i++) {
+            len[i] = 0;
+            if (f[i]) leaf[nl++] = i;
+        }
+        if (nl < 2) {
+            int a = nl ? leaf[0] : 0;
+            len[a] = 1;
+            len[a == 0 ? 1 : 0] = 1;
+            return;
+        }
+        for (i = 1; i < nl; i++) { /* insertion sort by count; n <= 288 */
+            int x = leaf[i], j = i - 1;
+            while (j >= 0 && f[leaf[j]] > f[x]) { leaf[j + 1] = leaf[j]; j--; }
+            leaf[j + 1] = x;
+        }
+        for (i = 0; i < nl; i++) w[i] = f[leaf[i]];
+        li = 0; ii = nl; ni = nl;
+        while (ni < 2 * nl - 1) {
+            int pick[2], k;
+            for (k = 0; k < 2; k++) {
+                if (li < nl && (ii >= ni || w[li] <= w[ii])) pick[k] = li++;
+                else pick[k] = ii++;
+            }
+            w[ni] = w[pick[0]] + w[pick[1]];
+            parent[pick[0]] = parent[pick[1]] = ni;
+            ni++;
+        }
+        depth[ni - 1] = 0;
+        maxd = 0;
+        for (i = ni - 2; i >= 0; i--) {
+            depth[i] = depth[parent[i]] + 1;
+            if (i < nl && depth[i] > maxd) maxd = depth[i];
+        }
+        if (maxd <= maxbits) {
+            for (i = 0; i < nl; i++) len[leaf[i]] = (uint8_t)depth[i];
+            return;
+        }
+        for (i = 0; i < n; i++)
+            if (f[i]) f[i] = (f[i] + 1) / 2;
+    }
+}
+/* Canonical codes (RFC 1951 3.2.2), bit-reversed for the LSB-first writer. */
+static void otel__gz_codes(const uint8_t *len, int n, uint16_t *code) {
+    uint16_t count[16] = {0}, next[16];
+    uint32_t c = 0;
+    int i, b;
+    for (i = 0; i < n; i++) count[len[i]]++;
+    count[0] = 0;
+    for (b = 1; b < 16; b++) { c = (c + count[b - 1]) << 1; next[b] = (uint16_t)c; }
+    for (i = 0; i < n; i++) {
+        uint32_t v, r = 0;
+        int k;
+        if (!len[i]) continue;
+        v = next[len[i]]++;
+        for (k = 0; k < len[i]; k++) { r = (r << 1) | (v & 1); v >>= 1; }
+        code[i] = (uint16_t)r;
+    }
+}
+
+/* Writes one block of `nsym` symbols covering in[start, end). */
+static void otel__gz_block(otel__gz *g, const uint8_t *in, size_t start, size_t end, int nsym, bool last) {
+    uint8_t lens[286 + 30], rle[286 + 30], rle_extra[286 + 30], clen[19];
+    uint32_t cfreq[19] = {0};
+    uint16_t ccode[19];
+    int i, hlit, hdist, hclen, nl = 0, nrle = 0;
+    uint64_t extra = 0, dyn, fix, stored;
+    size_t raw = end - start;
+    memset(g->lfreq, 0, sizeof g->lfreq);
+    memset(g->dfreq, 0, sizeof g->dfreq);
+    for (i = 0; i < nsym; i++) {
+        if (g->dist[i]) {
+            unsigned lc = g->len_code[g->sym[i] - 256], dc = otel__gz_dcode(g, g->dist[i]);
+            g->lfreq[257 + lc]++;
+            g->dfreq[dc]++;
+            extra += (uint64_t)otel__gz_len_extra[lc] + otel__gz_dist_extra[dc];
+        } else {
+            g->lfreq[g->sym[i]]++;
+        }
+    }
+    g->lfreq[256] = 1;
+    otel__gz_lengths(g->lfreq, 286, 15, g->llen);
+    otel__gz_lengths(g->dfreq, 30, 15, g->dlen);
+    for (hlit = 286; hlit > 257 && !g->llen[hlit - 1]; hlit--) {}
+    for (hdist = 30; hdist > 1 && !g->dlen[hdist - 1]; hdist--) {}
+    memcpy(lens, g->llen, (size_t)hlit);
+    memcpy(lens + hlit, g->dlen, (size_t)hdist);
+    nl = hlit + hdist;
+    for (i = 0; i < nl;) { /* run-length code the code lengths: 16 repeat, 17/18 zeros */
+        int run = 1;
+        while (i + run < nl && lens[i + run] == lens[i]) run++;
+        if (lens[i] == 0 && run >= 3) {
+            int r = run > 138 ? 138 : run;
+            rle[nrle] = (uint8_t)(r >= 11 ? 18 : 17);
+            rle_extra[nrle++] = (uint8_t)(r >= 11 ? r - 11 : r - 3);
+            i += r;
+        } else if (lens[i] != 0 && run >= 4) {
+            int r = run - 1 > 6 ? 6 : run - 1;
+            rle[nrle] = lens[i]; rle_extra[nrle++] = 0;
+            rle[nrle] = 16; rle_extra[nrle++] = (uint8_t)(r - 3);
+            i += 1 + r;
+        } else {
+            rle[nrle] = lens[i]; rle_extra[nrle++] = 0;
+            i++;
+        }
+    }
+    for (i = 0; i < nrle; i++) cfreq[rle[i]]++;
+    otel__gz_lengths(cfreq, 19, 7, clen);
+    for (hclen = 19; hclen > 4 && !clen[otel__gz_clen_order[hclen - 1]]; hclen--) {}
+    /* costs in bits */
+    dyn = 3 + 14 + 3 * (uint64_t)hclen + extra;
+    for (i = 0; i < nrle; i++) dyn += clen[rle[i]] + (rle[i] == 16 ? 2 : rle[i] == 17 ? 3 : rle[i] == 18 ? 7 : 0);
+    fix = 3 + extra;
+    for (i = 0; i < 286; i++) {
+        dyn += (uint64_t)g->lfreq[i] * g->llen[i];
+        fix += (uint64_t)g->lfreq[i] * (i < 144 ? 8u : i < 256 ? 9u : i < 280 ? 7u : 8u);
+    }
+    for (i = 0; i < 30; i++) { dyn += (uint64_t)g->dfreq[i] * g->dlen[i]; fix += (uint64_t)g->dfreq[i] * 5; }
+    stored = 8 * ((uint64_t)raw + 5 * ((raw + 65534) / 65535 + (raw == 0)));
+    if (stored < dyn && stored < fix) {
+        size_t off = start;
+        do {
+            size_t n = end - off > 65535 ? 65535 : end - off;
+            otel__gz_put(g, (last && off + n == end) ? 1u : 0u, 1);
+            otel__gz_put(g, 0, 2);
+            otel__gz_flush_byte(g);
+            if ((size_t)(g->oend - g->out) < n + 4) { g->overflow = true; return; }
+            g->out[0] = (uint8_t)n; g->out[1] = (uint8_t)(n >> 8);
+            g->out[2] = (uint8_t)~n; g->out[3] = (uint8_t)(~n >> 8);
+            memcpy(g->out + 4, in + off, n);
+            g->out += n + 4;
+            off += n;
+        } while (off < end);
+        return;
+    }
+    if (fix <= dyn) { /* the fixed code of RFC 1951 3.2.6 */
+        for (i = 0; i < 288; i++) g->llen[i] = (uint8_t)(i < 144 ? 8 : i < 256 ? 9 : i < 280 ? 7 : 8);
+        for (i = 0; i < 30; i++) g->dlen[i] = 5;
+        otel__gz_put(g, last ? 1u : 0u, 1);
+        otel__gz_put(g, 1, 2);
+    } else {
+        g->llen[286] = g->llen[287] = 0;
+        otel__gz_codes(clen, 19, ccode);
+        otel__gz_put(g, last ? 1u : 0u, 1);
+        otel__gz_put(g, 2, 2);
+        otel__gz_put(g, (uint32_t)(hlit - 257), 5);
+        otel__gz_put(g, (uint32_t)(hdist - 1), 5);
+        otel__gz_put(g, (uint32_t)(hclen - 4), 4);
+        for (i = 0; i < hclen; i++) otel__gz_put(g, clen[otel__gz_clen_order[i]], 3);
+        for (i = 0; i < nrle; i++) {
+            otel__gz_put(g, ccode[rle[i]], clen[rle[i]]);
+            if (rle[i] == 16) otel__gz_put(g, rle_extra[i], 2);
+            else if (rle[i] == 17) otel__gz_put(g, rle_extra[i], 3);
+            else if (rle[i] == 18) otel__gz_put(g, rle_extra[i], 7);
+        }
+    }
+    otel__gz_codes(g->llen, 288, g->lcode);
+    otel__gz_codes(g->dlen, 30, g->dcode);
+    for (i = 0; i < nsym; i++) {
+        if (g->dist[i]) {
+            unsigned l = g->sym[i] - 256u, lc = g->len_code[l], d = g->dist[i], dc = otel__gz_dcode(g, d);
+            otel__gz_put(g, g->lcode[257 + lc], g->llen[257 + lc]);
+            if (otel__gz_len_extra[lc]) otel__gz_put(g, l + 3 - otel__gz_len_base[lc], otel__gz_len_extra[lc]);
+            otel__gz_put(g, g->dcode[dc], g->dlen[dc]);
+            if (otel__gz_dist_extra[dc]) otel__gz_put(g, d - otel__gz_dist_base[dc], otel__gz_dist_extra[dc]);
+        } else {
+            otel__gz_put(g, g->lcode[g->sym[i]], g->llen[g->sym[i]]);
+        }
+    }
+    otel__gz_put(g, g->lcode[256], g->llen[256]);
+}
+
+static uint32_t otel__gz_hash(const uint8_t *p) {
+    uint32_t v = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16;
+    return (v * 2654435761u) >> (32 - OTEL__GZ_HBITS);
+}
+static size_t otel__gz_match(const uint8_t *a, const uint8_t *b, size_t max) {
+    size_t n = 0;
+    while (n + 8 <= max) {
+        uint64_t x, y;
+        memcpy(&x, a + n, 8);
+        memcpy(&y, b + n, 8);
+        if (x != y) {
+#if (defined(__GNUC__) || defined(__clang__)) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+            return n + (size_t)(__builtin_ctzll(x ^ y) >> 3);
+#else
+            break;
+#endif
+        }
+        n += 8;
+    }
+    while (n < max && a[n] == b[n]) n++;
+    return n;
+}
+static void otel__gz_insert(otel__gz *g, const uint8_t *in, size_t pos) {
+    uint32_t h = otel__gz_hash(in + pos);
+    g->prev[pos & OTEL__GZ_WMASK] = g->head[h];
+    g->head[h] = (int32_t)pos;
+}
+
+/* Compresses in[0, n) to out (cap bytes). Returns the bytes written, 0 if cap is short. */
+static size_t otel__gz_compress(otel__gz *g, const uint8_t *in, size_t n, uint8_t *out, size_t cap) {
+    size_t pos = 0, block = 0;
+    int nsym = 0;
+    uint32_t crc;
+    if (cap < 18 || n > 0x7fffffffu) return 0;
+    memset(g->head, 0xff, sizeof g->head);
+    memcpy(out, "\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03", 10); /* no name, mtime 0, Unix */
+    g->out = out + 10;
+    g->oend = out + cap - 8;
+    g->bits = 0;
+    g->nbits = 0;
+    g->overflow = false;
+    while (pos < n) {
+        size_t best = 0, bdist = 0;
+        if (pos + OTEL__GZ_MINMATCH <= n) {
+            uint32_t h = otel__gz_hash(in + pos);
+            int32_t cand = g->head[h];
+            size_t max = n - pos < OTEL__GZ_MAXMATCH ? n - pos : OTEL__GZ_MAXMATCH;
+            int chain = OTEL__GZ_CHAIN;
+            g->prev[pos & OTEL__GZ_WMASK] = cand;
+            g->head[h] = (int32_t)pos;
+            while (cand >= 0 && pos - (size_t)cand <= OTEL__GZ_WSIZE && chain-- > 0) {
+                if (in[cand + best] == in[pos + best]) {
+                    size_t l = otel__gz_match(in + cand, in + pos, max);
+                    if (l > best) {
+                        best = l;
+                        bdist = pos - (size_t)cand;
+                        if (l >= OTEL__GZ_NICE || l >= max) break;
+                    }
+                }
+                {
+                    int32_t next = g->prev[cand & OTEL__GZ_WMASK];
+                    if (next >= cand) break;
+                    cand = next;
+                }
+            }
+        }
+        if (best >= OTEL__GZ_MINMATCH) {
+            size_t k;
+            g->sym[nsym] = (uint16_t)(256 + best - 3);
+            g->dist[nsym++] = (uint16_t)bdist;
+            for (k = 1; k < best; k++)
+                if (pos + k + OTEL__GZ_MINMATCH <= n) otel__gz_insert(g, in, pos + k);
+            pos += best;
+        } else {
+            g->sym[nsym] = in[pos];
+            g->dist[nsym++] = 0;
+            pos++;
+        }
+        if (nsym == OTEL__GZ_MAXSYM) {
+            otel__gz_block(g, in, block, pos, nsym, pos == n);
+            block = pos;
+            nsym = 0;
+            if (g->overflow) return 0;
+        }
+    }
+    if (nsym || block < n || n == 0) otel__gz_block(g, in, block, n, nsym, true);
+    otel__gz_flush_byte(g);
+    if (g->overflow) return 0;
+    crc = otel__gz_crc(g, 0, in, n);
+    g->oend += 8;
+    {
+        uint8_t *t = g->out;
+        int i;
+        for (i = 0; i < 4; i++) t[i] = (uint8_t)(crc >> (8 * i));
+        for (i = 0; i < 4; i++) t[4 + i] = (uint8_t)((uint32_t)n >> (8 * i));
+        g->out += 8;
+    }
+    return (size_t)(g->out - out);
+}
+
+OTEL_API otel_result otel_otlp_gzip(otel_otlp_encoder *e, const void *in, size_t len, const uint8_t **out,
+                                    size_t *out_len) {
+    size_t need = len + len / 64 + 128, n;
+    if (out) *out = NULL;
+    if (out_len) *out_len = 0;
+    if (!e || (!in && len) || !out || !out_len) return OTEL_ERR_INVALID_ARG;
+    if (!e->gz) {
+        e->gz = (otel__gz *)OTEL_MALLOC(sizeof *e->gz, NULL);
+        if (!e->gz) return OTEL_ERR_NO_MEMORY;
+        otel__gz_init(e->gz);
+    }
+    if (need > e->gzcap) {
+        uint8_t *p = (uint8_t *)otel__otlp_grow(e->gzbuf, &e->gzcap, need, 1);
+        if (!p) { e->gzbuf = NULL; e->gzcap = 0; return OTEL_ERR_NO_MEMORY; }
+        e->gzbuf = p;
+    }
+    n = otel__gz_compress(e->gz, (const uint8_t *)in, len, e->gzbuf, e->gzcap);
+    if (!n) return OTEL_ERR_NO_MEMORY;
+    *out = e->gzbuf;
+    *out_len = n;
+    return OTEL_OK;
+}
+
+/* ==== [http] ====================================================================== */
+
+/* A blocking HTTP/1.1 client for one exporter, run on the destination worker: non-blocking
+   sockets driven by poll() so every wait (connect, send, receive, backoff) ends at the
+   export deadline or when the cancel pipe becomes readable. One keep-alive connection is
+   reused while the server keeps it open; a request that finds it closed by the server
+   (nothing received) is sent once more on a new connection. getaddrinfo itself has no
+   timeout: numeric addresses and /etc/hosts names resolve at once. */
+
+typedef struct otel__otlp_url {
+    bool https;
+    char host[256];      /* without IPv6 brackets */
+    char port[6];
+    char authority[300]; /* the Host header, as written */
+    char *path;          /* "/..." with the query */
+} otel__otlp_url;
+
+typedef enum otel__otlp_tx {
+    OTEL__OTLP_TX_DONE = 0,   /* a response arrived (any status) */
+    OTEL__OTLP_TX_RETRY,      /* no response: refused, reset, closed; worth another try */
+    OTEL__OTLP_TX_FAIL,       /* unusable answer or local error; not retried */
+    OTEL__OTLP_TX_TIMEOUT,    /* the export deadline passed */
+    OTEL__OTLP_TX_CANCELLED   /* otel_otlp_exporter_cancel */
+} otel__otlp_tx;
+
+typedef struct otel__otlp_resp {
+    int status;
+    bool close;             /* the server will close the connection */
+    int64_t retry_after_ms; /* -1: no Retry-After */
+    const uint8_t *body;
+    size_t body_len;
+    char detail[160];       /* what went wrong, for RETRY/FAIL */
+} otel__otlp_resp;
+
+#define OTEL__OTLP_LOG_ITEMS(X) \
+    X(GAVE_UP, "export failed") \
+    X(HTTP, "export rejected") \
+    X(TIMEOUT, "export timed out") \
+    X(PARTIAL, "partial success") \
+    X(TOO_BIG, "request too large, spans dropped") \
+    X(ENCODE, "encoding failed") \
+    X(RETRY, "retrying")
+enum {
+#define OTEL__X(id, text) OTEL__OTLP_LOG_##id,
+    OTEL__OTLP_LOG_ITEMS(OTEL__X)
+#undef OTEL__X
+    OTEL__OTLP_LOG_COUNT
+};
+static const char *const otel__otlp_log_text[] = {
+#define OTEL__X(id, text) text,
+    OTEL__OTLP_LOG_ITEMS(OTEL__X)
+#undef OTEL__X
+};
+
+#define OTEL__OTLP_MAGIC 0x6f746c70u /* "otlp" */
+
+typedef struct otel__otlp {
+    uint32_t magic;
+    char *url;
+    otel__otlp_url u;
+    char *head;                 /* request line and fixed headers, up to Content-Length */
+    size_t head_len;
+    char *user_headers;         /* "Name: value\0" ... "\0" (curl builds its list from it) */
+    uint32_t timeout_ms, retry_initial_ms, retry_max_ms;
+    size_t max_request;
+    bool gzip;
+    otel_otlp_encoder *enc;
+    int fd;                     /* keep-alive connection, -1 none */
+    int wake[2];                /* cancel writes a byte to [1]; waits poll [0] */
+    int cancelled;              /* atomic */
+    uint8_t *rbuf;              /* response bytes */
+    size_t rcap, rlen;
+    uint64_t rng;               /* jitter */
+    otel_otlp_stats st;         /* atomics: read by otel_otlp_exporter_stats */
+    int64_t log_last[OTEL__OTLP_LOG_COUNT];
+    uint32_t log_suppressed[OTEL__OTLP_LOG_COUNT];
+#ifdef OTEL_USE_CURL
+    CURL *curl;
+    struct curl_slist *curl_headers, *curl_headers_gz;
+    char *tls_ca, *tls_key, *tls_cert;
+    bool tls_insecure;
+    otel__otlp_resp *curl_resp;
+    bool curl_too_big;
+    char curl_err[CURL_ERROR_SIZE];
+#endif
+} otel__otlp;
+
+static int64_t otel__otlp_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Diagnostics: each kind at most once per OTEL__OTLP_LOG_INTERVAL_MS, with the count of
+   the ones held back. Only the worker thread logs, so no lock. */
+static void otel__otlp_log(otel__otlp *x, int kind, otel_log_level level, const char *fmt, ...) OTEL__PRINTF(4, 5);
+static void otel__otlp_log(otel__otlp *x, int kind, otel_log_level level, const char *fmt, ...) {
+    char msg[512];
+    va_list ap;
+    int64_t now = otel__otlp_ms();
+    if (x->log_last[kind] && now - x->log_last[kind] < (int64_t)OTEL__OTLP_LOG_INTERVAL_MS) {
+        x->log_suppressed[kind]++;
+        return;
+    }
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (x->log_suppressed[kind])
+        otel_log(level, "otlp %s: %s: %s (and %u more like it since the last report)", x->url,
+                 otel__otlp_log_text[kind], msg, x->log_suppressed[kind]);
+    else
+        otel_log(level, "otlp %s: %s: %s", x->url, otel__otlp_log_text[kind], msg);
+    x->log_last[kind] = now ? now : 1;
+    x->log_suppressed[kind] = 0;
+}
+
+static bool otel__otlp_is_digits(const char *s, size_t n) {
+    size_t i;
+    if (!n) return false;
+    for (i = 0; i < n; i++)
+        if (s[i] < '0' || s[i] > '9') return false;
+    return true;
+}
+
+/* http[s]://host[:port][/path][?query]; IPv6 hosts in brackets. */
+static otel_result otel__otlp_url_parse(const char *url, otel__otlp_url *u, const char **why) {
+    const char *p, *a, *ae, *h, *he, *rest, *pe;
+    size_t n;
+    memset(u, 0, sizeof *u);
+    if (!strncasecmp(url, "http://", 7)) p = url + 7;
+    else if (!strncasecmp(url, "https://", 8)) { p = url + 8; u->https = true; }
+    else { *why = "the URL must start with http:// or https://"; return OTEL_ERR_INVALID_ARG; }
+    a = p;
+    while (*p && *p != '/' && *p != '?' && *p != '#') p++;
+    ae = p;
+    if (ae == a) { *why = "the URL has no host"; return OTEL_ERR_INVALID_ARG; }
+    if (memchr(a, '@', (size_t)(ae - a))) {
+        *why = "user:password@ in the URL is not supported (use an Authorization header)";
+        return OTEL_ERR_INVALID_ARG;
+    }
+    if ((size_t)(ae - a) >= sizeof u->authority) { *why = "the host is too long"; return OTEL_ERR_INVALID_ARG; }
+    memcpy(u->authority, a, (size_t)(ae - a));
+    if (*a == '[') {
+        he = (const char *)memchr(a, ']', (size_t)(ae - a));
+        if (!he) { *why = "unterminated [IPv6] host"; return OTEL_ERR_INVALID_ARG; }
+        h = a + 1;
+        rest = he + 1;
+    } else {
+        h = a;
+        he = a;
+        while (he < ae && *he != ':') he++;
+        rest = he;
+    }
+    n = (size_t)(he - h);
+    if (n == 0 || n >= sizeof u->host) { *why = "bad host"; return OTEL_ERR_INVALID_ARG; }
+    memcpy(u->host, h, n);
+    for (n = 0; u->host[n]; n++) {
+        unsigned char c = (unsigned char)u->host[n];
+        if (c <= ' ' || c >= 0x7f || c == '%' || c == '"' || c == '\\') { *why = "bad character in the host"; return OTEL_ERR_INVALID_ARG; }
+    }
+    if (rest < ae) {
+        unsigned long port;
+        if (*rest != ':' || !otel__otlp_is_digits(rest + 1, (size_t)(ae - rest - 1)) || ae - rest - 1 > 5) {
+            *why = "bad port";
+            return OTEL_ERR_INVALID_ARG;
+        }
+        port = strtoul(rest + 1, NULL, 10);
+        if (port == 0 || port > 65535) { *why = "port out of range"; return OTEL_ERR_INVALID_ARG; }
+        snprintf(u->port, sizeof u->port, "%lu", port);
+    } else {
+        strcpy(u->port, u->https ? "443" : "80");
+    }
+    pe = p;
+    while (*pe && *pe != '#') pe++;
+    n = (size_t)(pe - p);
+    u->path = (char *)OTEL_MALLOC(n + 2, NULL);
+    if (!u->path) return OTEL_ERR_NO_MEMORY;
+    if (n == 0 || *p == '?') { /* no path: "/" (spec), the query kept after it */
+        u->path[0] = '/';
+        memcpy(u->path + 1, p, n);
+        u->path[n + 1] = 0;
+    } else {
+        memcpy(u->path, p, n);
+        u->path[n] = 0;
+    }
+    for (n = 0; u->path[n]; n++) {
+        unsigned char c = (unsigned char)u->path[n];
+        if (c <= ' ' || c >= 0x7f) { *why = "spaces or control bytes in the path (percent-encode them)"; return OTEL_ERR_INVALID_ARG; }
+    }
+    return OTEL_OK;
+}
+
+/* HTTP-date (RFC 9110 5.6.7): IMF-fixdate, RFC 850 and asctime forms. */
+static int otel__otlp_month(const char *s) {
+    static const char m[] = "janfebmaraprmayjunjulaugsepoctnovdec";
+    int i;
+    for (i = 0; i < 12; i++)
+        if (tolower((unsigned char)s[0]) == m[3 * i] && tolower((unsigned char)s[1]) == m[3 * i + 1] &&
+            tolower((unsigned char)s[2]) == m[3 * i + 2])
+            return i + 1;
+    return 0;
+}
+static int64_t otel__otlp_days_from_civil(int64_t y, unsigned m, unsigned d) {
+    int64_t era;
+    unsigned yoe, doy, doe;
+    y -= m <= 2;
+    era = (y >= 0 ? y : y - 399) / 400;
+    yoe = (unsigned)(y - era * 400);
+    doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + (int64_t)doe - 719468;
+}
+static int otel__otlp_num(const char **p, int maxdigits) {
+    int v = 0, n = 0;
+    while (n < maxdigits && **p >= '0' && **p <= '9') { v = v * 10 + (**p - '0'); (*p)++; n++; }
+    return n ? v : -1;
+}
+static bool otel__otlp_http_date(const char *s, int64_t *epoch) {
+    const char *p = s;
+    int day, mon, year = -1, hh, mm, ss;
+    bool asc;
+    while (isalpha((unsigned char)*p)) p++;
+    asc = *p != ',';
+    if (!asc) p++;
+    while (*p == ' ') p++;
+    if (!asc) {
+        day = otel__otlp_num(&p, 2);
+        if (*p != ' ' && *p != '-') return false;
+        p++;
+        if (!p[0] || !p[1] || !p[2]) return false;
+        mon = otel__otlp_month(p);
+        p += 3;
+        if (*p != ' ' && *p != '-') return false;
+        p++;
+        {
+            const char *y0 = p;
+            year = otel__otlp_num(&p, 4);
+            if (p - y0 == 2) year += year < 70 ? 2000 : 1900;
+        }
+    } else {
+        if (!p[0] || !p[1] || !p[2]) return false;
+        mon = otel__otlp_month(p);
+        p += 3;
+        while (*p == ' ') p++;
+        day = otel__otlp_num(&p, 2);
+    }
+    while (*p == ' ') p++;
+    hh = otel__otlp_num(&p, 2);
+    if (*p++ != ':') return false;
+    mm = otel__otlp_num(&p, 2);
+    if (*p++ != ':') return false;
+    ss = otel__otlp_num(&p, 2);
+    if (asc) {
+        while (*p == ' ') p++;
+        year = otel__otlp_num(&p, 4);
+    }
+    if (day < 1 || day > 31 || mon < 1 || year < 1970 || hh < 0 || hh > 23 || mm < 0 || mm > 59 || ss < 0 || ss > 60)
+        return false;
+    *epoch = otel__otlp_days_from_civil(year, (unsigned)mon, (unsigned)day) * 86400 + hh * 3600 + mm * 60 + ss;
+    return true;
+}
+/* Retry-After: delay-seconds or an HTTP-date. -1 when malformed. */
+static int64_t otel__otlp_retry_after_ms(const char *v, size_t n) {
+    char tmp[64];
+    int64_t t;
+    while (n && (*v == ' ' || *v == '\t')) { v++; n--; }
+    while (n && (v[n - 1] == ' ' || v[n - 1] == '\t' || v[n - 1] == '\r' || v[n - 1] == '\n')) n--;
+    if (!n || n >= sizeof tmp) return -1;
+    memcpy(tmp, v, n);
+    tmp[n] = 0;
+    if (otel__otlp_is_digits(tmp, n)) {
+        unsigned long long s = n > 9 ? 999999999ull : strtoull(tmp, NULL, 10);
+        return (int64_t)s * 1000;
+    }
+    if (otel__otlp_http_date(tmp, &t)) {
+        int64_t now = (int64_t)time(NULL);
+        return t > now ? (t - now) * 1000 : 0;
+    }
+    return -1;
+}
+
+/* Waits for `events` on fd (fd < 0: just waits) until `deadline`. 1 ready, 0 deadline,
+   -1 cancelled, -2 error. */
+static int otel__otlp_wait(otel__otlp *x, int fd, short events, int64_t deadline) {
+    for (;;) {
+        struct pollfd p[2];
+        int64_t rem = deadline - otel__otlp_ms();
+        int r;
+        if (OTEL__OTLP_LOAD(&x->cancelled)) return -1;
+        if (rem <= 0) return 0;
+        p[0].fd = x->wake[0]; p[0].events = POLLIN; p[0].revents = 0;
+        p[1].fd = fd; p[1].events = events; p[1].revents = 0;
+        r = poll(p, fd >= 0 ? 2 : 1, rem > INT_MAX ? INT_MAX : (int)rem);
+        if (r < 0) {
+            if (errno == EINTR) continue;
+            return -2;
+        }
+        if (p[0].revents) return -1;
+        if (fd >= 0 && p[1].revents) return 1;
+    }
+}
+static bool otel__otlp_hdr_is(const char *line, size_t n, const char *name, const char **val, size_t *vlen) {
+    size_t k = strlen(name);
+    if (n <= k || line[k] != ':' || strncasecmp(line, name, k)) return false;
+    *val = line + k + 1;
+    *vlen = n - k - 1;
+    while (*vlen && (**val == ' ' || **val == '\t')) { (*val)++; (*vlen)--; }
+    while (*vlen && ((*val)[*vlen - 1] == ' ' || (*val)[*vlen - 1] == '\t')) (*vlen)--;
+    return true;
+}
+#ifndef OTEL_USE_CURL
+
+/* strerror is not thread-safe everywhere; these are the errors a client meets. */
+static const char *otel__otlp_errno_str(int e) {
+    switch (e) {
+    case ECONNREFUSED: return "connection refused";
+    case ECONNRESET: return "connection reset by peer";
+    case EPIPE: return "connection closed by peer";
+    case ETIMEDOUT: return "timed out";
+    case ENETUNREACH: return "network unreachable";
+    case EHOSTUNREACH: return "host unreachable";
+    case EADDRNOTAVAIL: return "address not available";
+    case EAFNOSUPPORT: return "address family not supported";
+    case EMFILE: case ENFILE: return "too many open files";
+    case ENOMEM: case ENOBUFS: return "out of memory";
+    default: return "system error";
+    }
+}
+
+static otel__otlp_tx otel__otlp_tx_of_wait(int w) {
+    return w == 0 ? OTEL__OTLP_TX_TIMEOUT : w == -1 ? OTEL__OTLP_TX_CANCELLED : OTEL__OTLP_TX_FAIL;
+}
+
+static bool otel__otlp_has_token(const char *v, size_t n, const char *tok) {
+    size_t k = strlen(tok), i;
+    for (i = 0; i + k <= n; i++)
+        if (!strncasecmp(v + i, tok, k)) return true;
+    return false;
+}
+
+#ifdef MSG_NOSIGNAL
+#define OTEL__MSG_NOSIGNAL MSG_NOSIGNAL
+#else
+#define OTEL__MSG_NOSIGNAL 0 /* SO_NOSIGPIPE is set instead */
+#endif
+
+static void otel__http_close(otel__otlp *x) {
+    if (x->fd >= 0) close(x->fd);
+    x->fd = -1;
+}
+
+static otel__otlp_tx otel__http_connect(otel__otlp *x, int64_t deadline, otel__otlp_resp *r) {
+    struct addrinfo hints, *res = NULL, *ai;
+    int rc, fd = -1, err = 0, one = 1;
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_NUMERICSERV;
+    rc = getaddrinfo(x->u.host, x->u.port, &hints, &res);
+    if (rc != 0) {
+        OTEL__OTLP_ADD(&x->st.connect_failures, 1);
+        snprintf(r->detail, sizeof r->detail, "cannot resolve %.100s: %s", x->u.host, gai_strerror(rc));
+        return OTEL__OTLP_TX_RETRY;
+    }
+    for (ai = res; ai; ai = ai->ai_next) {
+        fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
+        if (fd < 0) { err = errno; continue; }
+        (void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+        (void)fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+        rc = connect(fd, ai->ai_addr, ai->ai_addrlen);
+        if (rc < 0 && (errno == EINPROGRESS || errno == EINTR)) {
+            int w = otel__otlp_wait(x, fd, POLLOUT, deadline);
+            if (w != 1) {
+                close(fd);
+                freeaddrinfo(res);
+                snprintf(r->detail, sizeof r->detail, "connecting to %.100s:%s", x->u.host, x->u.port);
+                return otel__otlp_tx_of_wait(w);
+            }
+            {
+                socklen_t l = sizeof err;
+                if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &l) < 0) err = errno;
+            }
+            rc = err ? -1 : 0;
+        } else if (rc < 0) {
+            err = errno;
+        }
+        if (rc == 0) break;
+        close(fd);
+        fd = -1;
+    }
+    freeaddrinfo(res);
+    if (fd < 0) {
+        OTEL__OTLP_ADD(&x->st.connect_failures, 1);
+        snprintf(r->detail, sizeof r->detail, "cannot connect to %.100s:%s: %s", x->u.host, x->u.port,
+                 otel__otlp_errno_str(err));
+        return OTEL__OTLP_TX_RETRY;
+    }
+    (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+#ifdef SO_NOSIGPIPE
+    (void)setsockopt(fd, SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof one);
+#endif
+    x->fd = fd;
+    OTEL__OTLP_ADD(&x->st.connections, 1);
+    return OTEL__OTLP_TX_DONE;
+}
+
+static otel__otlp_tx otel__http_send(otel__otlp *x, struct iovec *iov, int iovcnt, int64_t deadline, otel__otlp_resp *r) {
+    while (iovcnt > 0) {
+        struct msghdr m;
+        ssize_t n;
+        memset(&m, 0, sizeof m);
+        m.msg_iov = iov;
+        m.msg_iovlen = (size_t)iovcnt;
+        n = sendmsg(x->fd, &m, OTEL__MSG_NOSIGNAL);
+        if (n < 0) {
+            int w;
+            if (errno == EINTR) continue;
+            if (errno != EAGAIN && errno != EWOULDBLOCK) {
+                snprintf(r->detail, sizeof r->detail, "send failed: %s", otel__otlp_errno_str(errno));
+                return OTEL__OTLP_TX_RETRY;
+            }
+            w = otel__otlp_wait(x, x->fd, POLLOUT, deadline);
+            if (w != 1) {
+                snprintf(r->detail, sizeof r->detail, "sending the request");
+                return otel__otlp_tx_of_wait(w);
+            }
+            continue;
+        }
+        while (iovcnt > 0 && (size_t)n >= iov->iov_len) { n -= (ssize_t)iov->iov_len; iov++; iovcnt--; }
+        if (iovcnt > 0) { iov->iov_base = (char *)iov->iov_base + n; iov->iov_len -= (size_t)n; }
+    }
+    return OTEL__OTLP_TX_DONE;
+}
+
+/* Appends what the socket has to x->rbuf (waiting for it). *eof on an orderly close. */
+static otel__otlp_tx otel__http_recv(otel__otlp *x, int64_t deadline, otel__otlp_resp *r, bool *eof) {
+    const size_t max = OTEL__OTLP_MAX_RESPONSE + OTEL__OTLP_MAX_RESPONSE_HEAD + 65536;
+    *eof = false;
+    if (x->rlen == x->rcap) {
+        size_t cap = x->rcap ? x->rcap * 2 : 16384;
+        uint8_t *p;
+        if (x->rcap >= max) {
+            snprintf(r->detail, sizeof r->detail, "response larger than %u bytes", OTEL__OTLP_MAX_RESPONSE);
+            return OTEL__OTLP_TX_FAIL;
+        }
+        if (cap > max) cap = max;
+        p = (uint8_t *)OTEL_MALLOC(cap, NULL);
+        if (!p) { snprintf(r->detail, sizeof r->detail, "out of memory"); return OTEL__OTLP_TX_FAIL; }
+        if (x->rlen) memcpy(p, x->rbuf, x->rlen);
+        OTEL_FREE(x->rbuf, NULL);
+        x->rbuf = p;
+        x->rcap = cap;
+    }
+    for (;;) {
+        ssize_t n = recv(x->fd, x->rbuf + x->rlen, x->rcap - x->rlen, 0);
+        int w;
+        if (n > 0) { x->rlen += (size_t)n; return OTEL__OTLP_TX_DONE; }
+        if (n == 0) { *eof = true; return OTEL__OTLP_TX_DONE; }
+        if (errno == EINTR) continue;
+        if (errno != EAGAIN && errno != EWOULDBLOCK) {
+            snprintf(r->detail, sizeof r->detail, "receive failed: %s", otel__otlp_errno_str(errno));
+            return OTEL__OTLP_TX_RETRY;
+        }
+        w = otel__otlp_wait(x, x->fd, POLLIN, deadline);
+        if (w != 1) {
+            snprintf(r->detail, sizeof r->detail, "waiting for the response");
+            return otel__otlp_tx_of_wait(w);
+        }
+    }
+}
+
+/* Chunked body in p[0, n): 1 complete (with `write`, decoded in place to *out bytes), 0
+   incomplete, -1 malformed, -2 too large. */
+static int otel__otlp_chunked(uint8_t *p, size_t n, bool write, size_t *out) {
+    size_t i = 0, o = 0;
+    for (;;) {
+        size_t size = 0;
+        int digits = 0;
+        while (i < n && isxdigit(p[i])) {
+            int c = p[i];
+            size = size * 16 + (size_t)(c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
+            if (size > OTEL__OTLP_MAX_RESPONSE) return -2;
+            i++;
+            digits++;
+        }
+        if (i >= n) return 0;
+        if (!digits) return -1;
+        while (i < n && p[i] != '\n') i++; /* chunk extensions */
+        if (i >= n) return 0;
+        i++;
+        if (size == 0) { /* trailers up to an empty line */
+            for (;;) {
+                size_t s = i;
+                while (i < n && p[i] != '\n') i++;
+                if (i >= n) return 0;
+                i++;
+                if (i - s <= 2) { *out = o; return 1; }
+            }
+        }
+        if (n - i < size) return 0;
+        if (o + size > OTEL__OTLP_MAX_RESPONSE) return -2;
+        if (write) memmove(p + o, p + i, size);
+        o += size;
+        i += size;
+        if (i < n && p[i] == '\r') i++;
+        if (i >= n) return 0;
+        if (p[i] != '\n') return -1;
+        i++;
+    }
+}
+
+/* Reads one response (skipping 1xx) into r; *got says whether any byte arrived. */
+static otel__otlp_tx otel__http_response(otel__otlp *x, int64_t deadline, otel__otlp_resp *r, bool *got) {
+    size_t hend, scan = 0, cl = 0, i;
+    bool chunked, has_cl, eof;
+    otel__otlp_tx tx;
+    int minor;
+    x->rlen = 0;
+    for (;;) {
+        const char *h;
+        /* the head */
+        for (;;) {
+            const uint8_t *e = NULL;
+            if (x->rlen >= 4) {
+                for (i = scan; i + 4 <= x->rlen; i++)
+                    if (x->rbuf[i] == '\r' && !memcmp(x->rbuf + i, "\r\n\r\n", 4)) { e = x->rbuf + i; break; }
+                scan = x->rlen >= 3 ? x->rlen - 3 : 0;
+            }
+            if (e) { hend = (size_t)(e - x->rbuf) + 4; break; }
+            if (x->rlen > OTEL__OTLP_MAX_RESPONSE_HEAD) {
+                snprintf(r->detail, sizeof r->detail, "response head larger than %u bytes", OTEL__OTLP_MAX_RESPONSE_HEAD);
+                return OTEL__OTLP_TX_FAIL;
+            }
+            tx = otel__http_recv(x, deadline, r, &eof);
+            if (tx != OTEL__OTLP_TX_DONE) return tx;
+            if (eof) {
+                snprintf(r->detail, sizeof r->detail, x->rlen ? "connection closed in the middle of the response"
+                                                              : "connection closed without a response");
+                return OTEL__OTLP_TX_RETRY;
+            }
+            *got = true;
+        }
+        h = (const char *)x->rbuf;
+        if (hend < 12 || memcmp(h, "HTTP/1.", 7) || !isdigit((unsigned char)h[7]) || h[8] != ' ' ||
+            !otel__otlp_is_digits(h + 9, 3) || (hend > 12 && h[12] != ' ' && h[12] != '\r')) {
+            snprintf(r->detail, sizeof r->detail, "malformed response (not HTTP/1.x)");
+            return OTEL__OTLP_TX_FAIL;
+        }
+        minor = h[7] - '0';
+        r->status = (h[9] - '0') * 100 + (h[10] - '0') * 10 + (h[11] - '0');
+        r->retry_after_ms = -1;
+        r->close = minor == 0;
+        chunked = has_cl = false;
+        for (i = 0; i < hend - 2;) { /* header lines */
+            const char *line = h + i, *v;
+            size_t n, vl;
+            const char *nl = (const char *)memchr(line, '\n', hend - i);
+            if (!nl) break;
+            n = (size_t)(nl - line);
+            if (n && line[n - 1] == '\r') n--;
+            i = (size_t)(nl - h) + 1;
+            if (otel__otlp_hdr_is(line, n, "content-length", &v, &vl)) {
+                if (!otel__otlp_is_digits(v, vl) || vl > 9) {
+                    snprintf(r->detail, sizeof r->detail, "bad Content-Length");
+                    return OTEL__OTLP_TX_FAIL;
+                }
+                cl = (size_t)strtoul(v, NULL, 10);
+                has_cl = true;
+            } else if (otel__otlp_hdr_is(line, n, "transfer-encoding", &v, &vl)) {
+                chunked = otel__otlp_has_token(v, vl, "chunked");
+            } else if (otel__otlp_hdr_is(line, n, "connection", &v, &vl)) {
+                if (otel__otlp_has_token(v, vl, "close")) r->close = true;
+                else if (otel__otlp_has_token(v, vl, "keep-alive")) r->close = false;
+            } else if (otel__otlp_hdr_is(line, n, "retry-after", &v, &vl)) {
+                r->retry_after_ms = otel__otlp_retry_after_ms(v, vl);
+            }
+        }
+        if (r->status >= 200 || r->status == 101) break;
+        memmove(x->rbuf, x->rbuf + hend, x->rlen - hend); /* 1xx: the real answer follows */
+        x->rlen -= hend;
+        scan = 0;
+    }
+    if (r->status == 204 || r->status == 304) {
+        cl = 0;
+        has_cl = true;
+        chunked = false;
+    }
+    if (chunked) {
+        size_t out = 0;
+        int c;
+        while ((c = otel__otlp_chunked(x->rbuf + hend, x->rlen - hend, false, &out)) == 0) {
+            tx = otel__http_recv(x, deadline, r, &eof);
+            if (tx != OTEL__OTLP_TX_DONE) return tx;
+            if (eof) { snprintf(r->detail, sizeof r->detail, "connection closed in the middle of the response"); return OTEL__OTLP_TX_RETRY; }
+        }
+        if (c < 0) {
+            snprintf(r->detail, sizeof r->detail, c == -2 ? "response larger than 4 MiB" : "malformed chunked response");
+            return OTEL__OTLP_TX_FAIL;
+        }
+        (void)otel__otlp_chunked(x->rbuf + hend, x->rlen - hend, true, &out);
+        r->body_len = out;
+        r->close = true; /* trailing bytes are not worth tracking: start afresh next time */
+    } else if (has_cl) {
+        if (cl > OTEL__OTLP_MAX_RESPONSE) {
+            snprintf(r->detail, sizeof r->detail, "response body of %zu bytes is over the 4 MiB limit", cl);
+            return OTEL__OTLP_TX_FAIL;
+        }
+        while (x->rlen - hend < cl) {
+            tx = otel__http_recv(x, deadline, r, &eof);
+            if (tx != OTEL__OTLP_TX_DONE) return tx;
+            if (eof) { snprintf(r->detail, sizeof r->detail, "connection closed in the middle of the response"); return OTEL__OTLP_TX_RETRY; }
+        }
+        if (x->rlen - hend > cl) r->close = true;
+        r->body_len = cl;
+    } else { /* until the server closes */
+        for (;;) {
+            tx = otel__http_recv(x, deadline, r, &eof);
+            if (tx != OTEL__OTLP_TX_DONE) return tx;
+            if (eof) break;
+            if (x->rlen - hend > OTEL__OTLP_MAX_RESPONSE) {
+                snprintf(r->detail, sizeof r->detail, "response larger than 4 MiB");
+                return OTEL__OTLP_TX_FAIL;
+            }
+        }
+        r->body_len = x->rlen - hend;
+        r->close = true;
+    }
+    r->body = x->rbuf + hend;
+    return OTEL__OTLP_TX_DONE;
+}
+
+/* An idle keep-alive connection is reusable while nothing (EOF, junk) is readable. */
+static bool otel__http_alive(int fd) {
+    struct pollfd p;
+    p.fd = fd;
+    p.events = POLLIN;
+    p.revents = 0;
+    return poll(&p, 1, 0) == 0;
+}
+
+static otel__otlp_tx otel__otlp_post(otel__otlp *x, const uint8_t *body, size_t len, bool gz, int64_t deadline,
+                                     otel__otlp_resp *r) {
+    char tail[80];
+    int attempt, tl = snprintf(tail, sizeof tail, "Content-Length: %zu\r\n%s\r\n", len,
+                               gz ? "Content-Encoding: gzip\r\n" : "");
+    for (attempt = 0; attempt < 2; attempt++) {
+        struct iovec iov[3];
+        bool reused = false, got = false;
+        otel__otlp_tx tx;
+        if (x->fd >= 0) {
+            if (otel__http_alive(x->fd)) reused = true;
+            else otel__http_close(x);
+        }
+        if (x->fd < 0) {
+            tx = otel__http_connect(x, deadline, r);
+            if (tx != OTEL__OTLP_TX_DONE) return tx;
+        }
+        iov[0].iov_base = x->head; iov[0].iov_len = x->head_len;
+        iov[1].iov_base = tail; iov[1].iov_len = (size_t)tl;
+        iov[2].iov_base = (void *)(uintptr_t)body; iov[2].iov_len = len;
+        OTEL__OTLP_ADD(&x->st.requests, 1);
+        tx = otel__http_send(x, iov, 3, deadline, r);
+        if (tx == OTEL__OTLP_TX_DONE) {
+            OTEL__OTLP_ADD(&x->st.bytes_sent, len);
+            tx = otel__http_response(x, deadline, r, &got);
+        }
+        if (tx == OTEL__OTLP_TX_DONE) {
+            if (r->close) otel__http_close(x);
+            return tx;
+        }
+        otel__http_close(x);
+        if (!(tx == OTEL__OTLP_TX_RETRY && reused && !got)) return tx;
+        /* the server had closed the idle connection: once more on a new one */
+    }
+    return OTEL__OTLP_TX_RETRY;
+}
+
+static otel_result otel__otlp_transport_init(otel__otlp *x) {
+    if (x->u.https) {
+        otel_log(OTEL_LOG_ERROR, "otlp: %s: https:// needs libcurl: build with -DOTEL_USE_CURL and link -lcurl "
+                                 "(or use an http:// endpoint, e.g. a local collector)", x->url);
+        return OTEL_ERR_NOT_BUILT;
+    }
+    return OTEL_OK;
+}
+static void otel__otlp_transport_free(otel__otlp *x) {
+    otel__http_close(x);
+}
+
+#endif /* !OTEL_USE_CURL */
+
+/* ==== [curl] ====================================================================== */
+
+/* With OTEL_USE_CURL every request goes through one reused libcurl easy handle (its
+   connection cache gives keep-alive): https, the proxy variables (http_proxy,
+   https_proxy, no_proxy, read by libcurl), CA bundle and client certificate. The deadline
+   becomes CURLOPT_TIMEOUT_MS; cancel is seen by the progress callback. */
+#ifdef OTEL_USE_CURL
+
+static size_t otel__curl_write(char *p, size_t sz, size_t nm, void *user) {
+    otel__otlp *x = (otel__otlp *)user;
+    size_t n = sz * nm;
+    if (x->rlen + n > OTEL__OTLP_MAX_RESPONSE) { x->curl_too_big = true; return 0; }
+    if (x->rlen + n > x->rcap) {
+        size_t cap = x->rcap ? x->rcap : 16384;
+        uint8_t *q;
+        while (cap < x->rlen + n) cap *= 2;
+        q = (uint8_t *)OTEL_MALLOC(cap, NULL);
+        if (!q) return 0;
+        if (x->rlen) memcpy(q, x->rbuf, x->rlen);
+        OTEL_FREE(x->rbuf, NULL);
+        x->rbuf = q;
+        x->rcap = cap;
+    }
+    memcpy(x->rbuf + x->rlen, p, n);
+    x->rlen += n;
+    return n;
+}
+static size_t otel__curl_header(char *p, size_t sz, size_t nm, void *user) {
+    otel__otlp *x = (otel__otlp *)user;
+    size_t n = sz * nm, vl;
+    const char *v;
+    while (n && (p[n - 1] == '\r' || p[n - 1] == '\n')) n--;
+    if (n >= 5 && !memcmp(p, "HTTP/", 5)) { /* a new response (after a 1xx): forget the last */
+        x->curl_resp->retry_after_ms = -1;
+        x->rlen = 0;
+    } else if (otel__otlp_hdr_is(p, n, "retry-after", &v, &vl)) {
+        x->curl_resp->retry_after_ms = otel__otlp_retry_after_ms(v, vl);
+    }
+    return sz * nm;
+}
+static int otel__curl_progress(void *user, curl_off_t a, curl_off_t b, curl_off_t c, curl_off_t d) {
+    otel__otlp *x = (otel__otlp *)user;
+    (void)a; (void)b; (void)c; (void)d;
+    return OTEL__OTLP_LOAD(&x->cancelled) ? 1 : 0;
+}
+
+static otel__otlp_tx otel__otlp_post(otel__otlp *x, const uint8_t *body, size_t len, bool gz, int64_t deadline,
+                                     otel__otlp_resp *r) {
+    CURL *c = x->curl;
+    CURLcode rc;
+    long status = 0, conns = 0;
+    int64_t rem = deadline - otel__otlp_ms();
+    if (rem <= 0) return OTEL__OTLP_TX_TIMEOUT;
+    if (OTEL__OTLP_LOAD(&x->cancelled)) return OTEL__OTLP_TX_CANCELLED;
+    x->rlen = 0;
+    x->curl_too_big = false;
+    x->curl_resp = r;
+    x->curl_err[0] = 0;
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, (const char *)body);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, gz ? x->curl_headers_gz : x->curl_headers);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)rem);
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)rem);
+    OTEL__OTLP_ADD(&x->st.requests, 1);
+    rc = curl_easy_perform(c);
+    if (curl_easy_getinfo(c, CURLINFO_NUM_CONNECTS, &conns) == CURLE_OK && conns > 0)
+        OTEL__OTLP_ADD(&x->st.connections, (uint64_t)conns);
+    if (rc == CURLE_OK) {
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+        OTEL__OTLP_ADD(&x->st.bytes_sent, len);
+        r->status = (int)status;
+        r->body = x->rbuf;
+        r->body_len = x->rlen;
+        return OTEL__OTLP_TX_DONE;
+    }
+    snprintf(r->detail, sizeof r->detail, "%.60s%s%.90s", curl_easy_strerror(rc), x->curl_err[0] ? ": " : "", x->curl_err);
+    switch (rc) {
+    case CURLE_OPERATION_TIMEDOUT: return OTEL__OTLP_TX_TIMEOUT;
+    case CURLE_ABORTED_BY_CALLBACK: return OTEL__OTLP_TX_CANCELLED;
+    case CURLE_WRITE_ERROR:
+        if (x->curl_too_big) snprintf(r->detail, sizeof r->detail, "response larger than 4 MiB");
+        return OTEL__OTLP_TX_FAIL;
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_RESOLVE_PROXY:
+        OTEL__OTLP_ADD(&x->st.connect_failures, 1);
+        return OTEL__OTLP_TX_RETRY;
+    case CURLE_SEND_ERROR:
+    case CURLE_RECV_ERROR:
+    case CURLE_GOT_NOTHING:
+    case CURLE_PARTIAL_FILE:
+        return OTEL__OTLP_TX_RETRY;
+    default: return OTEL__OTLP_TX_FAIL;
+    }
+}
+
+static struct curl_slist *otel__curl_headers(otel__otlp *x, bool gz) {
+    struct curl_slist *l = NULL, *t;
+    const char *h;
+    const char *fixed[3];
+    int i;
+    fixed[0] = "Content-Type: application/x-protobuf";
+    fixed[1] = "Expect:"; /* no 100-continue round trip for big bodies */
+    fixed[2] = gz ? "Content-Encoding: gzip" : NULL;
+    for (i = 0; i < 3; i++) {
+        if (!fixed[i]) continue;
+        t = curl_slist_append(l, fixed[i]);
+        if (!t) { curl_slist_free_all(l); return NULL; }
+        l = t;
+    }
+    for (h = x->user_headers; h && *h; h += strlen(h) + 1) {
+        t = curl_slist_append(l, h);
+        if (!t) { curl_slist_free_all(l); return NULL; }
+        l = t;
+    }
+    return l;
+}
+
+static otel_result otel__otlp_transport_init(otel__otlp *x) {
+    static int global_done; /* setup thread only, as curl_global_init requires */
+    CURL *c;
+    if (!global_done) {
+        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) return OTEL_ERR_IO;
+        global_done = 1;
+    }
+    c = x->curl = curl_easy_init();
+    x->curl_headers = otel__curl_headers(x, false);
+    x->curl_headers_gz = otel__curl_headers(x, true);
+    if (!c || !x->curl_headers || !x->curl_headers_gz) return OTEL_ERR_NO_MEMORY;
+    curl_easy_setopt(c, CURLOPT_URL, x->url);
+    curl_easy_setopt(c, CURLOPT_POST, 1L);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_USERAGENT, OTEL__OTLP_USER_AGENT);
+    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, x->curl_err);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, otel__curl_write);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, x);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, otel__curl_header);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, x);
+    curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, otel__curl_progress);
+    curl_easy_setopt(c, CURLOPT_XFERINFODATA, x);
+    if (x->tls_ca) curl_easy_setopt(c, CURLOPT_CAINFO, x->tls_ca);
+    if (x->tls_cert) curl_easy_setopt(c, CURLOPT_SSLCERT, x->tls_cert);
+    if (x->tls_key) curl_easy_setopt(c, CURLOPT_SSLKEY, x->tls_key);
+    if (x->tls_insecure) {
+        otel_log(OTEL_LOG_WARN, "otlp %s: TLS certificate verification is off (insecure)", x->url);
+        curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
+        curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
+    }
+    return OTEL_OK;
+}
+static void otel__otlp_transport_free(otel__otlp *x) {
+    if (x->curl) curl_easy_cleanup(x->curl);
+    curl_slist_free_all(x->curl_headers);
+    curl_slist_free_all(x->curl_headers_gz);
+    OTEL_FREE(x->tls_ca, NULL);
+    OTEL_FREE(x->tls_key, NULL);
+    OTEL_FREE(x->tls_cert, NULL);
+}
+
+#endif /* OTEL_USE_CURL */
+
+/* ==== [exporter] ================================================================== */
+
+typedef struct otel__otlp_sb { /* a growable string */
+    char *p;
+    size_t len, cap;
+    bool oom;
+} otel__otlp_sb;
+
+static void otel__otlp_sb_add(otel__otlp_sb *b, const char *s, size_t n) {
+    if (b->oom) return;
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 256;
+        char *p;
+        while (cap < b->len + n + 1) cap *= 2;
+        p = (char *)OTEL_MALLOC(cap, NULL);
+        if (!p) { b->oom = true; return; }
+        if (b->len) memcpy(p, b->p, b->len);
+        OTEL_FREE(b->p, NULL);
+        b->p = p;
+        b->cap = cap;
+    }
+    if (n) memcpy(b->p + b->len, s, n);
+    b->len += n;
+    b->p[b->len] = 0;
+}
+static void otel__otlp_sb_str(otel__otlp_sb *b, const char *s) { otel__otlp_sb_add(b, s, strlen(s)); }
+
+static char *otel__otlp_strdup(const char *s) {
+    size_t n = strlen(s) + 1;
+    char *p = (char *)OTEL_MALLOC(n, NULL);
+    if (p) memcpy(p, s, n);
+    return p;
+}
+
+/* The per-signal variable if set and not empty, else the generic one; NULL if neither. */
+static const char *otel__otlp_env(const char *suffix, const char **name) {
+    static const char *const prefix[2] = {"OTEL_EXPORTER_OTLP_TRACES_", "OTEL_EXPORTER_OTLP_"};
+    static char names[2][64];
+    int i;
+    for (i = 0; i < 2; i++) {
+        char buf[64];
+        const char *v;
+        snprintf(buf, sizeof buf, "%s%s", prefix[i], suffix);
+        v = getenv(buf);
+        if (v && *v) {
+            memcpy(names[i], buf, sizeof buf); /* setup thread only */
+            *name = names[i];
+            return v;
+        }
+    }
+    *name = NULL;
+    return NULL;
+}
+
+/* Endpoint rules (spec/protocol/exporter.md): a per-signal URL is used as is; a generic
+   one is a base URL to which "v1/traces" is appended after exactly one "/". */
+static char *otel__otlp_base_url(const char *base, const char *origin) {
+    otel__otlp_sb b = {NULL, 0, 0, false};
+    size_t n = strlen(base);
+    while (n && base[n - 1] == '/') n--;
+    if (n >= 10 && !memcmp(base + n - 10, "/v1/traces", 10))
+        otel_log(OTEL_LOG_WARN, "otlp: %s (%s) is a base URL and already ends in /v1/traces, so requests go to "
+                                ".../v1/traces/v1/traces; use OTEL_EXPORTER_OTLP_TRACES_ENDPOINT (or "
+                                "otel_otlp_desc.traces_endpoint) for a full URL", origin, base);
+    otel__otlp_sb_add(&b, base, n);
+    otel__otlp_sb_str(&b, "/v1/traces");
+    return b.oom ? NULL : b.p;
+}
+static char *otel__otlp_resolve_url(const otel_otlp_desc *d) {
+    const char *v, *name;
+    if (d->traces_endpoint && *d->traces_endpoint) return otel__otlp_strdup(d->traces_endpoint);
+    if (d->endpoint && *d->endpoint) return otel__otlp_base_url(d->endpoint, "otel_otlp_desc.endpoint");
+    v = getenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT");
+    if (v && *v) return otel__otlp_strdup(v);
+    v = otel__otlp_env("ENDPOINT", &name);
+    if (v) return otel__otlp_base_url(v, name);
+    return otel__otlp_base_url("http://localhost:4318", "default");
+}
+
+static int otel__otlp_hexval(int c) {
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+static bool otel__otlp_hdr_name_ok(const char *s, size_t n) { /* RFC 9110 token */
+    size_t i;
+    if (!n) return false;
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (!(isalnum(c) || (c && strchr("!#$%&'*+-.^_`|~", c)))) return false;
+    }
+    return true;
+}
+static bool otel__otlp_hdr_value_ok(const char *s, size_t n) { /* no CR, LF, NUL or other controls */
+    size_t i;
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if ((c < 0x20 && c != '\t') || c == 0x7f) return false;
+    }
+    return true;
+}
+
+/* Adds "name: value" to `list` (NUL-separated). Forbidden bytes: error; headers the
+   transport owns: ignored with a warning. */
+static otel_result otel__otlp_add_header(otel__otlp_sb *list, const char *name, size_t nn, const char *val, size_t vn,
+                                         const char *origin, bool *has_ua) {
+    static const char *const owned[] = {"host", "content-length", "content-type", "content-encoding",
+                                        "transfer-encoding", "connection", "expect"};
+    size_t i;
+    if (!otel__otlp_hdr_name_ok(name, nn)) {
+        otel_log(OTEL_LOG_ERROR, "otlp: %s: header name \"%.*s\" is not a valid HTTP token: rejected", origin,
+                 (int)(nn > 64 ? 64 : nn), name);
+        return OTEL_ERR_INVALID_ARG;
+    }
+    if (!otel__otlp_hdr_value_ok(val, vn)) {
+        otel_log(OTEL_LOG_ERROR, "otlp: %s: the value of header %.*s contains CR, LF or another control "
+                                 "character: rejected (header injection)", origin, (int)nn, name);
+        return OTEL_ERR_INVALID_ARG;
+    }
+    for (i = 0; i < sizeof owned / sizeof owned[0]; i++)
+        if (strlen(owned[i]) == nn && !strncasecmp(owned[i], name, nn)) {
+            otel_log(OTEL_LOG_WARN, "otlp: %s: header %.*s is set by the exporter itself: ignored", origin, (int)nn, name);
+            return OTEL_OK;
+        }
+    if (nn == 10 && !strncasecmp(name, "user-agent", 10)) *has_ua = true;
+    otel__otlp_sb_add(list, name, nn);
+    otel__otlp_sb_add(list, ": ", 2);
+    otel__otlp_sb_add(list, val, vn);
+    otel__otlp_sb_add(list, "", 1); /* the separator NUL */
+    return OTEL_OK;
+}
+
+/* "k=v,k2=v2" (W3C Baggage syntax without properties), keys and values percent-decoded. */
+static otel_result otel__otlp_parse_headers(otel__otlp_sb *list, const char *s, const char *origin, bool *has_ua) {
+    while (*s) {
+        const char *m = s, *me, *eq, *k, *ke, *v, *ve;
+        char key[256], val[4096];
+        size_t kn = 0, vn = 0;
+        bool bad = false;
+        otel_result rc;
+        while (*s && *s != ',') s++;
+        me = s;
+        if (*s) s++;
+        while (m < me && (*m == ' ' || *m == '\t')) m++;
+        if (m == me) continue;
+        eq = (const char *)memchr(m, '=', (size_t)(me - m));
+        if (!eq) {
+            otel_log(OTEL_LOG_WARN, "otlp: %s: entry \"%.*s\" has no '=': ignored", origin, (int)(me - m > 64 ? 64 : me - m), m);
+            continue;
+        }
+        k = m; ke = eq; v = eq + 1; ve = me;
+        while (ke > k && (ke[-1] == ' ' || ke[-1] == '\t')) ke--;
+        while (v < ve && (*v == ' ' || *v == '\t')) v++;
+        while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t')) ve--;
+        for (; k < ke && !bad; k++) {
+            int c = (unsigned char)*k;
+            if (c == '%') {
+                int h = k + 2 < ke ? otel__otlp_hexval(k[1]) : -1, l = h >= 0 ? otel__otlp_hexval(k[2]) : -1;
+                if (l < 0) { bad = true; break; }
+                c = h * 16 + l;
+                k += 2;
+            }
+            if (kn + 1 >= sizeof key) { bad = true; break; }
+            key[kn++] = (char)c;
+        }
+        for (; v < ve && !bad; v++) {
+            int c = (unsigned char)*v;
+            if (c == '%') {
+                int h = v + 2 < ve ? otel__otlp_hexval(v[1]) : -1, l = h >= 0 ? otel__otlp_hexval(v[2]) : -1;
+                if (l < 0) { bad = true; break; }
+                c = h * 16 + l;
+                v += 2;
+            }
+            if (vn + 1 >= sizeof val) { bad = true; break; }
+            val[vn++] = (char)c;
+        }
+        if (bad) {
+            otel_log(OTEL_LOG_WARN, "otlp: %s: entry \"%.*s\" has a bad percent escape or is too long: ignored",
+                     origin, (int)(me - m > 64 ? 64 : me - m), m);
+            continue;
+        }
+        rc = otel__otlp_add_header(list, key, kn, val, vn, origin, has_ua);
+        if (rc != OTEL_OK) return rc;
+    }
+    return OTEL_OK;
+}
+
+static bool otel__otlp_parse_ms(const char *v, const char *name, uint32_t *out) {
+    size_t n = strlen(v);
+    while (n && (v[n - 1] == ' ' || v[n - 1] == '\t')) n--;
+    while (n && (*v == ' ' || *v == '\t')) { v++; n--; }
+    if (!otel__otlp_is_digits(v, n) || n > 9) {
+        otel_log(OTEL_LOG_WARN, "otlp: %s=\"%s\" is not a number of milliseconds: ignored", name, v);
+        return false;
+    }
+    *out = (uint32_t)strtoul(v, NULL, 10);
+    return true;
+}
+
+/* Resolves desc + environment into x. Errors are logged here. */
+static otel_result otel__otlp_configure(otel__otlp *x, const otel_otlp_desc *d) {
+    const char *v, *name, *why = NULL;
+    otel_otlp_protocol proto = d->protocol;
+    otel__otlp_sb list = {NULL, 0, 0, false}, head = {NULL, 0, 0, false};
+    bool has_ua = false;
+    otel_result rc;
+    size_t i;
+    if (!proto && (v = otel__otlp_env("PROTOCOL", &name)) != NULL) {
+        if (!strcasecmp(v, "http/protobuf")) proto = OTEL_OTLP_PROTOCOL_HTTP_PROTOBUF;
+        else if (!strcasecmp(v, "http/json")) proto = OTEL_OTLP_PROTOCOL_HTTP_JSON;
+        else if (!strcasecmp(v, "grpc")) proto = OTEL_OTLP_PROTOCOL_GRPC;
+        else {
+            otel_log(OTEL_LOG_ERROR, "otlp: %s=\"%s\" is not a protocol (http/protobuf, http/json, grpc)", name, v);
+            return OTEL_ERR_INVALID_ARG;
+        }
+    }
+    if (proto == OTEL_OTLP_PROTOCOL_HTTP_JSON || proto == OTEL_OTLP_PROTOCOL_GRPC) {
+        otel_log(OTEL_LOG_ERROR, "otlp: protocol %s is not supported yet; use http/protobuf (port 4318)",
+                 proto == OTEL_OTLP_PROTOCOL_GRPC ? "grpc" : "http/json");
+        return OTEL_ERR_NOT_BUILT;
+    }
+    if (proto > OTEL_OTLP_PROTOCOL_GRPC) return OTEL_ERR_INVALID_ARG;
+    x->url = otel__otlp_resolve_url(d);
+    if (!x->url) return OTEL_ERR_NO_MEMORY;
+    rc = otel__otlp_url_parse(x->url, &x->u, &why);
+    if (rc != OTEL_OK) {
+        if (why) otel_log(OTEL_LOG_ERROR, "otlp: endpoint \"%s\": %s", x->url, why);
+        return rc;
+    }
+    x->timeout_ms = d->timeout_ms;
+    if (!x->timeout_ms && (v = otel__otlp_env("TIMEOUT", &name)) != NULL) (void)otel__otlp_parse_ms(v, name, &x->timeout_ms);
+    if (!x->timeout_ms) x->timeout_ms = OTEL__OTLP_TIMEOUT_MS;
+    if (d->compression) {
+        x->gzip = d->compression == OTEL_OTLP_COMPRESSION_GZIP;
+    } else if ((v = otel__otlp_env("COMPRESSION", &name)) != NULL) {
+        if (!strcasecmp(v, "gzip")) x->gzip = true;
+        else if (strcasecmp(v, "none")) otel_log(OTEL_LOG_WARN, "otlp: %s=\"%s\" is not gzip or none: ignored", name, v);
+    }
+    x->retry_initial_ms = d->retry_initial_ms ? d->retry_initial_ms : OTEL__OTLP_RETRY_INITIAL_MS;
+    x->retry_max_ms = d->retry_max_ms ? d->retry_max_ms : OTEL__OTLP_RETRY_MAX_MS;
+    if (x->retry_max_ms < x->retry_initial_ms) x->retry_max_ms = x->retry_initial_ms;
+    x->max_request = d->max_request_bytes ? d->max_request_bytes : OTEL__OTLP_MAX_REQUEST;
+    /* headers: from the desc if it has any, else from the environment */
+    rc = OTEL_OK;
+    for (i = 0; i < d->header_count && d->headers && rc == OTEL_OK; i++) {
+        const otel_otlp_header *h = &d->headers[i];
+        if (!h->name) continue;
+        rc = otel__otlp_add_header(&list, h->name, strlen(h->name), h->value ? h->value : "",
+                                   h->value ? strlen(h->value) : 0, "otel_otlp_desc.headers", &has_ua);
+    }
+    if (rc == OTEL_OK && d->headers_str)
+        rc = otel__otlp_parse_headers(&list, d->headers_str, "otel_otlp_desc.headers_str", &has_ua);
+    if (rc == OTEL_OK && !d->header_count && !d->headers_str && (v = otel__otlp_env("HEADERS", &name)) != NULL)
+        rc = otel__otlp_parse_headers(&list, v, name, &has_ua);
+    otel__otlp_sb_add(&list, "", 1); /* the list ends with an empty entry */
+    x->user_headers = list.p;
+    if (rc != OTEL_OK) return rc;
+    if (list.oom) return OTEL_ERR_NO_MEMORY;
+    otel__otlp_sb_str(&head, "POST ");
+    otel__otlp_sb_str(&head, x->u.path);
+    otel__otlp_sb_str(&head, " HTTP/1.1\r\nHost: ");
+    otel__otlp_sb_str(&head, x->u.authority);
+    if (!has_ua) otel__otlp_sb_str(&head, "\r\nUser-Agent: " OTEL__OTLP_USER_AGENT);
+    otel__otlp_sb_str(&head, "\r\nContent-Type: application/x-protobuf\r\n");
+    for (v = x->user_headers; *v; v += strlen(v) + 1) {
+        otel__otlp_sb_str(&head, v);
+        otel__otlp_sb_add(&head, "\r\n", 2);
+    }
+    x->head = head.p;
+    x->head_len = head.len;
+    if (head.oom) return OTEL_ERR_NO_MEMORY;
+#ifdef OTEL_USE_CURL
+    {
+        const char *ca = d->certificate, *key = d->client_key, *cert = d->client_certificate;
+        if (!ca) ca = otel__otlp_env("CERTIFICATE", &name);
+        if (!key) key = otel__otlp_env("CLIENT_KEY", &name);
+        if (!cert) cert = otel__otlp_env("CLIENT_CERTIFICATE", &name);
+        x->tls_insecure = d->insecure;
+        if (!x->tls_insecure && (v = otel__otlp_env("INSECURE", &name)) != NULL) x->tls_insecure = !strcasecmp(v, "true");
+        if ((ca && !(x->tls_ca = otel__otlp_strdup(ca))) || (key && !(x->tls_key = otel__otlp_strdup(key))) ||
+            (cert && !(x->tls_cert = otel__otlp_strdup(cert))))
+            return OTEL_ERR_NO_MEMORY;
+    }
+#endif
+    return OTEL_OK;
+}
+
+static void otel__otlp_destroy(otel__otlp *x) {
+    if (!x) return;
+    otel__otlp_transport_free(x);
+    if (x->wake[0] >= 0) close(x->wake[0]);
+    if (x->wake[1] >= 0) close(x->wake[1]);
+    otel_otlp_encoder_destroy(x->enc);
+    OTEL_FREE(x->url, NULL);
+    OTEL_FREE(x->u.path, NULL);
+    OTEL_FREE(x->head, NULL);
+    OTEL_FREE(x->user_headers, NULL);
+    OTEL_FREE(x->rbuf, NULL);
+    x->magic = 0;
+    OTEL_FREE(x, NULL);
+}
+
+static uint64_t otel__otlp_rand(otel__otlp *x) { /* xorshift64* */
+    x->rng ^= x->rng >> 12;
+    x->rng ^= x->rng << 25;
+    x->rng ^= x->rng >> 27;
+    return x->rng * 2685821657736338717ull;
+}
+/* Exponential backoff: initial * 2^attempt, capped, +-20% jitter. */
+static int64_t otel__otlp_backoff(otel__otlp *x, int attempt) {
+    uint64_t b = x->retry_initial_ms;
+    int i;
+    for (i = 0; i < attempt && b < x->retry_max_ms; i++) b *= 2;
+    if (b > x->retry_max_ms) b = x->retry_max_ms;
+    return (int64_t)(b * (800 + otel__otlp_rand(x) % 401) / 1000);
+}
+
+/* A 2xx body: ExportTraceServiceResponse{partial_success{rejected_spans, error_message}}. */
+static void otel__otlp_partial(otel__otlp *x, const otel__otlp_resp *r) {
+    otel__pbr rd, sub, f;
+    uint32_t field, wire;
+    uint64_t val;
+    int64_t rejected = 0;
+    const uint8_t *msg = NULL;
+    size_t msg_len = 0;
+    rd.p = r->body; rd.end = r->body + r->body_len; rd.err = false;
+    while (otel__pbr_next(&rd, &field, &wire, &val, &sub)) {
+        if (field != OTEL__PB_RESP_PARTIAL_SUCCESS || wire != OTEL__PB_LEN) continue;
+        while (otel__pbr_next(&sub, &field, &wire, &val, &f)) {
+            if (field == OTEL__PB_PARTIAL_REJECTED_SPANS && wire == OTEL__PB_VARINT) rejected = (int64_t)val;
+            else if (field == OTEL__PB_PARTIAL_ERROR_MESSAGE && wire == OTEL__PB_LEN) {
+                msg = f.p;
+                msg_len = (size_t)(f.end - f.p);
+            }
+        }
+    }
+    if (rejected > 0) OTEL__OTLP_ADD(&x->st.spans_rejected, (uint64_t)rejected);
+    if (rejected > 0 || msg_len)
+        otel__otlp_log(x, OTEL__OTLP_LOG_PARTIAL, OTEL_LOG_WARN, "the receiver rejected %lld span(s): %.*s",
+                       (long long)rejected, (int)(msg_len > 200 ? 200 : msg_len), msg ? (const char *)msg : "");
+}
+
+/* The start of an error body for the log: google.rpc.Status.message when the body is
+   one, else its first bytes with non-printable ones shown as '.'. */
+static void otel__otlp_body_text(const otel__otlp_resp *r, char *out, size_t cap) {
+    otel__pbr rd, sub;
+    uint32_t field, wire;
+    uint64_t val;
+    const uint8_t *p = r->body;
+    size_t n = r->body_len, i;
+    rd.p = r->body; rd.end = r->body + r->body_len; rd.err = false;
+    while (otel__pbr_next(&rd, &field, &wire, &val, &sub))
+        if (field == OTEL__PB_RPC_STATUS_MESSAGE && wire == OTEL__PB_LEN && sub.end > sub.p) {
+            p = sub.p;
+            n = (size_t)(sub.end - sub.p);
+        }
+    if (n > cap - 1) n = cap - 1;
+    for (i = 0; i < n; i++) out[i] = (p[i] >= 0x20 && p[i] < 0x7f) ? (char)p[i] : '.';
+    out[n] = 0;
+}
+
+static bool otel__otlp_retryable(int status) {
+    return status == 429 || status == 502 || status == 503 || status == 504;
+}
+
+static otel_export_result otel__otlp_export(const otel_span_batch *batch, void *user) {
+    otel__otlp *x = (otel__otlp *)user;
+    size_t n = batch ? batch->count : 0, raw_len = 0, len;
+    const uint8_t *body;
+    bool gz = false;
+    int64_t start, deadline;
+    uint32_t timeout;
+    int rc, attempt;
+    if (!x || !n) return OTEL_EXPORT_SUCCESS; /* empty batches are not sent */
+    OTEL__OTLP_ADD(&x->st.batches, 1);
+    if (OTEL__OTLP_LOAD(&x->cancelled)) { OTEL__OTLP_ADD(&x->st.spans_failed, n); return OTEL_EXPORT_FAILURE; }
+    start = otel__otlp_ms();
+    timeout = x->timeout_ms; /* ours, or the destination's export timeout if shorter */
+    if (batch->timeout_ms && batch->timeout_ms < timeout) timeout = batch->timeout_ms;
+    deadline = start + timeout;
+    rc = otel__otlp_encode(x->enc, batch, x->max_request, &raw_len);
+    if (rc == 1) {
+        OTEL__OTLP_ADD(&x->st.spans_dropped, n);
+        otel__otlp_log(x, OTEL__OTLP_LOG_TOO_BIG, OTEL_LOG_ERROR, "%zu spans make %zu bytes, over the %zu-byte limit",
+                       n, raw_len, x->max_request);
+        return OTEL_EXPORT_FAILURE;
+    }
+    if (rc != 0) {
+        OTEL__OTLP_ADD(&x->st.spans_failed, n);
+        otel__otlp_log(x, OTEL__OTLP_LOG_ENCODE, OTEL_LOG_ERROR, "%s", rc == -1 ? "out of memory" : "inconsistent batch");
+        return OTEL_EXPORT_FAILURE;
+    }
+    body = x->enc->buf;
+    len = raw_len;
+    OTEL__OTLP_ADD(&x->st.bytes_raw, raw_len);
+    if (x->gzip) {
+        const uint8_t *z;
+        size_t zl;
+        if (otel_otlp_gzip(x->enc, body, raw_len, &z, &zl) == OTEL_OK) { body = z; len = zl; gz = true; }
+    }
+    for (attempt = 0;; attempt++) {
+        otel__otlp_resp r;
+        otel__otlp_tx tx;
+        int64_t wait, now;
+        char reason[200];
+        memset(&r, 0, sizeof r);
+        r.retry_after_ms = -1;
+        tx = otel__otlp_post(x, body, len, gz, deadline, &r);
+        if (tx == OTEL__OTLP_TX_DONE) {
+            OTEL__OTLP_STORE(&x->st.last_status, r.status);
+            if (r.status >= 200 && r.status < 300) {
+                otel__otlp_partial(x, &r);
+                OTEL__OTLP_ADD(&x->st.spans_exported, n);
+                return OTEL_EXPORT_SUCCESS;
+            }
+            if (!otel__otlp_retryable(r.status)) {
+                char text[129];
+                otel__otlp_body_text(&r, text, sizeof text);
+                OTEL__OTLP_ADD(&x->st.spans_failed, n);
+                otel__otlp_log(x, OTEL__OTLP_LOG_HTTP, OTEL_LOG_ERROR, "HTTP %d for %zu spans (not retried): %s",
+                               r.status, n, text[0] ? text : "(empty body)");
+                return OTEL_EXPORT_FAILURE;
+            }
+            snprintf(reason, sizeof reason, "HTTP %d", r.status);
+        } else if (tx == OTEL__OTLP_TX_RETRY) {
+            snprintf(reason, sizeof reason, "%s", r.detail);
+        } else {
+            OTEL__OTLP_ADD(&x->st.spans_failed, n);
+            if (tx == OTEL__OTLP_TX_TIMEOUT)
+                otel__otlp_log(x, OTEL__OTLP_LOG_TIMEOUT, OTEL_LOG_ERROR, "%zu spans lost after %u ms and %d tries (%s)",
+                               n, timeout, attempt + 1, r.detail[0] ? r.detail : "no answer");
+            else if (tx == OTEL__OTLP_TX_FAIL)
+                otel__otlp_log(x, OTEL__OTLP_LOG_GAVE_UP, OTEL_LOG_ERROR, "%zu spans lost: %s", n, r.detail);
+            return OTEL_EXPORT_FAILURE; /* cancelled: the caller knows why */
+        }
+        wait = r.retry_after_ms >= 0 ? r.retry_after_ms : otel__otlp_backoff(x, attempt);
+        now = otel__otlp_ms();
+        if (now + wait >= deadline) {
+            OTEL__OTLP_ADD(&x->st.spans_failed, n);
+            otel__otlp_log(x, OTEL__OTLP_LOG_GAVE_UP, OTEL_LOG_ERROR,
+                           "%zu spans lost: %s after %d tries; the next in %lld ms would pass the %u ms timeout",
+                           n, reason, attempt + 1, (long long)wait, timeout);
+            return OTEL_EXPORT_FAILURE;
+        }
+        otel__otlp_log(x, OTEL__OTLP_LOG_RETRY, OTEL_LOG_DEBUG, "%s; retrying in %lld ms", reason, (long long)wait);
+        if (otel__otlp_wait(x, -1, 0, now + wait) != 0) { /* cancelled */
+            OTEL__OTLP_ADD(&x->st.spans_failed, n);
+            return OTEL_EXPORT_FAILURE;
+        }
+        OTEL__OTLP_ADD(&x->st.retries, 1);
+    }
+}
+
+static void otel__otlp_cancel(otel__otlp *x) {
+    char c = 1;
+    OTEL__OTLP_STORE(&x->cancelled, 1);
+    if (x->wake[1] >= 0) (void)!write(x->wake[1], &c, 1);
+}
+
+static void otel__otlp_shutdown(uint32_t timeout_ms, void *user) {
+    otel__otlp *x = (otel__otlp *)user;
+    (void)timeout_ms; /* nothing is buffered here: the pipeline already flushed */
+    if (!x) return;
+    otel__otlp_cancel(x);
+    otel__otlp_destroy(x);
+}
+
+static otel__otlp *otel__otlp_of(const otel_exporter *exp) {
+    otel__otlp *x;
+    if (!exp || exp->export_spans != otel__otlp_export || !exp->user) return NULL;
+    x = (otel__otlp *)exp->user;
+    return x->magic == OTEL__OTLP_MAGIC ? x : NULL;
+}
+
+OTEL_API otel_result otel_otlp_exporter_create(const otel_otlp_desc *desc, otel_exporter *out) {
+    otel_otlp_desc d;
+    otel__otlp *x;
+    otel_result rc;
+    int i;
+    if (!out) return OTEL_ERR_INVALID_ARG;
+    memset(out, 0, sizeof *out);
+    if (desc) d = *desc;
+    else memset(&d, 0, sizeof d);
+    x = (otel__otlp *)OTEL_MALLOC(sizeof *x, NULL);
+    if (!x) return OTEL_ERR_NO_MEMORY;
+    memset(x, 0, sizeof *x);
+    x->fd = -1;
+    x->wake[0] = x->wake[1] = -1;
+    rc = otel__otlp_configure(x, &d);
+    if (rc == OTEL_OK && pipe(x->wake) != 0) rc = OTEL_ERR_IO;
+    for (i = 0; rc == OTEL_OK && i < 2; i++) {
+        (void)fcntl(x->wake[i], F_SETFD, FD_CLOEXEC);
+        (void)fcntl(x->wake[i], F_SETFL, fcntl(x->wake[i], F_GETFL) | O_NONBLOCK);
+    }
+    if (rc == OTEL_OK && !(x->enc = otel_otlp_encoder_create())) rc = OTEL_ERR_NO_MEMORY;
+    if (rc == OTEL_OK) rc = otel__otlp_transport_init(x);
+    if (rc != OTEL_OK) {
+        otel__otlp_destroy(x);
+        return rc;
+    }
+    x->rng = (uint64_t)otel__otlp_ms() ^ ((uint64_t)(uintptr_t)x << 16) ^ ((uint64_t)getpid() << 40) ^ 0x9e3779b97f4a7c15ull;
+    x->magic = OTEL__OTLP_MAGIC;
+    out->export_spans = otel__otlp_export;
+    out->force_flush = NULL; /* nothing is buffered in the exporter */
+    out->shutdown = otel__otlp_shutdown;
+    out->user = x;
+    out->name = "otlp";
+    otel_log(OTEL_LOG_DEBUG, "otlp: exporting to %s (timeout %u ms%s)", x->url, x->timeout_ms, x->gzip ? ", gzip" : "");
+    return OTEL_OK;
+}
+
+OTEL_API otel_result otel_otlp_exporter_stats(const otel_exporter *exp, otel_otlp_stats *out) {
+    otel__otlp *x = otel__otlp_of(exp);
+    if (!out) return OTEL_ERR_INVALID_ARG;
+    memset(out, 0, sizeof *out);
+    if (!x) return OTEL_ERR_INVALID_ARG;
+    out->batches = OTEL__OTLP_LOAD(&x->st.batches);
+    out->spans_exported = OTEL__OTLP_LOAD(&x->st.spans_exported);
+    out->spans_rejected = OTEL__OTLP_LOAD(&x->st.spans_rejected);
+    out->spans_failed = OTEL__OTLP_LOAD(&x->st.spans_failed);
+    out->spans_dropped = OTEL__OTLP_LOAD(&x->st.spans_dropped);
+    out->requests = OTEL__OTLP_LOAD(&x->st.requests);
+    out->retries = OTEL__OTLP_LOAD(&x->st.retries);
+    out->connect_failures = OTEL__OTLP_LOAD(&x->st.connect_failures);
+    out->connections = OTEL__OTLP_LOAD(&x->st.connections);
+    out->bytes_sent = OTEL__OTLP_LOAD(&x->st.bytes_sent);
+    out->bytes_raw = OTEL__OTLP_LOAD(&x->st.bytes_raw);
+    out->last_status = OTEL__OTLP_LOAD(&x->st.last_status);
+    return OTEL_OK;
+}
+
+OTEL_API void otel_otlp_exporter_cancel(const otel_exporter *exp) {
+    otel__otlp *x = otel__otlp_of(exp);
+    if (x) otel__otlp_cancel(x);
+}
+
+OTEL_API const char *otel_otlp_exporter_url(const otel_exporter *exp) {
+    otel__otlp *x = otel__otlp_of(exp);
+    return x ? x->url : NULL;
+}
+
+static otel_result otel__otlp_factory(otel_exporter *out, void *user) {
+    (void)user;
+    return otel_otlp_exporter_create(NULL, out);
+}
+
+OTEL_API otel_result otel_otlp_register(void) {
+    return otel_exporter_register("otlp", otel__otlp_factory, NULL);
+}
+
+#if (defined(__GNUC__) || defined(__clang__)) && !defined(OTEL_OTLP_NO_AUTOREGISTER)
+/* OTEL_TRACES_EXPORTER=otlp works as soon as this implementation is linked in. */
+__attribute__((constructor)) static void otel__otlp_autoregister(void) {
+    (void)otel_otlp_register();
+}
+#endif
+
+
+#endif /* OTEL_OTLP_IMPLEMENTATION_INCLUDED */
+#endif /* OTEL_OTLP_IMPLEMENTATION */
+
+/*
+MIT License
+
+Copyright (c) 2026 the otel.h authors
+
+Permission is hereby granted, free of charge, to any person obtaining a copy of this
+software and associated documentation files (the "Software"), to deal in the Software
+without restriction, including without limitation the rights to use, copy, modify, merge,
+publish, distribute, sublicense, and/or sell copies of the Software, and to permit persons
+to whom the Software is furnished to do so, subject to the following conditions:
+
+The above copyright notice and this permission notice shall be included in all copies or
+substantial portions of the Software.
+
+THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR IMPLIED,
+INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY, FITNESS FOR A PARTICULAR
+PURPOSE AND NONINFRINGEMENT. IN NO EVENT SHALL THE AUTHORS OR COPYRIGHT HOLDERS BE LIABLE
+FOR ANY CLAIM, DAMAGES OR OTHER LIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT OR
+OTHERWISE, ARISING FROM, OUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER
+DEALINGS IN THE SOFTWARE.
+*/
