@@ -664,7 +664,8 @@ int pthread_mutex_timedlock(pthread_mutex_t *mutex, const struct timespec *absti
 #define OTEL__DEFAULT_SPANS_PER_THREAD 256u
 #define OTEL__DEFAULT_RING_BYTES (1u << 20)
 #define OTEL__DEFAULT_MAX_THREADS 1024u
-#define OTEL__BLOCK_MAX_BYTES (1u << 20) /* one shared batch block */
+#define OTEL__BLOCK_BYTES (64u << 10) /* one shared batch block: below malloc's mmap threshold */
+#define OTEL__BLOCK_POOL 64          /* free blocks kept for reuse (4 MiB) */
 
 /* ==== [platform] ================================================================= */
 
@@ -1114,6 +1115,18 @@ static size_t otel__utf8_copy(char *dst, size_t cap, const char *src, size_t n, 
     return o;
 }
 
+/* Bytes otel__utf8_copy writes for src[0..n) and max_chars when it has room enough. */
+static size_t otel__utf8_need(const char *src, size_t n, size_t max_chars) {
+    const unsigned char *s = (const unsigned char *)src;
+    size_t i = 0, o = 0, chars = 0, len, bad;
+    for (; i < n && chars < max_chars; chars++) {
+        if (s[i] < 0x80) { i++; o++; }
+        else if ((len = otel__utf8_seq(s + i, n - i, &bad)) != 0) { i += len; o += len; }
+        else { i += bad; o += 3; }
+    }
+    return o;
+}
+
 /* ---- [util] part: percent decoding ------------------------------------------------- */
 
 static int otel__hexval(char c) {
@@ -1428,6 +1441,7 @@ struct otel__thread {
     _Atomic uint32_t tail;             /* producer writes it */
     char pad1[OTEL__CACHE_LINE - 4];
     uint32_t head_cache;               /* producer's last view of head */
+    uint32_t poke_mark;                /* tail when the pipeline was last poked */
     uint32_t mask;                     /* ring bytes - 1 */
     unsigned char *ring;
     uint32_t index;                    /* in the registry */
@@ -1489,6 +1503,7 @@ typedef struct otel__state {
     /* once-flags for diagnostics */
     _Atomic int once_misuse, once_null, once_ring, once_slots, once_limit, once_arena, once_nomem;
     bool shut;
+    uint32_t abandoned;                /* workers otel_shutdown left running (flush_mu): the last frees the state */
 } otel__state;
 
 static otel__state *otel__g;
@@ -1535,7 +1550,7 @@ static _Thread_local uintptr_t otel__tls_h;
 static _Thread_local otel__slot *otel__tls_s;
 
 static inline otel__slot *otel__slot_get(otel__state *g, const otel_span *h) {
-    if ((uintptr_t)h == otel__tls_h && otel__tls_instance == g->instance) {
+    if (h && (uintptr_t)h == otel__tls_h && otel__tls_instance == g->instance) {
         otel__slot *s = otel__tls_s;
         uint32_t gen = (uint32_t)((uintptr_t)h >> OTEL__GEN_SHIFT) & OTEL__GEN_MASK;
         if (otel__load_acq(&s->state) == OTEL__OPEN &&
@@ -1551,10 +1566,14 @@ static inline otel__slot *otel__slot_get(otel__state *g, const otel_span *h) {
     return s;
 }
 
+static otel__thread *otel__register(otel__state *g);
+
 static void otel__misuse(otel__state *g, const otel_span *h, const char *what) {
     otel__thread *t = otel__tls;
     if (h == OTEL__NOOP) return; /* non-recording handles are accepted silently */
-    if (t && otel__tls_instance == g->instance) OTEL__BUMP(t->misuse, 1);
+    /* counted also when this thread never started a span: register it (counters are per thread) */
+    if (!t || otel__tls_instance != g->instance) t = otel__register(g);
+    if (t) OTEL__BUMP(t->misuse, 1);
     if (!h)
         OTEL__LOG_ONCE(g->once_null, OTEL_LOG_WARN, "%s called with a NULL span (ignored; reported once)", what);
     else
@@ -1588,7 +1607,7 @@ static bool otel__slots_grow(otel__thread *t) {
     for (uint32_t i = 0; i < OTEL__SLOT_CHUNK; i++) {
         otel__slot *s = &chunk[i];
         atomic_init(&s->state, OTEL__FREE_LOCAL);
-        s->gen = 1;
+        s->gen = (g->instance << 20) | 1; /* per otel_init: a handle from an earlier one stays stale */
         s->index = (t->index << g->slot_shift) | (n + i);
         s->owner = t;
         s->arena = arena + bytes * i;
@@ -1721,25 +1740,24 @@ static bool otel__arena_top_str(otel__slot *s, const char *str, size_t n, uint32
     if (avail < 1) return false;
     char tmp[512];
     size_t max = n * 3 < sizeof tmp ? n * 3 : sizeof tmp; /* repaired size bound */
-    bool changed;
-    size_t w = otel__utf8_copy(tmp, max < avail - 1 ? max : avail - 1, str, n, SIZE_MAX, &changed);
+    size_t w = otel__utf8_copy(tmp, max < avail - 1 ? max : avail - 1, str, n, SIZE_MAX, NULL);
     s->str_used += (uint32_t)(w + 1);
     char *dst = (char *)s->arena + s->cap - s->str_used;
     memcpy(dst, tmp, w);
     dst[w] = 0;
     *off = s->cap - s->str_used;
     *len = (uint32_t)w;
-    return !changed || w == n;
+    return w == otel__utf8_need(str, n, SIZE_MAX); /* false: cut short (a repair is no cut) */
 }
 
-/* Appends a NUL-terminated, repaired copy at items_end, padded to 8. Returns bytes used or 0. */
+/* Appends a NUL-terminated, repaired copy at items_end, padded to 8. Returns bytes used or 0.
+   *truncated (may be NULL) = cut short for lack of room (max_chars cuts do not count). */
 static size_t otel__arena_put_str(otel__slot *s, size_t at, const char *str, size_t n, size_t max_chars,
                                   size_t *out_len, bool *truncated) {
     size_t avail = s->cap - s->str_used;
     if (at + 8 > avail) return 0;
-    bool changed = false;
-    size_t w = otel__utf8_copy((char *)s->arena + at, avail - at - 1, str, n, max_chars, &changed);
-    if (truncated) *truncated = changed && (max_chars != SIZE_MAX || w < n);
+    size_t w = otel__utf8_copy((char *)s->arena + at, avail - at - 1, str, n, max_chars, NULL);
+    if (truncated) *truncated = w + 4 > avail - at - 1 && otel__utf8_need(str, n, max_chars) > w;
     s->arena[at + w] = 0;
     *out_len = w;
     size_t used = OTEL__ALIGN8(w + 1);
@@ -1755,8 +1773,9 @@ static size_t otel__put_value(otel__slot *s, size_t at, const otel_value *v, siz
     size_t avail = s->cap - s->str_used, n = v->len, w = 0;
     switch (v->type) {
     case OTEL_VALUE_STRING: {
-        size_t used = otel__arena_put_str(s, at, v->u.s ? v->u.s : "", v->u.s ? n : 0, maxc, &w, NULL);
-        if (!used) return (size_t)-1;
+        bool cut = false;
+        size_t used = otel__arena_put_str(s, at, v->u.s ? v->u.s : "", v->u.s ? n : 0, maxc, &w, &cut);
+        if (!used || cut) return (size_t)-1; /* no room for all of it: dropped, not cut */
         it->vlen = (uint32_t)w;
         return used;
     }
@@ -1783,8 +1802,9 @@ static size_t otel__put_value(otel__slot *s, size_t at, const otel_value *v, siz
         for (size_t i = 0; i < n; i++) {
             otel_str e = otel_value_str_at(v, i);
             if (at + pos + 1 > avail) return (size_t)-1;
-            bool ch;
-            size_t wl = otel__utf8_copy((char *)s->arena + at + pos, avail - at - pos - 1, e.ptr, e.len, maxc, &ch);
+            size_t room = avail - at - pos - 1;
+            size_t wl = otel__utf8_copy((char *)s->arena + at + pos, room, e.ptr, e.len, maxc, NULL);
+            if (wl + 4 > room && otel__utf8_need(e.ptr, e.len, maxc) > wl) return (size_t)-1; /* no room */
             s->arena[at + pos + wl] = 0;
             off[i] = (uint32_t)pos;
             len[i] = (uint32_t)wl;
@@ -1819,10 +1839,26 @@ static int otel__attr_append(otel__state *g, otel__slot *s, size_t region, uint3
         otel__note_discard(g, s, "attribute with an empty key or no value dropped");
         return -1;
     }
+    if (v->type >= OTEL_VALUE_BOOL && v->type <= OTEL_VALUE_DOUBLE) {
+        /* a scalar over an existing key is updated in place: no space used (a counter set in
+           a loop keeps its last value). Keys needing UTF-8 repair take the path below. */
+        for (size_t p = region; p < at;) {
+            otel__item *o = (otel__item *)(void *)(s->arena + p);
+            if (o->tag == OTEL__ITEM_ATTR && o->klen == klen && memcmp(s->arena + p + sizeof(otel__item), key, klen) == 0) {
+                o->vtype = (uint8_t)v->type;
+                o->vlen = 0;
+                if (v->type == OTEL_VALUE_DOUBLE) o->v.d = v->u.d;
+                else o->v.i = v->type == OTEL_VALUE_BOOL ? (v->u.b ? 1 : 0) : v->u.i;
+                return 0;
+            }
+            p += o->size;
+        }
+    }
     if (at + sizeof(otel__item) + 8 > avail) goto full;
+    bool kcut = false;
     size_t kused = otel__arena_put_str(s, at + sizeof(otel__item), key, klen > 0xfff0 ? 0xfff0 : klen,
-                                       SIZE_MAX, &kl, NULL);
-    if (!kused) goto full;
+                                       SIZE_MAX, &kl, &kcut);
+    if (!kused || kcut) goto full;
     const char *k = (const char *)s->arena + at + sizeof(otel__item);
     /* same key already there? */
     otel__item *old = NULL;
@@ -1899,8 +1935,9 @@ static void otel__span_link(otel__state *g, otel__slot *s, const otel_link *l) {
     }
     size_t ctx_at = at + sizeof(otel__item), ts_at = ctx_at + OTEL__LINK_CTX_BYTES;
     size_t tsn = otel__strnlen(l->context->trace_state, OTEL_TRACE_STATE_MAX);
-    size_t tsused = ts_at < avail ? otel__arena_put_str(s, ts_at, l->context->trace_state, tsn, SIZE_MAX, &tl, NULL) : 0;
-    if (!tsused) {
+    bool tcut = false;
+    size_t tsused = ts_at < avail ? otel__arena_put_str(s, ts_at, l->context->trace_state, tsn, SIZE_MAX, &tl, &tcut) : 0;
+    if (!tsused || tcut) {
         otel__note_discard(g, s, "inline storage full, link dropped");
         s->dropped_links++;
         return;
@@ -1931,8 +1968,9 @@ static void otel__span_event(otel__state *g, otel__slot *s, const char *name, ui
         return;
     }
     size_t nat = at + sizeof(otel__item);
-    size_t used = nat < avail ? otel__arena_put_str(s, nat, name ? name : "", name ? strlen(name) : 0, SIZE_MAX, &nl, NULL) : 0;
-    if (!used) {
+    bool ncut = false;
+    size_t used = nat < avail ? otel__arena_put_str(s, nat, name ? name : "", name ? strlen(name) : 0, SIZE_MAX, &nl, &ncut) : 0;
+    if (!used || ncut) {
         otel__note_discard(g, s, "inline storage full, event dropped");
         s->dropped_events++;
         return;
@@ -2571,23 +2609,53 @@ struct otel__dest {
     _Atomic int once_drop, once_fail;
 };
 
+/* Free blocks of OTEL__BLOCK_BYTES, reused so that steady traffic neither calls malloc nor
+   touches fresh pages. Pipeline takes, workers give back. */
+static pthread_mutex_t otel__pool_mu = PTHREAD_MUTEX_INITIALIZER;
+static otel__block *otel__pool[OTEL__BLOCK_POOL];
+static uint32_t otel__npool;
+
 static void otel__block_release(otel__block *b) {
-    if (atomic_fetch_sub_explicit(&b->refs, 1, memory_order_acq_rel) == 1) OTEL_FREE(b, NULL);
+    if (atomic_fetch_sub_explicit(&b->refs, 1, memory_order_acq_rel) != 1) return;
+    if (b->cap == OTEL__BLOCK_BYTES) {
+        pthread_mutex_lock(&otel__pool_mu);
+        if (otel__npool < OTEL__BLOCK_POOL) {
+            otel__pool[otel__npool++] = b;
+            b = NULL;
+        }
+        pthread_mutex_unlock(&otel__pool_mu);
+    }
+    if (b) OTEL_FREE(b, NULL);
 }
 
-static otel__block *otel__block_new(size_t bytes) {
-    size_t max_spans = bytes / sizeof(otel__rec) + 1;
-    size_t hdr = OTEL__ALIGN8(sizeof(otel__block) + max_spans * sizeof(void *));
-    otel__block *b = (otel__block *)OTEL_MALLOC(hdr + bytes, NULL);
-    if (!b) return NULL;
+static otel__block *otel__block_new(size_t need) {
+    otel__block *b = NULL;
+    size_t bytes = need <= OTEL__BLOCK_BYTES ? OTEL__BLOCK_BYTES : need;
+    if (bytes == OTEL__BLOCK_BYTES) {
+        pthread_mutex_lock(&otel__pool_mu);
+        if (otel__npool) b = otel__pool[--otel__npool];
+        pthread_mutex_unlock(&otel__pool_mu);
+    }
+    if (!b) {
+        size_t max_spans = bytes / sizeof(otel__rec) + 1;
+        size_t hdr = OTEL__ALIGN8(sizeof(otel__block) + max_spans * sizeof(void *));
+        b = (otel__block *)OTEL_MALLOC(hdr + bytes, NULL);
+        if (!b) return NULL;
+        b->max_spans = (uint32_t)max_spans;
+        b->cap = bytes;
+        b->spans = (const otel_span_data **)(void *)(b + 1);
+        b->data = (unsigned char *)b + hdr;
+    }
     atomic_init(&b->refs, 1);
     b->count = 0;
-    b->max_spans = (uint32_t)max_spans;
     b->used = 0;
-    b->cap = bytes;
-    b->spans = (const otel_span_data **)(void *)(b + 1);
-    b->data = (unsigned char *)b + hdr;
     return b;
+}
+
+static void otel__pool_free(void) {
+    pthread_mutex_lock(&otel__pool_mu);
+    while (otel__npool) OTEL_FREE(otel__pool[--otel__npool], NULL);
+    pthread_mutex_unlock(&otel__pool_mu);
 }
 
 #define OTEL__FIX(field) (field) = (const char *)base + (uintptr_t)(field)
@@ -2700,9 +2768,11 @@ static void otel__emit(otel__state *g, otel__thread *t, otel__slot *s, uint64_t 
     memcpy(body, s->arena, s->items_end);
     if (s->str_used) memcpy(body + s->items_end, s->arena + s->cap - s->str_used, s->str_used);
     otel__store_rel(&t->tail, tail + size);
-    if (tail + size - t->head_cache > cap / 4) {
-        t->head_cache = otel__load_acq(&t->head);
-        if (tail + size - t->head_cache > cap / 4) otel__pipe_poke(g, false);
+    /* wake the pipeline once per quarter ring written, never per span, and without reading
+       the consumer's index (its cache line would bounce) */
+    if (tail + size - t->poke_mark >= cap / 4) {
+        t->poke_mark = tail + size;
+        otel__pipe_poke(g, false);
     }
 }
 
@@ -2739,12 +2809,7 @@ static void otel__publish(otel__state *g, otel__block *b) {
 /* Moves every finished span out of every ring into shared blocks. Returns spans moved. */
 static size_t otel__drain(otel__state *g) {
     uint32_t n = otel__load_acq(&g->nthreads);
-    size_t total = 0, moved = 0;
-    for (uint32_t i = 0; i < n; i++) {
-        otel__thread *t = g->threads[i];
-        total += otel__load_acq(&t->tail) - otel__load_rlx(&t->head);
-    }
-    if (!total) return 0;
+    size_t moved = 0;
     otel__block *b = NULL;
     for (uint32_t i = 0; i < n; i++) {
         otel__thread *t = g->threads[i];
@@ -2757,8 +2822,7 @@ static size_t otel__drain(otel__state *g) {
                     b = NULL;
                 }
                 if (!b) {
-                    size_t want = total < OTEL__BLOCK_MAX_BYTES ? total : OTEL__BLOCK_MAX_BYTES;
-                    b = otel__block_new(want < r->size ? r->size : want);
+                    b = otel__block_new(r->size);
                     if (!b) { /* out of memory: leave the rest in the ring for later */
                         OTEL__LOG_ONCE(g->once_nomem, OTEL_LOG_ERROR, "pipeline: out of memory, spans wait in the rings");
                         break;
@@ -2769,7 +2833,6 @@ static size_t otel__drain(otel__state *g) {
                 otel__rec_fix(c);
                 b->spans[b->count++] = &c->d;
                 b->used += r->size;
-                total -= total > r->size ? r->size : total;
                 moved++;
             }
             head += r->size;
@@ -2858,6 +2921,8 @@ static void otel__dest_export(otel__state *g, otel__dest *ds, size_t n, size_t n
     for (size_t i = 0; i < nhold; i++) otel__block_release(ds->hold[i]);
 }
 
+static void otel__state_destroy(otel__state *g);
+
 static void *otel__worker_main(void *arg) {
     otel__dest *ds = (otel__dest *)arg;
     otel__state *g = ds->g;
@@ -2903,8 +2968,10 @@ static void *otel__worker_main(void *arg) {
     }
     pthread_mutex_lock(&g->flush_mu);
     ds->exited = true;
+    bool last = g->abandoned && --g->abandoned == 0;
     pthread_cond_broadcast(&g->flush_cv);
     pthread_mutex_unlock(&g->flush_mu);
+    if (last) otel__state_destroy(g); /* abandoned by otel_shutdown, and the last one out */
     return NULL;
 }
 
@@ -3427,6 +3494,7 @@ typedef struct otel__memory {
     size_t count, cap, limit;
     otel_resource resource;
     bool have_resource;
+    bool owned; /* made from a name by otel_init (nobody else can reach it): freed at shutdown */
 } otel__memory;
 
 /* A deep copy of `s` in one allocation (scope strings included). Worker thread. */
@@ -3512,8 +3580,14 @@ static otel_export_result otel__memory_export(const otel_span_batch *batch, void
 }
 
 static void otel__memory_shutdown(uint32_t timeout_ms, void *user) {
+    otel__memory *m = (otel__memory *)user;
     (void)timeout_ms;
-    (void)user; /* kept for reading; otel_memory_exporter_destroy frees it */
+    if (!m->owned) return; /* kept for reading; otel_memory_exporter_destroy frees it */
+    otel_exporter e;
+    memset(&e, 0, sizeof e);
+    e.export_spans = otel__memory_export;
+    e.user = m;
+    otel_memory_exporter_destroy(&e);
 }
 
 OTEL_API otel_result otel_memory_exporter_create(size_t capacity, otel_exporter *out) {
@@ -3965,6 +4039,7 @@ static void otel__dests_from_names(otel__state *g, const char *list, const char 
             otel__logf(OTEL_LOG_WARN, "%s: exporter '%.*s' skipped (%s)", what, (int)n, item, otel_result_str(r));
             continue;
         }
+        if (e.export_spans == otel__memory_export) ((otel__memory *)e.user)->owned = true;
         otel_destination_desc d;
         memset(&d, 0, sizeof d);
         d.exporter = e;
@@ -4055,6 +4130,7 @@ static void otel__after_fork_child(void) {
     pthread_cond_init(&g->flush_cv, NULL);
     pthread_mutex_init(&otel__diag_g.mu, NULL);
     pthread_mutex_init(&otel__factory_mu, NULL);
+    pthread_mutex_init(&otel__pool_mu, NULL);
     otel__event_init(&g->pipe_ev);
     uint32_t n = otel__load_rlx(&g->nthreads);
     for (uint32_t i = 0; i < n; i++) {
@@ -4106,6 +4182,12 @@ static void otel__state_free(otel__state *g) {
     pthread_cond_destroy(&g->flush_cv);
     otel__event_deinit(&g->pipe_ev);
     OTEL_FREE(g, NULL);
+}
+
+/* Frees the state and its destinations once no thread of the library uses them. */
+static void otel__state_destroy(otel__state *g) {
+    for (uint32_t i = 0; i < g->ndest; i++) otel__dest_free(g->dests[i]);
+    otel__state_free(g);
 }
 
 OTEL_API otel_result otel_init(const otel_desc *desc) {
@@ -4211,24 +4293,34 @@ OTEL_API otel_result otel_force_flush(uint32_t timeout_ms) {
     return otel__flush(g, otel__mono_ms() + (timeout_ms ? timeout_ms : 30000));
 }
 
+/* One summary line at shutdown when anything was lost, so drops are never silent. */
 static void otel__report_drops(void) {
     otel_stats st;
+    char line[900];
+    int n = 0;
+    bool any = false;
     if (otel_stats_get(&st) != OTEL_OK) return;
-    if (st.spans_dropped)
-        otel__logf(OTEL_LOG_WARN, "shutdown: %llu spans were dropped before reaching any destination "
-                   "(full thread rings or no free span slot)", (unsigned long long)st.spans_dropped);
-    for (uint32_t i = 0; i < st.destination_count; i++)
-        if (st.destinations[i].dropped || st.destinations[i].failed)
-            otel__logf(OTEL_LOG_WARN, "shutdown: destination '%s': %llu exported, %llu dropped (queue full), %llu failed",
-                       st.destinations[i].name, (unsigned long long)st.destinations[i].exported,
-                       (unsigned long long)st.destinations[i].dropped, (unsigned long long)st.destinations[i].failed);
+    any = st.spans_dropped != 0;
+    n += snprintf(line + n, sizeof line - (size_t)n, "shutdown: spans lost: %llu before any destination (ring full or no span slot)",
+                  (unsigned long long)st.spans_dropped);
+    for (uint32_t i = 0; i < st.destination_count && n < (int)sizeof line; i++) {
+        const otel_destination_stats *d = &st.destinations[i];
+        any |= d->dropped || d->failed;
+        n += snprintf(line + n, sizeof line - (size_t)n, "; '%s': %llu exported, %llu dropped (queue full), %llu failed",
+                      d->name, (unsigned long long)d->exported, (unsigned long long)d->dropped,
+                      (unsigned long long)d->failed);
+    }
+    if (any) otel__logf(OTEL_LOG_WARN, "%s", line);
 }
 
 OTEL_API otel_result otel_shutdown(uint32_t timeout_ms) {
     otel__state *g = otel__g;
     if (!g) return OTEL_OK;
     uint64_t deadline = otel__mono_ms() + (timeout_ms ? timeout_ms : 30000);
-    otel_result r = otel__flush(g, deadline);
+    /* No separate flush first: it would wait for a hung destination until the deadline and
+       leave the healthy ones no time to stop. Stopping flushes: the pipeline drains every
+       ring before it exits, each worker exports all it holds before its exporter's shutdown. */
+    otel_result r = OTEL_OK;
     g->shut = true;
     /* the pipeline makes no outside calls, so it always stops promptly */
     otel__store_rel(&g->stop, 1);
@@ -4282,9 +4374,15 @@ OTEL_API otel_result otel_shutdown(uint32_t timeout_ms) {
     otel__g = NULL;
     pthread_key_delete(g->key);
     otel__tls = NULL;
-    if (leak) return r; /* a stuck worker still uses the state: leave it allocated */
-    for (uint32_t i = 0; i < g->ndest; i++) otel__dest_free(g->dests[i]);
-    otel__state_free(g);
+    if (leak) { /* stuck workers still use the state: the last of them to finish frees it */
+        pthread_mutex_lock(&g->flush_mu);
+        for (uint32_t i = 0; i < g->ndest; i++) g->abandoned += !g->dests[i]->exited;
+        leak = g->abandoned != 0;
+        pthread_mutex_unlock(&g->flush_mu);
+        if (leak) return r;
+    }
+    otel__state_destroy(g);
+    otel__pool_free();
     return r;
 }
 

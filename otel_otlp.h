@@ -2466,6 +2466,7 @@ static void otel__otlp_partial(otel__otlp *x, const otel__otlp_resp *r) {
     int64_t rejected = 0;
     const uint8_t *msg = NULL;
     size_t msg_len = 0;
+    if (!r->body_len) return; /* the usual answer: empty */
     rd.p = r->body; rd.end = r->body + r->body_len; rd.err = false;
     while (otel__pbr_next(&rd, &field, &wire, &val, &sub)) {
         if (field != OTEL__PB_RESP_PARTIAL_SUCCESS || wire != OTEL__PB_LEN) continue;
@@ -2491,6 +2492,8 @@ static void otel__otlp_body_text(const otel__otlp_resp *r, char *out, size_t cap
     uint64_t val;
     const uint8_t *p = r->body;
     size_t n = r->body_len, i;
+    out[0] = 0;
+    if (!n) return;
     rd.p = r->body; rd.end = r->body + r->body_len; rd.err = false;
     while (otel__pbr_next(&rd, &field, &wire, &val, &sub))
         if (field == OTEL__PB_RPC_STATUS_MESSAGE && wire == OTEL__PB_LEN && sub.end > sub.p) {
