@@ -3955,7 +3955,12 @@ static bool otel__resource_build(const otel_desc *c, otel_resource *out) {
         const otel_attr *a = &c->resource_attrs[i];
         if (a->key.ptr && a->key.len) otel__res_put(&rb, a->key.ptr, a->key.len, &a->value);
     }
-    const char *svc = c->service_name ? c->service_name : otel__env("OTEL_SERVICE_NAME");
+    const char *svc = c->service_name;
+    bool code_svc = false; /* service.name in the code's resource_attrs: code wins over the env */
+    for (size_t i = 0; c->resource_attrs && i < c->resource_attr_count; i++)
+        code_svc |= c->resource_attrs[i].key.ptr && c->resource_attrs[i].key.len == 12 &&
+                    memcmp(c->resource_attrs[i].key.ptr, "service.name", 12) == 0;
+    if (!svc && !code_svc) svc = otel__env("OTEL_SERVICE_NAME");
     if (svc) {
         otel__res_put_str(&rb, "service.name", svc, strlen(svc));
     } else if (!otel__res_find(&rb, "service.name")) {
@@ -4203,7 +4208,13 @@ OTEL_API otel_result otel_init(const otel_desc *desc) {
     otel__diag_g.level = OTEL_LOG_INFO;
     otel__desc_defaults(in, &c);
     otel__diag_g.level = c.log_level;
-    if (c.disabled) return OTEL_ERR_DISABLED;
+    if (c.disabled) {
+        for (int i = 0; i < OTEL_MAX_DESTINATIONS; i++) { /* handed over, never used: released */
+            const otel_exporter *e = &in->destinations[i].exporter;
+            if (e->export_spans && e->shutdown) e->shutdown(0, e->user);
+        }
+        return OTEL_ERR_DISABLED;
+    }
     otel__state *g = (otel__state *)otel__calloc(sizeof *g);
     if (!g) return OTEL_ERR_NO_MEMORY;
     g->cfg = c;
@@ -4411,8 +4422,10 @@ OTEL_API otel_result otel_stats_get(otel_stats *out) {
         d->failed = otel__load_rlx(&ds->failed);
         pthread_mutex_lock(&ds->mu);
         d->queue_length = ds->queued;
-        d->unfinished = ds->stuck;
         pthread_mutex_unlock(&ds->mu);
+        pthread_mutex_lock(&g->flush_mu);
+        d->unfinished = ds->stuck; /* written under flush_mu by flush and shutdown */
+        pthread_mutex_unlock(&g->flush_mu);
     }
     return OTEL_OK;
 }

@@ -47,6 +47,12 @@
                  callbacks: the destination worker (never two at once, as otel.h promises).
                  otel_otlp_exporter_stats and otel_otlp_exporter_cancel: any thread.
                  An encoder (otel_otlp_encoder_*) belongs to one thread at a time.        */
+/* The implementation needs POSIX (sockets, poll, clock_gettime); under -std=c11 ask for it
+   before the first system header, as otel.h does. */
+#if defined(OTEL_OTLP_IMPLEMENTATION) && defined(__STRICT_ANSI__) && !defined(_POSIX_C_SOURCE) && \
+    !defined(_GNU_SOURCE) && !defined(_DEFAULT_SOURCE) && !defined(_XOPEN_SOURCE)
+#define _POSIX_C_SOURCE 200809L
+#endif
 #ifndef OTEL_OTLP_H_INCLUDED
 #define OTEL_OTLP_H_INCLUDED
 
@@ -264,6 +270,17 @@ enum {
 #define OTEL__PB_FLAGS_HAS_IS_REMOTE 0x100u
 #define OTEL__PB_FLAGS_IS_REMOTE 0x200u
 
+#if defined(__GNUC__) || defined(__clang__)
+#define OTEL__PB_INLINE static inline __attribute__((always_inline))
+#else
+#define OTEL__PB_INLINE static inline
+#endif
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define OTEL__PB_LITTLE_ENDIAN 1
+#else
+#define OTEL__PB_LITTLE_ENDIAN 0
+#endif
+
 /* The writer: a buffer with a sticky failure flag, so message writers are straight-line
    code and the caller checks `overflow` once. */
 typedef struct otel__pb {
@@ -271,7 +288,7 @@ typedef struct otel__pb {
     bool overflow;
 } otel__pb;
 
-static size_t otel__pb_varint_size(uint64_t v) {
+OTEL__PB_INLINE size_t otel__pb_varint_size(uint64_t v) {
 #if defined(__GNUC__) || defined(__clang__)
     return (size_t)(((63 - __builtin_clzll(v | 1)) * 9 + 73) / 64);
 #else
@@ -283,68 +300,86 @@ static size_t otel__pb_varint_size(uint64_t v) {
 static inline uint64_t otel__pb_zigzag64(int64_t v) { /* sint64; OTLP traces use none */
     return ((uint64_t)v << 1) ^ (v < 0 ? ~(uint64_t)0 : 0);
 }
-static size_t otel__pb_tag_size(uint32_t field) {
+OTEL__PB_INLINE size_t otel__pb_tag_size(uint32_t field) {
     return otel__pb_varint_size((uint64_t)field << 3);
 }
 /* Bytes of a whole LEN field: tag, length, payload. */
-static size_t otel__pb_len_field_size(uint32_t field, size_t n) {
+OTEL__PB_INLINE size_t otel__pb_len_field_size(uint32_t field, size_t n) {
     return otel__pb_tag_size(field) + otel__pb_varint_size(n) + n;
 }
-static size_t otel__pb_varint_field_size(uint32_t field, uint64_t v) {
+OTEL__PB_INLINE size_t otel__pb_varint_field_size(uint32_t field, uint64_t v) {
     return otel__pb_tag_size(field) + otel__pb_varint_size(v);
 }
 
-static void otel__pb_varint(otel__pb *b, uint64_t v) {
-    if ((size_t)(b->end - b->p) < 10 && (size_t)(b->end - b->p) < otel__pb_varint_size(v)) {
+/* (A local copy of b->p: byte stores could alias it and force reloads.) */
+OTEL__PB_INLINE void otel__pb_varint(otel__pb *b, uint64_t v) {
+    uint8_t *p = b->p;
+    if ((size_t)(b->end - p) < 10 && (size_t)(b->end - p) < otel__pb_varint_size(v)) {
         b->overflow = true;
         return;
     }
-    while (v >= 0x80) { *b->p++ = (uint8_t)(v | 0x80); v >>= 7; }
-    *b->p++ = (uint8_t)v;
+    while (v >= 0x80) { *p++ = (uint8_t)(v | 0x80); v >>= 7; }
+    *p++ = (uint8_t)v;
+    b->p = p;
 }
-static void otel__pb_raw(otel__pb *b, const void *src, size_t n) {
-    if ((size_t)(b->end - b->p) < n) { b->overflow = true; return; }
-    if (n) memcpy(b->p, src, n);
-    b->p += n;
+OTEL__PB_INLINE void otel__pb_raw(otel__pb *b, const void *src, size_t n) {
+    uint8_t *p = b->p;
+    const uint8_t *s = (const uint8_t *)src;
+    if ((size_t)(b->end - p) < n) { b->overflow = true; return; }
+    if (n > 16) {
+        memcpy(p, s, n);
+    } else if (n >= 8) { /* short strings and ids: two overlapping fixed-size copies */
+        memcpy(p, s, 8);
+        memcpy(p + n - 8, s + n - 8, 8);
+    } else if (n >= 4) {
+        memcpy(p, s, 4);
+        memcpy(p + n - 4, s + n - 4, 4);
+    } else {
+        size_t i;
+        for (i = 0; i < n; i++) p[i] = s[i];
+    }
+    b->p = p + n;
 }
-static void otel__pb_fixed64(otel__pb *b, uint64_t v) {
+OTEL__PB_INLINE void otel__pb_fixed64(otel__pb *b, uint64_t v) {
     uint8_t t[8];
     int i;
-    for (i = 0; i < 8; i++) t[i] = (uint8_t)(v >> (8 * i));
+    if (OTEL__PB_LITTLE_ENDIAN) memcpy(t, &v, 8);
+    else for (i = 0; i < 8; i++) t[i] = (uint8_t)(v >> (8 * i));
     otel__pb_raw(b, t, 8);
 }
-static void otel__pb_fixed32(otel__pb *b, uint32_t v) {
+OTEL__PB_INLINE void otel__pb_fixed32(otel__pb *b, uint32_t v) {
     uint8_t t[4];
     int i;
-    for (i = 0; i < 4; i++) t[i] = (uint8_t)(v >> (8 * i));
+    if (OTEL__PB_LITTLE_ENDIAN) memcpy(t, &v, 4);
+    else for (i = 0; i < 4; i++) t[i] = (uint8_t)(v >> (8 * i));
     otel__pb_raw(b, t, 4);
 }
-static void otel__pb_tag(otel__pb *b, uint32_t field, uint32_t wire) {
+OTEL__PB_INLINE void otel__pb_tag(otel__pb *b, uint32_t field, uint32_t wire) {
     otel__pb_varint(b, OTEL__PB_TAG(field, wire));
 }
-static void otel__pb_field_varint(otel__pb *b, uint32_t field, uint64_t v) {
+OTEL__PB_INLINE void otel__pb_field_varint(otel__pb *b, uint32_t field, uint64_t v) {
     otel__pb_tag(b, field, OTEL__PB_VARINT);
     otel__pb_varint(b, v);
 }
-static void otel__pb_field_fixed64(otel__pb *b, uint32_t field, uint64_t v) {
+OTEL__PB_INLINE void otel__pb_field_fixed64(otel__pb *b, uint32_t field, uint64_t v) {
     otel__pb_tag(b, field, OTEL__PB_I64);
     otel__pb_fixed64(b, v);
 }
-static void otel__pb_field_fixed32(otel__pb *b, uint32_t field, uint32_t v) {
+OTEL__PB_INLINE void otel__pb_field_fixed32(otel__pb *b, uint32_t field, uint32_t v) {
     otel__pb_tag(b, field, OTEL__PB_I32);
     otel__pb_fixed32(b, v);
 }
-static void otel__pb_field_double(otel__pb *b, uint32_t field, double d) {
+OTEL__PB_INLINE void otel__pb_field_double(otel__pb *b, uint32_t field, double d) {
     uint64_t bits;
     memcpy(&bits, &d, 8);
     otel__pb_field_fixed64(b, field, bits);
 }
 /* The head of a LEN field (tag and length); the payload follows. */
-static void otel__pb_field_len(otel__pb *b, uint32_t field, size_t n) {
+OTEL__PB_INLINE void otel__pb_field_len(otel__pb *b, uint32_t field, size_t n) {
     otel__pb_tag(b, field, OTEL__PB_LEN);
     otel__pb_varint(b, n);
 }
-static void otel__pb_field_bytes(otel__pb *b, uint32_t field, const void *p, size_t n) {
+OTEL__PB_INLINE void otel__pb_field_bytes(otel__pb *b, uint32_t field, const void *p, size_t n) {
     otel__pb_field_len(b, field, n);
     otel__pb_raw(b, p, n);
 }
@@ -424,11 +459,35 @@ struct otel_otlp_encoder {
     const otel_scope **scopes;    /* distinct scopes of the batch */
     uint32_t *scope_first, *scope_count;
     size_t scopes_cap, scopes_n;
+    struct otel__pb_kv *kvs;      /* attributes met in the size pass, reused by the write pass */
+    size_t kvs_cap, kvs_n, kvs_pos;
     bool bad;                     /* a size slot was missing: the batch changed under us */
+    bool oom;
     struct otel__gz *gz;          /* gzip state, made on first use */
     uint8_t *gzbuf;
     size_t gzcap;
 };
+
+/* An attribute as the size pass met it, with its KeyValue and AnyValue lengths: the write
+   pass takes them back in order instead of walking the items and sizing them again. */
+typedef struct otel__pb_kv {
+    otel_attr a;
+    uint32_t size;       /* KeyValue body */
+    uint32_t value_size; /* AnyValue body */
+} otel__pb_kv;
+
+static otel__pb_kv *otel__pb_kv_push(otel_otlp_encoder *e) {
+    if (e->kvs_n == e->kvs_cap) {
+        size_t cap = e->kvs_cap ? e->kvs_cap * 2 : 256;
+        otel__pb_kv *p = (otel__pb_kv *)OTEL_MALLOC(cap * sizeof *p, NULL);
+        if (!p) { e->oom = true; return NULL; }
+        if (e->kvs_n) memcpy(p, e->kvs, e->kvs_n * sizeof *p);
+        OTEL_FREE(e->kvs, NULL);
+        e->kvs = p;
+        e->kvs_cap = cap;
+    }
+    return &e->kvs[e->kvs_n++];
+}
 
 static size_t otel__pb_reserve(otel_otlp_encoder *e) {
     if (e->sizes_n >= e->sizes_cap) { e->bad = true; return 0; }
@@ -503,10 +562,23 @@ static size_t otel__pb_size_kv(const otel_attr *a) {
     return otel__pb_len_field_size(OTEL__PB_KV_KEY, a->key.len) +
            otel__pb_len_field_size(OTEL__PB_KV_VALUE, otel__pb_size_anyvalue(&a->value));
 }
-static size_t otel__pb_size_attr_iter(otel_iter it, uint32_t field) {
-    size_t n = 0;
+/* A list of attributes: records its count, caches each one (see otel__pb_kv). */
+static size_t otel__pb_size_attrs(otel_otlp_encoder *e, otel_iter it, uint32_t field) {
+    size_t slot = otel__pb_reserve(e), n = 0, count = 0;
+    otel__pb_kv *kv;
     otel_attr a;
-    while (otel_iter_attr(&it, &a)) n += otel__pb_len_field_size(field, otel__pb_size_kv(&a));
+    while (otel_iter_attr(&it, &a)) {
+        size_t vs = otel__pb_size_anyvalue(&a.value),
+               ks = otel__pb_len_field_size(OTEL__PB_KV_KEY, a.key.len) + otel__pb_len_field_size(OTEL__PB_KV_VALUE, vs);
+        if ((kv = otel__pb_kv_push(e)) != NULL) {
+            kv->a = a;
+            kv->size = (uint32_t)ks;
+            kv->value_size = (uint32_t)vs;
+        }
+        n += otel__pb_len_field_size(field, ks);
+        count++;
+    }
+    otel__pb_set(e, slot, count);
     return n;
 }
 static size_t otel__pb_size_status(const otel_span_data *s) {
@@ -518,19 +590,19 @@ static size_t otel__pb_size_status(const otel_span_data *s) {
 static bool otel__pb_has_status(const otel_span_data *s) {
     return s->status_code != OTEL_STATUS_UNSET || s->status_message.len > 0;
 }
-static size_t otel__pb_size_event(const otel_event_data *ev) {
+static size_t otel__pb_size_event(otel_otlp_encoder *e, const otel_event_data *ev) {
     size_t n = 0;
     if (ev->time_ns) n += 1 + 8;
     if (ev->name.len) n += otel__pb_len_field_size(OTEL__PB_EVENT_NAME, ev->name.len);
-    n += otel__pb_size_attr_iter(ev->attrs, OTEL__PB_EVENT_ATTRIBUTES);
+    if (ev->attr_count) n += otel__pb_size_attrs(e, ev->attrs, OTEL__PB_EVENT_ATTRIBUTES);
     if (ev->dropped_attrs) n += otel__pb_varint_field_size(OTEL__PB_EVENT_DROPPED_ATTRIBUTES, ev->dropped_attrs);
     return n;
 }
-static size_t otel__pb_size_link(const otel_link_data *l) {
+static size_t otel__pb_size_link(otel_otlp_encoder *e, const otel_link_data *l) {
     size_t n = otel__pb_len_field_size(OTEL__PB_LINK_TRACE_ID, 16) +
                otel__pb_len_field_size(OTEL__PB_LINK_SPAN_ID, 8);
     if (l->trace_state.len) n += otel__pb_len_field_size(OTEL__PB_LINK_TRACE_STATE, l->trace_state.len);
-    n += otel__pb_size_attr_iter(l->attrs, OTEL__PB_LINK_ATTRIBUTES);
+    if (l->attr_count) n += otel__pb_size_attrs(e, l->attrs, OTEL__PB_LINK_ATTRIBUTES);
     if (l->dropped_attrs) n += otel__pb_varint_field_size(OTEL__PB_LINK_DROPPED_ATTRIBUTES, l->dropped_attrs);
     n += otel__pb_tag_size(OTEL__PB_LINK_FLAGS) + 4;
     return n;
@@ -548,18 +620,18 @@ static size_t otel__pb_size_span(otel_otlp_encoder *e, const otel_span_data *s) 
     if (s->kind) n += otel__pb_varint_field_size(OTEL__PB_SPAN_KIND, s->kind);
     if (s->start_time_ns) n += 1 + 8;
     if (s->end_time_ns) n += 1 + 8;
-    n += otel__pb_size_attr_iter(otel_span_attrs(s), OTEL__PB_SPAN_ATTRIBUTES);
+    if (s->attr_count) n += otel__pb_size_attrs(e, otel_span_attrs(s), OTEL__PB_SPAN_ATTRIBUTES);
     if (s->dropped_attrs) n += otel__pb_varint_field_size(OTEL__PB_SPAN_DROPPED_ATTRIBUTES, s->dropped_attrs);
     it = otel_span_events(s);
-    while (otel_iter_event(&it, &ev)) {
-        size_t es = otel__pb_reserve(e), m = otel__pb_size_event(&ev);
+    while (s->event_count && otel_iter_event(&it, &ev)) { /* events and links are rare: */
+        size_t es = otel__pb_reserve(e), m = otel__pb_size_event(e, &ev); /* skip the walk */
         otel__pb_set(e, es, m);
         n += otel__pb_len_field_size(OTEL__PB_SPAN_EVENTS, m);
     }
     if (s->dropped_events) n += otel__pb_varint_field_size(OTEL__PB_SPAN_DROPPED_EVENTS, s->dropped_events);
     it = otel_span_links(s);
-    while (otel_iter_link(&it, &l)) {
-        size_t ls = otel__pb_reserve(e), m = otel__pb_size_link(&l);
+    while (s->link_count && otel_iter_link(&it, &l)) {
+        size_t ls = otel__pb_reserve(e), m = otel__pb_size_link(e, &l);
         otel__pb_set(e, ls, m);
         n += otel__pb_len_field_size(OTEL__PB_SPAN_LINKS, m);
     }
@@ -645,21 +717,29 @@ static void otel__pb_write_kv(otel__pb *b, uint32_t field, const otel_attr *a) {
     otel__pb_field_len(b, OTEL__PB_KV_VALUE, otel__pb_size_anyvalue(&a->value));
     otel__pb_write_anyvalue(b, &a->value);
 }
-static void otel__pb_write_attr_iter(otel__pb *b, otel_iter it, uint32_t field) {
-    otel_attr a;
-    while (otel_iter_attr(&it, &a)) otel__pb_write_kv(b, field, &a);
+static void otel__pb_write_attrs(otel_otlp_encoder *e, otel__pb *b, uint32_t field) {
+    size_t count = otel__pb_take(e), i;
+    for (i = 0; i < count; i++) {
+        const otel__pb_kv *kv;
+        if (e->kvs_pos >= e->kvs_n) { e->bad = true; return; }
+        kv = &e->kvs[e->kvs_pos++];
+        otel__pb_field_len(b, field, kv->size);
+        otel__pb_field_bytes(b, OTEL__PB_KV_KEY, kv->a.key.ptr, kv->a.key.len);
+        otel__pb_field_len(b, OTEL__PB_KV_VALUE, kv->value_size);
+        otel__pb_write_anyvalue(b, &kv->a.value);
+    }
 }
-static void otel__pb_write_event(otel__pb *b, const otel_event_data *ev) {
+static void otel__pb_write_event(otel_otlp_encoder *e, otel__pb *b, const otel_event_data *ev) {
     if (ev->time_ns) otel__pb_field_fixed64(b, OTEL__PB_EVENT_TIME, ev->time_ns);
     if (ev->name.len) otel__pb_field_bytes(b, OTEL__PB_EVENT_NAME, ev->name.ptr, ev->name.len);
-    otel__pb_write_attr_iter(b, ev->attrs, OTEL__PB_EVENT_ATTRIBUTES);
+    if (ev->attr_count) otel__pb_write_attrs(e, b, OTEL__PB_EVENT_ATTRIBUTES);
     if (ev->dropped_attrs) otel__pb_field_varint(b, OTEL__PB_EVENT_DROPPED_ATTRIBUTES, ev->dropped_attrs);
 }
-static void otel__pb_write_link(otel__pb *b, const otel_link_data *l) {
+static void otel__pb_write_link(otel_otlp_encoder *e, otel__pb *b, const otel_link_data *l) {
     otel__pb_field_bytes(b, OTEL__PB_LINK_TRACE_ID, l->trace_id, 16);
     otel__pb_field_bytes(b, OTEL__PB_LINK_SPAN_ID, l->span_id, 8);
     if (l->trace_state.len) otel__pb_field_bytes(b, OTEL__PB_LINK_TRACE_STATE, l->trace_state.ptr, l->trace_state.len);
-    otel__pb_write_attr_iter(b, l->attrs, OTEL__PB_LINK_ATTRIBUTES);
+    if (l->attr_count) otel__pb_write_attrs(e, b, OTEL__PB_LINK_ATTRIBUTES);
     if (l->dropped_attrs) otel__pb_field_varint(b, OTEL__PB_LINK_DROPPED_ATTRIBUTES, l->dropped_attrs);
     otel__pb_field_fixed32(b, OTEL__PB_LINK_FLAGS, l->trace_flags | OTEL__PB_FLAGS_HAS_IS_REMOTE |
                                                        (l->is_remote ? OTEL__PB_FLAGS_IS_REMOTE : 0));
@@ -677,18 +757,18 @@ static void otel__pb_write_span(otel_otlp_encoder *e, otel__pb *b, const otel_sp
     if (s->kind) otel__pb_field_varint(b, OTEL__PB_SPAN_KIND, s->kind);
     if (s->start_time_ns) otel__pb_field_fixed64(b, OTEL__PB_SPAN_START_TIME, s->start_time_ns);
     if (s->end_time_ns) otel__pb_field_fixed64(b, OTEL__PB_SPAN_END_TIME, s->end_time_ns);
-    otel__pb_write_attr_iter(b, otel_span_attrs(s), OTEL__PB_SPAN_ATTRIBUTES);
+    if (s->attr_count) otel__pb_write_attrs(e, b, OTEL__PB_SPAN_ATTRIBUTES);
     if (s->dropped_attrs) otel__pb_field_varint(b, OTEL__PB_SPAN_DROPPED_ATTRIBUTES, s->dropped_attrs);
     it = otel_span_events(s);
-    while (otel_iter_event(&it, &ev)) {
+    while (s->event_count && otel_iter_event(&it, &ev)) {
         otel__pb_field_len(b, OTEL__PB_SPAN_EVENTS, otel__pb_take(e));
-        otel__pb_write_event(b, &ev);
+        otel__pb_write_event(e, b, &ev);
     }
     if (s->dropped_events) otel__pb_field_varint(b, OTEL__PB_SPAN_DROPPED_EVENTS, s->dropped_events);
     it = otel_span_links(s);
-    while (otel_iter_link(&it, &l)) {
+    while (s->link_count && otel_iter_link(&it, &l)) {
         otel__pb_field_len(b, OTEL__PB_SPAN_LINKS, otel__pb_take(e));
-        otel__pb_write_link(b, &l);
+        otel__pb_write_link(e, b, &l);
     }
     if (s->dropped_links) otel__pb_field_varint(b, OTEL__PB_SPAN_DROPPED_LINKS, s->dropped_links);
     if (otel__pb_has_status(s)) {
@@ -783,7 +863,7 @@ static bool otel__pb_prepare(otel_otlp_encoder *e, const otel_span_batch *batch)
         }
         e->group[i] = (uint32_t)g;
         e->scope_count[g]++;
-        slots += 1 + (size_t)s->event_count + (size_t)s->link_count;
+        slots += 2 + 2 * ((size_t)s->event_count + (size_t)s->link_count); /* lengths, attribute counts */
     }
     slots += e->scopes_n;
     for (g = 0, i = 0; g < e->scopes_n; g++) { e->scope_first[g] = (uint32_t)i; i += e->scope_count[g]; }
@@ -807,8 +887,9 @@ static int otel__otlp_encode(otel_otlp_encoder *e, const otel_span_batch *batch,
     *out_len = 0;
     if (!otel__pb_prepare(e, batch)) return -1;
     /* size pass */
-    e->bad = false;
+    e->bad = e->oom = false;
     e->sizes_n = e->sizes_pos = 0;
+    e->kvs_n = e->kvs_pos = 0;
     rs_slot = otel__pb_reserve(e);
     rs = otel__pb_has_resource(res) ? otel__pb_len_field_size(OTEL__PB_RS_RESOURCE, otel__pb_size_resource(res)) : 0;
     for (g = 0; g < e->scopes_n; g++) {
@@ -822,6 +903,7 @@ static int otel__otlp_encode(otel_otlp_encoder *e, const otel_span_batch *batch,
     }
     otel__pb_set(e, rs_slot, rs);
     total = otel__pb_len_field_size(OTEL__PB_REQ_RESOURCE_SPANS, rs);
+    if (e->oom) return -1;
     if (e->bad) return -2;
     *out_len = total;
     if (total > max) return 1;
@@ -862,6 +944,7 @@ OTEL_API void otel_otlp_encoder_destroy(otel_otlp_encoder *e) {
     if (!e) return;
     OTEL_FREE(e->buf, NULL);
     OTEL_FREE(e->sizes, NULL);
+    OTEL_FREE(e->kvs, NULL);
     OTEL_FREE(e->order, NULL);
     OTEL_FREE(e->group, NULL);
     OTEL_FREE((void *)e->scopes, NULL);

@@ -959,6 +959,19 @@ static void test_custom(void) {
     CHECK(otel_shutdown(0) == OTEL_OK && p.shutdowns == 1);
     CHECK(diag_count("failed") == 2); /* the shutdown summary */
 
+    /* OTEL_SDK_DISABLED: the exporters handed to otel_init are released, never called */
+    setenv("OTEL_SDK_DISABLED", "true", 1);
+    memset(&d, 0, sizeof d);
+    d.diag.func = diag_fn;
+    d.destinations[0].exporter = probe_exporter(&p, OTEL_EXPORT_SUCCESS);
+    CHECK(otel_file_exporter_create(&(otel_file_desc){tmp_path("disabled.jsonl"), OTEL_FILE_DEFAULT},
+                                    &d.destinations[1].exporter) == OTEL_OK); /* its fd is closed (ASan/valgrind) */
+    CHECK(otel_init(&d) == OTEL_ERR_DISABLED);
+    otel_span_end(otel_span_start("nothing", NULL));
+    CHECK(otel_force_flush(0) == OTEL_ERR_STATE && otel_shutdown(0) == OTEL_OK);
+    CHECK(p.shutdowns == 1 && p.exports == 0 && p.flushes == 0);
+    env_clear();
+
     /* a SIMPLE and a BATCH destination side by side: each gets every span */
     otel_exporter bm;
     CHECK(otel_memory_exporter_create(0, &bm) == OTEL_OK);

@@ -704,6 +704,20 @@ static void *noise_main(void *arg) {
     return NULL;
 }
 
+/* Reads the counters and flushes too, while the main thread flushes. */
+static atomic_int side_flush_fail;
+static void *side_main(void *arg) {
+    (void)arg;
+    int k = 0;
+    while (!atomic_load(&noise_stop)) {
+        otel_stats st;
+        if (otel_stats_get(&st) != OTEL_OK || st.destination_count != 2) atomic_fetch_add(&side_flush_fail, 1);
+        if (++k % 10 == 0 && otel_force_flush(10000) != OTEL_OK) atomic_fetch_add(&side_flush_fail, 1);
+        sleep_us(500);
+    }
+    return NULL;
+}
+
 static void test_force_flush(void) {
     static cnt a, b;
     cnt_init(&a, "a", 0);
@@ -714,8 +728,10 @@ static void test_force_flush(void) {
     CHECK(otel_init(&d) == OTEL_OK);
     CHECK(otel_force_flush(1000) == OTEL_OK); /* nothing to do */
     atomic_store(&noise_stop, 0);
-    pthread_t noise;
+    pthread_t noise, side;
+    atomic_store(&side_flush_fail, 0);
     CHECK(pthread_create(&noise, NULL, noise_main, NULL) == 0);
+    CHECK(pthread_create(&side, NULL, side_main, NULL) == 0);
     size_t ended = 0;
     int rounds = SANITIZED ? 30 : 100, good = 0;
     unsigned seed = 12345;
@@ -732,6 +748,8 @@ static void test_force_flush(void) {
     CHECK(good == rounds);
     atomic_store(&noise_stop, 1);
     pthread_join(noise, NULL);
+    pthread_join(side, NULL);
+    CHECK(atomic_load(&side_flush_fail) == 0);
     CHECK(CNT_GET(&a, flushes) >= 1); /* the exporter's own force_flush is called */
     CHECK(otel_shutdown(10000) == OTEL_OK);
     otel_stats st;
