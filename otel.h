@@ -28,7 +28,8 @@
        OTEL_RESOURCE_ATTRIBUTES              k=v,k2=v2 (percent-decoded)
        OTEL_TRACES_SAMPLER, _ARG             parentbased_always_on / 1.0
        OTEL_TRACES_EXPORTER                  comma list: console, file, memory, none, otlp, zipkin
-       OTEL_PROPAGATORS                      tracecontext (baggage: parsed list, not yet propagated)
+       (OTEL_PROPAGATORS is not read: otel_context_inject/extract are the W3C tracecontext
+        propagator; baggage is not implemented yet)
        OTEL_ATTRIBUTE_COUNT_LIMIT, OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT,
        OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT, OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT,
        OTEL_SPAN_EVENT_COUNT_LIMIT, OTEL_SPAN_LINK_COUNT_LIMIT,
@@ -1832,6 +1833,17 @@ static void otel__note_discard(otel__state *g, otel__slot *s, const char *what) 
 
 /* Appends an attribute item at items_end inside the region [region, items_end) that holds
    the attributes it must be unique among. Returns 1 added, 0 replaced, -1 dropped. */
+/* The attribute item with this key in [region, end), or NULL. */
+static otel__item *otel__attr_find(otel__slot *s, size_t region, size_t end, const char *key, size_t klen) {
+    for (size_t p = region; p < end;) {
+        otel__item *o = (otel__item *)(void *)(s->arena + p);
+        if (o->tag == OTEL__ITEM_ATTR && o->klen == klen && memcmp(s->arena + p + sizeof(otel__item), key, klen) == 0)
+            return o;
+        p += o->size;
+    }
+    return NULL;
+}
+
 static int otel__attr_append(otel__state *g, otel__slot *s, size_t region, uint32_t count, uint32_t limit,
                              const char *key, size_t klen, const otel_value *v) {
     size_t at = s->items_end, avail = s->cap - s->str_used, kl;
@@ -1839,20 +1851,16 @@ static int otel__attr_append(otel__state *g, otel__slot *s, size_t region, uint3
         otel__note_discard(g, s, "attribute with an empty key or no value dropped");
         return -1;
     }
-    if (v->type >= OTEL_VALUE_BOOL && v->type <= OTEL_VALUE_DOUBLE) {
+    /* same key already there? (a key that needs UTF-8 repair is looked up again below) */
+    otel__item *old = otel__attr_find(s, region, at, key, klen);
+    if (old && v->type >= OTEL_VALUE_BOOL && v->type <= OTEL_VALUE_DOUBLE) {
         /* a scalar over an existing key is updated in place: no space used (a counter set in
-           a loop keeps its last value). Keys needing UTF-8 repair take the path below. */
-        for (size_t p = region; p < at;) {
-            otel__item *o = (otel__item *)(void *)(s->arena + p);
-            if (o->tag == OTEL__ITEM_ATTR && o->klen == klen && memcmp(s->arena + p + sizeof(otel__item), key, klen) == 0) {
-                o->vtype = (uint8_t)v->type;
-                o->vlen = 0;
-                if (v->type == OTEL_VALUE_DOUBLE) o->v.d = v->u.d;
-                else o->v.i = v->type == OTEL_VALUE_BOOL ? (v->u.b ? 1 : 0) : v->u.i;
-                return 0;
-            }
-            p += o->size;
-        }
+           a loop keeps its last value) */
+        old->vtype = (uint8_t)v->type;
+        old->vlen = 0;
+        if (v->type == OTEL_VALUE_DOUBLE) old->v.d = v->u.d;
+        else old->v.i = v->type == OTEL_VALUE_BOOL ? (v->u.b ? 1 : 0) : v->u.i;
+        return 0;
     }
     if (at + sizeof(otel__item) + 8 > avail) goto full;
     bool kcut = false;
@@ -1860,16 +1868,7 @@ static int otel__attr_append(otel__state *g, otel__slot *s, size_t region, uint3
                                        SIZE_MAX, &kl, &kcut);
     if (!kused || kcut) goto full;
     const char *k = (const char *)s->arena + at + sizeof(otel__item);
-    /* same key already there? */
-    otel__item *old = NULL;
-    for (size_t p = region; p < at;) {
-        otel__item *o = (otel__item *)(void *)(s->arena + p);
-        if (o->tag == OTEL__ITEM_ATTR && o->klen == kl && memcmp(s->arena + p + sizeof(otel__item), k, kl) == 0) {
-            old = o;
-            break;
-        }
-        p += o->size;
-    }
+    if (!old && (kl != klen || memcmp(k, key, kl) != 0)) old = otel__attr_find(s, region, at, k, kl);
     if (!old && count >= limit) {
         otel__note_discard(g, s, "attribute count limit reached, attributes dropped");
         return -1;
@@ -3757,7 +3756,7 @@ static otel_result otel__exporter_by_name(const char *name, size_t n, otel_expor
         }
     pthread_mutex_unlock(&otel__factory_mu);
     if (fn) return fn(out, user);
-#define OTEL__IS(s) (n == sizeof(s) - 1 && memcmp(name, s, n) == 0)
+#define OTEL__IS(s) (n == sizeof(s) - 1 && otel__eq_nocase(name, n, s))
     if (OTEL__IS("console")) return otel_console_exporter_create(NULL, out);
     if (OTEL__IS("file")) return otel_file_exporter_create(NULL, out);
     if (OTEL__IS("memory")) return otel_memory_exporter_create(0, out);
@@ -4026,6 +4025,8 @@ static otel_result otel__dest_add(otel__state *g, const otel_destination_desc *i
         otel__dest_free(ds);
         return OTEL_ERR_NO_MEMORY;
     }
+    g->cfg.destinations[g->ndest] = ds->d; /* otel_config() shows what is in use */
+    g->cfg.destinations[g->ndest].exporter = ds->exp;
     g->dests[g->ndest++] = ds;
     if (ds->d.processor == OTEL_PROCESSOR_SIMPLE) g->any_simple = true;
     else g->any_batch = true;
@@ -4243,6 +4244,7 @@ OTEL_API otel_result otel_init(const otel_desc *desc) {
         otel__state_free(g);
         return OTEL_ERR_NO_MEMORY;
     }
+    memset(g->cfg.destinations, 0, sizeof g->cfg.destinations); /* filled as they are made */
     otel__setup_dests(g, in);
     otel__g = g;
     if (!otel__start_threads(g)) {

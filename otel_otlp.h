@@ -340,6 +340,28 @@ OTEL__PB_INLINE void otel__pb_raw(otel__pb *b, const void *src, size_t n) {
     }
     b->p = p + n;
 }
+/* Unchecked forms for a writer that has checked the room for a whole field first. */
+OTEL__PB_INLINE uint8_t *otel__pb_put_varint(uint8_t *p, uint64_t v) {
+    while (v >= 0x80) { *p++ = (uint8_t)(v | 0x80); v >>= 7; }
+    *p++ = (uint8_t)v;
+    return p;
+}
+OTEL__PB_INLINE uint8_t *otel__pb_put_bytes(uint8_t *p, const void *src, size_t n) {
+    const uint8_t *s = (const uint8_t *)src;
+    if (n > 16) {
+        memcpy(p, s, n);
+    } else if (n >= 8) {
+        memcpy(p, s, 8);
+        memcpy(p + n - 8, s + n - 8, 8);
+    } else if (n >= 4) {
+        memcpy(p, s, 4);
+        memcpy(p + n - 4, s + n - 4, 4);
+    } else {
+        size_t i;
+        for (i = 0; i < n; i++) p[i] = s[i];
+    }
+    return p + n;
+}
 OTEL__PB_INLINE void otel__pb_fixed64(otel__pb *b, uint64_t v) {
     uint8_t t[8];
     int i;
@@ -717,16 +739,60 @@ static void otel__pb_write_kv(otel__pb *b, uint32_t field, const otel_attr *a) {
     otel__pb_field_len(b, OTEL__PB_KV_VALUE, otel__pb_size_anyvalue(&a->value));
     otel__pb_write_anyvalue(b, &a->value);
 }
+/* The hot path (attributes are most of a span's bytes): one room check for the whole
+   KeyValue, then unchecked stores; arrays go through the checked writer. */
+static void otel__pb_write_kv_fast(otel__pb *b, uint32_t field, const otel__pb_kv *kv) {
+    const otel_value *v = &kv->a.value;
+    uint8_t *p = b->p;
+    uint64_t bits;
+    if ((size_t)(b->end - p) < otel__pb_len_field_size(field, kv->size)) { b->overflow = true; return; }
+    p = otel__pb_put_varint(p, OTEL__PB_TAG(field, OTEL__PB_LEN));
+    p = otel__pb_put_varint(p, kv->size);
+    *p++ = (uint8_t)OTEL__PB_TAG(OTEL__PB_KV_KEY, OTEL__PB_LEN);
+    p = otel__pb_put_varint(p, kv->a.key.len);
+    p = otel__pb_put_bytes(p, kv->a.key.ptr, kv->a.key.len);
+    *p++ = (uint8_t)OTEL__PB_TAG(OTEL__PB_KV_VALUE, OTEL__PB_LEN);
+    p = otel__pb_put_varint(p, kv->value_size);
+    switch (v->type) {
+    case OTEL_VALUE_STRING:
+        *p++ = (uint8_t)OTEL__PB_TAG(OTEL__PB_ANY_STRING, OTEL__PB_LEN);
+        p = otel__pb_put_varint(p, v->len);
+        p = otel__pb_put_bytes(p, v->u.s, v->len);
+        break;
+    case OTEL_VALUE_BOOL:
+        *p++ = (uint8_t)OTEL__PB_TAG(OTEL__PB_ANY_BOOL, OTEL__PB_VARINT);
+        *p++ = v->u.b ? 1 : 0;
+        break;
+    case OTEL_VALUE_INT:
+        *p++ = (uint8_t)OTEL__PB_TAG(OTEL__PB_ANY_INT, OTEL__PB_VARINT);
+        p = otel__pb_put_varint(p, (uint64_t)v->u.i);
+        break;
+    case OTEL_VALUE_DOUBLE:
+        *p++ = (uint8_t)OTEL__PB_TAG(OTEL__PB_ANY_DOUBLE, OTEL__PB_I64);
+        memcpy(&bits, &v->u.d, 8);
+        if (OTEL__PB_LITTLE_ENDIAN) {
+            memcpy(p, &bits, 8);
+        } else {
+            int i;
+            for (i = 0; i < 8; i++) p[i] = (uint8_t)(bits >> (8 * i));
+        }
+        p += 8;
+        break;
+    default:
+        b->p = p;
+        otel__pb_write_anyvalue(b, v);
+        return;
+    }
+    b->p = p;
+}
+
 static void otel__pb_write_attrs(otel_otlp_encoder *e, otel__pb *b, uint32_t field) {
     size_t count = otel__pb_take(e), i;
     for (i = 0; i < count; i++) {
         const otel__pb_kv *kv;
         if (e->kvs_pos >= e->kvs_n) { e->bad = true; return; }
         kv = &e->kvs[e->kvs_pos++];
-        otel__pb_field_len(b, field, kv->size);
-        otel__pb_field_bytes(b, OTEL__PB_KV_KEY, kv->a.key.ptr, kv->a.key.len);
-        otel__pb_field_len(b, OTEL__PB_KV_VALUE, kv->value_size);
-        otel__pb_write_anyvalue(b, &kv->a.value);
+        otel__pb_write_kv_fast(b, field, kv);
     }
 }
 static void otel__pb_write_event(otel_otlp_encoder *e, otel__pb *b, const otel_event_data *ev) {
