@@ -1753,10 +1753,57 @@ static bool otel__arena_top_str(otel__slot *s, const char *str, size_t n, uint32
 
 /* Appends a NUL-terminated, repaired copy at items_end, padded to 8. Returns bytes used or 0.
    *truncated (may be NULL) = cut short for lack of room (max_chars cuts do not count). */
+/* memcpy for the short strings of the hot path without a library call. */
+static inline void otel__copy(unsigned char *d, const char *src, size_t n) {
+    uint64_t a, b;
+    uint32_t x, y;
+    if (n >= 8 && n <= 16) {
+        memcpy(&a, src, 8);
+        memcpy(&b, src + n - 8, 8);
+        memcpy(d, &a, 8);
+        memcpy(d + n - 8, &b, 8);
+    } else if (n >= 4 && n < 8) {
+        memcpy(&x, src, 4);
+        memcpy(&y, src + n - 4, 4);
+        memcpy(d, &x, 4);
+        memcpy(d + n - 4, &y, 4);
+    } else if (n < 4) {
+        for (size_t i = 0; i < n; i++) d[i] = (unsigned char)src[i];
+    } else {
+        memcpy(d, src, n);
+    }
+}
+
+/* True when s[0..n) is all ASCII. Word loads, the tail by one overlapping load. */
+static inline bool otel__ascii(const char *s, size_t n) {
+    uint64_t w, acc = 0;
+    if (n >= 8) {
+        size_t k = 0;
+        for (; k + 8 <= n; k += 8) {
+            memcpy(&w, s + k, 8);
+            acc |= w;
+        }
+        memcpy(&w, s + n - 8, 8);
+        acc |= w;
+        return (acc & 0x8080808080808080ull) == 0;
+    }
+    for (size_t k = 0; k < n; k++) acc |= (unsigned char)s[k];
+    return (acc & 0x80) == 0;
+}
+
 static size_t otel__arena_put_str(otel__slot *s, size_t at, const char *str, size_t n, size_t max_chars,
                                   size_t *out_len, bool *truncated) {
     size_t avail = s->cap - s->str_used;
     if (at + 8 > avail) return 0;
+    if (n < avail - at && n <= max_chars && otel__ascii(str, n)) { /* the common case */
+        size_t used = OTEL__ALIGN8(n + 1);
+        if (at + used > avail) return 0;
+        otel__copy(s->arena + at, str, n);
+        s->arena[at + n] = 0;
+        *out_len = n;
+        if (truncated) *truncated = false;
+        return used;
+    }
     size_t w = otel__utf8_copy((char *)s->arena + at, avail - at - 1, str, n, max_chars, NULL);
     if (truncated) *truncated = w + 4 > avail - at - 1 && otel__utf8_need(str, n, max_chars) > w;
     s->arena[at + w] = 0;
@@ -1868,7 +1915,7 @@ static int otel__attr_append(otel__state *g, otel__slot *s, size_t region, uint3
                                        SIZE_MAX, &kl, &kcut);
     if (!kused || kcut) goto full;
     const char *k = (const char *)s->arena + at + sizeof(otel__item);
-    if (!old && (kl != klen || memcmp(k, key, kl) != 0)) old = otel__attr_find(s, region, at, k, kl);
+    if (!old && !otel__ascii(key, klen)) old = otel__attr_find(s, region, at, k, kl); /* repaired key */
     if (!old && count >= limit) {
         otel__note_discard(g, s, "attribute count limit reached, attributes dropped");
         return -1;
@@ -2177,6 +2224,43 @@ OTEL_API void otel_span_set_attrs(otel_span *span, const otel_attr *attrs, size_
     for (size_t i = 0; s && i < count; i++) otel__span_attr(g, s, attrs[i].key.ptr, attrs[i].key.len, &attrs[i].value);
 }
 
+/* The common case of a span attribute, straight-line: a new ASCII key, a scalar or an
+   ASCII string within the limits, room in the inline storage. Anything else (a key already
+   set, UTF-8 to repair, a limit reached, storage full) returns false and takes the general
+   path, which handles and counts it. */
+static inline bool otel__attr_fast(otel__state *g, otel__slot *s, const char *key, size_t klen,
+                                   otel_value_type type, uint64_t bits, const char *str, size_t slen) {
+    size_t at = s->items_end, avail = s->cap - s->str_used;
+    size_t kused = OTEL__ALIGN8(klen + 1), vused = type == OTEL_VALUE_STRING ? OTEL__ALIGN8(slen + 1) : 0;
+    size_t size = sizeof(otel__item) + kused + vused;
+    if (s->attr_count >= g->lim.attr_count || klen == 0 || klen > 0xfff0 || at + size > avail) return false;
+    if (type == OTEL_VALUE_STRING && (slen > g->lim.attr_value_length || !otel__ascii(str, slen))) return false;
+    if (!otel__ascii(key, klen)) return false;
+    for (size_t p = s->items_off; p < at;) {
+        const otel__item *o = (const otel__item *)(const void *)(s->arena + p);
+        if (o->klen == klen && o->tag == OTEL__ITEM_ATTR && memcmp(o + 1, key, klen) == 0) return false;
+        p += o->size;
+    }
+    otel__item *it = (otel__item *)(void *)(s->arena + at);
+    unsigned char *kd = (unsigned char *)(it + 1);
+    it->size = (uint32_t)size;
+    it->tag = OTEL__ITEM_ATTR;
+    it->vtype = (uint8_t)type;
+    it->klen = (uint16_t)klen;
+    it->vlen = type == OTEL_VALUE_STRING ? (uint32_t)slen : 0;
+    it->aux = (uint32_t)vused;
+    it->v.u = bits;
+    otel__copy(kd, key, klen);
+    kd[klen] = 0;
+    if (type == OTEL_VALUE_STRING) {
+        otel__copy(kd + kused, str, slen);
+        kd[kused + slen] = 0;
+    }
+    s->items_end = (uint32_t)(at + size);
+    s->attr_count++;
+    return true;
+}
+
 static void otel__set_scalar(otel_span *span, const char *key, otel_value_type type, int64_t i, double d,
                              const char *what) {
     otel__state *g = otel__g;
@@ -2189,7 +2273,11 @@ static void otel__set_scalar(otel_span *span, const char *key, otel_value_type t
     if (type == OTEL_VALUE_DOUBLE) v.u.d = d;
     else if (type == OTEL_VALUE_BOOL) v.u.b = i != 0;
     else v.u.i = i;
-    otel__span_attr(g, s, key, key ? strlen(key) : 0, &v);
+    size_t klen = key ? strlen(key) : 0;
+    uint64_t bits;
+    if (type == OTEL_VALUE_DOUBLE) memcpy(&bits, &d, 8);
+    else bits = (uint64_t)(type == OTEL_VALUE_BOOL ? (i != 0) : i);
+    if (!otel__attr_fast(g, s, key, klen, type, bits, NULL, 0)) otel__span_attr(g, s, key, klen, &v);
 }
 
 OTEL_API void otel_span_set_int(otel_span *span, const char *key, int64_t value) {
@@ -2212,7 +2300,8 @@ OTEL_API void otel_span_set_strn(otel_span *span, const char *key, const char *v
     v.type = OTEL_VALUE_STRING;
     v.u.s = value ? value : "";
     v.len = value ? len : 0;
-    otel__span_attr(g, s, key, key ? strlen(key) : 0, &v);
+    size_t klen = key ? strlen(key) : 0;
+    if (!otel__attr_fast(g, s, key, klen, OTEL_VALUE_STRING, 0, v.u.s, v.len)) otel__span_attr(g, s, key, klen, &v);
 }
 
 OTEL_API void otel_span_set_str(otel_span *span, const char *key, const char *value) {

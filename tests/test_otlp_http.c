@@ -4,8 +4,9 @@
    down at start, cancel during backoff, partial success, oversized requests and
    responses, gzip, keep-alive, endpoint and header resolution from desc and env, and the
    exporter inside otel.h's pipeline (a hung destination does not hold up the others;
-   OTEL_TRACES_EXPORTER=otlp). tests/test_otlp_curl.sh builds this file again with
-   -DOTEL_USE_CURL -lcurl.                                                              */
+   OTEL_TRACES_EXPORTER=otlp). tests/test_otlp_curl.c builds this file again with
+   OTEL_USE_CURL (libcurl).                                                              */
+/* tsan */
 #define _GNU_SOURCE 1
 #define OTEL_IMPLEMENTATION
 #include "../otel.h"

@@ -2,7 +2,11 @@
    destination. Exactly-once delivery, exact drop accounting, isolation of a slow destination
    (with span-end latency percentiles), deadlines of force_flush and shutdown with a hung
    exporter, threads that exit with spans in their ring, SIMPLE beside BATCH, fork, exit()
-   without shutdown, batch triggers, stats and the shutdown drop summary. */
+   without shutdown, batch triggers, stats and the shutdown drop summary.
+   Producers at full speed may overflow their rings (more busy threads than cores starve
+   the pipeline thread): those runs check the accounting and at-most-once; the exactly-once
+   runs keep the rings' backlog bounded (rings_backlog) so that nothing may be lost.
+   TEST_ONLY=<part of a test name> runs only the matching tests (development). */
 /* tsan */
 #define OTEL_IMPLEMENTATION
 #include "../otel.h"
@@ -999,17 +1003,18 @@ static void test_triggers(void) {
     sleep_us(100000);
     CHECK(CNT_GET(&a, spans) == 0); /* below the batch size: waits for the delay */
     end_spans(0, 63, 1, 0, "op");
+    t0 = now_ms();
     otel_stats st;
     uint64_t exported = 0;
-    while (now_ms() - t0 < 2100) {
+    while (now_ms() - t0 < 2000) {
         otel_stats_get(&st);
         if ((exported = st.destinations[0].exported) == 64) break;
         sleep_us(1000);
     }
     uint64_t took = now_ms() - t0;
-    printf("triggers: a full batch of 64 went out %llu ms after the first span (delay 10000 ms)\n",
+    printf("triggers: a full batch of 64 went out %llu ms after the 64th span (delay 10000 ms)\n",
            (unsigned long long)took);
-    CHECK(exported == 64 && took < 2100);
+    CHECK(exported == 64 && took < 2000);
     CHECK(CNT_GET(&a, batches) == 1 && CNT_GET(&a, max_batch) == 64);
     CHECK(otel_shutdown(5000) == OTEL_OK);
 
@@ -1017,7 +1022,6 @@ static void test_triggers(void) {
     otel_desc d2 = base_desc();
     d2.destinations[0] = dest_of(&b, 0, 0, 100);
     CHECK(otel_init(&d2) == OTEL_OK);
-    sleep_us(30000);
     t0 = now_ms();
     end_spans(0, 0, 10, 0, "op");
     WAIT_FOR(CNT_GET(&b, spans) == 10, 2000);
