@@ -559,7 +559,7 @@ typedef struct otel_desc {
     otel_span_limits limits;
     uint32_t span_bytes;                /* inline storage per open span; 0 -> 2048 */
     uint32_t spans_per_thread;          /* open spans per thread; 0 -> 256 */
-    uint32_t ring_bytes;                /* per-thread ring; 0 -> 256 KiB (power of two) */
+    uint32_t ring_bytes;                /* per-thread ring; 0 -> 1 MiB (power of two) */
     uint32_t max_threads;               /* threads recording at once; 0 -> 1024 */
     otel_diag diag;
     otel_log_level log_level;           /* 0 -> OTEL_LOG_LEVEL, else INFO */
@@ -625,6 +625,7 @@ OTEL_API otel_result otel_stats_get(otel_stats *out);
 #include <limits.h>
 #include <math.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -2856,11 +2857,16 @@ static void otel__emit(otel__state *g, otel__thread *t, otel__slot *s, uint64_t 
     memcpy(body, s->arena, s->items_end);
     if (s->str_used) memcpy(body + s->items_end, s->arena + s->cap - s->str_used, s->str_used);
     otel__store_rel(&t->tail, tail + size);
-    /* wake the pipeline once per quarter ring written, never per span, and without reading
-       the consumer's index (its cache line would bounce) */
+    /* Once per quarter ring written (never per span): wake the pipeline, and if it is
+       a quarter ring behind, give it this CPU for a moment. With more busy threads than
+       cores a woken pipeline otherwise waits a whole scheduler slice (milliseconds), the
+       ring overflows and spans are lost. sched_yield never waits for the pipeline: with
+       nothing else runnable it returns at once. */
     if (tail + size - t->poke_mark >= cap / 4) {
         t->poke_mark = tail + size;
         otel__pipe_poke(g, false);
+        t->head_cache = otel__load_acq(&t->head);
+        if (tail + size - t->head_cache >= cap / 4) sched_yield();
     }
 }
 
