@@ -1456,6 +1456,7 @@ struct otel__thread {
     _Atomic uint32_t remote_frees;     /* slots freed by other threads, not reclaimed yet */
     uint32_t depth;                    /* active stack */
     uintptr_t stack[OTEL__STACK_MAX];
+    otel__slot *stack_s[OTEL__STACK_MAX]; /* the slot of each stack entry: no registry walk */
     uint64_t rng;
     /* counters: written by the owning thread only, read by anyone */
     _Atomic uint64_t started, unsampled, ended, dropped, attrs_dropped, misuse;
@@ -2063,6 +2064,7 @@ static void otel__stack_remove(otel__thread *t, uintptr_t h) {
     for (uint32_t i = t->depth; i > 0; i--) {
         if (t->stack[i - 1] == h) {
             memmove(&t->stack[i - 1], &t->stack[i], (t->depth - i) * sizeof(uintptr_t));
+            memmove(&t->stack_s[i - 1], &t->stack_s[i], (t->depth - i) * sizeof(otel__slot *));
             t->depth--;
             return;
         }
@@ -2072,31 +2074,37 @@ static void otel__stack_remove(otel__thread *t, uintptr_t h) {
 /* Top of the stack that is still open; drops entries of spans ended elsewhere. */
 static otel__slot *otel__stack_top(otel__state *g, otel__thread *t) {
     while (t->depth > 0) {
-        otel__slot *s = otel__slot_get(g, (const otel_span *)t->stack[t->depth - 1]);
-        if (s) return s;
+        uintptr_t h = t->stack[t->depth - 1];
+        otel__slot *s = t->stack_s[t->depth - 1];
+        (void)g;
+        if (otel__load_acq(&s->state) == OTEL__OPEN &&
+            (otel__load_rlx((_Atomic uint32_t *)&s->gen) & OTEL__GEN_MASK) == ((uint32_t)(h >> OTEL__GEN_SHIFT) & OTEL__GEN_MASK))
+            return s;
         t->depth--;
     }
     return NULL;
 }
 
-static void otel__stack_push(otel__thread *t, otel_span *h) {
-    if (t->depth < OTEL__STACK_MAX) t->stack[t->depth++] = (uintptr_t)h;
+static void otel__stack_push(otel__thread *t, otel_span *h, otel__slot *s) {
+    if (t->depth < OTEL__STACK_MAX) {
+        t->stack_s[t->depth] = s;
+        t->stack[t->depth++] = (uintptr_t)h;
+    }
 }
 
 /* ---- public span calls ------------------------------------------------------------- */
 
 static void otel__emit(otel__state *g, otel__thread *t, otel__slot *s, uint64_t end_ns);
 
+/* n is 8 or 16; never all zero. */
 static void otel__rand_bytes(otel__thread *t, uint8_t *out, size_t n) {
-    for (;;) {
-        uint64_t any = 0;
-        for (size_t i = 0; i < n; i += 8) {
-            uint64_t r = otel__wyrand(&t->rng);
-            memcpy(out + i, &r, n - i < 8 ? n - i : 8);
-            any |= r;
-        }
-        if (any) return; /* never all zero */
-    }
+    uint64_t a, b = 0;
+    do {
+        a = otel__wyrand(&t->rng);
+        if (n == 16) b = otel__wyrand(&t->rng);
+    } while ((a | b) == 0);
+    memcpy(out, &a, 8);
+    if (n == 16) memcpy(out + 8, &b, 8);
 }
 
 OTEL_API otel_span *otel_span_start(const char *name, const otel_span_desc *desc) {
@@ -2156,8 +2164,12 @@ OTEL_API otel_span *otel_span_start(const char *name, const otel_span_desc *desc
     }
     s->name_len = (uint32_t)nl;
     s->ts_off = (uint32_t)used;
-    size_t tl = 0, tsused = otel__arena_put_str(s, used, pts, ptsn, SIZE_MAX, &tl, NULL);
-    if (!tsused) tsused = 0, tl = 0;
+    size_t tl = 0, tsused = ptsn ? otel__arena_put_str(s, used, pts, ptsn, SIZE_MAX, &tl, NULL) : 0;
+    if (!tsused) { /* none, or it does not fit: an empty, NUL-terminated trace state */
+        s->arena[used] = 0;
+        tsused = 8;
+        tl = 0;
+    }
     s->ts_len = (uint32_t)tl;
     s->items_off = s->items_end = (uint32_t)(used + tsused);
     s->attr_count = s->dropped_attrs = s->event_count = s->dropped_events = 0;
@@ -2180,7 +2192,7 @@ OTEL_API otel_span *otel_span_start(const char *name, const otel_span_desc *desc
     } else {
         OTEL__BUMP(t->unsampled, 1);
     }
-    if (!d->detached) otel__stack_push(t, h);
+    if (!d->detached) otel__stack_push(t, h, s);
     return h;
 }
 
@@ -2621,7 +2633,7 @@ OTEL_API void otel_context_attach(otel_span *span) {
         return;
     }
     otel__thread *t = otel__self(g);
-    if (t) otel__stack_push(t, span);
+    if (t) otel__stack_push(t, span, otel__slot_of(g, span));
 }
 
 OTEL_API void otel_context_detach(otel_span *span) {
