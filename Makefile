@@ -12,7 +12,7 @@
 #   make uninstall, make clean
 #   make demo, make fuzz  defined in mk/otlp.mk (included when present)
 #
-# A source file may ask for extra link flags with a comment  /* link: -lfoo */ ; a tool or
+# A source file may ask for extra link flags with a line starting /* link: -lfoo */ ; a tool or
 # example whose name ends in _curl links -lcurl.
 
 CC      ?= cc
@@ -38,7 +38,7 @@ TOOLS    := $(patsubst tools/%.c,$(BUILD)/tools/%,$(wildcard tools/*.c))
 BENCHES  := $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/*.c))
 
 # The flags a source file asks for in a /* link: ... */ comment.
-link_flags = $(shell sed -n 's|.*/\* link: \(.*\) \*/.*|\1|p' $(1))
+link_flags = $(shell sed -n 's|^/\* link: \(.*\) \*/.*|\1|p' $(1))
 
 .PHONY: all examples tools test bench install uninstall clean
 .DELETE_ON_ERROR:

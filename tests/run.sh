@@ -19,7 +19,7 @@
 #                    asan   clang + -fsanitize=address,undefined -fno-sanitize-recover=all
 #                    tsan   clang + -fsanitize=thread, only files containing  /* tsan */
 #                  asan and tsan builds define TEST_SANITIZED=1 (tests may do fewer iterations);
-#                  a comment  /* link: -lz */  in a test adds link flags (-lm is always there).
+#                  a line starting  /* link: -lz */  in a test adds link flags (-lm is always there).
 #   test_compile   tests/test_compile.cpp: the API as C++11 (g++ under gcc, clang++ under clang)
 #   api_c99        tests/api_c99.c: the API as C99 -Wpedantic, linked with the implementation
 #                  compiled as C11 in another translation unit
@@ -204,7 +204,7 @@ build_job() {
     rm -f "$bin" "$log"
     case $kind in
     c)
-        read -r -a link <<<"$(sed -n 's|.*/\* link: \(.*\) \*/.*|\1|p' "$src" | tr '\n' ' ')"
+        read -r -a link <<<"$(sed -n 's|^/\* link: \(.*\) \*/.*|\1|p' "$src" | tr '\n' ' ')"
         cmd=("$(config_cc "$config")" "${flags[@]}" "$src" -o "$bin" "${link[@]}" -lm)
         { echo "+ ${cmd[*]}"; "${cmd[@]}"; } >"$log" 2>&1
         ;;
@@ -212,7 +212,7 @@ build_job() {
         bin=$dir/examples/$name log=$dir/examples/$name.log
         mkdir -p "$dir/examples"
         rm -f "$bin" "$log"
-        read -r -a link <<<"$(sed -n 's|.*/\* link: \(.*\) \*/.*|\1|p' "$src" | tr '\n' ' ')"
+        read -r -a link <<<"$(sed -n 's|^/\* link: \(.*\) \*/.*|\1|p' "$src" | tr '\n' ' ')"
         cmd=("$(config_cc "$config")" "${flags[@]}" "$src" -o "$bin" "${link[@]}")
         { echo "+ ${cmd[*]}"; "${cmd[@]}"; } >"$log" 2>&1
         ;;
