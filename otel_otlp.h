@@ -584,6 +584,11 @@ static size_t otel__pb_size_kv(const otel_attr *a) {
     return otel__pb_len_field_size(OTEL__PB_KV_KEY, a->key.len) +
            otel__pb_len_field_size(OTEL__PB_KV_VALUE, otel__pb_size_anyvalue(&a->value));
 }
+static otel_iter otel__pb_no_items(void) {
+    otel_iter it;
+    it.p = it.end = NULL;
+    return it;
+}
 /* A list of attributes: records its count, caches each one (see otel__pb_kv). */
 static size_t otel__pb_size_attrs(otel_otlp_encoder *e, otel_iter it, uint32_t field) {
     size_t slot = otel__pb_reserve(e), n = 0, count = 0;
@@ -644,14 +649,14 @@ static size_t otel__pb_size_span(otel_otlp_encoder *e, const otel_span_data *s) 
     if (s->end_time_ns) n += 1 + 8;
     if (s->attr_count) n += otel__pb_size_attrs(e, otel_span_attrs(s), OTEL__PB_SPAN_ATTRIBUTES);
     if (s->dropped_attrs) n += otel__pb_varint_field_size(OTEL__PB_SPAN_DROPPED_ATTRIBUTES, s->dropped_attrs);
-    it = otel_span_events(s);
-    while (s->event_count && otel_iter_event(&it, &ev)) { /* events and links are rare: */
-        size_t es = otel__pb_reserve(e), m = otel__pb_size_event(e, &ev); /* skip the walk */
+    it = s->event_count ? otel_span_events(s) : otel__pb_no_items(); /* rare: skip the walk */
+    while (s->event_count && otel_iter_event(&it, &ev)) {
+        size_t es = otel__pb_reserve(e), m = otel__pb_size_event(e, &ev);
         otel__pb_set(e, es, m);
         n += otel__pb_len_field_size(OTEL__PB_SPAN_EVENTS, m);
     }
     if (s->dropped_events) n += otel__pb_varint_field_size(OTEL__PB_SPAN_DROPPED_EVENTS, s->dropped_events);
-    it = otel_span_links(s);
+    it = s->link_count ? otel_span_links(s) : otel__pb_no_items();
     while (s->link_count && otel_iter_link(&it, &l)) {
         size_t ls = otel__pb_reserve(e), m = otel__pb_size_link(e, &l);
         otel__pb_set(e, ls, m);
@@ -825,13 +830,13 @@ static void otel__pb_write_span(otel_otlp_encoder *e, otel__pb *b, const otel_sp
     if (s->end_time_ns) otel__pb_field_fixed64(b, OTEL__PB_SPAN_END_TIME, s->end_time_ns);
     if (s->attr_count) otel__pb_write_attrs(e, b, OTEL__PB_SPAN_ATTRIBUTES);
     if (s->dropped_attrs) otel__pb_field_varint(b, OTEL__PB_SPAN_DROPPED_ATTRIBUTES, s->dropped_attrs);
-    it = otel_span_events(s);
+    it = s->event_count ? otel_span_events(s) : otel__pb_no_items();
     while (s->event_count && otel_iter_event(&it, &ev)) {
         otel__pb_field_len(b, OTEL__PB_SPAN_EVENTS, otel__pb_take(e));
         otel__pb_write_event(e, b, &ev);
     }
     if (s->dropped_events) otel__pb_field_varint(b, OTEL__PB_SPAN_DROPPED_EVENTS, s->dropped_events);
-    it = otel_span_links(s);
+    it = s->link_count ? otel_span_links(s) : otel__pb_no_items();
     while (s->link_count && otel_iter_link(&it, &l)) {
         otel__pb_field_len(b, OTEL__PB_SPAN_LINKS, otel__pb_take(e));
         otel__pb_write_link(e, b, &l);
@@ -1507,6 +1512,7 @@ typedef struct otel__otlp {
     bool gzip;
     otel_otlp_encoder *enc;
     int fd;                     /* keep-alive connection, -1 none */
+    pid_t pid;                  /* the process that owns fd / the curl handle (fork check) */
     int wake[2];                /* cancel writes a byte to [1]; waits poll [0] */
     int cancelled;              /* atomic */
     uint8_t *rbuf;              /* response bytes */
@@ -1841,6 +1847,7 @@ static otel__otlp_tx otel__http_connect(otel__otlp *x, int64_t deadline, otel__o
     (void)setsockopt(fd, SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof one);
 #endif
     x->fd = fd;
+    x->pid = getpid();
     OTEL__OTLP_ADD(&x->st.connections, 1);
     return OTEL__OTLP_TX_DONE;
 }
@@ -2084,6 +2091,8 @@ static otel__otlp_tx otel__otlp_post(otel__otlp *x, const uint8_t *body, size_t 
     char tail[80];
     int attempt, tl = snprintf(tail, sizeof tail, "Content-Length: %zu\r\n%s\r\n", len,
                                gz ? "Content-Encoding: gzip\r\n" : "");
+    if (x->fd >= 0 && x->pid != getpid()) otel__http_close(x); /* a forked child: the connection
+        is the parent's too (closing our copy of the descriptor leaves the parent's intact) */
     for (attempt = 0; attempt < 2; attempt++) {
         struct iovec iov[3];
         bool reused = false, got = false;
@@ -2184,6 +2193,13 @@ static otel__otlp_tx otel__otlp_post(otel__otlp *x, const uint8_t *body, size_t 
     int64_t rem = deadline - otel__otlp_ms();
     if (rem <= 0) return OTEL__OTLP_TX_TIMEOUT;
     if (OTEL__OTLP_LOAD(&x->cancelled)) return OTEL__OTLP_TX_CANCELLED;
+    if (x->pid != getpid()) { /* a forked child: the handle's cached connections are the
+        parent's too; leave them alone (no cleanup) and start a handle of our own */
+        CURL *d = curl_easy_duphandle(c);
+        if (!d) return OTEL__OTLP_TX_FAIL;
+        c = x->curl = d;
+        x->pid = getpid();
+    }
     x->rlen = 0;
     x->curl_too_big = false;
     x->curl_resp = r;
@@ -2256,6 +2272,7 @@ static otel_result otel__otlp_transport_init(otel__otlp *x) {
         global_done = 1;
     }
     c = x->curl = curl_easy_init();
+    x->pid = getpid();
     x->curl_headers = otel__curl_headers(x, false);
     x->curl_headers_gz = otel__curl_headers(x, true);
     if (!c || !x->curl_headers || !x->curl_headers_gz) return OTEL_ERR_NO_MEMORY;

@@ -18,6 +18,7 @@
 #include "test.h"
 
 #include <pthread.h>
+#include <sys/wait.h>
 
 #ifdef OTEL_USE_CURL
 #define TRANSPORT "curl"
@@ -136,10 +137,20 @@ static void test_basic_and_keepalive(void) {
         CHECK(st.batches == 2 && st.spans_exported == 6 && st.requests == 2 && st.retries == 0);
         CHECK(st.last_status == 200 && st.connections == 1 && st.bytes_sent == st.bytes_raw && st.bytes_sent > 0);
     }
+    /* a forked child does not write into the parent's connection: it opens its own */
+    {
+        pid_t pid = fork();
+        int status = 0;
+        if (pid == 0) _exit(x.export_spans(&b, x.user) == OTEL_EXPORT_SUCCESS ? 0 : 1);
+        CHECK(pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        CHECK(x.export_spans(&b, x.user) == OTEL_EXPORT_SUCCESS); /* the parent keeps its own */
+        CHECK(ts_requests(&s) == 4 && ts_connections(&s) == 2);
+        CHECK(stats_of(&x).connections == 1);
+    }
     /* empty batches are not sent */
     b.count = 0;
     CHECK(x.export_spans(&b, x.user) == OTEL_EXPORT_SUCCESS);
-    CHECK(ts_requests(&s) == 2);
+    CHECK(ts_requests(&s) == 4);
     x.shutdown(1000, x.user);
     ts_stop(&s);
 }
