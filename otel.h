@@ -443,14 +443,18 @@ typedef enum otel_export_result {
 } otel_export_result;
 
 /* An exporter: a small vtable plus its user data. The library never calls two of its
-   functions at once. `shutdown` is called exactly once and releases `user`; after it
-   nothing else is called. Any function may be NULL except export_spans. */
+   functions at once, except `cancel`. `shutdown` is called exactly once and releases
+   `user`; after it nothing else is called. Any function may be NULL except export_spans.
+   `cancel` is called from another thread, while export_spans or shutdown may be running,
+   when otel_shutdown's deadline has passed: it should make them return promptly (e.g.
+   stop a retry backoff), and stay in effect. */
 typedef struct otel_exporter {
     otel_export_result (*export_spans)(const otel_span_batch *batch, void *user);
     otel_result (*force_flush)(uint32_t timeout_ms, void *user);
     void (*shutdown)(uint32_t timeout_ms, void *user);
     void *user;
     const char *name; /* for diagnostics and stats, e.g. "console" */
+    void (*cancel)(void *user);
 } otel_exporter;
 
 typedef enum otel_console_format {
@@ -2701,6 +2705,7 @@ struct otel__dest {
     uint32_t queued;           /* spans in the queue */
     uint64_t flush_target, flush_done;
     bool stop, exited, stuck;
+    bool in_shutdown;          /* the worker is in the exporter's shutdown (flush_mu): no cancel */
     uint64_t shutdown_at;      /* monotonic ms deadline handed to exporter shutdown */
     pthread_t thread;
     bool started;
@@ -3066,6 +3071,9 @@ static void *otel__worker_main(void *arg) {
         if (stop && ds->qcount == 0) break;
     }
     pthread_mutex_unlock(&ds->mu);
+    pthread_mutex_lock(&g->flush_mu); /* from here on otel_shutdown no longer calls cancel */
+    ds->in_shutdown = true;
+    pthread_mutex_unlock(&g->flush_mu);
     if (ds->exp.shutdown && !ds->tainted) {
         uint64_t now = otel__mono_ms();
         pthread_mutex_lock(&ds->export_mu);
@@ -3085,8 +3093,8 @@ static void *otel__worker_main(void *arg) {
 
 OTEL_API otel_iter otel_span_attrs(const otel_span_data *s) {
     otel_iter it;
-    it.p = s ? s->otel__items : NULL;
-    it.end = s ? s->otel__items + s->otel__items_len : NULL;
+    it.p = s && s->otel__items ? s->otel__items : NULL;
+    it.end = it.p ? it.p + s->otel__items_len : NULL;
     return it;
 }
 OTEL_API otel_iter otel_span_events(const otel_span_data *s) { return otel_span_attrs(s); }
@@ -4464,11 +4472,22 @@ OTEL_API otel_result otel_shutdown(uint32_t timeout_ms) {
         }
     }
     pthread_mutex_lock(&g->flush_mu);
+    bool cancelled = false;
     for (;;) {
         bool all = true;
         for (uint32_t i = 0; i < g->ndest; i++) all &= g->dests[i]->exited;
         uint64_t now = otel__mono_ms();
-        if (all || now >= deadline) break;
+        if (all) break;
+        if (now >= deadline) {
+            if (cancelled) break;
+            /* deadline passed: ask exporters that can to stop (e.g. an OTLP retry backoff),
+               and give them a moment to return before their workers are abandoned */
+            cancelled = true;
+            for (uint32_t i = 0; i < g->ndest; i++)
+                if (!g->dests[i]->exited && !g->dests[i]->in_shutdown && g->dests[i]->exp.cancel)
+                    g->dests[i]->exp.cancel(g->dests[i]->exp.user); /* flush_mu held: see in_shutdown */
+            deadline = now + 100;
+        }
         struct timespec ts = otel__abstime((uint32_t)(deadline - now < 50 ? deadline - now : 50));
         pthread_cond_timedwait(&g->flush_cv, &g->flush_mu, &ts);
     }

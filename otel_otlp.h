@@ -2769,6 +2769,10 @@ static void otel__otlp_cancel(otel__otlp *x) {
     if (x->wake[1] >= 0) (void)!write(x->wake[1], &c, 1);
 }
 
+static void otel__otlp_cancel_cb(void *user) {
+    if (user) otel__otlp_cancel((otel__otlp *)user);
+}
+
 static void otel__otlp_shutdown(uint32_t timeout_ms, void *user) {
     otel__otlp *x = (otel__otlp *)user;
     (void)timeout_ms; /* nothing is buffered here: the pipeline already flushed */
@@ -2815,6 +2819,7 @@ OTEL_API otel_result otel_otlp_exporter_create(const otel_otlp_desc *desc, otel_
     out->export_spans = otel__otlp_export;
     out->force_flush = NULL; /* nothing is buffered in the exporter */
     out->shutdown = otel__otlp_shutdown;
+    out->cancel = otel__otlp_cancel_cb;
     out->user = x;
     out->name = "otlp";
     otel_log(OTEL_LOG_DEBUG, "otlp: exporting to %s (timeout %u ms%s)", x->url, x->timeout_ms, x->gzip ? ", gzip" : "");

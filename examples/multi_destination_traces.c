@@ -6,8 +6,9 @@
    their number. Here: the console (pretty JSON on stdout) and a JSON Lines file (one OTLP
    JSON ExportTraceServiceRequest per line, readable by a Collector's otlpjsonfile
    receiver). The file is $OTEL_EXPORTER_FILE_TRACES_PATH, else $OTEL_EXPORTER_FILE_PATH,
-   else traces.jsonl in the current directory. When otel_otlp.h lands, "otlp" joins the
-   list (OTEL_TRACES_EXPORTER=console,file,otlp already picks it).
+   else traces.jsonl in the current directory. OTLP/HTTP joins with
+   OTEL_TRACES_EXPORTER=console,file,otlp (endpoint: OTEL_EXPORTER_OTLP_ENDPOINT, default
+   http://localhost:4318; `make demo` runs exactly that against tools/otlp_sink).
 
    Build, from the repository root:   cc -pthread examples/multi_destination_traces.c -o multi
    Run:                               ./multi                       console + traces.jsonl
@@ -15,6 +16,8 @@
    Per-destination counters go to stderr at the end.                                        */
 #define OTEL_IMPLEMENTATION
 #include "../otel.h"
+#define OTEL_OTLP_IMPLEMENTATION /* registers the "otlp" exporter name */
+#include "../otel_otlp.h"
 
 #include <stdio.h>
 
