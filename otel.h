@@ -1531,16 +1531,21 @@ static otel__slot *otel__slot_at(otel__thread *t, uint32_t i) {
     return &t->chunks[i / OTEL__SLOT_CHUNK][i % OTEL__SLOT_CHUNK];
 }
 
+/* Set in the handles of non-recording (unsampled) spans: attribute calls return at once. */
+#define OTEL__NREC_BIT ((uintptr_t)1 << (OTEL__GEN_SHIFT - 1))
+#define OTEL__NREC(h) (((uintptr_t)(h) & OTEL__NREC_BIT) != 0)
+
 static otel_span *otel__handle(otel__slot *s) {
     uintptr_t gen = (uintptr_t)(otel__load_rlx((_Atomic uint32_t *)&s->gen) & OTEL__GEN_MASK);
-    return (otel_span *)((gen << OTEL__GEN_SHIFT) | (uintptr_t)s->index);
+    uintptr_t nrec = (s->flags & OTEL__SPAN_RECORDING) ? 0 : OTEL__NREC_BIT;
+    return (otel_span *)((gen << OTEL__GEN_SHIFT) | nrec | (uintptr_t)s->index);
 }
 
 /* The open slot behind a handle, or NULL for stale/NULL/no-op handles. Thread: any. */
 static otel__slot *otel__slot_of(otel__state *g, const otel_span *h) {
     uintptr_t v = (uintptr_t)h;
     uint32_t gen = (uint32_t)(v >> OTEL__GEN_SHIFT) & OTEL__GEN_MASK;
-    uint32_t idx = (uint32_t)(v & (((uintptr_t)1 << OTEL__GEN_SHIFT) - 1));
+    uint32_t idx = (uint32_t)(v & (OTEL__NREC_BIT - 1));
     uint32_t ti = idx >> g->slot_shift, si = idx & g->slot_mask;
     if (gen == 0 || ti >= otel__load_acq(&g->nthreads)) return NULL;
     otel__thread *t = g->threads[ti];
@@ -2202,6 +2207,7 @@ OTEL_API otel_span *otel_span_start(const char *name, const otel_span_desc *desc
 
 /* The open slot of a handle for a recording call, or NULL (misuse reported). */
 static otel__slot *otel__rec_slot(otel__state *g, const otel_span *h, const char *what) {
+    if (OTEL__NREC(h)) return NULL; /* unsampled: nothing to record */
     otel__slot *s = otel__slot_get(g, h);
     if (!s) {
         otel__misuse(g, h, what);
@@ -2284,17 +2290,18 @@ static void otel__set_scalar(otel_span *span, const char *key, otel_value_type t
     if (!g) return;
     otel__slot *s = otel__rec_slot(g, span, what);
     if (!s) return;
+    size_t klen = key ? strlen(key) : 0;
+    uint64_t bits;
+    if (type == OTEL_VALUE_DOUBLE) memcpy(&bits, &d, 8);
+    else bits = (uint64_t)(type == OTEL_VALUE_BOOL ? (i != 0) : i);
+    if (otel__attr_fast(g, s, key, klen, type, bits, NULL, 0)) return;
     otel_value v;
     memset(&v, 0, sizeof v);
     v.type = type;
     if (type == OTEL_VALUE_DOUBLE) v.u.d = d;
     else if (type == OTEL_VALUE_BOOL) v.u.b = i != 0;
     else v.u.i = i;
-    size_t klen = key ? strlen(key) : 0;
-    uint64_t bits;
-    if (type == OTEL_VALUE_DOUBLE) memcpy(&bits, &d, 8);
-    else bits = (uint64_t)(type == OTEL_VALUE_BOOL ? (i != 0) : i);
-    if (!otel__attr_fast(g, s, key, klen, type, bits, NULL, 0)) otel__span_attr(g, s, key, klen, &v);
+    otel__span_attr(g, s, key, klen, &v);
 }
 
 OTEL_API void otel_span_set_int(otel_span *span, const char *key, int64_t value) {
@@ -2322,6 +2329,7 @@ OTEL_API void otel_span_set_strn(otel_span *span, const char *key, const char *v
 }
 
 OTEL_API void otel_span_set_str(otel_span *span, const char *key, const char *value) {
+    if (!otel__g || OTEL__NREC(span)) return;
     otel_span_set_strn(span, key, value, value ? strlen(value) : 0);
 }
 
@@ -3983,6 +3991,9 @@ static void otel__desc_defaults(const otel_desc *in, otel_desc *c) {
         c->ring_bytes = otel__pow2_ceil(4 * (c->span_bytes + (uint32_t)sizeof(otel__rec)));
     if (!c->max_threads) c->max_threads = OTEL__DEFAULT_MAX_THREADS;
     if (c->max_threads > (1u << 16)) c->max_threads = 1u << 16;
+    /* a handle holds thread and slot below OTEL__NREC_BIT */
+    while (c->max_threads > 1 && (uint64_t)c->max_threads * c->spans_per_thread > (uint64_t)OTEL__NREC_BIT)
+        c->max_threads /= 2;
     if (!c->processor) c->processor = OTEL_PROCESSOR_BATCH;
 }
 
