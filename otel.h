@@ -3801,6 +3801,12 @@ static otel_result otel__multi_flush(uint32_t timeout_ms, void *user) {
     return r;
 }
 
+static void otel__multi_cancel(void *user) {
+    otel__multi *m = (otel__multi *)user;
+    for (size_t i = 0; i < m->count; i++)
+        if (m->children[i].cancel) m->children[i].cancel(m->children[i].user);
+}
+
 static void otel__multi_shutdown(uint32_t timeout_ms, void *user) {
     otel__multi *m = (otel__multi *)user;
     for (size_t i = 0; i < m->count; i++)
@@ -3827,6 +3833,7 @@ OTEL_API otel_result otel_multi_exporter_create(const otel_exporter *children, s
     out->export_spans = otel__multi_export;
     out->force_flush = otel__multi_flush;
     out->shutdown = otel__multi_shutdown;
+    out->cancel = otel__multi_cancel;
     out->user = m;
     out->name = "multi";
     return OTEL_OK;
