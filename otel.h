@@ -2070,6 +2070,10 @@ static bool otel__sample(const otel__state *g, bool has_parent, bool parent_samp
 /* ---- the active-span stack --------------------------------------------------------- */
 
 static void otel__stack_remove(otel__thread *t, uintptr_t h) {
+    if (t->depth && t->stack[t->depth - 1] == h) { /* the usual case: the innermost span */
+        t->depth--;
+        return;
+    }
     for (uint32_t i = t->depth; i > 0; i--) {
         if (t->stack[i - 1] == h) {
             memmove(&t->stack[i - 1], &t->stack[i], (t->depth - i) * sizeof(uintptr_t));
