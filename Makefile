@@ -3,10 +3,12 @@
 #   make                 every examples/*.c -> build/examples/NAME, tools/*.c -> build/tools/NAME
 #   make examples        only the examples;  make tools: only the tools
 #   make test            tests/run.sh: gcc, clang, ASan+UBSan and TSan builds of tests/test_*.c,
-#                        the C++11 and C99 API checks, the examples; ends "N passed, N failed"
+#                        the C++11 and C99 API checks, tests/test_*.sh (a 20 s fuzz run), the
+#                        examples; ends "N passed, N failed"
 #     make test TESTS=test_span      only matching tests (names or globs, "test_" optional)
 #     make test QUICK=1              gcc configuration only (development)
 #     make test CONFIGS="gcc asan"   chosen configurations
+#     make test BUILD=build/mine     another build directory (runs in one directory take turns)
 #   make bench           builds every bench/*.c (-O2) into build/bench/NAME and runs each
 #   make install         PREFIX=/usr/local, DESTDIR honoured: headers + otel.pc (pkg-config)
 #   make uninstall, make clean
@@ -65,7 +67,7 @@ $(BUILD)/bench/%: bench/%.c $(DEPS)
 	    $(call link_flags,$<) $(LDLIBS) -lm
 
 test:
-	@TESTS="$(TESTS)" QUICK="$(QUICK)" CONFIGS="$(CONFIGS)" bash tests/run.sh
+	@TESTS="$(TESTS)" QUICK="$(QUICK)" CONFIGS="$(CONFIGS)" BUILD="$(BUILD)" bash tests/run.sh
 
 # Benchmarks may start the tools (e.g. otlp_sink), so those are built first.
 bench: $(BENCHES) $(TOOLS)

@@ -9,6 +9,8 @@
 #   QUICK=1 tests/run.sh                  the gcc configuration only
 #   CONFIGS="gcc asan" tests/run.sh       pick configurations: gcc clang asan tsan
 #   JOBS=4 TEST_TIMEOUT=600 ...           parallel builds (default: nproc), seconds per binary
+#   BUILD=build/mine tests/run.sh         another build directory (default build; `make test
+#                                         BUILD=...` passes it): examples, tools, tests, fuzz
 #
 # What runs, in order:
 #   build          `make all`: every example and tool builds with -Werror (a TESTS filter
@@ -20,27 +22,39 @@
 #                    tsan   clang + -fsanitize=thread, only files containing  /* tsan */
 #                  asan and tsan builds define TEST_SANITIZED=1 (tests may do fewer iterations);
 #                  a line starting  /* link: -lz */  in a test adds link flags (-lm is always there).
-#   test_compile   tests/test_compile.cpp: the API as C++11 (g++ under gcc, clang++ under clang)
-#   api_c99        tests/api_c99.c: the API as C99 -Wpedantic, linked with the implementation
-#                  compiled as C11 in another translation unit
+#   test_compile   tests/test_compile.cpp: the API (otel.h, otel_otlp.h) as C++11 (g++ under
+#                  gcc, clang++ under clang)
+#   api_c99        tests/api_c99.c: the API (otel.h, otel_otlp.h) as C99 -Wpedantic, linked
+#                  with the implementations compiled as C11 in another translation unit
+#   tests/test_*.sh  scripts, run once (not per configuration) with bash, after the binaries;
+#                  e.g. test_sink_fuzz.sh: a 20 s libFuzzer run of otlp_sink's decoders
 #   examples       tests/examples.sh: runs each example (from `make all`) and checks what it
 #                  prints; under asan and tsan also the examples built with those flags
 #
-# Each binary runs from the repository root, stdin from /dev/null, under `timeout 300`, with
-# every OTEL_* variable of the caller's environment unset and TEST_ROOT, TEST_CONFIG and
-# TEST_TMPDIR (a fresh, empty scratch directory) set. Builds run JOBS at a time; binaries run
-# one at a time (sanitized and timing-sensitive tests must not compete for the 2 cores).
+# Each binary and script runs from the repository root, stdin from /dev/null, under
+# `timeout 300`, with every OTEL_* variable of the caller's environment unset and TEST_ROOT,
+# TEST_CONFIG, TEST_BUILD (the absolute build directory) and TEST_TMPDIR (a fresh, empty
+# scratch directory) set. Builds run JOBS at a time; binaries run one at a time (sanitized and
+# timing-sensitive tests must not compete for the 2 cores).
 # Counting: a binary's last "N passed, N failed" line; each output line starting "SKIPPED:"
 # (print "SKIPPED: <test> (<tool> not installed)") is one skipped. A build failure, crash,
 # sanitizer report, timeout or non-zero exit without a failed count is one failure, and its
 # output is shown.
+# Concurrent runs: a run holds a lock on BUILD/tests (flock) for its whole length, so a second
+# run in the same build directory waits for the first instead of deleting its files and
+# competing for the cores; give it another BUILD to run both at once.
 
 set -u
 set -o pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 2
 ROOT=$PWD
-OUT=$ROOT/build/tests
+BUILD=${BUILD:-build}
+case $BUILD in
+    /*) BUILD_ABS=$BUILD ;;
+    *) BUILD_ABS=$ROOT/$BUILD ;;
+esac
+OUT=$BUILD_ABS/tests
 TEST_TIMEOUT=${TEST_TIMEOUT:-300}
 JOBS=${JOBS:-$(nproc 2>/dev/null || echo 2)}
 MAKE=${MAKE:-make}
@@ -143,10 +157,11 @@ run_binary() {
     local t0 t1 rc
     t0=$(date +%s%N)
     (
-        export TEST_ROOT=$ROOT TEST_CONFIG=$config TEST_TMPDIR=$tmp
+        export TEST_ROOT=$ROOT TEST_CONFIG=$config TEST_TMPDIR=$tmp TEST_BUILD=$BUILD_ABS
         export ASAN_OPTIONS=detect_leaks=1${ASAN_OPTIONS:+:$ASAN_OPTIONS}
         export UBSAN_OPTIONS=print_stacktrace=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}
         export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1${TSAN_OPTIONS:+ $TSAN_OPTIONS}"
+        exec 9>&- # the run's lock stays with the run, not with what a test leaves behind
         timeout -k 10 "$TEST_TIMEOUT" "$@"
     ) </dev/null >"$log" 2>&1
     rc=$?
@@ -154,8 +169,9 @@ run_binary() {
     if [ "$rc" -ne 0 ] && [ "$config" = tsan ] && grep -q 'unexpected memory mapping' "$log" &&
         have setarch; then
         (
-            export TEST_ROOT=$ROOT TEST_CONFIG=$config TEST_TMPDIR=$tmp
+            export TEST_ROOT=$ROOT TEST_CONFIG=$config TEST_TMPDIR=$tmp TEST_BUILD=$BUILD_ABS
             export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1${TSAN_OPTIONS:+ $TSAN_OPTIONS}"
+            exec 9>&-
             timeout -k 10 "$TEST_TIMEOUT" setarch "$(uname -m)" -R "$@"
         ) </dev/null >"$log" 2>&1
         rc=$?
@@ -224,15 +240,15 @@ build_job() {
     c99)
         local cc impl=$dir/$name.impl.c
         cc=$(config_cc "$config")
-        local -a extra=()
-        [ -f otel_otlp.h ] && extra=(-DHAVE_OTEL_OTLP_H=1)
         {
-            cmd=("$cc" -std=c99 -Wpedantic -Wall -Wextra -Werror -O1 -g -pthread -I. "${extra[@]}"
+            cmd=("$cc" -std=c99 -Wpedantic -Wall -Wextra -Werror -O1 -g -pthread -I.
                  -c "$src" -o "$bin.o")
             echo "+ ${cmd[*]}"
             "${cmd[@]}" || exit 1
             if [ "$IMPL_PRESENT" = 1 ]; then
                 printf '#define OTEL_IMPLEMENTATION\n#include "otel.h"\n' >"$impl"
+                [ -f otel_otlp.h ] &&
+                    printf '#define OTEL_OTLP_IMPLEMENTATION\n#include "otel_otlp.h"\n' >>"$impl"
                 cmd=("$cc" "${flags[@]}" -c "$impl" -o "$bin.impl.o")
                 echo "+ ${cmd[*]}"
                 "${cmd[@]}" || exit 1
@@ -250,7 +266,16 @@ build_job() {
 
 # ---- plan ------------------------------------------------------------------------------------
 
-mkdir -p "$OUT"
+mkdir -p "$OUT" || exit 2
+# One run at a time per build directory (see the top): the lock is released when we exit.
+if have flock; then
+    exec 9>"$OUT/.lock"
+    if ! flock -n 9; then
+        echo "tests/run.sh: another run is using $OUT; waiting for it (or set BUILD=...)"
+        flock 9
+    fi
+fi
+RUN_T0=$(date +%s) # after the wait
 rm -rf "$OUT/logs" "$OUT/tmp"
 
 c_tests=()
@@ -258,6 +283,13 @@ for src in tests/test_*.c; do
     [ -e "$src" ] || continue
     name=$(basename "$src" .c)
     selected "$name" && c_tests+=("$name")
+done
+
+scripts=()
+for src in tests/test_*.sh; do
+    [ -e "$src" ] || continue
+    name=$(basename "$src" .sh)
+    selected "$name" && scripts+=("$name")
 done
 
 jobs=()     # "kind config name src"
@@ -304,12 +336,14 @@ run_make=0 run_examples=0
 selected build && run_make=1
 selected examples && run_examples=1
 
-if [ "${#plan[@]}" -eq 0 ] && [ "$run_make" = 0 ] && [ "$run_examples" = 0 ]; then
+if [ "${#plan[@]}" -eq 0 ] && [ "${#scripts[@]}" -eq 0 ] && [ "$run_make" = 0 ] &&
+    [ "$run_examples" = 0 ]; then
     echo "tests/run.sh: nothing matches TESTS='${TESTS:-}'" >&2
     exit 2
 fi
 
-echo "tests/run.sh: configurations: ${configs[*]}; ${#jobs[@]} builds, $JOBS at a time"
+echo "tests/run.sh: configurations: ${configs[*]}; ${#jobs[@]} builds, $JOBS at a time;" \
+    "${#scripts[@]} script(s); build directory $BUILD"
 
 # ---- make all (examples and tools; tests may use the tools) --------------------------------
 
@@ -319,7 +353,7 @@ if [ "$run_make" = 0 ] && [ "$run_examples" = 0 ]; then
 fi
 mkdir -p "$OUT/logs"
 t0=$(date +%s)
-if "$MAKE" --no-print-directory -s "$target" >"$OUT/logs/build.out" 2>&1; then
+if "$MAKE" --no-print-directory -s BUILD="$BUILD" "$target" >"$OUT/logs/build.out" 2>&1 9>&-; then
     [ "$run_make" = 1 ] && record "$label" 1 0 0 "$(($(date +%s) - t0))"
 else
     record "$label" 0 1 0 "$(($(date +%s) - t0))" "make $target failed"
@@ -379,8 +413,12 @@ for entry in "${plan[@]}"; do
     run_binary "$label" "$config" "$bin"
 done
 
+for name in "${scripts[@]}"; do
+    run_binary "$name" script bash "tests/$name.sh"
+done
+
 if [ "$run_examples" = 1 ]; then
-    run_binary examples examples bash tests/examples.sh
+    run_binary examples examples env EXAMPLES_BIN="$BUILD_ABS/examples" bash tests/examples.sh
 fi
 
 # ---- summary -----------------------------------------------------------------------------------
@@ -388,6 +426,8 @@ fi
 if [ "${#failed_names[@]}" -gt 0 ]; then
     echo "failed: ${failed_names[*]}"
 fi
+secs=$(($(date +%s) - RUN_T0))
+echo "tests/run.sh: $((secs / 60))m$((secs % 60))s"
 line="$total_pass passed, $total_fail failed"
 [ "$total_skip" -gt 0 ] && line="$line, $total_skip skipped"
 echo "$line"

@@ -1,14 +1,11 @@
-// tests/test_compile.cpp - the API half of otel.h (and otel_otlp.h, when present) compiles
-// as C++11 with -Wall -Wextra -Werror and links: types, enums, constants and the inline
-// attribute constructors are used; no library function is called, so no implementation is
-// linked. tests/run.sh builds it with g++ and clang++.
+// tests/test_compile.cpp - the API halves of otel.h and otel_otlp.h compile as C++11 with
+// -Wall -Wextra -Werror and link: types, enums, constants and the inline attribute
+// constructors are used, function signatures checked with decltype; no library function is
+// called, so no implementation is linked. tests/run.sh builds it with g++ and clang++.
 #include "../otel.h"
 #include "../otel.h" // the include guard holds
-#if defined(__has_include)
-#if __has_include("../otel_otlp.h")
 #include "../otel_otlp.h"
-#endif
-#endif
+#include "../otel_otlp.h"
 #include "test.h"
 
 #include <type_traits>
@@ -21,6 +18,29 @@ static_assert(OTEL_OK == 0, "zero is success");
 
 // Declarations are extern "C": a pointer to one has C language linkage types.
 static otel_result (*const init_fn)(const otel_desc *) = nullptr;
+
+// otel_otlp.h: the declarations, by type only (decltype does not odr-use, nothing to link).
+static_assert(std::is_standard_layout<otel_otlp_desc>::value, "plain C struct");
+static_assert(std::is_trivially_copyable<otel_otlp_stats>::value, "plain C struct");
+static_assert(std::is_same<decltype(&otel_otlp_exporter_create),
+                           otel_result (*)(const otel_otlp_desc *, otel_exporter *)>::value, "create");
+static_assert(std::is_same<decltype(&otel_otlp_exporter_stats),
+                           otel_result (*)(const otel_exporter *, otel_otlp_stats *)>::value, "stats");
+static_assert(std::is_same<decltype(&otel_otlp_exporter_cancel), void (*)(const otel_exporter *)>::value,
+              "cancel");
+static_assert(std::is_same<decltype(&otel_otlp_exporter_url), const char *(*)(const otel_exporter *)>::value,
+              "url");
+static_assert(std::is_same<decltype(&otel_otlp_register), otel_result (*)()>::value, "register");
+static_assert(std::is_same<decltype(&otel_otlp_encoder_create), otel_otlp_encoder *(*)()>::value, "encoder");
+static_assert(std::is_same<decltype(&otel_otlp_encoder_destroy), void (*)(otel_otlp_encoder *)>::value,
+              "encoder destroy");
+static_assert(std::is_same<decltype(&otel_otlp_encode_spans),
+                           otel_result (*)(otel_otlp_encoder *, const otel_span_batch *, const uint8_t **,
+                                           size_t *)>::value, "encode");
+static_assert(std::is_same<decltype(&otel_otlp_gzip),
+                           otel_result (*)(otel_otlp_encoder *, const void *, size_t, const uint8_t **,
+                                           size_t *)>::value, "gzip");
+static_assert(OTEL_OTLP_COMPRESSION_DEFAULT == 0 && OTEL_OTLP_PROTOCOL_DEFAULT == 0, "zero is default");
 
 int main() {
     otel_desc desc = {};
@@ -72,5 +92,26 @@ int main() {
     otel_span *span = nullptr;
     otel_tracer *tracer = nullptr;
     CHECK(span == nullptr && tracer == nullptr);
+
+    otel_otlp_header hdr = {"x-api-key", "secret"};
+    otel_otlp_desc od = {};
+    od.endpoint = "http://collector:4318";
+    od.headers = &hdr;
+    od.header_count = 1;
+    od.timeout_ms = 5000;
+    od.compression = OTEL_OTLP_COMPRESSION_GZIP;
+    od.protocol = OTEL_OTLP_PROTOCOL_HTTP_PROTOBUF;
+    od.insecure = false;
+    CHECK(od.traces_endpoint == nullptr && od.headers_str == nullptr && od.max_request_bytes == 0);
+    CHECK(od.retry_initial_ms == 0 && od.retry_max_ms == 0 && od.certificate == nullptr);
+    CHECK(od.client_key == nullptr && od.client_certificate == nullptr);
+    CHECK(OTEL_OTLP_COMPRESSION_NONE != OTEL_OTLP_COMPRESSION_GZIP);
+    CHECK(OTEL_OTLP_PROTOCOL_HTTP_JSON != OTEL_OTLP_PROTOCOL_GRPC);
+    otel_otlp_stats os = {};
+    CHECK(os.batches == 0 && os.spans_exported == 0 && os.spans_rejected == 0 && os.spans_failed == 0);
+    CHECK(os.spans_dropped == 0 && os.requests == 0 && os.retries == 0 && os.connect_failures == 0);
+    CHECK(os.connections == 0 && os.bytes_sent == 0 && os.bytes_raw == 0 && os.last_status == 0);
+    otel_otlp_encoder *enc = nullptr;
+    CHECK(enc == nullptr);
     return TEST_DONE();
 }

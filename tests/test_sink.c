@@ -3,7 +3,8 @@
    pipelined requests, Expect: 100-continue, and the errors: malformed protobuf 400 with a
    google.rpc.Status, unknown path 404, wrong method 405, JSON 415, oversized 413,
    malformed HTTP 400. Then otel_otlp.h's exporter posts to it. The sink stops by itself
-   after --max-requests, and --max-seconds bounds it in any case.                        */
+   after --max-requests, and --max-seconds bounds it in any case. Last, --count-only: the
+   spans counted, one total line at exit, no JSON.                                       */
 /* tsan */
 #define _GNU_SOURCE 1
 #define OTEL_IMPLEMENTATION
@@ -267,6 +268,46 @@ int main(void) {
                   strstr(line, "\"name\":\"sink-test\"") != NULL && strstr(line, "\"kind\":2") != NULL;
         if (in) fclose(in);
         CHECK(ok);
+    }
+    /* --count-only: the same requests are checked and counted, nothing printed but the total */
+    {
+        static sink_opts c;
+        const otel_span_data *three[3] = {&s, &s, &s};
+        otel_span_batch b3 = b;
+        const uint8_t *body3;
+        size_t len3;
+        char line[256] = "";
+        static const uint8_t bad[] = {0x0a, 0x05, 0x12, 0x03, 0x12, 0x01};
+        b3.spans = three;
+        b3.count = 3;
+        remove(g_port_file);
+        remove(g_out_file);
+        c = o;
+        c.count_only = true;
+        c.max_requests = 3;
+        CHECK(pthread_create(&th, NULL, sink_thread, &c) == 0);
+        for (i = 0; i < 5000 && !(f = fopen(g_port_file, "r")); i++) {
+            struct timespec t = {0, 1000000};
+            nanosleep(&t, NULL);
+        }
+        CHECK(f != NULL);
+        if (f) {
+            CHECK(fscanf(f, "%d", &g_port) == 1);
+            fclose(f);
+        }
+        CHECK(otel_otlp_encode_spans(e, &b3, &body3, &len3) == OTEL_OK);
+        fd = connect_sink();
+        CHECK(fd >= 0);
+        CHECK(post(fd, "/v1/traces", NULL, body3, len3, resp, sizeof resp) == 200);
+        CHECK(otel_otlp_gzip(e, body3, len3, &gz, &gzlen) == OTEL_OK);
+        CHECK(post(fd, "/v1/traces", "Content-Encoding: gzip\r\n", gz, gzlen, resp, sizeof resp) == 200);
+        CHECK(post(fd, "/v1/traces", NULL, bad, sizeof bad, resp, sizeof resp) == 400);
+        close(fd);
+        pthread_join(th, NULL);
+        f = fopen(g_out_file, "r");
+        CHECK(f && fgets(line, sizeof line, f) && !strcmp(line, "3 requests, 6 spans\n"));
+        CHECK(f && !fgets(line, sizeof line, f)); /* one line, no JSON */
+        if (f) fclose(f);
     }
     free((void *)body);
     otel_otlp_encoder_destroy(e);

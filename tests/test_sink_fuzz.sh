@@ -4,13 +4,13 @@
 # Ends with "N passed, N failed"; "SKIPPED: ..." when clang has no libFuzzer.
 cd "$(dirname "$0")/.." || exit 2
 secs=${FUZZ_SECONDS:-20}
-out=${FUZZ_DIR:-build/fuzz}
+out=${FUZZ_DIR:-${TEST_BUILD:-build}/fuzz} # tests/run.sh sets TEST_BUILD
 mkdir -p "$out/corpus" || exit 2
 if ! command -v clang >/dev/null 2>&1 ||
     ! clang -g -O1 -std=c11 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
         tests/fuzz_sink.c -o "$out/fuzz_sink" >"$out/build.log" 2>&1; then
     echo "SKIPPED: sink fuzz run (clang with libFuzzer not available)"
-    cat "$out/build.log" 2>/dev/null | tail -5
+    tail -5 "$out/build.log" 2>/dev/null
     echo "0 passed, 0 failed"
     exit 0
 fi
