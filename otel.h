@@ -4179,7 +4179,7 @@ static void otel__dests_from_names(otel__state *g, const char *list, const char 
         if (n == 4 && memcmp(item, "none", 4) == 0) continue;
         otel_result r = otel__exporter_by_name(item, n, &e);
         if (r != OTEL_OK) {
-            otel__logf(OTEL_LOG_WARN, "%s: exporter '%.*s' skipped (%s)", what, (int)n, item, otel_result_str(r));
+            otel__logf(OTEL_LOG_WARN, "%s: exporter '%.*s' could not be created (%s); skipped", what, (int)n, item, otel_result_str(r));
             continue;
         }
         if (e.export_spans == otel__memory_export) ((otel__memory *)e.user)->owned = true;

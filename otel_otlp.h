@@ -3,8 +3,8 @@
    In exactly one .c file (after, or instead of, otel.h's implementation):
        #define OTEL_OTLP_IMPLEMENTATION
        #include "otel_otlp.h"          (includes otel.h)
-   Build:  cc -D_GNU_SOURCE -pthread app.c            plain http:// (no dependency)
-           cc -D_GNU_SOURCE -DOTEL_USE_CURL -pthread app.c -lcurl   also https://, proxies
+   Build:  cc -pthread app.c                          plain http:// (no dependency)
+           cc -DOTEL_USE_CURL -pthread app.c -lcurl   also https://, proxies
 
    QUICK START
        OTEL_TRACES_EXPORTER=otlp ./app       (the factory "otlp" registers itself), or
