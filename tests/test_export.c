@@ -18,38 +18,7 @@
 
 /* ---- helpers -------------------------------------------------------------------------- */
 
-#define DIAG_MAX 256
-static pthread_mutex_t diag_mu = PTHREAD_MUTEX_INITIALIZER;
-static char diag_msgs[DIAG_MAX][400];
-static otel_log_level diag_levels[DIAG_MAX];
-static int diag_n;
-
-static void diag_fn(otel_log_level level, const char *msg, void *user) {
-    (void)user;
-    pthread_mutex_lock(&diag_mu);
-    if (diag_n < DIAG_MAX) {
-        snprintf(diag_msgs[diag_n], sizeof diag_msgs[0], "%s", msg);
-        diag_levels[diag_n] = level;
-    }
-    diag_n++;
-    pthread_mutex_unlock(&diag_mu);
-}
-
-static void diag_reset(void) {
-    pthread_mutex_lock(&diag_mu);
-    diag_n = 0;
-    pthread_mutex_unlock(&diag_mu);
-}
-
-/* Warnings and errors containing `sub` (NULL: all). */
-static int diag_count(const char *sub) {
-    int n = 0;
-    pthread_mutex_lock(&diag_mu);
-    for (int i = 0; i < diag_n && i < DIAG_MAX; i++)
-        if (diag_levels[i] <= OTEL_LOG_WARN && (!sub || strstr(diag_msgs[i], sub))) n++;
-    pthread_mutex_unlock(&diag_mu);
-    return n;
-}
+#include "test_diag.h"
 
 static const char *const env_vars[] = {
     "OTEL_SDK_DISABLED", "OTEL_SERVICE_NAME", "OTEL_RESOURCE_ATTRIBUTES", "OTEL_TRACES_EXPORTER",

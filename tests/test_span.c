@@ -15,42 +15,7 @@
 
 /* ---- helpers -------------------------------------------------------------------------- */
 
-#define DIAG_MAX 512
-static pthread_mutex_t diag_mu = PTHREAD_MUTEX_INITIALIZER;
-static char diag_msgs[DIAG_MAX][320];
-static otel_log_level diag_levels[DIAG_MAX];
-static int diag_n;
-
-static void diag_fn(otel_log_level level, const char *msg, void *user) {
-    (void)user;
-    pthread_mutex_lock(&diag_mu);
-    if (diag_n < DIAG_MAX) {
-        snprintf(diag_msgs[diag_n], sizeof diag_msgs[0], "%s", msg);
-        diag_levels[diag_n] = level;
-    }
-    diag_n++;
-    pthread_mutex_unlock(&diag_mu);
-}
-
-static void diag_reset(void) {
-    pthread_mutex_lock(&diag_mu);
-    diag_n = 0;
-    pthread_mutex_unlock(&diag_mu);
-}
-
-/* Warnings and errors whose text contains `sub` (NULL: all of them). */
-static int diag_count(const char *sub) {
-    int n = 0;
-    pthread_mutex_lock(&diag_mu);
-    for (int i = 0; i < diag_n && i < DIAG_MAX; i++)
-        if (diag_levels[i] <= OTEL_LOG_WARN && (!sub || strstr(diag_msgs[i], sub))) n++;
-    pthread_mutex_unlock(&diag_mu);
-    return n;
-}
-
-static void diag_dump(void) {
-    for (int i = 0; i < diag_n && i < DIAG_MAX; i++) fprintf(stderr, "  diag[%d] %d: %s\n", i, diag_levels[i], diag_msgs[i]);
-}
+#include "test_diag.h"
 
 static const char *const env_vars[] = {
     "OTEL_SDK_DISABLED", "OTEL_SERVICE_NAME", "OTEL_RESOURCE_ATTRIBUTES", "OTEL_TRACES_SAMPLER",
