@@ -1477,13 +1477,9 @@ typedef struct otel__state {
     uint32_t instance;
     pid_t pid;
     otel_span_limits lim;
-    double ratio;
     uint64_t ratio_bound;
     /* resource and tracers */
     otel_resource resource;
-    otel_attr *res_attrs;
-    char **res_strings;
-    size_t res_nstrings;
     pthread_mutex_t tracer_mu;
     otel_tracer tracers[OTEL__MAX_TRACERS];
     _Atomic uint32_t ntracers;
@@ -1506,9 +1502,8 @@ typedef struct otel__state {
     _Atomic uint64_t flush_drained;    /* flush sequence fully handed to destinations */
     pthread_mutex_t flush_mu;
     pthread_cond_t flush_cv;           /* signalled when a destination finishes a flush */
-    _Atomic uint64_t pipe_dropped;     /* spans the pipeline could not place (no memory) */
     /* once-flags for diagnostics */
-    _Atomic int once_misuse, once_null, once_ring, once_slots, once_limit, once_arena, once_nomem;
+    _Atomic int once_misuse, once_null, once_ring, once_slots, once_arena, once_nomem;
     bool shut;
     uint32_t abandoned;                /* workers otel_shutdown left running (flush_mu): the last frees the state */
 } otel__state;
@@ -1750,16 +1745,15 @@ static void otel__slot_release(otel__thread *self, otel__slot *s) {
 static bool otel__arena_top_str(otel__slot *s, const char *str, size_t n, uint32_t *off, uint32_t *len) {
     size_t avail = s->cap - s->str_used - s->items_end;
     if (avail < 1) return false;
-    char tmp[512];
-    size_t max = n * 3 < sizeof tmp ? n * 3 : sizeof tmp; /* repaired size bound */
-    size_t w = otel__utf8_copy(tmp, max < avail - 1 ? max : avail - 1, str, n, SIZE_MAX, NULL);
-    s->str_used += (uint32_t)(w + 1);
-    char *dst = (char *)s->arena + s->cap - s->str_used;
-    memcpy(dst, tmp, w);
+    size_t need = otel__utf8_need(str, n, SIZE_MAX); /* bytes after repair */
+    size_t room = need < avail - 1 ? need : avail - 1;
+    char *dst = (char *)s->arena + s->cap - s->str_used - room - 1;
+    size_t w = otel__utf8_copy(dst, room, str, n, SIZE_MAX, NULL); /* w <= room, never splits */
     dst[w] = 0;
-    *off = s->cap - s->str_used;
+    s->str_used += (uint32_t)(room + 1);
+    *off = (uint32_t)(dst - (char *)s->arena);
     *len = (uint32_t)w;
-    return w == otel__utf8_need(str, n, SIZE_MAX); /* false: cut short (a repair is no cut) */
+    return w == need; /* false: cut short (a repair is no cut) */
 }
 
 /* Appends a NUL-terminated, repaired copy at items_end, padded to 8. Returns bytes used or 0.
@@ -4359,7 +4353,6 @@ OTEL_API otel_result otel_init(const otel_desc *desc) {
     g->instance = ++otel__instances;
     g->pid = getpid();
     g->lim = c.limits;
-    g->ratio = c.sampler_ratio;
     g->ratio_bound = (uint64_t)(c.sampler_ratio * 9223372036854775808.0); /* ratio * 2^63 */
     pthread_mutex_init(&g->reg_mu, NULL);
     pthread_mutex_init(&g->tracer_mu, NULL);
