@@ -226,6 +226,15 @@ static inline otel_attr otel_attr_double_array(const char *k, const double *v, s
 /* Nanoseconds since the Unix epoch (CLOCK_REALTIME). Thread: any. */
 OTEL_API uint64_t otel_now_ns(void);
 
+/* Parses a "k1=v1,k2=v2" list as the OTEL_* variables use it (OTEL_RESOURCE_ATTRIBUTES,
+   OTEL_EXPORTER_OTLP_HEADERS): members split on ',', key and value on the first '=',
+   blanks around both trimmed, both percent-decoded ('+' stays '+'). `fn` gets each decoded
+   key and value (not NUL-terminated); NULL only validates. A member without '=', with an
+   empty key or a bad escape is skipped with one warning naming `what`. Returns how many
+   members were skipped. Thread: any. */
+typedef void (*otel_kv_fn)(const char *key, size_t key_len, const char *val, size_t val_len, void *user);
+OTEL_API int otel_kv_list_parse(const char *s, const char *what, otel_kv_fn fn, void *user);
+
 #if defined(__GNUC__) || defined(__clang__)
 #define OTEL__PRINTF(f, a) __attribute__((format(printf, f, a)))
 #else
@@ -1327,8 +1336,7 @@ static bool otel__list_next(const char **cursor, const char **item, size_t *item
     return false;
 }
 
-typedef void (*otel__kv_fn)(const char *key, size_t key_len, const char *val, size_t val_len,
-                            void *user);
+typedef otel_kv_fn otel__kv_fn;
 
 /* One member: 0 = good (fn called), 1 = skipped (warned). m[0..n) is trimmed, not empty. */
 static int otel__kv_member(const char *m, size_t n, const char *what, otel__kv_fn fn, void *user) {
@@ -1367,6 +1375,10 @@ static int otel__parse_kv_list(const char *s, const char *what, otel__kv_fn fn, 
     return skipped;
 }
 
+OTEL_API int otel_kv_list_parse(const char *s, const char *what, otel_kv_fn fn, void *user) {
+    return s ? otel__parse_kv_list(s, what ? what : "list", fn, user) : 0;
+}
+
 /* Per-thread random numbers: wyrand, seeded from the OS once per thread. */
 static uint64_t otel__wyrand(uint64_t *s) {
     *s += 0xa0761d6478bd642fULL;
@@ -1398,7 +1410,6 @@ typedef struct otel__item {
 #define OTEL__ALIGN8(n) (((n) + 7u) & ~(size_t)7u)
 #define OTEL__LINK_CTX_BYTES 32u /* trace id 16, span id 8, flags 1, remote 1, pad */
 
-enum { OTEL__SLOT_FREE = 0, OTEL__SLOT_OPEN = 1 };
 enum { OTEL__SPAN_RECORDING = 1, OTEL__SPAN_HAS_PARENT = 2, OTEL__SPAN_PARENT_REMOTE = 4,
        OTEL__SPAN_STATUS_FINAL = 8, OTEL__SPAN_DISCARD_LOGGED = 16 };
 
@@ -1410,7 +1421,7 @@ typedef struct otel__thread otel__thread;
 
 /* An open span. Lives in its starting thread's slot table until it ends. */
 typedef struct otel__slot {
-    _Atomic uint32_t state;      /* OTEL__SLOT_*; FREE published with release by an ender */
+    _Atomic uint32_t state;      /* OTEL__OPEN / _FREE_*; a free published with release by its ender */
     uint32_t gen;                /* bumped at every end; part of the handle */
     uint32_t flags;              /* OTEL__SPAN_* */
     uint32_t index;              /* global slot index (thread << shift | slot) */

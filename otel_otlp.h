@@ -2388,9 +2388,6 @@ static char *otel__otlp_resolve_url(const otel_otlp_desc *d) {
     return otel__otlp_base_url("http://localhost:4318", "default");
 }
 
-static int otel__otlp_hexval(int c) {
-    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-}
 static bool otel__otlp_hdr_name_ok(const char *s, size_t n) { /* RFC 9110 token */
     size_t i;
     if (!n) return false;
@@ -2439,59 +2436,29 @@ static otel_result otel__otlp_add_header(otel__otlp_sb *list, const char *name, 
     return OTEL_OK;
 }
 
-/* "k=v,k2=v2" (W3C Baggage syntax without properties), keys and values percent-decoded. */
+/* "k=v,k2=v2" (W3C Baggage syntax without properties), keys and values percent-decoded by
+   otel.h's list parser; each header is then validated. The first invalid header is the
+   result (setup fails: no header injection), members after it are not added. */
+typedef struct otel__otlp_hdr_ctx {
+    otel__otlp_sb *list;
+    const char *origin;
+    bool *has_ua;
+    otel_result rc;
+} otel__otlp_hdr_ctx;
+
+static void otel__otlp_hdr_kv(const char *k, size_t kn, const char *v, size_t vn, void *user) {
+    otel__otlp_hdr_ctx *c = (otel__otlp_hdr_ctx *)user;
+    if (c->rc == OTEL_OK) c->rc = otel__otlp_add_header(c->list, k, kn, v, vn, c->origin, c->has_ua);
+}
+
 static otel_result otel__otlp_parse_headers(otel__otlp_sb *list, const char *s, const char *origin, bool *has_ua) {
-    while (*s) {
-        const char *m = s, *me, *eq, *k, *ke, *v, *ve;
-        char key[256], val[4096];
-        size_t kn = 0, vn = 0;
-        bool bad = false;
-        otel_result rc;
-        while (*s && *s != ',') s++;
-        me = s;
-        if (*s) s++;
-        while (m < me && (*m == ' ' || *m == '\t')) m++;
-        if (m == me) continue;
-        eq = (const char *)memchr(m, '=', (size_t)(me - m));
-        if (!eq) {
-            otel_log(OTEL_LOG_WARN, "otlp: %s: entry \"%.*s\" has no '=': ignored", origin, (int)(me - m > 64 ? 64 : me - m), m);
-            continue;
-        }
-        k = m; ke = eq; v = eq + 1; ve = me;
-        while (ke > k && (ke[-1] == ' ' || ke[-1] == '\t')) ke--;
-        while (v < ve && (*v == ' ' || *v == '\t')) v++;
-        while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t')) ve--;
-        for (; k < ke && !bad; k++) {
-            int c = (unsigned char)*k;
-            if (c == '%') {
-                int h = k + 2 < ke ? otel__otlp_hexval(k[1]) : -1, l = h >= 0 ? otel__otlp_hexval(k[2]) : -1;
-                if (l < 0) { bad = true; break; }
-                c = h * 16 + l;
-                k += 2;
-            }
-            if (kn + 1 >= sizeof key) { bad = true; break; }
-            key[kn++] = (char)c;
-        }
-        for (; v < ve && !bad; v++) {
-            int c = (unsigned char)*v;
-            if (c == '%') {
-                int h = v + 2 < ve ? otel__otlp_hexval(v[1]) : -1, l = h >= 0 ? otel__otlp_hexval(v[2]) : -1;
-                if (l < 0) { bad = true; break; }
-                c = h * 16 + l;
-                v += 2;
-            }
-            if (vn + 1 >= sizeof val) { bad = true; break; }
-            val[vn++] = (char)c;
-        }
-        if (bad) {
-            otel_log(OTEL_LOG_WARN, "otlp: %s: entry \"%.*s\" has a bad percent escape or is too long: ignored",
-                     origin, (int)(me - m > 64 ? 64 : me - m), m);
-            continue;
-        }
-        rc = otel__otlp_add_header(list, key, kn, val, vn, origin, has_ua);
-        if (rc != OTEL_OK) return rc;
-    }
-    return OTEL_OK;
+    otel__otlp_hdr_ctx c;
+    c.list = list;
+    c.origin = origin;
+    c.has_ua = has_ua;
+    c.rc = OTEL_OK;
+    otel_kv_list_parse(s, origin, otel__otlp_hdr_kv, &c);
+    return c.rc;
 }
 
 static bool otel__otlp_parse_ms(const char *v, const char *name, uint32_t *out) {

@@ -28,7 +28,7 @@ static size_t unhex(const char *hex, uint8_t *out) {
     size_t n = 0;
     while (hex[0] && hex[1]) {
         if (hex[0] == ' ') { hex++; continue; }
-        out[n++] = (uint8_t)(otel__otlp_hexval(hex[0]) * 16 + otel__otlp_hexval(hex[1]));
+        out[n++] = (uint8_t)(otel__hexval(hex[0]) * 16 + otel__hexval(hex[1]));
         hex += 2;
     }
     return n;
