@@ -1474,7 +1474,7 @@ struct otel__thread {
     otel__slot *stack_s[OTEL__STACK_MAX]; /* the slot of each stack entry: no registry walk */
     uint64_t rng;
     /* counters: written by the owning thread only, read by anyone */
-    _Atomic uint64_t started, unsampled, ended, dropped, attrs_dropped, misuse;
+    _Atomic uint64_t started, unsampled, ended, dropped, attrs_dropped;
 };
 
 /* Owner-only counter increment: a plain load and store, no locked instruction. */
@@ -1516,6 +1516,7 @@ typedef struct otel__state {
     /* once-flags for diagnostics */
     _Atomic int once_misuse, once_null, once_ring, once_slots, once_arena, once_nomem;
     bool shut;
+    _Atomic uint64_t misuse;           /* stale/NULL handles, double ends */
     uint32_t abandoned;                /* workers otel_shutdown left running (flush_mu): the last frees the state */
 } otel__state;
 
@@ -1584,14 +1585,10 @@ static inline otel__slot *otel__slot_get(otel__state *g, const otel_span *h) {
     return s;
 }
 
-static otel__thread *otel__register(otel__state *g);
-
 static void otel__misuse(otel__state *g, const otel_span *h, const char *what) {
-    otel__thread *t = otel__tls;
     if (h == OTEL__NOOP) return; /* non-recording handles are accepted silently */
-    /* counted also when this thread never started a span: register it (counters are per thread) */
-    if (!t || otel__tls_instance != g->instance) t = otel__register(g);
-    if (t) OTEL__BUMP(t->misuse, 1);
+    /* one shared counter: misuse is rare, and a thread that never recorded needs no ring */
+    otel__add_rlx(&g->misuse, 1);
     if (!h)
         OTEL__LOG_ONCE(g->once_null, OTEL_LOG_WARN, "%s called with a NULL span (ignored; reported once)", what);
     else
@@ -4564,8 +4561,8 @@ OTEL_API otel_result otel_stats_get(otel_stats *out) {
         out->spans_ended += otel__load_rlx(&t->ended);
         out->spans_dropped += otel__load_rlx(&t->dropped);
         out->attrs_dropped += otel__load_rlx(&t->attrs_dropped);
-        out->misuse += otel__load_rlx(&t->misuse);
     }
+    out->misuse = otel__load_rlx(&g->misuse);
     out->destination_count = g->ndest;
     for (uint32_t i = 0; i < g->ndest; i++) {
         otel__dest *ds = g->dests[i];
