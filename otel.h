@@ -76,6 +76,9 @@
 #ifndef OTEL_MAX_DESTINATIONS
 #define OTEL_MAX_DESTINATIONS 8
 #endif
+#ifndef OTEL_MAX_READERS
+#define OTEL_MAX_READERS 8
+#endif
 #ifndef OTEL_TRACE_STATE_MAX
 #define OTEL_TRACE_STATE_MAX 512
 #endif
@@ -370,6 +373,15 @@ OTEL_API otel_result otel_traceparent_format(const otel_span_context *ctx, char 
 /* True when the trace id and span id are not all zero. */
 OTEL_API bool otel_span_context_is_valid(const otel_span_context *ctx);
 
+/* ==== [signals] ================================================================= */
+
+/* The three OpenTelemetry signals. An exporter serves one or more of them. */
+typedef enum otel_signal {
+    OTEL_SIGNAL_TRACES = 0,
+    OTEL_SIGNAL_METRICS = 1,
+    OTEL_SIGNAL_LOGS = 2
+} otel_signal;
+
 /* ==== [export] ================================================================== */
 
 typedef struct otel_scope {
@@ -453,10 +465,13 @@ typedef enum otel_export_result {
 
 /* An exporter: a small vtable plus its user data. The library never calls two of its
    functions at once, except `cancel`. `shutdown` is called exactly once and releases
-   `user`; after it nothing else is called. Any function may be NULL except export_spans.
+   `user`; after it nothing else is called. Any function may be NULL except the export
+   function of the signal the exporter is used for (export_spans for traces).
    `cancel` is called from another thread, while export_spans or shutdown may be running,
    when otel_shutdown's deadline has passed: it should make them return promptly (e.g.
    stop a retry backoff), and stay in effect. */
+struct otel_metric_batch;
+struct otel_log_batch;
 typedef struct otel_exporter {
     otel_export_result (*export_spans)(const otel_span_batch *batch, void *user);
     otel_result (*force_flush)(uint32_t timeout_ms, void *user);
@@ -464,6 +479,9 @@ typedef struct otel_exporter {
     void *user;
     const char *name; /* for diagnostics and stats, e.g. "console" */
     void (*cancel)(void *user);
+    /* Metrics and logs: an exporter fills the ones for the signals it serves. */
+    otel_export_result (*export_metrics)(const struct otel_metric_batch *batch, void *user);
+    otel_export_result (*export_logs)(const struct otel_log_batch *batch, void *user);
 } otel_exporter;
 
 typedef enum otel_console_format {
@@ -502,7 +520,9 @@ OTEL_API otel_result otel_multi_exporter_create(const otel_exporter *children, s
    added with otel_exporter_register. Unknown: OTEL_ERR_UNKNOWN; known but not compiled
    in: OTEL_ERR_NOT_BUILT. */
 OTEL_API otel_result otel_exporter_create(const char *name, otel_exporter *out);
-typedef otel_result (*otel_exporter_factory_fn)(otel_exporter *out, void *user);
+/* The same for any signal: e.g. (OTEL_SIGNAL_LOGS, "console"). */
+OTEL_API otel_result otel_exporter_create_for(otel_signal signal, const char *name, otel_exporter *out);
+typedef otel_result (*otel_exporter_factory_fn)(otel_signal signal, otel_exporter *out, void *user);
 /* Adds or replaces a factory name (otel_otlp.h registers "otlp"). Thread: setup only. */
 OTEL_API otel_result otel_exporter_register(const char *name, otel_exporter_factory_fn fn, void *user);
 
@@ -515,6 +535,264 @@ OTEL_API const otel_resource *otel_memory_exporter_resource(const otel_exporter 
 /* The memory exporter keeps its spans after otel_shutdown so tests can read them;
    this frees it. Thread: any, after otel_shutdown. */
 OTEL_API void otel_memory_exporter_destroy(otel_exporter *mem);
+
+/* ==== [metric] ================================================================== */
+
+/* Instruments aggregate in place, per distinct attribute set (attribute order does not
+   matter), with atomics: recording takes no lock and, once the series exists, allocates
+   nothing. Readers (otel_desc.readers, or OTEL_METRICS_EXPORTER) collect them, each with
+   its own temporality and state. */
+
+typedef struct otel_meter otel_meter;
+typedef struct otel_instrument otel_instrument;
+typedef struct otel_bound otel_bound;       /* an instrument bound to one attribute set */
+typedef struct otel_observer otel_observer; /* handed to observable callbacks */
+
+typedef enum otel_instrument_kind {
+    OTEL_INSTRUMENT_COUNTER = 1,
+    OTEL_INSTRUMENT_UP_DOWN_COUNTER,
+    OTEL_INSTRUMENT_HISTOGRAM,
+    OTEL_INSTRUMENT_GAUGE,
+    OTEL_INSTRUMENT_OBSERVABLE_COUNTER,
+    OTEL_INSTRUMENT_OBSERVABLE_UP_DOWN_COUNTER,
+    OTEL_INSTRUMENT_OBSERVABLE_GAUGE
+} otel_instrument_kind;
+
+typedef enum otel_number_type {
+    OTEL_NUMBER_INT64 = 0,
+    OTEL_NUMBER_DOUBLE = 1
+} otel_number_type;
+
+/* Observable callback: report the current values with otel_observe_int/double. Runs on
+   the collecting reader's thread; must not block. */
+typedef void (*otel_observe_fn)(otel_observer *obs, void *user);
+
+typedef struct otel_instrument_desc {
+    const char *name;           /* required; the spec's syntax: [A-Za-z][A-Za-z0-9_.\-/]{0,254} */
+    const char *unit;           /* NULL -> "" (UCUM, e.g. "ms", "By", "1") */
+    const char *description;    /* NULL -> "" */
+    const double *boundaries;   /* histogram bucket bounds, strictly increasing; NULL -> the
+                                   spec default 0,5,10,25,50,75,100,250,500,750,1000,2500,
+                                   5000,7500,10000 */
+    size_t boundary_count;
+    uint32_t cardinality_limit; /* series per instrument per reader; 0 -> 2000 */
+    otel_observe_fn callback;   /* observable kinds: required */
+    void *callback_user;
+} otel_instrument_desc;
+
+/* A meter for an instrumentation scope (NULL name -> the default scope). Same name and
+   version -> same meter. Thread: any; NULL before otel_init or when disabled. */
+OTEL_API otel_meter *otel_meter_get(const char *scope_name, const char *scope_version);
+
+/* Creates (or returns the existing identical) instrument. A NULL meter uses the default
+   meter. Invalid name or arguments: an error through the diag callback and a NULL
+   result; every recording call accepts NULL and does nothing. Thread: any. */
+OTEL_API otel_instrument *otel_instrument_create(otel_meter *meter, otel_instrument_kind kind,
+                                                 otel_number_type type, const otel_instrument_desc *desc);
+
+/* Synchronous recording, by the instrument's kind: Counter and UpDownCounter add,
+   Histogram records, Gauge sets. A negative value on a Counter is ignored with one
+   warning. Attributes are copied when the series is first seen. Thread: any. */
+OTEL_API void otel_record_int(otel_instrument *inst, int64_t value, const otel_attr *attrs, size_t count);
+OTEL_API void otel_record_double(otel_instrument *inst, double value, const otel_attr *attrs, size_t count);
+
+/* A handle for one attribute set: recording through it skips the lookup. Valid until
+   otel_shutdown. NULL on error (recording through NULL does nothing). */
+OTEL_API otel_bound *otel_instrument_bind(otel_instrument *inst, const otel_attr *attrs, size_t count);
+OTEL_API void otel_bound_record_int(otel_bound *b, int64_t value);
+OTEL_API void otel_bound_record_double(otel_bound *b, double value);
+
+/* Inside an observable callback: one observation per attribute set. */
+OTEL_API void otel_observe_int(otel_observer *obs, int64_t value, const otel_attr *attrs, size_t count);
+OTEL_API void otel_observe_double(otel_observer *obs, double value, const otel_attr *attrs, size_t count);
+
+/* Readable names for the common cases. */
+static inline otel_instrument *otel_counter_create(otel_meter *m, const char *name, const char *unit,
+                                                   const char *description) {
+    otel_instrument_desc d; memset(&d, 0, sizeof d);
+    d.name = name; d.unit = unit; d.description = description;
+    return otel_instrument_create(m, OTEL_INSTRUMENT_COUNTER, OTEL_NUMBER_INT64, &d);
+}
+static inline otel_instrument *otel_histogram_create(otel_meter *m, const char *name, const char *unit,
+                                                     const char *description) {
+    otel_instrument_desc d; memset(&d, 0, sizeof d);
+    d.name = name; d.unit = unit; d.description = description;
+    return otel_instrument_create(m, OTEL_INSTRUMENT_HISTOGRAM, OTEL_NUMBER_DOUBLE, &d);
+}
+
+/* ---- what metric exporters and readers see ---- */
+
+/* Values match OTLP's AggregationTemporality. */
+typedef enum otel_temporality {
+    OTEL_TEMPORALITY_UNSPECIFIED = 0,
+    OTEL_TEMPORALITY_DELTA = 1,
+    OTEL_TEMPORALITY_CUMULATIVE = 2
+} otel_temporality;
+
+/* OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE, per reader. */
+typedef enum otel_temporality_preference {
+    OTEL_TEMPORALITY_PREF_DEFAULT = 0, /* -> the env var, else CUMULATIVE */
+    OTEL_TEMPORALITY_PREF_CUMULATIVE,
+    OTEL_TEMPORALITY_PREF_DELTA,
+    OTEL_TEMPORALITY_PREF_LOWMEMORY
+} otel_temporality_preference;
+
+typedef enum otel_metric_type {
+    OTEL_METRIC_SUM = 1,
+    OTEL_METRIC_GAUGE,
+    OTEL_METRIC_HISTOGRAM
+} otel_metric_type;
+
+/* One data point. SUM and GAUGE use `value` (the metric's number type says which member);
+   HISTOGRAM uses count..bucket_counts (bucket_count = boundary_count + 1). */
+typedef struct otel_metric_point {
+    const otel_attr *attrs;
+    size_t attr_count;
+    uint64_t start_time_ns; /* 0 for GAUGE */
+    uint64_t time_ns;
+    union {
+        int64_t i;
+        double d;
+    } value;
+    uint64_t count;
+    double sum, min, max;   /* min/max meaningful when count > 0 */
+    const uint64_t *bucket_counts;
+    size_t bucket_count;
+} otel_metric_point;
+
+/* One metric stream as exporters see it: read-only, valid during the export call only. */
+typedef struct otel_metric_data {
+    otel_str name, description, unit;
+    const otel_scope *scope;
+    otel_instrument_kind instrument_kind;
+    otel_metric_type type;
+    otel_number_type number_type;
+    bool monotonic;               /* SUM */
+    otel_temporality temporality; /* SUM and HISTOGRAM */
+    const double *boundaries;     /* HISTOGRAM */
+    size_t boundary_count;
+    const otel_metric_point *points;
+    size_t point_count;
+} otel_metric_data;
+
+/* What a metric exporter receives from one collection. Metrics of one scope are
+   adjacent (same `scope` pointer). */
+typedef struct otel_metric_batch {
+    const otel_metric_data *metrics;
+    size_t count;
+    const otel_resource *resource;
+    uint32_t timeout_ms;
+} otel_metric_batch;
+
+typedef enum otel_reader_kind {
+    OTEL_READER_NONE = 0,    /* unused slot */
+    OTEL_READER_PERIODIC,    /* collects every interval and calls exporter.export_metrics */
+    OTEL_READER_PROMETHEUS,  /* serves the Prometheus text format over HTTP (pull) */
+    OTEL_READER_MANUAL       /* collects only when the application calls otel_metrics_collect */
+} otel_reader_kind;
+
+typedef struct otel_reader_desc {
+    otel_reader_kind kind;
+    otel_exporter exporter;                   /* PERIODIC: export_metrics required */
+    otel_temporality_preference temporality;  /* 0 -> OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE */
+    uint32_t export_interval_ms;              /* 0 -> OTEL_METRIC_EXPORT_INTERVAL, else 60000 */
+    uint32_t export_timeout_ms;               /* 0 -> OTEL_METRIC_EXPORT_TIMEOUT, else 30000 */
+    const char *host;                         /* PROMETHEUS: NULL -> OTEL_EXPORTER_PROMETHEUS_HOST, else "localhost" */
+    uint16_t port;                            /* PROMETHEUS: 0 -> OTEL_EXPORTER_PROMETHEUS_PORT, else 9464 */
+    const char *path;                         /* PROMETHEUS: NULL -> "/metrics" */
+} otel_reader_desc;
+
+/* Collects reader `reader` (its index in otel_config()->readers) now and hands the result
+   to `fn` (valid during the call only). Works for every reader kind; for MANUAL readers
+   it is the only way to collect. Thread: any. */
+typedef void (*otel_metrics_collect_fn)(const otel_metric_batch *batch, void *user);
+OTEL_API otel_result otel_metrics_collect(size_t reader, otel_metrics_collect_fn fn, void *user);
+
+/* The Prometheus text exposition format (0.0.4) of `batch`: metric names sanitized, unit
+   suffixes, _total for monotonic sums, histograms as _bucket/_sum/_count, target_info from
+   the resource. Writes at most `cap` bytes (NUL-terminated when it fits) and returns the
+   full length needed, excluding the NUL. Thread: any. */
+OTEL_API size_t otel_prometheus_format(const otel_metric_batch *batch, char *buf, size_t cap);
+/* Collects reader `reader` and formats it: for serving /metrics from your own server.
+   `*len` gets the full length; OTEL_ERR_NO_MEMORY when it did not fit in `cap`. */
+OTEL_API otel_result otel_prometheus_render(size_t reader, char *buf, size_t cap, size_t *len);
+
+/* ==== [log] ===================================================================== */
+
+/* Log records travel the same lock-free path as spans: the emitting thread copies the
+   record into its own ring (no lock, no malloc), the pipeline thread hands it to every
+   log destination. */
+
+typedef struct otel_logger otel_logger;
+
+/* Severity numbers as the logs data model defines them (1-24). */
+typedef enum otel_severity {
+    OTEL_SEVERITY_UNSPECIFIED = 0,
+    OTEL_SEVERITY_TRACE = 1, OTEL_SEVERITY_TRACE2, OTEL_SEVERITY_TRACE3, OTEL_SEVERITY_TRACE4,
+    OTEL_SEVERITY_DEBUG = 5, OTEL_SEVERITY_DEBUG2, OTEL_SEVERITY_DEBUG3, OTEL_SEVERITY_DEBUG4,
+    OTEL_SEVERITY_INFO = 9, OTEL_SEVERITY_INFO2, OTEL_SEVERITY_INFO3, OTEL_SEVERITY_INFO4,
+    OTEL_SEVERITY_WARN = 13, OTEL_SEVERITY_WARN2, OTEL_SEVERITY_WARN3, OTEL_SEVERITY_WARN4,
+    OTEL_SEVERITY_ERROR = 17, OTEL_SEVERITY_ERROR2, OTEL_SEVERITY_ERROR3, OTEL_SEVERITY_ERROR4,
+    OTEL_SEVERITY_FATAL = 21, OTEL_SEVERITY_FATAL2, OTEL_SEVERITY_FATAL3, OTEL_SEVERITY_FATAL4
+} otel_severity;
+
+/* A logger for an instrumentation scope (NULL name -> the default scope). Thread: any;
+   NULL before otel_init or when disabled (every call accepts NULL: default logger). */
+OTEL_API otel_logger *otel_logger_get(const char *scope_name, const char *scope_version);
+
+typedef struct otel_log_record {
+    uint64_t time_ns;             /* when the event happened; 0 -> unset (observed time is used by viewers) */
+    uint64_t observed_time_ns;    /* 0 -> now */
+    otel_severity severity;
+    const char *severity_text;    /* NULL -> "TRACE".."FATAL" from severity, "" when unspecified */
+    otel_value body;              /* any value type; OTEL_VALUE_NONE -> no body */
+    const otel_attr *attrs;
+    size_t attr_count;
+    const char *event_name;       /* NULL -> none */
+    const otel_span_context *context; /* NULL -> the active span's, if any */
+} otel_log_record;
+
+/* Emits one structured record; everything is copied before it returns. Thread: any. */
+OTEL_API void otel_logger_emit(otel_logger *logger, const otel_log_record *rec);
+
+/* printf-style records with attributes; the message becomes a string body, formatted
+   into the record's own storage (an over-long message is truncated and counted). */
+OTEL_API void otel_logger_logf(otel_logger *logger, otel_severity sev, const otel_attr *attrs, size_t count,
+                               const char *fmt, ...) OTEL__PRINTF(5, 6);
+OTEL_API void otel_logger_trace(otel_logger *l, const otel_attr *attrs, size_t count, const char *fmt, ...) OTEL__PRINTF(4, 5);
+OTEL_API void otel_logger_debug(otel_logger *l, const otel_attr *attrs, size_t count, const char *fmt, ...) OTEL__PRINTF(4, 5);
+OTEL_API void otel_logger_info(otel_logger *l, const otel_attr *attrs, size_t count, const char *fmt, ...) OTEL__PRINTF(4, 5);
+OTEL_API void otel_logger_warn(otel_logger *l, const otel_attr *attrs, size_t count, const char *fmt, ...) OTEL__PRINTF(4, 5);
+OTEL_API void otel_logger_error(otel_logger *l, const otel_attr *attrs, size_t count, const char *fmt, ...) OTEL__PRINTF(4, 5);
+OTEL_API void otel_logger_fatal(otel_logger *l, const otel_attr *attrs, size_t count, const char *fmt, ...) OTEL__PRINTF(4, 5);
+
+/* A finished log record as exporters see it: read-only, valid during the export call. */
+typedef struct otel_log_data {
+    uint64_t time_ns;             /* 0 when unset */
+    uint64_t observed_time_ns;
+    uint8_t trace_id[16];         /* all zero without trace context */
+    uint8_t span_id[8];
+    uint8_t trace_flags;
+    uint8_t severity;             /* otel_severity */
+    otel_str severity_text;
+    otel_value body;              /* OTEL_VALUE_NONE when absent; arrays may be PACKED */
+    otel_str event_name;
+    uint32_t attr_count, dropped_attrs;
+    const otel_scope *scope;
+    /* private: attributes; read them with otel_log_attrs + otel_iter_attr */
+    const unsigned char *otel__items;
+    size_t otel__items_len;
+} otel_log_data;
+
+OTEL_API otel_iter otel_log_attrs(const otel_log_data *r);
+
+/* What a log exporter receives: `count` records sharing one resource. */
+typedef struct otel_log_batch {
+    const otel_log_data *const *records;
+    size_t count;
+    const otel_resource *resource;
+    uint32_t timeout_ms;
+} otel_log_batch;
 
 /* ==== [pipeline] ================================================================ */
 
@@ -567,6 +845,13 @@ typedef struct otel_desc {
     const char *default_exporters;
     bool lock_destinations;             /* true: ignore OTEL_TRACES_EXPORTER */
     otel_processor processor;           /* for destinations made from names; 0 -> BATCH */
+    /* Metric readers: when OTEL_METRICS_EXPORTER is set it decides them (unless
+       lock_destinations); otherwise `readers`, else `default_metrics_exporters`, else "otlp". */
+    otel_reader_desc readers[OTEL_MAX_READERS];
+    const char *default_metrics_exporters;
+    /* Log destinations: the same rule with OTEL_LOGS_EXPORTER (export_logs NULL -> unused). */
+    otel_destination_desc log_destinations[OTEL_MAX_DESTINATIONS];
+    const char *default_logs_exporters;
     otel_sampler sampler;
     double sampler_ratio;               /* 0 -> OTEL_TRACES_SAMPLER_ARG, else 1.0 */
     otel_span_limits limits;
@@ -3880,7 +4165,7 @@ OTEL_API otel_result otel_exporter_register(const char *name, otel_exporter_fact
     return r;
 }
 
-static otel_result otel__exporter_by_name(const char *name, size_t n, otel_exporter *out) {
+static otel_result otel__exporter_by_name(otel_signal sig, const char *name, size_t n, otel_exporter *out) {
     memset(out, 0, sizeof *out);
     otel_exporter_factory_fn fn = NULL;
     void *user = NULL;
@@ -3891,7 +4176,12 @@ static otel_result otel__exporter_by_name(const char *name, size_t n, otel_expor
             user = otel__factories[i].user;
         }
     pthread_mutex_unlock(&otel__factory_mu);
-    if (fn) return fn(out, user);
+    if (fn) return fn(sig, out, user);
+    if (sig != OTEL_SIGNAL_TRACES) {
+        otel__logf(OTEL_LOG_ERROR, "exporter '%.*s' is not available for %s", (int)n, name,
+                   sig == OTEL_SIGNAL_METRICS ? "metrics" : "logs");
+        return OTEL_ERR_NOT_BUILT;
+    }
 #define OTEL__IS(s) (n == sizeof(s) - 1 && otel__eq_nocase(name, n, s))
     if (OTEL__IS("console")) return otel_console_exporter_create(NULL, out);
     if (OTEL__IS("file")) return otel_file_exporter_create(NULL, out);
@@ -3914,7 +4204,12 @@ static otel_result otel__exporter_by_name(const char *name, size_t n, otel_expor
 
 OTEL_API otel_result otel_exporter_create(const char *name, otel_exporter *out) {
     if (!name || !out) return OTEL_ERR_INVALID_ARG;
-    return otel__exporter_by_name(name, strlen(name), out);
+    return otel__exporter_by_name(OTEL_SIGNAL_TRACES, name, strlen(name), out);
+}
+
+OTEL_API otel_result otel_exporter_create_for(otel_signal signal, const char *name, otel_exporter *out) {
+    if (!name || !out || (unsigned)signal > OTEL_SIGNAL_LOGS) return OTEL_ERR_INVALID_ARG;
+    return otel__exporter_by_name(signal, name, strlen(name), out);
 }
 
 /* ==== [env] ====================================================================== */
@@ -4179,7 +4474,7 @@ static void otel__dests_from_names(otel__state *g, const char *list, const char 
     while (otel__list_next(&cur, &item, &n)) {
         otel_exporter e;
         if (n == 4 && memcmp(item, "none", 4) == 0) continue;
-        otel_result r = otel__exporter_by_name(item, n, &e);
+        otel_result r = otel__exporter_by_name(OTEL_SIGNAL_TRACES, item, n, &e);
         if (r != OTEL_OK) {
             otel__logf(OTEL_LOG_WARN, "%s: exporter '%.*s' could not be created (%s); skipped", what, (int)n, item, otel_result_str(r));
             continue;

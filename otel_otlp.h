@@ -2823,8 +2823,13 @@ OTEL_API const char *otel_otlp_exporter_url(const otel_exporter *exp) {
     return x ? x->url : NULL;
 }
 
-static otel_result otel__otlp_factory(otel_exporter *out, void *user) {
+static otel_result otel__otlp_factory(otel_signal signal, otel_exporter *out, void *user) {
     (void)user;
+    if (signal != OTEL_SIGNAL_TRACES) {
+        memset(out, 0, sizeof *out);
+        otel_log(OTEL_LOG_ERROR, "otlp: %s export is not available yet", signal == OTEL_SIGNAL_METRICS ? "metrics" : "logs");
+        return OTEL_ERR_NOT_BUILT;
+    }
     return otel_otlp_exporter_create(NULL, out);
 }
 

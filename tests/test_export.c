@@ -887,7 +887,7 @@ static void probe_shutdown(uint32_t t, void *user) {
 static otel_exporter probe_exporter(probe *p, otel_export_result r) {
     memset(p, 0, sizeof *p);
     p->result = r;
-    otel_exporter e = {probe_export, probe_flush, probe_shutdown, p, "probe", NULL};
+    otel_exporter e = {probe_export, probe_flush, probe_shutdown, p, "probe", NULL, NULL, NULL};
     return e;
 }
 
@@ -1003,7 +1003,7 @@ static void test_multi(void) {
     CHECK(otel_multi_exporter_create(kids, 0, &m) == OTEL_ERR_INVALID_ARG && m.export_spans == NULL);
     CHECK(otel_multi_exporter_create(NULL, 1, &m) == OTEL_ERR_INVALID_ARG);
     CHECK(otel_multi_exporter_create(many, OTEL_MAX_DESTINATIONS + 1, &m) == OTEL_ERR_INVALID_ARG);
-    otel_exporter holes[2] = {kids[0], {NULL, NULL, NULL, NULL, NULL, NULL}};
+    otel_exporter holes[2] = {kids[0], {NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL}};
     CHECK(otel_multi_exporter_create(holes, 2, &m) == OTEL_ERR_INVALID_ARG);
     CHECK(otel_multi_exporter_create(kids, 1, NULL) == OTEL_ERR_INVALID_ARG);
 
@@ -1032,7 +1032,8 @@ static void test_multi(void) {
 static int factory_calls;
 static void *factory_user;
 static probe factory_probe;
-static otel_result my_factory(otel_exporter *out, void *user) {
+static otel_result my_factory(otel_signal signal, otel_exporter *out, void *user) {
+    (void)signal;
     factory_calls++;
     factory_user = user;
     *out = probe_exporter(&factory_probe, OTEL_EXPORT_SUCCESS);

@@ -1337,7 +1337,7 @@ static void test_config(void) {
     memset(&cap, 0, sizeof cap);
     memset(&d, 0, sizeof d);
     d.diag.func = diag_fn;
-    d.destinations[0].exporter = (otel_exporter){cap_export, cap_flush, cap_shutdown, &cap, "cap", NULL};
+    d.destinations[0].exporter = (otel_exporter){cap_export, cap_flush, cap_shutdown, &cap, "cap", NULL, NULL, NULL};
     CHECK(init(&d));
     CHECK(diag_count("OTEL_BSP_SCHEDULE_DELAY") == 1 && diag_count("OTEL_BSP_EXPORT_TIMEOUT") == 1);
     CHECK(diag_count("OTEL_BSP_MAX_QUEUE_SIZE") == 1 && diag_count("OTEL_BSP_MAX_EXPORT_BATCH_SIZE") == 1);
