@@ -4212,6 +4212,22 @@ OTEL_API otel_result otel_exporter_create_for(otel_signal signal, const char *na
     return otel__exporter_by_name(signal, name, strlen(name), out);
 }
 
+/* ==== [metric] =================================================================== */
+
+/* Meter provider, instruments, aggregation, readers and temporality. The Prometheus text
+   format and its HTTP server follow in their own section. */
+
+
+/* ==== [prometheus] =============================================================== */
+
+/* The Prometheus text exposition format (0.0.4) and the pull reader's HTTP server. */
+
+
+/* ==== [log] ====================================================================== */
+
+/* Loggers and log records: emitted into the per-thread rings like spans. */
+
+
 /* ==== [env] ====================================================================== */
 
 static const char *const otel__console_format_names[] = {"", "pretty", "compact"};

@@ -2845,6 +2845,11 @@ __attribute__((constructor)) static void otel__otlp_autoregister(void) {
 #endif
 
 
+/* ==== [zipkin] ==================================================================== */
+
+/* The Zipkin v2 JSON exporter, over the same transport and retry rules as OTLP. */
+
+
 #endif /* OTEL_OTLP_IMPLEMENTATION_INCLUDED */
 #endif /* OTEL_OTLP_IMPLEMENTATION */
 
