@@ -311,39 +311,94 @@ OTEL_API otel_span *otel_span_start(const char *name, const otel_span_desc *desc
 /* Ends `span` now (or at `end_time_ns`; 0 = now), removes it from this thread's active
    stack, and hands the finished span to the destinations. Ending twice is reported once
    and ignored. Thread: the span's owner (any thread, one at a time). Allocates: never. */
-OTEL_API void otel_span_end(otel_span *span);
-OTEL_API void otel_span_end_at(otel_span *span, uint64_t end_time_ns);
+OTEL_API void otel__span_end(otel_span *span);
+OTEL_API void otel__span_end_at(otel_span *span, uint64_t end_time_ns);
 
 /* Attributes. A key set twice keeps the last value. Strings are copied during the call
    and repaired to valid UTF-8. Over the limits values are truncated / attributes dropped
    and counted. Thread: the span's owner. Allocates: never. */
-OTEL_API void otel_span_set_str(otel_span *span, const char *key, const char *value);
-OTEL_API void otel_span_set_strn(otel_span *span, const char *key, const char *value, size_t len);
-OTEL_API void otel_span_set_int(otel_span *span, const char *key, int64_t value);
-OTEL_API void otel_span_set_double(otel_span *span, const char *key, double value);
-OTEL_API void otel_span_set_bool(otel_span *span, const char *key, bool value);
-OTEL_API void otel_span_set_attr(otel_span *span, const otel_attr *attr);
-OTEL_API void otel_span_set_attrs(otel_span *span, const otel_attr *attrs, size_t count);
+OTEL_API void otel__span_set_str(otel_span *span, const char *key, const char *value);
+OTEL_API void otel__span_set_strn(otel_span *span, const char *key, const char *value, size_t len);
+OTEL_API void otel__span_set_int(otel_span *span, const char *key, int64_t value);
+OTEL_API void otel__span_set_double(otel_span *span, const char *key, double value);
+OTEL_API void otel__span_set_bool(otel_span *span, const char *key, bool value);
+OTEL_API void otel__span_set_attr(otel_span *span, const otel_attr *attr);
+OTEL_API void otel__span_set_attrs(otel_span *span, const otel_attr *attrs, size_t count);
 /* Renames the span. */
-OTEL_API void otel_span_set_name(otel_span *span, const char *name);
+OTEL_API void otel__span_set_name(otel_span *span, const char *name);
 /* Status per the API spec: UNSET is ignored, OK is final, the description is kept only
    with ERROR. */
-OTEL_API void otel_span_set_status(otel_span *span, otel_status_code code, const char *description);
+OTEL_API void otel__span_set_status(otel_span *span, otel_status_code code, const char *description);
 /* Adds an event named `name` at `time_ns` (0 = now) with `count` attributes. */
-OTEL_API void otel_span_add_event(otel_span *span, const char *name, const otel_attr *attrs, size_t count);
-OTEL_API void otel_span_add_event_at(otel_span *span, const char *name, uint64_t time_ns,
+OTEL_API void otel__span_add_event(otel_span *span, const char *name, const otel_attr *attrs, size_t count);
+OTEL_API void otel__span_add_event_at(otel_span *span, const char *name, uint64_t time_ns,
                                      const otel_attr *attrs, size_t count);
 /* Adds an "exception" event with exception.type / .message / .stacktrace (NULLs are
    left out). Does not change the status: call otel_span_set_status for that. */
-OTEL_API void otel_span_record_exception(otel_span *span, const char *type, const char *message,
+OTEL_API void otel__span_record_exception(otel_span *span, const char *type, const char *message,
                                          const char *stacktrace);
 /* Adds a link to another span's context. */
-OTEL_API void otel_span_add_link(otel_span *span, const otel_link *link);
+OTEL_API void otel__span_add_link(otel_span *span, const otel_link *link);
 /* True while the span records (sampled, not ended). */
 OTEL_API bool otel_span_is_recording(const otel_span *span);
 /* Copies the span's context (valid also for unsampled spans). Returns false for a stale,
    NULL or non-recording-invalid handle, and zeroes `out`. Thread: any. */
 OTEL_API bool otel_span_get_context(const otel_span *span, otel_span_context *out);
+
+/* The functions above are reached through these inline wrappers, so that calls on a
+   span that records nothing (SDK disabled or not initialized, unsampled) cost a compare
+   and no call. otel__span_* are the real, exported functions. */
+#if UINTPTR_MAX > 0xffffffffu
+#define OTEL__NREC_BIT_ ((uintptr_t)1 << 31)
+#else
+#define OTEL__NREC_BIT_ ((uintptr_t)1 << 23)
+#endif
+#define OTEL__SPAN_INERT(span) ((uintptr_t)(span) == 1 || ((uintptr_t)(span) & OTEL__NREC_BIT_) != 0)
+static inline void otel_span_set_str(otel_span *span, const char *key, const char *value) {
+    if (!(OTEL__SPAN_INERT(span))) otel__span_set_str(span, key, value);
+}
+static inline void otel_span_set_strn(otel_span *span, const char *key, const char *value, size_t len) {
+    if (!(OTEL__SPAN_INERT(span))) otel__span_set_strn(span, key, value, len);
+}
+static inline void otel_span_set_int(otel_span *span, const char *key, int64_t value) {
+    if (!(OTEL__SPAN_INERT(span))) otel__span_set_int(span, key, value);
+}
+static inline void otel_span_set_double(otel_span *span, const char *key, double value) {
+    if (!(OTEL__SPAN_INERT(span))) otel__span_set_double(span, key, value);
+}
+static inline void otel_span_set_bool(otel_span *span, const char *key, bool value) {
+    if (!(OTEL__SPAN_INERT(span))) otel__span_set_bool(span, key, value);
+}
+static inline void otel_span_set_attr(otel_span *span, const otel_attr *attr) {
+    if (!(OTEL__SPAN_INERT(span))) otel__span_set_attr(span, attr);
+}
+static inline void otel_span_set_attrs(otel_span *span, const otel_attr *attrs, size_t count) {
+    if (!(OTEL__SPAN_INERT(span))) otel__span_set_attrs(span, attrs, count);
+}
+static inline void otel_span_set_name(otel_span *span, const char *name) {
+    if (!(OTEL__SPAN_INERT(span))) otel__span_set_name(span, name);
+}
+static inline void otel_span_set_status(otel_span *span, otel_status_code code, const char *description) {
+    if (!(OTEL__SPAN_INERT(span))) otel__span_set_status(span, code, description);
+}
+static inline void otel_span_add_event(otel_span *span, const char *name, const otel_attr *attrs, size_t count) {
+    if (!(OTEL__SPAN_INERT(span))) otel__span_add_event(span, name, attrs, count);
+}
+static inline void otel_span_add_event_at(otel_span *span, const char *name, uint64_t time_ns, const otel_attr *attrs, size_t count) {
+    if (!(OTEL__SPAN_INERT(span))) otel__span_add_event_at(span, name, time_ns, attrs, count);
+}
+static inline void otel_span_record_exception(otel_span *span, const char *type, const char *message, const char *stacktrace) {
+    if (!(OTEL__SPAN_INERT(span))) otel__span_record_exception(span, type, message, stacktrace);
+}
+static inline void otel_span_add_link(otel_span *span, const otel_link *link) {
+    if (!(OTEL__SPAN_INERT(span))) otel__span_add_link(span, link);
+}
+static inline void otel_span_end(otel_span *span) {
+    if (!((uintptr_t)span == 1)) otel__span_end(span);
+}
+static inline void otel_span_end_at(otel_span *span, uint64_t end_time_ns) {
+    if (!((uintptr_t)span == 1)) otel__span_end_at(span, end_time_ns);
+}
 
 /* Gets (creating once) the tracer of an instrumentation scope. Tracers live until
    otel_shutdown. NULL name -> the default tracer. Thread: any. */
@@ -1825,6 +1880,7 @@ static otel__slot *otel__slot_at(otel__thread *t, uint32_t i) {
 
 /* Set in the handles of non-recording (unsampled) spans: attribute calls return at once. */
 #define OTEL__NREC_BIT ((uintptr_t)1 << (OTEL__GEN_SHIFT - 1))
+_Static_assert(OTEL__NREC_BIT == OTEL__NREC_BIT_, "the API's non-recording bit matches the handle layout");
 #define OTEL__NREC(h) (((uintptr_t)(h) & OTEL__NREC_BIT) != 0)
 
 static otel_span *otel__handle(otel__slot *s) {
@@ -2507,7 +2563,7 @@ static otel__slot *otel__rec_slot(otel__state *g, const otel_span *h, const char
     return (s->flags & OTEL__SPAN_RECORDING) ? s : NULL;
 }
 
-OTEL_API void otel_span_end_at(otel_span *span, uint64_t end_time_ns) {
+OTEL_API void otel__span_end_at(otel_span *span, uint64_t end_time_ns) {
     otel__state *g = otel__g;
     if (!g) return;
     otel__slot *s = otel__slot_get(g, span);
@@ -2522,16 +2578,16 @@ OTEL_API void otel_span_end_at(otel_span *span, uint64_t end_time_ns) {
     otel__slot_release(t, s);
 }
 
-OTEL_API void otel_span_end(otel_span *span) { otel_span_end_at(span, 0); }
+OTEL_API void otel__span_end(otel_span *span) { otel_span_end_at(span, 0); }
 
-OTEL_API void otel_span_set_attr(otel_span *span, const otel_attr *attr) {
+OTEL_API void otel__span_set_attr(otel_span *span, const otel_attr *attr) {
     otel__state *g = otel__g;
     if (!g || !attr) return;
     otel__slot *s = otel__rec_slot(g, span, "otel_span_set_attr");
     if (s) otel__span_attr(g, s, attr->key.ptr, attr->key.len, &attr->value);
 }
 
-OTEL_API void otel_span_set_attrs(otel_span *span, const otel_attr *attrs, size_t count) {
+OTEL_API void otel__span_set_attrs(otel_span *span, const otel_attr *attrs, size_t count) {
     otel__state *g = otel__g;
     if (!g || !attrs) return;
     otel__slot *s = otel__rec_slot(g, span, "otel_span_set_attrs");
@@ -2595,17 +2651,17 @@ static void otel__set_scalar(otel_span *span, const char *key, otel_value_type t
     otel__span_attr(g, s, key, klen, &v);
 }
 
-OTEL_API void otel_span_set_int(otel_span *span, const char *key, int64_t value) {
+OTEL_API void otel__span_set_int(otel_span *span, const char *key, int64_t value) {
     otel__set_scalar(span, key, OTEL_VALUE_INT, value, 0, "otel_span_set_int");
 }
-OTEL_API void otel_span_set_double(otel_span *span, const char *key, double value) {
+OTEL_API void otel__span_set_double(otel_span *span, const char *key, double value) {
     otel__set_scalar(span, key, OTEL_VALUE_DOUBLE, 0, value, "otel_span_set_double");
 }
-OTEL_API void otel_span_set_bool(otel_span *span, const char *key, bool value) {
+OTEL_API void otel__span_set_bool(otel_span *span, const char *key, bool value) {
     otel__set_scalar(span, key, OTEL_VALUE_BOOL, value ? 1 : 0, 0, "otel_span_set_bool");
 }
 
-OTEL_API void otel_span_set_strn(otel_span *span, const char *key, const char *value, size_t len) {
+OTEL_API void otel__span_set_strn(otel_span *span, const char *key, const char *value, size_t len) {
     otel__state *g = otel__g;
     if (!g) return;
     otel__slot *s = otel__rec_slot(g, span, "otel_span_set_str");
@@ -2619,12 +2675,12 @@ OTEL_API void otel_span_set_strn(otel_span *span, const char *key, const char *v
     if (!otel__attr_fast(g, s, key, klen, OTEL_VALUE_STRING, 0, v.u.s, v.len)) otel__span_attr(g, s, key, klen, &v);
 }
 
-OTEL_API void otel_span_set_str(otel_span *span, const char *key, const char *value) {
+OTEL_API void otel__span_set_str(otel_span *span, const char *key, const char *value) {
     if (!otel__g || OTEL__NREC(span)) return;
     otel_span_set_strn(span, key, value, value ? strlen(value) : 0);
 }
 
-OTEL_API void otel_span_set_name(otel_span *span, const char *name) {
+OTEL_API void otel__span_set_name(otel_span *span, const char *name) {
     otel__state *g = otel__g;
     if (!g || !name) return;
     otel__slot *s = otel__rec_slot(g, span, "otel_span_set_name");
@@ -2632,7 +2688,7 @@ OTEL_API void otel_span_set_name(otel_span *span, const char *name) {
         otel__note_discard(g, s, "span name truncated (inline storage full)");
 }
 
-OTEL_API void otel_span_set_status(otel_span *span, otel_status_code code, const char *description) {
+OTEL_API void otel__span_set_status(otel_span *span, otel_status_code code, const char *description) {
     otel__state *g = otel__g;
     if (!g) return;
     otel__slot *s = otel__rec_slot(g, span, "otel_span_set_status");
@@ -2649,7 +2705,7 @@ OTEL_API void otel_span_set_status(otel_span *span, otel_status_code code, const
     }
 }
 
-OTEL_API void otel_span_add_event_at(otel_span *span, const char *name, uint64_t time_ns, const otel_attr *attrs,
+OTEL_API void otel__span_add_event_at(otel_span *span, const char *name, uint64_t time_ns, const otel_attr *attrs,
                                      size_t count) {
     otel__state *g = otel__g;
     if (!g) return;
@@ -2657,11 +2713,11 @@ OTEL_API void otel_span_add_event_at(otel_span *span, const char *name, uint64_t
     if (s) otel__span_event(g, s, name, time_ns, attrs, count);
 }
 
-OTEL_API void otel_span_add_event(otel_span *span, const char *name, const otel_attr *attrs, size_t count) {
+OTEL_API void otel__span_add_event(otel_span *span, const char *name, const otel_attr *attrs, size_t count) {
     otel_span_add_event_at(span, name, 0, attrs, count);
 }
 
-OTEL_API void otel_span_record_exception(otel_span *span, const char *type, const char *message,
+OTEL_API void otel__span_record_exception(otel_span *span, const char *type, const char *message,
                                          const char *stacktrace) {
     otel_attr a[3];
     size_t n = 0;
@@ -2671,7 +2727,7 @@ OTEL_API void otel_span_record_exception(otel_span *span, const char *type, cons
     otel_span_add_event_at(span, "exception", 0, a, n);
 }
 
-OTEL_API void otel_span_add_link(otel_span *span, const otel_link *link) {
+OTEL_API void otel__span_add_link(otel_span *span, const otel_link *link) {
     otel__state *g = otel__g;
     if (!g) return;
     otel__slot *s = otel__rec_slot(g, span, "otel_span_add_link");
