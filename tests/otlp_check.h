@@ -188,7 +188,7 @@ static char *protoc_decode_as(const uint8_t *body, size_t len, const char *type,
 
 /* ---- the sink's view: JSON ------------------------------------------------------------ */
 
-static void json_str(sink_buf *b, const char *s, size_t n) { sink_json_str(b, (const uint8_t *)s, n); }
+static void json_str(sink_buf *b, const char *s, size_t n) { sink_json_str(b, (const uint8_t *)(s ? s : ""), n); }
 static void json_double(sink_buf *b, double d) {
     uint64_t bits;
     memcpy(&bits, &d, 8);
