@@ -1,4 +1,4 @@
-/* otel_otlp.h - v0.1 - OTLP/HTTP protobuf trace exporter for otel.h. License (MIT) at end.
+/* otel_otlp.h - v0.1 - OTLP/HTTP exporter (traces, metrics, logs) for otel.h. License (MIT) at end.
 
    In exactly one .c file (after, or instead of, otel.h's implementation):
        #define OTEL_OTLP_IMPLEMENTATION
@@ -7,7 +7,8 @@
            cc -DOTEL_USE_CURL -pthread app.c -lcurl   also https://, proxies
 
    QUICK START
-       OTEL_TRACES_EXPORTER=otlp ./app       (the factory "otlp" registers itself), or
+       OTEL_TRACES_EXPORTER=otlp ./app       (the factory "otlp" registers itself; also
+                                             OTEL_METRICS_EXPORTER / OTEL_LOGS_EXPORTER), or
        otel_exporter x; otel_otlp_exporter_create(NULL, &x);     (NULL: all from env)
        otel_desc d = {0}; d.destinations[0].exporter = x; otel_init(&d);
    Try it without a collector: build/tools/otlp_sink prints what it receives as JSON lines.
@@ -19,22 +20,25 @@
                                   (call otel_otlp_register() yourself)
        OTEL_MALLOC/OTEL_FREE      as in otel.h (used for the exporter's buffers)
 
-   ENVIRONMENT   (read by otel_otlp_exporter_create; desc fields win; TRACES_ wins over generic)
-       OTEL_EXPORTER_OTLP_ENDPOINT           base URL, "v1/traces" appended after exactly one
-                                             "/" [http://localhost:4318]
-       OTEL_EXPORTER_OTLP_TRACES_ENDPOINT    full URL used as is ("/" when it has no path)
-       OTEL_EXPORTER_OTLP_[TRACES_]HEADERS   k=v,k2=v2 (values percent-decoded; CR/LF or other
+   ENVIRONMENT   (read by otel_otlp_exporter_create; desc fields win; the signal's variable
+                 (TRACES_, METRICS_ or LOGS_: [SIG_] below) wins over the generic one)
+       OTEL_EXPORTER_OTLP_ENDPOINT           base URL, "v1/traces" (v1/metrics, v1/logs)
+                                             appended after exactly one "/" [http://localhost:4318]
+       OTEL_EXPORTER_OTLP_SIG_ENDPOINT       full URL used as is ("/" when it has no path)
+       OTEL_EXPORTER_OTLP_[SIG_]HEADERS      k=v,k2=v2 (values percent-decoded; CR/LF or other
                                              control bytes: error at setup)
-       OTEL_EXPORTER_OTLP_[TRACES_]TIMEOUT   ms for a whole export, retries included [10000]
-       OTEL_EXPORTER_OTLP_[TRACES_]COMPRESSION   gzip | none [none]
-       OTEL_EXPORTER_OTLP_[TRACES_]PROTOCOL  http/protobuf (grpc, http/json: error at setup)
-       OTEL_EXPORTER_OTLP_[TRACES_]CERTIFICATE, _CLIENT_KEY, _CLIENT_CERTIFICATE (PEM files),
-       OTEL_EXPORTER_OTLP_[TRACES_]INSECURE  (true: skip TLS verification)   OTEL_USE_CURL only
+       OTEL_EXPORTER_OTLP_[SIG_]TIMEOUT      ms for a whole export, retries included [10000]
+       OTEL_EXPORTER_OTLP_[SIG_]COMPRESSION  gzip | none [none]
+       OTEL_EXPORTER_OTLP_[SIG_]PROTOCOL     http/protobuf | http/json [http/protobuf]
+                                             (grpc: error at setup)
+       OTEL_EXPORTER_OTLP_[SIG_]CERTIFICATE, _CLIENT_KEY, _CLIENT_CERTIFICATE (PEM files),
+       OTEL_EXPORTER_OTLP_[SIG_]INSECURE     (true: skip TLS verification)   OTEL_USE_CURL only
 
    SECTIONS      [wire] [size] [write] [request] [gzip] [http] [curl] [exporter]
                  -- grep "==== [" to jump
 
-   DELIVERY      One export = one POST of an ExportTraceServiceRequest. 429, 502, 503, 504 and
+   DELIVERY      One export = one POST of an Export{Trace,Metrics,Logs}ServiceRequest
+                 (protobuf, or OTLP/JSON with http/json). 429, 502, 503, 504 and
                  connection failures are retried with exponential backoff (1 s doubling to 5 s,
                  +-20% jitter) or after Retry-After (seconds or HTTP-date); the whole export,
                  retries included, ends by the timeout: a wait that would pass it is not
@@ -75,7 +79,8 @@ typedef enum otel_otlp_compression {
 typedef enum otel_otlp_protocol {
     OTEL_OTLP_PROTOCOL_DEFAULT = 0, /* -> OTEL_EXPORTER_OTLP_[TRACES_]PROTOCOL, else HTTP_PROTOBUF */
     OTEL_OTLP_PROTOCOL_HTTP_PROTOBUF,
-    OTEL_OTLP_PROTOCOL_HTTP_JSON,   /* not built yet: OTEL_ERR_NOT_BUILT at setup */
+    OTEL_OTLP_PROTOCOL_HTTP_JSON,   /* OTLP/JSON, Content-Type application/json (metrics and logs:
+                                       when otel.h has their JSON writers, else NOT_BUILT) */
     OTEL_OTLP_PROTOCOL_GRPC         /* not built yet: OTEL_ERR_NOT_BUILT at setup */
 } otel_otlp_protocol;
 
@@ -101,8 +106,16 @@ typedef struct otel_otlp_desc {
     const char *client_key;          /* mTLS key (PEM) */
     const char *client_certificate;  /* mTLS certificate (PEM) */
     bool insecure;                   /* skip certificate verification (testing only) */
+    /* The signal this exporter sends: 0 = TRACES (export_spans, /v1/traces,
+       OTEL_EXPORTER_OTLP_TRACES_*); METRICS (export_metrics, /v1/metrics, _METRICS_*) or
+       LOGS (export_logs, /v1/logs, _LOGS_*). */
+    otel_signal signal;
+    const char *metrics_endpoint;    /* full URL used as is (signal METRICS); wins over endpoint */
+    const char *logs_endpoint;       /* full URL used as is (signal LOGS); wins over endpoint */
 } otel_otlp_desc;
 
+/* The span counters count the items of the exporter's signal: spans, metric data points
+   or log records. */
 typedef struct otel_otlp_stats {
     uint64_t batches;          /* export calls with at least one span */
     uint64_t spans_exported;   /* in requests the receiver accepted (partial ones included) */
@@ -118,11 +131,12 @@ typedef struct otel_otlp_stats {
     int last_status;           /* last HTTP status received, 0 before any */
 } otel_otlp_stats;
 
-/* Creates an OTLP/HTTP protobuf span exporter. `desc` NULL = all defaults (env vars).
-   Opens no connection yet (a receiver that is down is not an error), but rejects at once:
-   an https:// URL without OTEL_USE_CURL, a protocol other than http/protobuf, a malformed
-   URL and header names or values with forbidden bytes (OTEL_ERR_INVALID_ARG /
-   OTEL_ERR_NOT_BUILT, reason logged). Thread: setup. Allocates: yes (buffers reused). */
+/* Creates an OTLP/HTTP exporter for desc->signal (traces unless set). `desc` NULL = all
+   defaults (env vars). Opens no connection yet (a receiver that is down is not an error),
+   but rejects at once: an https:// URL without OTEL_USE_CURL, grpc, http/json where it is
+   not built, a malformed URL and header names or values with forbidden bytes
+   (OTEL_ERR_INVALID_ARG / OTEL_ERR_NOT_BUILT, reason logged). Thread: setup.
+   Allocates: yes (buffers reused). */
 OTEL_API otel_result otel_otlp_exporter_create(const otel_otlp_desc *desc, otel_exporter *out);
 /* A snapshot of an OTLP exporter's counters. Thread: any, until the exporter's shutdown. */
 OTEL_API otel_result otel_otlp_exporter_stats(const otel_exporter *exp, otel_otlp_stats *out);
@@ -145,6 +159,12 @@ OTEL_API void otel_otlp_encoder_destroy(otel_otlp_encoder *enc);
    buffers. Spans are grouped into one ScopeSpans per distinct scope. */
 OTEL_API otel_result otel_otlp_encode_spans(otel_otlp_encoder *enc, const otel_span_batch *batch,
                                             const uint8_t **out, size_t *out_len);
+/* The same for metrics (ExportMetricsServiceRequest; one ScopeMetrics per run of adjacent
+   metrics of one scope) and logs (ExportLogsServiceRequest; records grouped by scope). */
+OTEL_API otel_result otel_otlp_encode_metrics(otel_otlp_encoder *enc, const otel_metric_batch *batch,
+                                              const uint8_t **out, size_t *out_len);
+OTEL_API otel_result otel_otlp_encode_logs(otel_otlp_encoder *enc, const otel_log_batch *batch,
+                                           const uint8_t **out, size_t *out_len);
 /* gzip (RFC 1952) of `in` into the encoder's second buffer; *out valid until the next call. */
 OTEL_API otel_result otel_otlp_gzip(otel_otlp_encoder *enc, const void *in, size_t len,
                                     const uint8_t **out, size_t *out_len);
@@ -264,6 +284,55 @@ enum {
     OTEL__PB_PARTIAL_REJECTED_SPANS = 1,      /* ExportTracePartialSuccess */
     OTEL__PB_PARTIAL_ERROR_MESSAGE = 2,
     OTEL__PB_RPC_STATUS_MESSAGE = 2           /* google.rpc.Status, in error bodies */
+};
+/* Field numbers, opentelemetry-proto v1.x metrics.proto, logs.proto and their collector
+   services (the partial-success responses use the numbers of the trace one above:
+   rejected_data_points / rejected_log_records = 1, error_message = 2). */
+enum {
+    OTEL__PB_MREQ_RESOURCE_METRICS = 1,       /* ExportMetricsServiceRequest */
+    OTEL__PB_RM_RESOURCE = 1,                 /* ResourceMetrics */
+    OTEL__PB_RM_SCOPE_METRICS = 2,
+    OTEL__PB_SM_SCOPE = 1,                    /* ScopeMetrics */
+    OTEL__PB_SM_METRICS = 2,
+    OTEL__PB_METRIC_NAME = 1,                 /* Metric */
+    OTEL__PB_METRIC_DESCRIPTION = 2,
+    OTEL__PB_METRIC_UNIT = 3,
+    OTEL__PB_METRIC_GAUGE = 5,                /* oneof data */
+    OTEL__PB_METRIC_SUM = 7,
+    OTEL__PB_METRIC_HISTOGRAM = 9,
+    OTEL__PB_DATA_POINTS = 1,                 /* Gauge, Sum, Histogram */
+    OTEL__PB_DATA_TEMPORALITY = 2,            /* Sum, Histogram: AggregationTemporality */
+    OTEL__PB_SUM_IS_MONOTONIC = 3,            /* Sum, bool */
+    OTEL__PB_NDP_START_TIME = 2,              /* NumberDataPoint, fixed64 */
+    OTEL__PB_NDP_TIME = 3,                    /* fixed64 */
+    OTEL__PB_NDP_AS_DOUBLE = 4,               /* oneof value: double */
+    OTEL__PB_NDP_AS_INT = 6,                  /* oneof value: sfixed64 */
+    OTEL__PB_NDP_ATTRIBUTES = 7,
+    OTEL__PB_HDP_START_TIME = 2,              /* HistogramDataPoint, fixed64 */
+    OTEL__PB_HDP_TIME = 3,                    /* fixed64 */
+    OTEL__PB_HDP_COUNT = 4,                   /* fixed64 */
+    OTEL__PB_HDP_SUM = 5,                     /* optional double */
+    OTEL__PB_HDP_BUCKET_COUNTS = 6,           /* packed fixed64 */
+    OTEL__PB_HDP_EXPLICIT_BOUNDS = 7,         /* packed double */
+    OTEL__PB_HDP_ATTRIBUTES = 9,
+    OTEL__PB_HDP_MIN = 11,                    /* optional double */
+    OTEL__PB_HDP_MAX = 12,                    /* optional double */
+    OTEL__PB_LREQ_RESOURCE_LOGS = 1,          /* ExportLogsServiceRequest */
+    OTEL__PB_RL_RESOURCE = 1,                 /* ResourceLogs */
+    OTEL__PB_RL_SCOPE_LOGS = 2,
+    OTEL__PB_SL_SCOPE = 1,                    /* ScopeLogs */
+    OTEL__PB_SL_LOG_RECORDS = 2,
+    OTEL__PB_LOG_TIME = 1,                    /* LogRecord, fixed64 */
+    OTEL__PB_LOG_SEVERITY_NUMBER = 2,         /* SeverityNumber */
+    OTEL__PB_LOG_SEVERITY_TEXT = 3,
+    OTEL__PB_LOG_BODY = 5,                    /* AnyValue */
+    OTEL__PB_LOG_ATTRIBUTES = 6,
+    OTEL__PB_LOG_DROPPED_ATTRIBUTES = 7,
+    OTEL__PB_LOG_FLAGS = 8,                   /* fixed32: low byte = W3C trace flags */
+    OTEL__PB_LOG_TRACE_ID = 9,
+    OTEL__PB_LOG_SPAN_ID = 10,
+    OTEL__PB_LOG_OBSERVED_TIME = 11,          /* fixed64 */
+    OTEL__PB_LOG_EVENT_NAME = 12              /* newer than v1.3: older readers skip it */
 };
 /* SpanFlags: low byte = W3C trace flags; then whether the parent (or the link's span) is
    remote is known, and whether it is. */
@@ -686,6 +755,115 @@ static bool otel__pb_has_resource(const otel_resource *r) {
     return r && (r->count || r->dropped);
 }
 
+/* ---- metrics and logs: the same scheme (a size pass records, the write pass takes back) */
+
+/* An attribute array (metric points): like otel__pb_size_attrs. */
+static size_t otel__pb_size_attr_array(otel_otlp_encoder *e, const otel_attr *attrs, size_t count, uint32_t field) {
+    size_t slot = otel__pb_reserve(e), n = 0, i;
+    otel__pb_kv *kv;
+    for (i = 0; i < count; i++) {
+        const otel_attr *a = &attrs[i];
+        size_t vs = otel__pb_size_anyvalue(&a->value),
+               ks = otel__pb_len_field_size(OTEL__PB_KV_KEY, a->key.len) + otel__pb_len_field_size(OTEL__PB_KV_VALUE, vs);
+        if ((kv = otel__pb_kv_push(e)) != NULL) {
+            kv->a = *a;
+            kv->size = (uint32_t)ks;
+            kv->value_size = (uint32_t)vs;
+        }
+        n += otel__pb_len_field_size(field, ks);
+    }
+    otel__pb_set(e, slot, count);
+    return n;
+}
+/* The metric's data message (Gauge, Sum or Histogram) for its type; 0 for an unknown type. */
+static uint32_t otel__pb_metric_field(const otel_metric_data *m) {
+    switch (m->type) {
+    case OTEL_METRIC_SUM: return OTEL__PB_METRIC_SUM;
+    case OTEL_METRIC_GAUGE: return OTEL__PB_METRIC_GAUGE;
+    case OTEL_METRIC_HISTOGRAM: return OTEL__PB_METRIC_HISTOGRAM;
+    default: return 0;
+    }
+}
+/* NumberDataPoint: the value is a oneof, so it is written even when 0. */
+static size_t otel__pb_size_number_point(otel_otlp_encoder *e, const otel_metric_point *p) {
+    size_t n = 1 + 8;
+    if (p->start_time_ns) n += 1 + 8;
+    if (p->time_ns) n += 1 + 8;
+    if (p->attr_count) n += otel__pb_size_attr_array(e, p->attrs, p->attr_count, OTEL__PB_NDP_ATTRIBUTES);
+    return n;
+}
+/* HistogramDataPoint: sum always (optional: present), min and max when count > 0. */
+static size_t otel__pb_size_histogram_point(otel_otlp_encoder *e, const otel_metric_data *m, const otel_metric_point *p) {
+    size_t n = 1 + 8;
+    if (p->start_time_ns) n += 1 + 8;
+    if (p->time_ns) n += 1 + 8;
+    if (p->count) n += 1 + 8;
+    if (p->bucket_count) n += otel__pb_len_field_size(OTEL__PB_HDP_BUCKET_COUNTS, 8 * p->bucket_count);
+    if (m->boundary_count) n += otel__pb_len_field_size(OTEL__PB_HDP_EXPLICIT_BOUNDS, 8 * m->boundary_count);
+    if (p->attr_count) n += otel__pb_size_attr_array(e, p->attrs, p->attr_count, OTEL__PB_HDP_ATTRIBUTES);
+    if (p->count) n += 2 * (1 + 8);
+    return n;
+}
+/* Records the Metric's length, its data message's, then each point's (and attribute count). */
+static size_t otel__pb_size_metric(otel_otlp_encoder *e, const otel_metric_data *m) {
+    size_t slot = otel__pb_reserve(e), dslot = otel__pb_reserve(e), n = 0, d = 0, i;
+    uint32_t field = otel__pb_metric_field(m);
+    if (m->name.len) n += otel__pb_len_field_size(OTEL__PB_METRIC_NAME, m->name.len);
+    if (m->description.len) n += otel__pb_len_field_size(OTEL__PB_METRIC_DESCRIPTION, m->description.len);
+    if (m->unit.len) n += otel__pb_len_field_size(OTEL__PB_METRIC_UNIT, m->unit.len);
+    for (i = 0; i < m->point_count; i++) {
+        size_t ps = otel__pb_reserve(e), k;
+        k = field == OTEL__PB_METRIC_HISTOGRAM ? otel__pb_size_histogram_point(e, m, &m->points[i])
+                                               : otel__pb_size_number_point(e, &m->points[i]);
+        otel__pb_set(e, ps, k);
+        d += otel__pb_len_field_size(OTEL__PB_DATA_POINTS, k);
+    }
+    if (field != OTEL__PB_METRIC_GAUGE && m->temporality)
+        d += otel__pb_varint_field_size(OTEL__PB_DATA_TEMPORALITY, (uint64_t)m->temporality);
+    if (field == OTEL__PB_METRIC_SUM && m->monotonic) d += 2;
+    n += otel__pb_len_field_size(field, d);
+    otel__pb_set(e, dslot, d);
+    otel__pb_set(e, slot, n);
+    return n;
+}
+
+/* A log record's attributes (otel.h's [log] section hands them out with otel_log_attrs;
+   until that section defines OTEL__HAVE_LOG_ATTRS, read the record's item stream, which
+   is what it returns). */
+static otel_iter otel__pb_log_attrs(const otel_log_data *r) {
+#ifdef OTEL__HAVE_LOG_ATTRS
+    return otel_log_attrs(r);
+#else
+    otel_iter it;
+    it.p = r->otel__items;
+    it.end = it.p ? it.p + r->otel__items_len : NULL;
+    return it;
+#endif
+}
+static bool otel__pb_id_set(const uint8_t *id, size_t n) {
+    size_t i;
+    for (i = 0; i < n; i++)
+        if (id[i]) return true;
+    return false;
+}
+/* Records the LogRecord's length (and its attribute count). */
+static size_t otel__pb_size_log(otel_otlp_encoder *e, const otel_log_data *r) {
+    size_t slot = otel__pb_reserve(e), n = 0;
+    if (r->time_ns) n += 1 + 8;
+    if (r->severity) n += otel__pb_varint_field_size(OTEL__PB_LOG_SEVERITY_NUMBER, r->severity);
+    if (r->severity_text.len) n += otel__pb_len_field_size(OTEL__PB_LOG_SEVERITY_TEXT, r->severity_text.len);
+    if (r->body.type != OTEL_VALUE_NONE) n += otel__pb_len_field_size(OTEL__PB_LOG_BODY, otel__pb_size_anyvalue(&r->body));
+    if (r->attr_count) n += otel__pb_size_attrs(e, otel__pb_log_attrs(r), OTEL__PB_LOG_ATTRIBUTES);
+    if (r->dropped_attrs) n += otel__pb_varint_field_size(OTEL__PB_LOG_DROPPED_ATTRIBUTES, r->dropped_attrs);
+    if (r->trace_flags) n += 1 + 4;
+    if (otel__pb_id_set(r->trace_id, 16)) n += otel__pb_len_field_size(OTEL__PB_LOG_TRACE_ID, 16);
+    if (otel__pb_id_set(r->span_id, 8)) n += otel__pb_len_field_size(OTEL__PB_LOG_SPAN_ID, 8);
+    if (r->observed_time_ns) n += 1 + 8;
+    if (r->event_name.len) n += otel__pb_len_field_size(OTEL__PB_LOG_EVENT_NAME, r->event_name.len);
+    otel__pb_set(e, slot, n);
+    return n;
+}
+
 /* ==== [write] ===================================================================== */
 
 static void otel__pb_write_anyvalue(otel__pb *b, const otel_value *v);
@@ -862,6 +1040,80 @@ static void otel__pb_write_resource(otel__pb *b, const otel_resource *r) {
     if (r->dropped) otel__pb_field_varint(b, OTEL__PB_RES_DROPPED, r->dropped);
 }
 
+/* ---- metrics and logs ---------------------------------------------------------------- */
+
+static void otel__pb_write_number_point(otel_otlp_encoder *e, otel__pb *b, const otel_metric_data *m,
+                                        const otel_metric_point *p) {
+    if (p->start_time_ns) otel__pb_field_fixed64(b, OTEL__PB_NDP_START_TIME, p->start_time_ns);
+    if (p->time_ns) otel__pb_field_fixed64(b, OTEL__PB_NDP_TIME, p->time_ns);
+    if (m->number_type == OTEL_NUMBER_DOUBLE) otel__pb_field_double(b, OTEL__PB_NDP_AS_DOUBLE, p->value.d);
+    else otel__pb_field_fixed64(b, OTEL__PB_NDP_AS_INT, (uint64_t)p->value.i); /* sfixed64 */
+    if (p->attr_count) otel__pb_write_attrs(e, b, OTEL__PB_NDP_ATTRIBUTES);
+}
+static void otel__pb_write_histogram_point(otel_otlp_encoder *e, otel__pb *b, const otel_metric_data *m,
+                                           const otel_metric_point *p) {
+    size_t i;
+    if (p->start_time_ns) otel__pb_field_fixed64(b, OTEL__PB_HDP_START_TIME, p->start_time_ns);
+    if (p->time_ns) otel__pb_field_fixed64(b, OTEL__PB_HDP_TIME, p->time_ns);
+    if (p->count) otel__pb_field_fixed64(b, OTEL__PB_HDP_COUNT, p->count);
+    otel__pb_field_double(b, OTEL__PB_HDP_SUM, p->sum);
+    if (p->bucket_count) {
+        otel__pb_field_len(b, OTEL__PB_HDP_BUCKET_COUNTS, 8 * p->bucket_count);
+        for (i = 0; i < p->bucket_count; i++) {
+            uint64_t c;
+            memcpy(&c, p->bucket_counts + i, 8);
+            otel__pb_fixed64(b, c);
+        }
+    }
+    if (m->boundary_count) {
+        otel__pb_field_len(b, OTEL__PB_HDP_EXPLICIT_BOUNDS, 8 * m->boundary_count);
+        for (i = 0; i < m->boundary_count; i++) {
+            uint64_t bits;
+            memcpy(&bits, m->boundaries + i, 8);
+            otel__pb_fixed64(b, bits);
+        }
+    }
+    if (p->attr_count) otel__pb_write_attrs(e, b, OTEL__PB_HDP_ATTRIBUTES);
+    if (p->count) {
+        otel__pb_field_double(b, OTEL__PB_HDP_MIN, p->min);
+        otel__pb_field_double(b, OTEL__PB_HDP_MAX, p->max);
+    }
+}
+static void otel__pb_write_metric(otel_otlp_encoder *e, otel__pb *b, const otel_metric_data *m) {
+    uint32_t field = otel__pb_metric_field(m);
+    size_t i;
+    otel__pb_field_len(b, OTEL__PB_SM_METRICS, otel__pb_take(e));
+    if (m->name.len) otel__pb_field_bytes(b, OTEL__PB_METRIC_NAME, m->name.ptr, m->name.len);
+    if (m->description.len) otel__pb_field_bytes(b, OTEL__PB_METRIC_DESCRIPTION, m->description.ptr, m->description.len);
+    if (m->unit.len) otel__pb_field_bytes(b, OTEL__PB_METRIC_UNIT, m->unit.ptr, m->unit.len);
+    otel__pb_field_len(b, field, otel__pb_take(e));
+    for (i = 0; i < m->point_count; i++) {
+        otel__pb_field_len(b, OTEL__PB_DATA_POINTS, otel__pb_take(e));
+        if (field == OTEL__PB_METRIC_HISTOGRAM) otel__pb_write_histogram_point(e, b, m, &m->points[i]);
+        else otel__pb_write_number_point(e, b, m, &m->points[i]);
+    }
+    if (field != OTEL__PB_METRIC_GAUGE && m->temporality)
+        otel__pb_field_varint(b, OTEL__PB_DATA_TEMPORALITY, (uint64_t)m->temporality);
+    if (field == OTEL__PB_METRIC_SUM && m->monotonic) otel__pb_field_varint(b, OTEL__PB_SUM_IS_MONOTONIC, 1);
+}
+static void otel__pb_write_log(otel_otlp_encoder *e, otel__pb *b, const otel_log_data *r) {
+    otel__pb_field_len(b, OTEL__PB_SL_LOG_RECORDS, otel__pb_take(e));
+    if (r->time_ns) otel__pb_field_fixed64(b, OTEL__PB_LOG_TIME, r->time_ns);
+    if (r->severity) otel__pb_field_varint(b, OTEL__PB_LOG_SEVERITY_NUMBER, r->severity);
+    if (r->severity_text.len) otel__pb_field_bytes(b, OTEL__PB_LOG_SEVERITY_TEXT, r->severity_text.ptr, r->severity_text.len);
+    if (r->body.type != OTEL_VALUE_NONE) {
+        otel__pb_field_len(b, OTEL__PB_LOG_BODY, otel__pb_size_anyvalue(&r->body));
+        otel__pb_write_anyvalue(b, &r->body);
+    }
+    if (r->attr_count) otel__pb_write_attrs(e, b, OTEL__PB_LOG_ATTRIBUTES);
+    if (r->dropped_attrs) otel__pb_field_varint(b, OTEL__PB_LOG_DROPPED_ATTRIBUTES, r->dropped_attrs);
+    if (r->trace_flags) otel__pb_field_fixed32(b, OTEL__PB_LOG_FLAGS, r->trace_flags);
+    if (otel__pb_id_set(r->trace_id, 16)) otel__pb_field_bytes(b, OTEL__PB_LOG_TRACE_ID, r->trace_id, 16);
+    if (otel__pb_id_set(r->span_id, 8)) otel__pb_field_bytes(b, OTEL__PB_LOG_SPAN_ID, r->span_id, 8);
+    if (r->observed_time_ns) otel__pb_field_fixed64(b, OTEL__PB_LOG_OBSERVED_TIME, r->observed_time_ns);
+    if (r->event_name.len) otel__pb_field_bytes(b, OTEL__PB_LOG_EVENT_NAME, r->event_name.ptr, r->event_name.len);
+}
+
 /* ==== [request] =================================================================== */
 
 static void *otel__otlp_grow(void *old, size_t *cap, size_t need, size_t elem) {
@@ -887,10 +1139,11 @@ static bool otel__otlp_scope_same(const otel_scope *a, const otel_scope *b) {
            (a->version.len == 0 || !memcmp(a->version.ptr, b->version.ptr, a->version.len));
 }
 
-/* Groups the batch by scope (stable, one group per distinct name+version) into
-   e->order; sizes the scratch arrays for the size pass. False: out of memory. */
-static bool otel__pb_prepare(otel_otlp_encoder *e, const otel_span_batch *batch) {
-    size_t i, g, slots = 2, n = batch->count;
+/* Groups `n` items (spans or log records: each has its `const otel_scope *` at byte offset
+   `scope_off`) by scope, stable, one group per distinct name+version, into e->order.
+   False: out of memory. */
+static bool otel__pb_group(otel_otlp_encoder *e, const void *const *items, size_t n, size_t scope_off) {
+    size_t i, g;
     if (n > e->spans_cap) {
         size_t c1 = e->spans_cap, c2 = e->spans_cap;
         uint32_t *o = (uint32_t *)otel__otlp_grow(e->order, &c1, n, sizeof *o);
@@ -903,8 +1156,8 @@ static bool otel__pb_prepare(otel_otlp_encoder *e, const otel_span_batch *batch)
     }
     e->scopes_n = 0;
     for (i = 0; i < n; i++) {
-        const otel_span_data *s = batch->spans[i];
-        const otel_scope *sc = s->scope;
+        const otel_scope *sc;
+        memcpy((void *)&sc, (const char *)items[i] + scope_off, sizeof sc);
         if (e->scopes_n && (i > 0 && otel__otlp_scope_same(e->scopes[e->group[i - 1]], sc))) {
             g = e->group[i - 1];
         } else {
@@ -934,18 +1187,31 @@ static bool otel__pb_prepare(otel_otlp_encoder *e, const otel_span_batch *batch)
         }
         e->group[i] = (uint32_t)g;
         e->scope_count[g]++;
-        slots += 2 + 2 * ((size_t)s->event_count + (size_t)s->link_count); /* lengths, attribute counts */
     }
-    slots += e->scopes_n;
     for (g = 0, i = 0; g < e->scopes_n; g++) { e->scope_first[g] = (uint32_t)i; i += e->scope_count[g]; }
     for (i = 0; i < n; i++) e->order[e->scope_first[e->group[i]]++] = (uint32_t)i;
     for (g = 0; g < e->scopes_n; g++) e->scope_first[g] -= e->scope_count[g];
+    return true;
+}
+
+/* Room for `slots` recorded sizes. False: out of memory. */
+static bool otel__pb_slots(otel_otlp_encoder *e, size_t slots) {
     if (slots > e->sizes_cap) {
         uint32_t *p = (uint32_t *)otel__otlp_grow(e->sizes, &e->sizes_cap, slots, sizeof *p);
         if (!p) { e->sizes = NULL; e->sizes_cap = 0; return false; }
         e->sizes = p;
     }
     return true;
+}
+
+/* Groups the spans by scope and sizes the scratch arrays for the size pass. */
+static bool otel__pb_prepare(otel_otlp_encoder *e, const otel_span_batch *batch) {
+    size_t i, slots = 2;
+    if (!otel__pb_group(e, (const void *const *)batch->spans, batch->count, offsetof(otel_span_data, scope)))
+        return false;
+    for (i = 0; i < batch->count; i++) /* lengths, attribute counts */
+        slots += 2 + 2 * ((size_t)batch->spans[i]->event_count + (size_t)batch->spans[i]->link_count);
+    return otel__pb_slots(e, slots + e->scopes_n);
 }
 
 /* Encodes into e->buf. Returns 0, 1 when the request would exceed `max` bytes (nothing
@@ -1005,6 +1271,121 @@ static int otel__otlp_encode(otel_otlp_encoder *e, const otel_span_batch *batch,
     return 0;
 }
 
+/* Makes e->buf hold `total` bytes and starts a writer over it. False: out of memory. */
+static bool otel__pb_begin(otel_otlp_encoder *e, size_t total, otel__pb *b) {
+    if (total > e->cap) {
+        uint8_t *p = (uint8_t *)otel__otlp_grow(e->buf, &e->cap, total, 1);
+        if (!p) { e->buf = NULL; e->cap = 0; return false; }
+        e->buf = p;
+    }
+    b->p = e->buf;
+    b->end = e->buf + total;
+    b->overflow = false;
+    return true;
+}
+static void otel__pb_reset(otel_otlp_encoder *e) {
+    e->bad = e->oom = false;
+    e->sizes_n = e->sizes_pos = 0;
+    e->kvs_n = e->kvs_pos = 0;
+}
+
+/* ExportMetricsServiceRequest: one ResourceMetrics, one ScopeMetrics per run of adjacent
+   metrics with the same scope (the batch keeps a scope's metrics together). Metrics of an
+   unknown type are left out. Returns as otel__otlp_encode. */
+static int otel__otlp_encode_metrics(otel_otlp_encoder *e, const otel_metric_batch *batch, size_t max,
+                                     size_t *out_len) {
+    size_t rs_slot, rs, total, i, j, slots = 2;
+    const otel_resource *res = batch->resource;
+    otel__pb b;
+    *out_len = 0;
+    for (i = 0; i < batch->count; i++) slots += 3 + 2 * batch->metrics[i].point_count;
+    if (!otel__pb_slots(e, slots)) return -1;
+    otel__pb_reset(e);
+    rs_slot = otel__pb_reserve(e);
+    rs = otel__pb_has_resource(res) ? otel__pb_len_field_size(OTEL__PB_RM_RESOURCE, otel__pb_size_resource(res)) : 0;
+    for (i = 0; i < batch->count; i = j) { /* [i, j): one scope */
+        const otel_scope *sc = batch->metrics[i].scope;
+        size_t ss_slot = otel__pb_reserve(e), ss = 0;
+        if (sc) ss += otel__pb_len_field_size(OTEL__PB_SM_SCOPE, otel__pb_size_scope(sc));
+        for (j = i; j < batch->count && otel__otlp_scope_same(batch->metrics[j].scope, sc); j++)
+            if (otel__pb_metric_field(&batch->metrics[j]))
+                ss += otel__pb_len_field_size(OTEL__PB_SM_METRICS, otel__pb_size_metric(e, &batch->metrics[j]));
+        otel__pb_set(e, ss_slot, ss);
+        rs += otel__pb_len_field_size(OTEL__PB_RM_SCOPE_METRICS, ss);
+    }
+    otel__pb_set(e, rs_slot, rs);
+    total = otel__pb_len_field_size(OTEL__PB_MREQ_RESOURCE_METRICS, rs);
+    if (e->oom) return -1;
+    if (e->bad) return -2;
+    *out_len = total;
+    if (total > max) return 1;
+    if (!otel__pb_begin(e, total, &b)) return -1;
+    otel__pb_field_len(&b, OTEL__PB_MREQ_RESOURCE_METRICS, otel__pb_take(e));
+    if (otel__pb_has_resource(res)) {
+        otel__pb_field_len(&b, OTEL__PB_RM_RESOURCE, otel__pb_size_resource(res));
+        otel__pb_write_resource(&b, res);
+    }
+    for (i = 0; i < batch->count; i = j) {
+        const otel_scope *sc = batch->metrics[i].scope;
+        otel__pb_field_len(&b, OTEL__PB_RM_SCOPE_METRICS, otel__pb_take(e));
+        if (sc) {
+            otel__pb_field_len(&b, OTEL__PB_SM_SCOPE, otel__pb_size_scope(sc));
+            otel__pb_write_scope(&b, sc);
+        }
+        for (j = i; j < batch->count && otel__otlp_scope_same(batch->metrics[j].scope, sc); j++)
+            if (otel__pb_metric_field(&batch->metrics[j])) otel__pb_write_metric(e, &b, &batch->metrics[j]);
+    }
+    if (b.overflow || e->bad || b.p != e->buf + total) return -2;
+    return 0;
+}
+
+/* ExportLogsServiceRequest: one ResourceLogs, one ScopeLogs per distinct scope (records of
+   several scopes may interleave in a batch). Returns as otel__otlp_encode. */
+static int otel__otlp_encode_logs(otel_otlp_encoder *e, const otel_log_batch *batch, size_t max, size_t *out_len) {
+    size_t rs_slot, rs, total, g, k;
+    const otel_resource *res = batch->resource;
+    otel__pb b;
+    *out_len = 0;
+    if (!otel__pb_group(e, (const void *const *)batch->records, batch->count, offsetof(otel_log_data, scope)) ||
+        !otel__pb_slots(e, 2 + 2 * batch->count + e->scopes_n))
+        return -1;
+    otel__pb_reset(e);
+    rs_slot = otel__pb_reserve(e);
+    rs = otel__pb_has_resource(res) ? otel__pb_len_field_size(OTEL__PB_RL_RESOURCE, otel__pb_size_resource(res)) : 0;
+    for (g = 0; g < e->scopes_n; g++) {
+        size_t ss_slot = otel__pb_reserve(e), ss = 0;
+        if (e->scopes[g]) ss += otel__pb_len_field_size(OTEL__PB_SL_SCOPE, otel__pb_size_scope(e->scopes[g]));
+        for (k = 0; k < e->scope_count[g]; k++)
+            ss += otel__pb_len_field_size(OTEL__PB_SL_LOG_RECORDS,
+                                          otel__pb_size_log(e, batch->records[e->order[e->scope_first[g] + k]]));
+        otel__pb_set(e, ss_slot, ss);
+        rs += otel__pb_len_field_size(OTEL__PB_RL_SCOPE_LOGS, ss);
+    }
+    otel__pb_set(e, rs_slot, rs);
+    total = otel__pb_len_field_size(OTEL__PB_LREQ_RESOURCE_LOGS, rs);
+    if (e->oom) return -1;
+    if (e->bad) return -2;
+    *out_len = total;
+    if (total > max) return 1;
+    if (!otel__pb_begin(e, total, &b)) return -1;
+    otel__pb_field_len(&b, OTEL__PB_LREQ_RESOURCE_LOGS, otel__pb_take(e));
+    if (otel__pb_has_resource(res)) {
+        otel__pb_field_len(&b, OTEL__PB_RL_RESOURCE, otel__pb_size_resource(res));
+        otel__pb_write_resource(&b, res);
+    }
+    for (g = 0; g < e->scopes_n; g++) {
+        otel__pb_field_len(&b, OTEL__PB_RL_SCOPE_LOGS, otel__pb_take(e));
+        if (e->scopes[g]) {
+            otel__pb_field_len(&b, OTEL__PB_SL_SCOPE, otel__pb_size_scope(e->scopes[g]));
+            otel__pb_write_scope(&b, e->scopes[g]);
+        }
+        for (k = 0; k < e->scope_count[g]; k++)
+            otel__pb_write_log(e, &b, batch->records[e->order[e->scope_first[g] + k]]);
+    }
+    if (b.overflow || e->bad || b.p != e->buf + total) return -2;
+    return 0;
+}
+
 OTEL_API otel_otlp_encoder *otel_otlp_encoder_create(void) {
     otel_otlp_encoder *e = (otel_otlp_encoder *)OTEL_MALLOC(sizeof *e, NULL);
     if (e) memset(e, 0, sizeof *e);
@@ -1034,6 +1415,36 @@ OTEL_API otel_result otel_otlp_encode_spans(otel_otlp_encoder *e, const otel_spa
     if (out_len) *out_len = 0;
     if (!e || !batch || !out || !out_len || (batch->count && !batch->spans)) return OTEL_ERR_INVALID_ARG;
     r = otel__otlp_encode(e, batch, SIZE_MAX, &len);
+    if (r == -1) return OTEL_ERR_NO_MEMORY;
+    if (r != 0) return OTEL_ERR_INVALID_ARG;
+    *out = e->buf;
+    *out_len = len;
+    return OTEL_OK;
+}
+
+OTEL_API otel_result otel_otlp_encode_metrics(otel_otlp_encoder *e, const otel_metric_batch *batch,
+                                              const uint8_t **out, size_t *out_len) {
+    size_t len = 0;
+    int r;
+    if (out) *out = NULL;
+    if (out_len) *out_len = 0;
+    if (!e || !batch || !out || !out_len || (batch->count && !batch->metrics)) return OTEL_ERR_INVALID_ARG;
+    r = otel__otlp_encode_metrics(e, batch, SIZE_MAX, &len);
+    if (r == -1) return OTEL_ERR_NO_MEMORY;
+    if (r != 0) return OTEL_ERR_INVALID_ARG;
+    *out = e->buf;
+    *out_len = len;
+    return OTEL_OK;
+}
+
+OTEL_API otel_result otel_otlp_encode_logs(otel_otlp_encoder *e, const otel_log_batch *batch,
+                                           const uint8_t **out, size_t *out_len) {
+    size_t len = 0;
+    int r;
+    if (out) *out = NULL;
+    if (out_len) *out_len = 0;
+    if (!e || !batch || !out || !out_len || (batch->count && !batch->records)) return OTEL_ERR_INVALID_ARG;
+    r = otel__otlp_encode_logs(e, batch, SIZE_MAX, &len);
     if (r == -1) return OTEL_ERR_NO_MEMORY;
     if (r != 0) return OTEL_ERR_INVALID_ARG;
     *out = e->buf;
@@ -1510,6 +1921,10 @@ typedef struct otel__otlp {
     uint32_t timeout_ms, retry_initial_ms, retry_max_ms;
     size_t max_request;
     bool gzip;
+    otel_signal signal;         /* what export_* sends */
+    bool json;                  /* http/json: OTLP/JSON bodies in jbuf */
+    const char *noun;           /* "spans", "data points", "log records": for messages */
+    otel__buf jbuf;
     otel_otlp_encoder *enc;
     int fd;                     /* keep-alive connection, -1 none */
     pid_t pid;                  /* the process that owns fd / the curl handle (fork check) */
@@ -2247,7 +2662,7 @@ static struct curl_slist *otel__curl_headers(otel__otlp *x, bool gz) {
     const char *h;
     const char *fixed[3];
     int i;
-    fixed[0] = "Content-Type: application/x-protobuf";
+    fixed[0] = x->json ? "Content-Type: application/json" : "Content-Type: application/x-protobuf";
     fixed[1] = "Expect:"; /* no 100-continue round trip for big bodies */
     fixed[2] = gz ? "Content-Encoding: gzip" : NULL;
     for (i = 0; i < 3; i++) {
@@ -2343,15 +2758,18 @@ static char *otel__otlp_strdup(const char *s) {
     return p;
 }
 
-/* The per-signal variable if set and not empty, else the generic one; NULL if neither. */
-static const char *otel__otlp_env(const char *suffix, const char **name) {
-    static const char *const prefix[2] = {"OTEL_EXPORTER_OTLP_TRACES_", "OTEL_EXPORTER_OTLP_"};
+static const char *const otel__otlp_sig_prefix[3] = {"OTEL_EXPORTER_OTLP_TRACES_", "OTEL_EXPORTER_OTLP_METRICS_",
+                                                       "OTEL_EXPORTER_OTLP_LOGS_"};
+static const char *const otel__otlp_sig_path[3] = {"v1/traces", "v1/metrics", "v1/logs"};
+
+/* The signal's variable if set and not empty, else the generic one; NULL if neither. */
+static const char *otel__otlp_env(otel_signal sig, const char *suffix, const char **name) {
     static char names[2][64];
     int i;
     for (i = 0; i < 2; i++) {
         char buf[64];
         const char *v;
-        snprintf(buf, sizeof buf, "%s%s", prefix[i], suffix);
+        snprintf(buf, sizeof buf, "%s%s", i ? "OTEL_EXPORTER_OTLP_" : otel__otlp_sig_prefix[sig], suffix);
         v = getenv(buf);
         if (v && *v) {
             memcpy(names[i], buf, sizeof buf); /* setup thread only */
@@ -2364,28 +2782,36 @@ static const char *otel__otlp_env(const char *suffix, const char **name) {
 }
 
 /* Endpoint rules (spec/protocol/exporter.md): a per-signal URL is used as is; a generic
-   one is a base URL to which "v1/traces" is appended after exactly one "/". */
-static char *otel__otlp_base_url(const char *base, const char *origin) {
+   one is a base URL to which "v1/traces" (v1/metrics, v1/logs) is appended after exactly
+   one "/". */
+static char *otel__otlp_base_url(otel_signal sig, const char *base, const char *origin) {
     otel__otlp_sb b = {NULL, 0, 0, false};
-    size_t n = strlen(base);
+    const char *path = otel__otlp_sig_path[sig];
+    size_t n = strlen(base), pn = strlen(path);
     while (n && base[n - 1] == '/') n--;
-    if (n >= 10 && !memcmp(base + n - 10, "/v1/traces", 10))
-        otel_log(OTEL_LOG_WARN, "otlp: %s (%s) is a base URL and already ends in /v1/traces, so requests go to "
-                                ".../v1/traces/v1/traces; use OTEL_EXPORTER_OTLP_TRACES_ENDPOINT (or "
-                                "otel_otlp_desc.traces_endpoint) for a full URL", origin, base);
+    if (n > pn && base[n - pn - 1] == '/' && !memcmp(base + n - pn, path, pn))
+        otel_log(OTEL_LOG_WARN, "otlp: %s (%s) is a base URL and already ends in /%s, so requests go to "
+                                ".../%s/%s; use %sENDPOINT (or otel_otlp_desc.%s_endpoint) for a full URL",
+                 origin, base, path, path, path, otel__otlp_sig_prefix[sig], path + 3);
     otel__otlp_sb_add(&b, base, n);
-    otel__otlp_sb_str(&b, "/v1/traces");
+    otel__otlp_sb_str(&b, "/");
+    otel__otlp_sb_str(&b, path);
     return b.oom ? NULL : b.p;
 }
 static char *otel__otlp_resolve_url(const otel_otlp_desc *d) {
-    const char *v, *name;
-    if (d->traces_endpoint && *d->traces_endpoint) return otel__otlp_strdup(d->traces_endpoint);
-    if (d->endpoint && *d->endpoint) return otel__otlp_base_url(d->endpoint, "otel_otlp_desc.endpoint");
-    v = getenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT");
+    const char *v, *name, *own = d->signal == OTEL_SIGNAL_METRICS ? d->metrics_endpoint
+                                : d->signal == OTEL_SIGNAL_LOGS  ? d->logs_endpoint
+                                                                 : d->traces_endpoint;
+    char var[64];
+    if (own && *own) return otel__otlp_strdup(own);
+    if (d->endpoint && *d->endpoint) return otel__otlp_base_url(d->signal, d->endpoint, "otel_otlp_desc.endpoint");
+    snprintf(var, sizeof var, "%sENDPOINT", otel__otlp_sig_prefix[d->signal]);
+    v = getenv(var);
     if (v && *v) return otel__otlp_strdup(v);
-    v = otel__otlp_env("ENDPOINT", &name);
-    if (v) return otel__otlp_base_url(v, name);
-    return otel__otlp_base_url("http://localhost:4318", "default");
+    v = getenv("OTEL_EXPORTER_OTLP_ENDPOINT");
+    name = "OTEL_EXPORTER_OTLP_ENDPOINT";
+    if (v && *v) return otel__otlp_base_url(d->signal, v, name);
+    return otel__otlp_base_url(d->signal, "http://localhost:4318", "default");
 }
 
 static bool otel__otlp_hdr_name_ok(const char *s, size_t n) { /* RFC 9110 token */
@@ -2481,7 +2907,10 @@ static otel_result otel__otlp_configure(otel__otlp *x, const otel_otlp_desc *d) 
     bool has_ua = false;
     otel_result rc;
     size_t i;
-    if (!proto && (v = otel__otlp_env("PROTOCOL", &name)) != NULL) {
+    if ((unsigned)d->signal > OTEL_SIGNAL_LOGS) return OTEL_ERR_INVALID_ARG;
+    x->signal = d->signal;
+    x->noun = d->signal == OTEL_SIGNAL_METRICS ? "data points" : d->signal == OTEL_SIGNAL_LOGS ? "log records" : "spans";
+    if (!proto && (v = otel__otlp_env(d->signal, "PROTOCOL", &name)) != NULL) {
         if (!strcasecmp(v, "http/protobuf")) proto = OTEL_OTLP_PROTOCOL_HTTP_PROTOBUF;
         else if (!strcasecmp(v, "http/json")) proto = OTEL_OTLP_PROTOCOL_HTTP_JSON;
         else if (!strcasecmp(v, "grpc")) proto = OTEL_OTLP_PROTOCOL_GRPC;
@@ -2490,12 +2919,26 @@ static otel_result otel__otlp_configure(otel__otlp *x, const otel_otlp_desc *d) 
             return OTEL_ERR_INVALID_ARG;
         }
     }
-    if (proto == OTEL_OTLP_PROTOCOL_HTTP_JSON || proto == OTEL_OTLP_PROTOCOL_GRPC) {
-        otel_log(OTEL_LOG_ERROR, "otlp: protocol %s is not supported yet; use http/protobuf (port 4318)",
-                 proto == OTEL_OTLP_PROTOCOL_GRPC ? "grpc" : "http/json");
+    if (proto == OTEL_OTLP_PROTOCOL_GRPC) {
+        otel_log(OTEL_LOG_ERROR, "otlp: protocol grpc is not supported; use http/protobuf or http/json (port 4318)");
         return OTEL_ERR_NOT_BUILT;
     }
     if (proto > OTEL_OTLP_PROTOCOL_GRPC) return OTEL_ERR_INVALID_ARG;
+    if (proto == OTEL_OTLP_PROTOCOL_HTTP_JSON) {
+        bool built = true;
+#ifndef OTEL__HAVE_JSON_METRICS
+        if (d->signal == OTEL_SIGNAL_METRICS) built = false;
+#endif
+#ifndef OTEL__HAVE_JSON_LOGS
+        if (d->signal == OTEL_SIGNAL_LOGS) built = false;
+#endif
+        if (!built) {
+            otel_log(OTEL_LOG_ERROR, "otlp: http/json for %s needs otel.h's OTLP/JSON writer for them, which this "
+                                     "build lacks; use http/protobuf", d->signal == OTEL_SIGNAL_METRICS ? "metrics" : "logs");
+            return OTEL_ERR_NOT_BUILT;
+        }
+        x->json = true;
+    }
     x->url = otel__otlp_resolve_url(d);
     if (!x->url) return OTEL_ERR_NO_MEMORY;
     rc = otel__otlp_url_parse(x->url, &x->u, &why);
@@ -2504,11 +2947,11 @@ static otel_result otel__otlp_configure(otel__otlp *x, const otel_otlp_desc *d) 
         return rc;
     }
     x->timeout_ms = d->timeout_ms;
-    if (!x->timeout_ms && (v = otel__otlp_env("TIMEOUT", &name)) != NULL) (void)otel__otlp_parse_ms(v, name, &x->timeout_ms);
+    if (!x->timeout_ms && (v = otel__otlp_env(d->signal, "TIMEOUT", &name)) != NULL) (void)otel__otlp_parse_ms(v, name, &x->timeout_ms);
     if (!x->timeout_ms) x->timeout_ms = OTEL__OTLP_TIMEOUT_MS;
     if (d->compression) {
         x->gzip = d->compression == OTEL_OTLP_COMPRESSION_GZIP;
-    } else if ((v = otel__otlp_env("COMPRESSION", &name)) != NULL) {
+    } else if ((v = otel__otlp_env(d->signal, "COMPRESSION", &name)) != NULL) {
         if (!strcasecmp(v, "gzip")) x->gzip = true;
         else if (strcasecmp(v, "none")) otel_log(OTEL_LOG_WARN, "otlp: %s=\"%s\" is not gzip or none: ignored", name, v);
     }
@@ -2526,7 +2969,7 @@ static otel_result otel__otlp_configure(otel__otlp *x, const otel_otlp_desc *d) 
     }
     if (rc == OTEL_OK && d->headers_str)
         rc = otel__otlp_parse_headers(&list, d->headers_str, "otel_otlp_desc.headers_str", &has_ua);
-    if (rc == OTEL_OK && !d->header_count && !d->headers_str && (v = otel__otlp_env("HEADERS", &name)) != NULL)
+    if (rc == OTEL_OK && !d->header_count && !d->headers_str && (v = otel__otlp_env(d->signal, "HEADERS", &name)) != NULL)
         rc = otel__otlp_parse_headers(&list, v, name, &has_ua);
     otel__otlp_sb_add(&list, "", 1); /* the list ends with an empty entry */
     x->user_headers = list.p;
@@ -2537,7 +2980,7 @@ static otel_result otel__otlp_configure(otel__otlp *x, const otel_otlp_desc *d) 
     otel__otlp_sb_str(&head, " HTTP/1.1\r\nHost: ");
     otel__otlp_sb_str(&head, x->u.authority);
     if (!has_ua) otel__otlp_sb_str(&head, "\r\nUser-Agent: " OTEL__OTLP_USER_AGENT);
-    otel__otlp_sb_str(&head, "\r\nContent-Type: application/x-protobuf\r\n");
+    otel__otlp_sb_str(&head, x->json ? "\r\nContent-Type: application/json\r\n" : "\r\nContent-Type: application/x-protobuf\r\n");
     for (v = x->user_headers; *v; v += strlen(v) + 1) {
         otel__otlp_sb_str(&head, v);
         otel__otlp_sb_add(&head, "\r\n", 2);
@@ -2548,11 +2991,11 @@ static otel_result otel__otlp_configure(otel__otlp *x, const otel_otlp_desc *d) 
 #ifdef OTEL_USE_CURL
     {
         const char *ca = d->certificate, *key = d->client_key, *cert = d->client_certificate;
-        if (!ca) ca = otel__otlp_env("CERTIFICATE", &name);
-        if (!key) key = otel__otlp_env("CLIENT_KEY", &name);
-        if (!cert) cert = otel__otlp_env("CLIENT_CERTIFICATE", &name);
+        if (!ca) ca = otel__otlp_env(d->signal, "CERTIFICATE", &name);
+        if (!key) key = otel__otlp_env(d->signal, "CLIENT_KEY", &name);
+        if (!cert) cert = otel__otlp_env(d->signal, "CLIENT_CERTIFICATE", &name);
         x->tls_insecure = d->insecure;
-        if (!x->tls_insecure && (v = otel__otlp_env("INSECURE", &name)) != NULL) x->tls_insecure = !strcasecmp(v, "true");
+        if (!x->tls_insecure && (v = otel__otlp_env(d->signal, "INSECURE", &name)) != NULL) x->tls_insecure = !strcasecmp(v, "true");
         if ((ca && !(x->tls_ca = otel__otlp_strdup(ca))) || (key && !(x->tls_key = otel__otlp_strdup(key))) ||
             (cert && !(x->tls_cert = otel__otlp_strdup(cert))))
             return OTEL_ERR_NO_MEMORY;
@@ -2567,6 +3010,7 @@ static void otel__otlp_destroy(otel__otlp *x) {
     if (x->wake[0] >= 0) close(x->wake[0]);
     if (x->wake[1] >= 0) close(x->wake[1]);
     otel_otlp_encoder_destroy(x->enc);
+    otel__buf_free(&x->jbuf);
     OTEL_FREE(x->url, NULL);
     OTEL_FREE(x->u.path, NULL);
     OTEL_FREE(x->head, NULL);
@@ -2591,8 +3035,35 @@ static int64_t otel__otlp_backoff(otel__otlp *x, int attempt) {
     return (int64_t)(b * (800 + otel__otlp_rand(x) % 401) / 1000);
 }
 
-/* A 2xx body: ExportTraceServiceResponse{partial_success{rejected_spans, error_message}}. */
+/* OTLP/JSON partial success: the value of "key" in `p` (a number, or a string when `str`):
+   its bytes in *v, *vn. A plain scan, enough for {"partialSuccess":{"rejectedSpans":"2",
+   "errorMessage":"..."}}: the keys are unique in that message. */
+static bool otel__otlp_json_member(const uint8_t *p, size_t n, const char *key, bool str, const uint8_t **v, size_t *vn) {
+    size_t k = strlen(key), i, j;
+    for (i = 0; i + k + 2 <= n; i++) {
+        if (p[i] != '"' || memcmp(p + i + 1, key, k) || p[i + 1 + k] != '"') continue;
+        j = i + k + 2;
+        while (j < n && (p[j] == ' ' || p[j] == ':' || p[j] == '\t' || p[j] == '\r' || p[j] == '\n')) j++;
+        if (j < n && p[j] == '"') {
+            size_t e = ++j;
+            while (e < n && p[e] != '"') e += p[e] == '\\' ? 2 : 1;
+            if (e > n) e = n;
+            *v = p + j;
+            *vn = e - j;
+            return true;
+        }
+        if (str) return false;
+        *v = p + j;
+        for (*vn = 0; j + *vn < n && p[j + *vn] >= '0' && p[j + *vn] <= '9'; (*vn)++) {}
+        return true;
+    }
+    return false;
+}
+
+/* A 2xx body: Export*ServiceResponse{partial_success{rejected_<items>, error_message}}, in
+   protobuf (the field numbers are the same for the three signals) or OTLP/JSON. */
 static void otel__otlp_partial(otel__otlp *x, const otel__otlp_resp *r) {
+    static const char *const json_key[3] = {"rejectedSpans", "rejectedDataPoints", "rejectedLogRecords"};
     otel__pbr rd, sub, f;
     uint32_t field, wire;
     uint64_t val;
@@ -2600,6 +3071,14 @@ static void otel__otlp_partial(otel__otlp *x, const otel__otlp_resp *r) {
     const uint8_t *msg = NULL;
     size_t msg_len = 0;
     if (!r->body_len) return; /* the usual answer: empty */
+    if (x->json) {
+        const uint8_t *v;
+        size_t vn, i;
+        if (otel__otlp_json_member(r->body, r->body_len, json_key[x->signal], false, &v, &vn))
+            for (i = 0; i < vn && i < 18 && v[i] >= '0' && v[i] <= '9'; i++) rejected = rejected * 10 + (v[i] - '0');
+        if (!otel__otlp_json_member(r->body, r->body_len, "errorMessage", true, &msg, &msg_len)) msg = NULL, msg_len = 0;
+        goto report;
+    }
     rd.p = r->body; rd.end = r->body + r->body_len; rd.err = false;
     while (otel__pbr_next(&rd, &field, &wire, &val, &sub)) {
         if (field != OTEL__PB_RESP_PARTIAL_SUCCESS || wire != OTEL__PB_LEN) continue;
@@ -2611,10 +3090,11 @@ static void otel__otlp_partial(otel__otlp *x, const otel__otlp_resp *r) {
             }
         }
     }
+report:
     if (rejected > 0) OTEL__OTLP_ADD(&x->st.spans_rejected, (uint64_t)rejected);
     if (rejected > 0 || msg_len)
-        otel__otlp_log(x, OTEL__OTLP_LOG_PARTIAL, OTEL_LOG_WARN, "the receiver rejected %lld span(s): %.*s",
-                       (long long)rejected, (int)(msg_len > 200 ? 200 : msg_len), msg ? (const char *)msg : "");
+        otel__otlp_log(x, OTEL__OTLP_LOG_PARTIAL, OTEL_LOG_WARN, "the receiver rejected %lld %s: %.*s",
+                       (long long)rejected, x->noun, (int)(msg_len > 200 ? 200 : msg_len), msg ? (const char *)msg : "");
 }
 
 /* The start of an error body for the log: google.rpc.Status.message when the body is
@@ -2642,26 +3122,52 @@ static bool otel__otlp_retryable(int status) {
     return status == 429 || status == 502 || status == 503 || status == 504;
 }
 
-static otel_export_result otel__otlp_export(const otel_span_batch *batch, void *user) {
-    otel__otlp *x = (otel__otlp *)user;
-    size_t n = batch ? batch->count : 0, raw_len = 0, len;
-    const uint8_t *body;
+/* The request body for `batch` (of x's signal) in x's protocol: 0 (*body), 1 over
+   max_request (*len = its size), -1 out of memory, -2 inconsistent batch. */
+static int otel__otlp_body(otel__otlp *x, const void *batch, const uint8_t **body, size_t *len) {
+    int rc;
+    if (x->json) {
+        x->jbuf.len = 0;
+        x->jbuf.failed = false;
+        if (x->signal == OTEL_SIGNAL_TRACES) otel__otlp_json_traces(&x->jbuf, (const otel_span_batch *)batch);
+#ifdef OTEL__HAVE_JSON_METRICS
+        else if (x->signal == OTEL_SIGNAL_METRICS) otel__json_metrics_request(&x->jbuf, (const otel_metric_batch *)batch);
+#endif
+#ifdef OTEL__HAVE_JSON_LOGS
+        else if (x->signal == OTEL_SIGNAL_LOGS) otel__json_logs_request(&x->jbuf, (const otel_log_batch *)batch);
+#endif
+        else return -2; /* refused at setup */
+        if (x->jbuf.failed || !x->jbuf.p) return -1;
+        *body = (const uint8_t *)x->jbuf.p;
+        *len = x->jbuf.len;
+        return x->jbuf.len > x->max_request ? 1 : 0;
+    }
+    if (x->signal == OTEL_SIGNAL_METRICS) rc = otel__otlp_encode_metrics(x->enc, (const otel_metric_batch *)batch, x->max_request, len);
+    else if (x->signal == OTEL_SIGNAL_LOGS) rc = otel__otlp_encode_logs(x->enc, (const otel_log_batch *)batch, x->max_request, len);
+    else rc = otel__otlp_encode(x->enc, (const otel_span_batch *)batch, x->max_request, len);
+    *body = x->enc->buf;
+    return rc;
+}
+
+/* One export of `n` items: encode, gzip, POST with retries until the deadline. */
+static otel_export_result otel__otlp_deliver(otel__otlp *x, const void *batch, size_t n, uint32_t batch_timeout_ms) {
+    size_t raw_len = 0, len;
+    const uint8_t *body = NULL;
     bool gz = false;
     int64_t start, deadline;
     uint32_t timeout;
     int rc, attempt;
-    if (!x || !n) return OTEL_EXPORT_SUCCESS; /* empty batches are not sent */
     OTEL__OTLP_ADD(&x->st.batches, 1);
     if (OTEL__OTLP_LOAD(&x->cancelled)) { OTEL__OTLP_ADD(&x->st.spans_failed, n); return OTEL_EXPORT_FAILURE; }
     start = otel__otlp_ms();
     timeout = x->timeout_ms; /* ours, or the destination's export timeout if shorter */
-    if (batch->timeout_ms && batch->timeout_ms < timeout) timeout = batch->timeout_ms;
+    if (batch_timeout_ms && batch_timeout_ms < timeout) timeout = batch_timeout_ms;
     deadline = start + timeout;
-    rc = otel__otlp_encode(x->enc, batch, x->max_request, &raw_len);
+    rc = otel__otlp_body(x, batch, &body, &raw_len);
     if (rc == 1) {
         OTEL__OTLP_ADD(&x->st.spans_dropped, n);
-        otel__otlp_log(x, OTEL__OTLP_LOG_TOO_BIG, OTEL_LOG_ERROR, "%zu spans make %zu bytes, over the %zu-byte limit",
-                       n, raw_len, x->max_request);
+        otel__otlp_log(x, OTEL__OTLP_LOG_TOO_BIG, OTEL_LOG_ERROR, "%zu %s make %zu bytes, over the %zu-byte limit",
+                       n, x->noun, raw_len, x->max_request);
         return OTEL_EXPORT_FAILURE;
     }
     if (rc != 0) {
@@ -2669,7 +3175,6 @@ static otel_export_result otel__otlp_export(const otel_span_batch *batch, void *
         otel__otlp_log(x, OTEL__OTLP_LOG_ENCODE, OTEL_LOG_ERROR, "%s", rc == -1 ? "out of memory" : "inconsistent batch");
         return OTEL_EXPORT_FAILURE;
     }
-    body = x->enc->buf;
     len = raw_len;
     OTEL__OTLP_ADD(&x->st.bytes_raw, raw_len);
     if (x->gzip) {
@@ -2696,8 +3201,8 @@ static otel_export_result otel__otlp_export(const otel_span_batch *batch, void *
                 char text[129];
                 otel__otlp_body_text(&r, text, sizeof text);
                 OTEL__OTLP_ADD(&x->st.spans_failed, n);
-                otel__otlp_log(x, OTEL__OTLP_LOG_HTTP, OTEL_LOG_ERROR, "HTTP %d for %zu spans (not retried): %s",
-                               r.status, n, text[0] ? text : "(empty body)");
+                otel__otlp_log(x, OTEL__OTLP_LOG_HTTP, OTEL_LOG_ERROR, "HTTP %d for %zu %s (not retried): %s",
+                               r.status, n, x->noun, text[0] ? text : "(empty body)");
                 return OTEL_EXPORT_FAILURE;
             }
             snprintf(reason, sizeof reason, "HTTP %d", r.status);
@@ -2706,10 +3211,10 @@ static otel_export_result otel__otlp_export(const otel_span_batch *batch, void *
         } else {
             OTEL__OTLP_ADD(&x->st.spans_failed, n);
             if (tx == OTEL__OTLP_TX_TIMEOUT)
-                otel__otlp_log(x, OTEL__OTLP_LOG_TIMEOUT, OTEL_LOG_ERROR, "%zu spans lost after %u ms and %d tries (%s)",
-                               n, timeout, attempt + 1, r.detail[0] ? r.detail : "no answer");
+                otel__otlp_log(x, OTEL__OTLP_LOG_TIMEOUT, OTEL_LOG_ERROR, "%zu %s lost after %u ms and %d tries (%s)",
+                               n, x->noun, timeout, attempt + 1, r.detail[0] ? r.detail : "no answer");
             else if (tx == OTEL__OTLP_TX_FAIL)
-                otel__otlp_log(x, OTEL__OTLP_LOG_GAVE_UP, OTEL_LOG_ERROR, "%zu spans lost: %s", n, r.detail);
+                otel__otlp_log(x, OTEL__OTLP_LOG_GAVE_UP, OTEL_LOG_ERROR, "%zu %s lost: %s", n, x->noun, r.detail);
             return OTEL_EXPORT_FAILURE; /* cancelled: the caller knows why */
         }
         wait = r.retry_after_ms >= 0 ? r.retry_after_ms : otel__otlp_backoff(x, attempt);
@@ -2717,8 +3222,8 @@ static otel_export_result otel__otlp_export(const otel_span_batch *batch, void *
         if (now + wait >= deadline) {
             OTEL__OTLP_ADD(&x->st.spans_failed, n);
             otel__otlp_log(x, OTEL__OTLP_LOG_GAVE_UP, OTEL_LOG_ERROR,
-                           "%zu spans lost: %s after %d tries; the next in %lld ms would pass the %u ms timeout",
-                           n, reason, attempt + 1, (long long)wait, timeout);
+                           "%zu %s lost: %s after %d tries; the next in %lld ms would pass the %u ms timeout",
+                           n, x->noun, reason, attempt + 1, (long long)wait, timeout);
             return OTEL_EXPORT_FAILURE;
         }
         otel__otlp_log(x, OTEL__OTLP_LOG_RETRY, OTEL_LOG_DEBUG, "%s; retrying in %lld ms", reason, (long long)wait);
@@ -2728,6 +3233,25 @@ static otel_export_result otel__otlp_export(const otel_span_batch *batch, void *
         }
         OTEL__OTLP_ADD(&x->st.retries, 1);
     }
+}
+
+static otel_export_result otel__otlp_export(const otel_span_batch *batch, void *user) {
+    otel__otlp *x = (otel__otlp *)user;
+    if (!x || !batch || !batch->count) return OTEL_EXPORT_SUCCESS; /* empty batches are not sent */
+    return otel__otlp_deliver(x, batch, batch->count, batch->timeout_ms);
+}
+static otel_export_result otel__otlp_export_metrics(const otel_metric_batch *batch, void *user) {
+    otel__otlp *x = (otel__otlp *)user;
+    size_t n = 0, i;
+    for (i = 0; batch && batch->metrics && i < batch->count; i++)
+        if (otel__pb_metric_field(&batch->metrics[i])) n += batch->metrics[i].point_count;
+    if (!x || !n) return OTEL_EXPORT_SUCCESS; /* no data points: nothing is sent */
+    return otel__otlp_deliver(x, batch, n, batch->timeout_ms);
+}
+static otel_export_result otel__otlp_export_logs(const otel_log_batch *batch, void *user) {
+    otel__otlp *x = (otel__otlp *)user;
+    if (!x || !batch || !batch->count) return OTEL_EXPORT_SUCCESS;
+    return otel__otlp_deliver(x, batch, batch->count, batch->timeout_ms);
 }
 
 static void otel__otlp_cancel(otel__otlp *x) {
@@ -2750,7 +3274,10 @@ static void otel__otlp_shutdown(uint32_t timeout_ms, void *user) {
 
 static otel__otlp *otel__otlp_of(const otel_exporter *exp) {
     otel__otlp *x;
-    if (!exp || exp->export_spans != otel__otlp_export || !exp->user) return NULL;
+    if (!exp || !exp->user ||
+        (exp->export_spans != otel__otlp_export && exp->export_metrics != otel__otlp_export_metrics &&
+         exp->export_logs != otel__otlp_export_logs))
+        return NULL;
     x = (otel__otlp *)exp->user;
     return x->magic == OTEL__OTLP_MAGIC ? x : NULL;
 }
@@ -2783,13 +3310,16 @@ OTEL_API otel_result otel_otlp_exporter_create(const otel_otlp_desc *desc, otel_
     }
     x->rng = (uint64_t)otel__otlp_ms() ^ ((uint64_t)(uintptr_t)x << 16) ^ ((uint64_t)getpid() << 40) ^ 0x9e3779b97f4a7c15ull;
     x->magic = OTEL__OTLP_MAGIC;
-    out->export_spans = otel__otlp_export;
+    if (x->signal == OTEL_SIGNAL_METRICS) out->export_metrics = otel__otlp_export_metrics;
+    else if (x->signal == OTEL_SIGNAL_LOGS) out->export_logs = otel__otlp_export_logs;
+    else out->export_spans = otel__otlp_export;
     out->force_flush = NULL; /* nothing is buffered in the exporter */
     out->shutdown = otel__otlp_shutdown;
     out->cancel = otel__otlp_cancel_cb;
     out->user = x;
     out->name = "otlp";
-    otel_log(OTEL_LOG_DEBUG, "otlp: exporting to %s (timeout %u ms%s)", x->url, x->timeout_ms, x->gzip ? ", gzip" : "");
+    otel_log(OTEL_LOG_DEBUG, "otlp: exporting %s to %s (%s, timeout %u ms%s)", x->noun, x->url,
+             x->json ? "http/json" : "http/protobuf", x->timeout_ms, x->gzip ? ", gzip" : "");
     return OTEL_OK;
 }
 
@@ -2824,13 +3354,11 @@ OTEL_API const char *otel_otlp_exporter_url(const otel_exporter *exp) {
 }
 
 static otel_result otel__otlp_factory(otel_signal signal, otel_exporter *out, void *user) {
+    otel_otlp_desc d;
     (void)user;
-    if (signal != OTEL_SIGNAL_TRACES) {
-        memset(out, 0, sizeof *out);
-        otel_log(OTEL_LOG_ERROR, "otlp: %s export is not available yet", signal == OTEL_SIGNAL_METRICS ? "metrics" : "logs");
-        return OTEL_ERR_NOT_BUILT;
-    }
-    return otel_otlp_exporter_create(NULL, out);
+    memset(&d, 0, sizeof d);
+    d.signal = signal;
+    return otel_otlp_exporter_create(&d, out);
 }
 
 OTEL_API otel_result otel_otlp_register(void) {

@@ -2,7 +2,8 @@
 # tests/fuzz_seeds.sh DIR - writes a seed corpus for tests/fuzz_sink.c into DIR: OTLP trace
 # requests with every field (encoded by protoc from text, when protoc and the protos are
 # available), their gzip, HTTP request heads and chunked bodies. The first byte of each seed
-# selects the parser (0 decode, 1 gunzip+decode, 2 HTTP head, 3 chunked).
+# selects the parser (0 decode, 1 gunzip+decode, 2 HTTP head, 3 chunked, 4 metrics, 5 logs,
+# 6 OTLP/JSON, 7 gunzip+metrics/logs).
 set -e
 dir=$1
 mkdir -p "$dir"
@@ -42,5 +43,46 @@ TXT
         { printf '\000'; cat "$dir/req.bin"; } >"$dir/decode_full"
         { printf '\001'; gzip -c "$dir/req.bin"; } >"$dir/gunzip_full"
     fi
+    cat >"$dir/req.txt" <<'TXT'
+resource_metrics {
+  resource { attributes { key: "service.name" value { string_value: "svc" } } }
+  scope_metrics {
+    scope { name: "lib" version: "1.0" }
+    metrics { name: "c" description: "d" unit: "1"
+      sum { data_points { attributes { key: "k" value { string_value: "v" } } start_time_unix_nano: 1 time_unix_nano: 2 as_int: -3 }
+            aggregation_temporality: AGGREGATION_TEMPORALITY_CUMULATIVE is_monotonic: true } }
+    metrics { name: "g" gauge { data_points { time_unix_nano: 2 as_double: 0.5 flags: 1 } } }
+    metrics { name: "h" histogram { data_points { start_time_unix_nano: 1 time_unix_nano: 2 count: 3 sum: 7.5
+      bucket_counts: 1 bucket_counts: 2 bucket_counts: 0 explicit_bounds: 1 explicit_bounds: 5 min: 0.5 max: 4 }
+      aggregation_temporality: AGGREGATION_TEMPORALITY_DELTA } }
+    metrics { name: "e" exponential_histogram { data_points { count: 1 sum: 2 scale: 3 zero_count: 1 positive { offset: -1 bucket_counts: 1 } } } }
+    metrics { name: "s" summary { data_points { count: 2 sum: 3 quantile_values { quantile: 0.5 value: 1 } } } }
+  }
+}
+TXT
+    if protoc -I"$protos" --encode=opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest \
+        opentelemetry/proto/collector/metrics/v1/metrics_service.proto <"$dir/req.txt" >"$dir/req.bin" 2>/dev/null; then
+        { printf '\004'; cat "$dir/req.bin"; } >"$dir/metrics_full"
+        { printf '\007'; gzip -c "$dir/req.bin"; } >"$dir/metrics_gz"
+    fi
+    cat >"$dir/req.txt" <<'TXT'
+resource_logs {
+  resource { attributes { key: "service.name" value { string_value: "svc" } } }
+  scope_logs {
+    scope { name: "lib" version: "1.0" }
+    log_records { time_unix_nano: 1 observed_time_unix_nano: 2 severity_number: SEVERITY_NUMBER_ERROR severity_text: "ERROR"
+      body { kvlist_value { values { key: "a" value { array_value { values { int_value: 1 } values { bytes_value: "\001" } } } } } }
+      attributes { key: "k" value { double_value: 1.5 } } dropped_attributes_count: 1 flags: 1
+      trace_id: "0123456789abcdef" span_id: "01234567" }
+    log_records { body { string_value: "plain" } }
+  }
+}
+TXT
+    if protoc -I"$protos" --encode=opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest \
+        opentelemetry/proto/collector/logs/v1/logs_service.proto <"$dir/req.txt" >"$dir/req.bin" 2>/dev/null; then
+        { printf '\005'; cat "$dir/req.bin"; printf '\142\002hi'; } >"$dir/logs_full" # + an unknown field 12
+        { printf '\007'; gzip -c "$dir/req.bin"; } >"$dir/logs_gz"
+    fi
     rm -f "$dir/req.txt" "$dir/req.bin"
 fi
+seed '\006{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"ab","name":"x\\u00e9","kind":1,"a":[1.5e3,-0,true,null]}]}]}]}' json1

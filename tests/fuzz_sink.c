@@ -1,6 +1,7 @@
-/* fuzz_sink.c - libFuzzer target for tools/otlp_sink's parsers: the OTLP trace decoder
-   (and the --count-only counter, which must agree with it), gunzip + decoder, the HTTP
-   request head parser and the chunked-body decoder. The first input byte picks which.
+/* fuzz_sink.c - libFuzzer target for tools/otlp_sink's parsers: the OTLP trace, metrics
+   and logs decoders (and the --count-only counters, which must agree with them), gunzip +
+   decoder, the HTTP request head parser, the chunked-body decoder and the OTLP/JSON
+   checker. The first input byte picks which (mod 8).
    Build and run: make fuzz (or tests/test_sink_fuzz.sh, which make test runs for 20 s). */
 #define OTLP_SINK_NO_MAIN
 #include "../tools/otlp_sink.c"
@@ -18,7 +19,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     data++;
     size--;
     memset(&c, 0, sizeof c);
-    switch (mode % 4) {
+    switch (mode % 8) {
     case 0:
         if (sink_decode_traces(data, size, &out, &count, &c)) {
             size_t counted = 0;
@@ -38,8 +39,33 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     case 2:
         (void)sink_parse_request((const char *)data, size, &req);
         break;
-    default:
+    case 3:
         (void)sink_dechunk(data, size, &plain, &used, 1u << 20);
+        break;
+    case 4:
+    case 5: {
+        bool (*dec)(const uint8_t *, size_t, sink_buf *, size_t *, sink_ctx *) = mode % 8 == 4 ? sink_decode_metrics : sink_decode_logs;
+        bool (*cnt)(const uint8_t *, size_t, sink_buf *, size_t *, sink_ctx *) = mode % 8 == 4 ? sink_count_metrics : sink_count_logs;
+        if (dec(data, size, &out, &count, &c)) {
+            size_t counted = 0, lines = 0, i;
+            for (i = 0; i < out.len; i++) lines += out.p[i] == '\n';
+            if (out.len && out.p[out.len - 1] != '\n') __builtin_trap();
+            if (lines != count) __builtin_trap(); /* one line per data point / record */
+            memset(&c, 0, sizeof c);
+            if (!cnt(data, size, &out, &counted, &c) || counted != count) __builtin_trap();
+        }
+        break;
+    }
+    case 6:
+        if (sink_decode_json(data, size, &out, &count, &c) && (!out.len || out.p[out.len - 1] != '\n'))
+            __builtin_trap();
+        break;
+    default:
+        if (!sink_gunzip(data, size, &plain, 1u << 20)) {
+            (void)sink_decode_metrics((const uint8_t *)(plain.p ? plain.p : ""), plain.len, &out, &count, &c);
+            memset(&c, 0, sizeof c);
+            (void)sink_decode_logs((const uint8_t *)(plain.p ? plain.p : ""), plain.len, &out, &count, &c);
+        }
         break;
     }
     sink_buf_free(&out);

@@ -1,7 +1,8 @@
 /* test_sink.c - tools/otlp_sink as a server (its main loop runs in a thread here):
    valid, gzip and chunked requests are decoded to JSON lines (--out), keep-alive and
    pipelined requests, Expect: 100-continue, and the errors: malformed protobuf 400 with a
-   google.rpc.Status, unknown path 404, wrong method 405, JSON 415, oversized 413,
+   google.rpc.Status, unknown path 404, wrong method 405, OTLP/JSON printed as received
+   (malformed JSON 400), oversized 413,
    malformed HTTP 400. Then otel_otlp.h's exporter posts to it. The sink stops by itself
    after --max-requests, and --max-seconds bounds it in any case. Last, --count-only: the
    spans counted, one total line at exit, no JSON.                                       */
@@ -78,7 +79,7 @@ static int read_response(int fd, char *body, size_t cap, size_t *blen) {
         memcpy(body, buf + head, k);
         if (blen) *blen = k;
     }
-    if (!strstr(buf, "Content-Type: application/x-protobuf")) return -2;
+    if (!strstr(buf, "Content-Type: application/x-protobuf") && !strstr(buf, "Content-Type: application/json")) return -2;
     /* anything after this response stays unread: tests send one request at a time, or
        read pipelined answers with read_response again only when the buffer is empty */
     if (n > head + cl) return 1000 + status; /* signals "more bytes buffered" */
@@ -127,7 +128,7 @@ int main(void) {
     o.port_file = g_port_file;
     o.out = g_out_file;
     o.max_seconds = 60;
-    o.max_requests = 11; /* the sink stops after the last one below */
+    o.max_requests = 12; /* the sink stops after the last one below */
     o.quiet = true;
     CHECK(pthread_create(&th, NULL, sink_thread, &o) == 0);
     for (i = 0; i < 5000 && !(f = fopen(g_port_file, "r")); i++) { /* the sink writes it once listening */
@@ -218,7 +219,7 @@ int main(void) {
         close(fd); /* both answers may sit in read_response's buffer: start afresh */
         fd = connect_sink();
     }
-    /* unknown path 404 (not counted), 9: GET 405, 10: JSON 415 */
+    /* unknown path 404 (not counted), 9: GET 405, 10: OTLP/JSON 200 (printed as one line), 11: bad JSON 400 */
     CHECK(post(fd, "/v1/nothing", NULL, body, len, resp, sizeof resp) == 404);
     {
         const char *get = "GET /v1/traces HTTP/1.1\r\nHost: x\r\n\r\n";
@@ -226,9 +227,12 @@ int main(void) {
         requests++;
     }
     {
-        const char *js = "POST /v1/traces HTTP/1.1\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}";
-        CHECK(send_all(fd, js, strlen(js)) && read_response(fd, NULL, 0, NULL) == 415);
-        requests++;
+        const char *js = "POST /v1/logs HTTP/1.1\r\nContent-Type: application/json\r\nContent-Length: 23\r\n\r\n"
+                         "{\"resourceLogs\":\n[ ]}\r\n";
+        const char *bad = "POST /v1/metrics HTTP/1.1\r\nContent-Type: application/json\r\nContent-Length: 5\r\n\r\n{\"a\":";
+        CHECK(send_all(fd, js, strlen(js)) && read_response(fd, resp, sizeof resp, NULL) == 200 && !memcmp(resp, "{}", 2));
+        CHECK(send_all(fd, bad, strlen(bad)) && read_response(fd, NULL, 0, NULL) == 400);
+        requests += 2;
     }
     close(fd);
     /* oversized and malformed: answered and closed (not counted) */
@@ -241,7 +245,7 @@ int main(void) {
     fd = connect_sink();
     CHECK(send_all(fd, "NONSENSE\r\n\r\n", 12) && read_response(fd, NULL, 0, NULL) == 400);
     close(fd);
-    /* 11: the exporter itself, gzip on */
+    /* 12: the exporter itself, gzip on */
     {
         otel_otlp_desc d;
         otel_exporter x;
@@ -255,19 +259,21 @@ int main(void) {
         x.shutdown(100, x.user);
         requests++;
     }
-    CHECK(requests == 11);
-    pthread_join(th, NULL); /* the sink stops after its 11th request */
-    /* spans: plain, gzip, chunked, 100-continue, two pipelined, exporter = 7 lines */
-    CHECK(count_lines(g_out_file) == 7);
+    CHECK(requests == 12);
+    pthread_join(th, NULL); /* the sink stops after its 12th request */
+    /* spans: plain, gzip, chunked, 100-continue, two pipelined, exporter = 7 lines; 1 JSON */
+    CHECK(count_lines(g_out_file) == 8);
     {
         FILE *in = fopen(g_out_file, "r");
         char line[4096];
         bool ok = in != NULL;
+        int json = 0;
         while (in && fgets(line, sizeof line, in))
-            ok &= strstr(line, "\"traceId\":\"abababababababababababababababab\"") != NULL &&
+            if (!strcmp(line, "{\"resourceLogs\":[ ]}\n")) json++;
+            else ok &= strstr(line, "\"traceId\":\"abababababababababababababababab\"") != NULL &&
                   strstr(line, "\"name\":\"sink-test\"") != NULL && strstr(line, "\"kind\":2") != NULL;
         if (in) fclose(in);
-        CHECK(ok);
+        CHECK(ok && json == 1);
     }
     /* --count-only: the same requests are checked and counted, nothing printed but the total */
     {

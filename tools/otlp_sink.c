@@ -5,8 +5,28 @@
        build/tools/otlp_sink                       listen on 127.0.0.1:4318
        OTEL_TRACES_EXPORTER=otlp ./your_program    (default endpoint http://localhost:4318)
 
-   Each span received is printed as one JSON line (resource and scope attached):
-       {"resource":{"service.name":"x"},"scope":{"name":"s","version":""},"traceId":"..",...}
+   Each span, metric data point and log record received is printed as one JSON line, its
+   resource and scope attached (attributes as a JSON object, AnyValue arrays as arrays,
+   bytes as base64, 64-bit times as decimal strings, ids as hex, NaN/Infinity as strings):
+     span:    {"resource":{..},"scope":{"name":"s","version":"","attributes":{}},"traceId":"..",
+               "spanId":"..","parentSpanId":"","traceState":"","name":"..","kind":2,
+               "startTimeUnixNano":"..","endTimeUnixNano":"..","flags":257,"attributes":{..},
+               "droppedAttributesCount":0,"events":[..],"droppedEventsCount":0,"links":[..],
+               "droppedLinksCount":0,"status":{"code":0,"message":""}}
+     point:   {"resource":{..},"scope":{..},"metric":{"name":"..","description":"..","unit":"..",
+               "type":"sum","aggregationTemporality":2,"isMonotonic":true},"attributes":{..},
+               "startTimeUnixNano":"..","timeUnixNano":"..","asInt":5,"flags":0}
+              type gauge|sum|histogram|exponential_histogram|summary; aggregationTemporality
+              for sum and the histograms, isMonotonic for sum; the value: gauge and sum
+              "asInt":N or "asDouble":X; histogram "count":N,"sum":X|null,"bucketCounts":[..],
+              "explicitBounds":[..],"min":X|null,"max":X|null; exponential_histogram count,
+              sum, min, max; summary count, sum (their buckets and quantiles are not shown)
+     log:     {"resource":{..},"scope":{..},"timeUnixNano":"..","observedTimeUnixNano":"..",
+               "severityNumber":9,"severityText":"INFO","body":<value>|null,"attributes":{..},
+               "droppedAttributesCount":0,"flags":1,"traceId":"<hex>|","spanId":"<hex>|",
+               "eventName":""}
+   OTLP/JSON requests (Content-Type application/json) are checked for JSON syntax and
+   printed as received, one line per request.
 
    Options:
        --host ADDR        address to bind [127.0.0.1]; 0.0.0.0 or :: to accept others
@@ -17,19 +37,22 @@
        --max-requests N   exit after N requests to a known path
        --quiet            no per-request line on stderr
        --count-only       check the message structure and count the spans, print no JSON;
-                          at exit write one line "N requests, N spans" (to --out or stdout).
+                          at exit write one line "N requests, N spans" (to --out or stdout;
+                          ", N data points" / ", N log records" added when some came).
                           For load tests: far cheaper per span than the JSON lines
 
-   Accepts POST /v1/traces with Content-Type application/x-protobuf, gzip or not; answers
-   200 with an empty ExportTraceServiceResponse. Malformed bodies: 400 with a
-   google.rpc.Status message; unknown paths 404; JSON bodies 415 (not supported yet).
-   /v1/metrics and /v1/logs: add a decoder to sink_signals[].                             */
+   Accepts POST /v1/traces, /v1/metrics and /v1/logs with Content-Type
+   application/x-protobuf or application/json, gzip or not; answers 200 with an empty
+   Export*ServiceResponse ("{}" for JSON). Malformed bodies: 400 with a google.rpc.Status
+   message; unknown paths 404; other content types 415. --count-only counts data points
+   and log records too (by a full decode: only spans have the cheap counter).            */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1
 #endif
 #ifdef OTLP_SINK_NO_MAIN /* included by a test or the fuzz target for its decoder */
 #pragma GCC diagnostic ignored "-Wunused-function"
 #endif
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -883,7 +906,453 @@ static bool sink_count_traces(const uint8_t *p, size_t n, sink_buf *out, size_t 
     return sink_count_level(p, n, 0, count, c);
 }
 
-/* Known signal paths; metrics and logs get their decoders here. */
+/* ---- metrics and logs -------------------------------------------------------------- */
+
+/* An item of a ScopeMetrics / ScopeLogs: appends its JSON line(s) to out, adds to *count. */
+typedef bool (*sink_item_fn)(const uint8_t *p, size_t n, const sink_buf *prefix, sink_buf *out, size_t *count,
+                             sink_ctx *c);
+
+/* The message names and the item decoder of one signal's request. */
+typedef struct sink_shape {
+    const char *request, *resource, *scoped;
+    sink_item_fn item;
+} sink_shape;
+
+/* Scope{Metrics,Logs}: scope 1, items 2, schema_url 3. As sink_scope_spans. */
+static bool sink_scope_items(const uint8_t *p, size_t n, const sink_buf *res, sink_buf *out, size_t *count,
+                             const sink_shape *sh, sink_ctx *c) {
+    sink_pb r = {p, p + n};
+    sink_field f, scope = {0, 0, 0, NULL, 0};
+    sink_buf prefix = {NULL, 0, 0, false};
+    int k;
+    bool ok = true;
+    while ((k = sink_next(&r, &f, c)) != 0) {
+        if (k < 0) return false;
+        if (f.num == 1) { if (!sink_want(&f, PB_LEN, sh->scoped, c)) return false; scope = f; }
+        else if (f.num == 2) { if (!sink_want(&f, PB_LEN, sh->scoped, c)) return false; }
+        else if (f.num == 3 && !sink_string(&f, sh->scoped, c)) return false;
+    }
+    sink_buf_add(&prefix, res->p, res->len);
+    ok = sink_scope(scope.data ? scope.data : (const uint8_t *)"", scope.len, &prefix, c);
+    r.p = p;
+    while (ok && (k = sink_next(&r, &f, c)) != 0) {
+        if (k < 0) { ok = false; break; }
+        if (f.num == 2) ok = sh->item(f.data, f.len, &prefix, out, count, c);
+    }
+    if (prefix.oom) ok = sink_fail(c, "out of memory");
+    sink_buf_free(&prefix);
+    return ok;
+}
+
+/* Resource{Metrics,Logs}: resource 1, scope_* 2, schema_url 3. As sink_resource_spans. */
+static bool sink_resource_items(const uint8_t *p, size_t n, sink_buf *out, size_t *count, const sink_shape *sh,
+                                sink_ctx *c) {
+    sink_pb r = {p, p + n};
+    sink_field f, resource = {0, 0, 0, NULL, 0};
+    sink_buf res = {NULL, 0, 0, false};
+    int k;
+    bool ok = true;
+    while ((k = sink_next(&r, &f, c)) != 0) {
+        if (k < 0) return false;
+        if (f.num == 1) { if (!sink_want(&f, PB_LEN, sh->resource, c)) return false; resource = f; }
+        else if (f.num == 2) { if (!sink_want(&f, PB_LEN, sh->resource, c)) return false; }
+        else if (f.num == 3 && !sink_string(&f, sh->resource, c)) return false;
+    }
+    sink_buf_str(&res, "\"resource\":");
+    if (resource.data) {
+        sink_pb rr = {resource.data, resource.data + resource.len};
+        while (ok && (k = sink_next(&rr, &f, c)) != 0) {
+            if (k < 0) ok = false;
+            else if (f.num == 1) ok = sink_want(&f, PB_LEN, "Resource", c);
+            else if (f.num == 2) ok = sink_want(&f, PB_VARINT, "Resource", c);
+        }
+        ok = ok && sink_kvlist(resource.data, resource.len, &res, c, 1, "Resource");
+    } else {
+        sink_buf_str(&res, "{}");
+    }
+    sink_buf_str(&res, ",");
+    r.p = p;
+    while (ok && (k = sink_next(&r, &f, c)) != 0) {
+        if (k < 0) { ok = false; break; }
+        if (f.num == 2) ok = sink_scope_items(f.data, f.len, &res, out, count, sh, c);
+    }
+    if (res.oom) ok = sink_fail(c, "out of memory");
+    sink_buf_free(&res);
+    return ok;
+}
+
+static bool sink_decode_items(const uint8_t *p, size_t n, sink_buf *out, size_t *count, const sink_shape *sh,
+                              sink_ctx *c) {
+    sink_pb r = {p, p + n};
+    sink_field f;
+    int k;
+    *count = 0;
+    while ((k = sink_next(&r, &f, c)) != 0) {
+        if (k < 0) return false;
+        if (f.num != 1) continue;
+        if (!sink_want(&f, PB_LEN, sh->request, c)) return false;
+        if (!sink_resource_items(f.data, f.len, out, count, sh, c)) return false;
+    }
+    if (out->oom) return sink_fail(c, "out of memory");
+    return true;
+}
+
+/* A double (fixed64 bits) or null when absent. */
+static void sink_opt_double(sink_buf *b, const char *key, bool has, uint64_t bits) {
+    sink_buf_fmt(b, ",\"%s\":", key);
+    if (has) sink_json_double(b, bits);
+    else sink_buf_str(b, "null");
+}
+
+/* A repeated fixed64/double: packed (LEN, a multiple of 8 bytes) or one I64 element.
+   Appends the elements (comma-separated, no brackets) to out. */
+static bool sink_fixed64s(const sink_field *f, bool dbl, sink_buf *out, int *count, const char *what, sink_ctx *c) {
+    size_t i;
+    if (f->wire == PB_I64) {
+        if ((*count)++) sink_buf_str(out, ",");
+        if (dbl) sink_json_double(out, f->v);
+        else sink_buf_fmt(out, "%llu", (unsigned long long)f->v);
+        return true;
+    }
+    if (!sink_want(f, PB_LEN, what, c)) return false;
+    if (f->len % 8) {
+        snprintf(c->err, sizeof c->err, "%s field %u: packed fixed64 of %zu bytes", what, f->num, f->len);
+        return false;
+    }
+    for (i = 0; i < f->len; i += 8) {
+        uint64_t v = 0;
+        int k;
+        for (k = 7; k >= 0; k--) v = (v << 8) | f->data[i + (size_t)k];
+        if ((*count)++) sink_buf_str(out, ",");
+        if (dbl) sink_json_double(out, v);
+        else sink_buf_fmt(out, "%llu", (unsigned long long)v);
+    }
+    return true;
+}
+
+/* The kinds of Metric.data and the field numbers of their points' members (0: none). */
+enum { SINK_GAUGE, SINK_SUM, SINK_HISTOGRAM, SINK_EXP_HISTOGRAM, SINK_SUMMARY };
+typedef struct sink_point_shape {
+    const char *type, *msg;
+    uint32_t data;                          /* Metric field */
+    uint32_t attrs, count, sum, min, max, flags;
+} sink_point_shape;
+static const sink_point_shape sink_point_shapes[5] = {
+    {"gauge", "NumberDataPoint", 5, 7, 0, 0, 0, 0, 8},
+    {"sum", "NumberDataPoint", 7, 7, 0, 0, 0, 0, 8},
+    {"histogram", "HistogramDataPoint", 9, 9, 4, 5, 11, 12, 10},
+    {"exponential_histogram", "ExponentialHistogramDataPoint", 10, 1, 4, 5, 12, 13, 10},
+    {"summary", "SummaryDataPoint", 11, 7, 4, 5, 0, 0, 8},
+};
+
+/* One data point: {prefix, attributes, times, the value(s), flags}. Every point has
+   start_time 2 and time 3 (fixed64); NumberDataPoint as_double 4 | as_int 6; the others
+   count and sum; HistogramDataPoint bucket_counts 6 and explicit_bounds 7. */
+static bool sink_point(const uint8_t *p, size_t n, const sink_buf *prefix, int kind, sink_buf *out, sink_ctx *c) {
+    const sink_point_shape *sh = &sink_point_shapes[kind];
+    sink_pb r = {p, p + n};
+    sink_field f;
+    uint64_t start = 0, t = 0, count = 0, sum = 0, mn = 0, mx = 0, flags = 0, num = 0;
+    bool has_sum = false, has_min = false, has_max = false, has_num = false, num_int = false;
+    sink_buf buckets = {NULL, 0, 0, false}, bounds = {NULL, 0, 0, false};
+    int nb = 0, nbo = 0, k;
+    bool ok = true, number = kind <= SINK_SUM;
+    while (ok && (k = sink_next(&r, &f, c)) != 0) {
+        if (k < 0) { ok = false; break; }
+        if (f.num == sh->attrs) ok = sink_want(&f, PB_LEN, sh->msg, c);
+        else if (f.num == 2) { ok = sink_want(&f, PB_I64, sh->msg, c); start = f.v; }
+        else if (f.num == 3) { ok = sink_want(&f, PB_I64, sh->msg, c); t = f.v; }
+        else if (f.num == sh->flags) { ok = sink_want(&f, PB_VARINT, sh->msg, c); flags = (uint32_t)f.v; }
+        else if (number && (f.num == 4 || f.num == 6)) {
+            ok = sink_want(&f, PB_I64, sh->msg, c);
+            num = f.v; has_num = true; num_int = f.num == 6;
+        } else if (!number && f.num == sh->count) { ok = sink_want(&f, PB_I64, sh->msg, c); count = f.v; }
+        else if (!number && f.num == sh->sum) { ok = sink_want(&f, PB_I64, sh->msg, c); sum = f.v; has_sum = true; }
+        else if (sh->min && f.num == sh->min) { ok = sink_want(&f, PB_I64, sh->msg, c); mn = f.v; has_min = true; }
+        else if (sh->max && f.num == sh->max) { ok = sink_want(&f, PB_I64, sh->msg, c); mx = f.v; has_max = true; }
+        else if (kind == SINK_HISTOGRAM && f.num == 6) ok = sink_fixed64s(&f, false, &buckets, &nb, sh->msg, c);
+        else if (kind == SINK_HISTOGRAM && f.num == 7) ok = sink_fixed64s(&f, true, &bounds, &nbo, sh->msg, c);
+    }
+    if (ok) {
+        sink_buf_str(out, "{");
+        sink_buf_add(out, prefix->p, prefix->len);
+        sink_buf_str(out, "\"attributes\":");
+        ok = sink_kvlist(p, n, out, c, sh->attrs, sh->msg);
+    }
+    if (ok) {
+        sink_buf_fmt(out, ",\"startTimeUnixNano\":\"%llu\",\"timeUnixNano\":\"%llu\"", (unsigned long long)start,
+                     (unsigned long long)t);
+        if (number && has_num && num_int) sink_buf_fmt(out, ",\"asInt\":%lld", (long long)(int64_t)num);
+        else if (number && has_num) sink_opt_double(out, "asDouble", true, num);
+        if (!number) {
+            sink_buf_fmt(out, ",\"count\":%llu", (unsigned long long)count);
+            sink_opt_double(out, "sum", has_sum, sum);
+        }
+        if (kind == SINK_HISTOGRAM) {
+            sink_buf_str(out, ",\"bucketCounts\":[");
+            if (buckets.len) sink_buf_add(out, buckets.p, buckets.len);
+            sink_buf_str(out, "],\"explicitBounds\":[");
+            if (bounds.len) sink_buf_add(out, bounds.p, bounds.len);
+            sink_buf_str(out, "]");
+        }
+        if (sh->min) {
+            sink_opt_double(out, "min", has_min, mn);
+            sink_opt_double(out, "max", has_max, mx);
+        }
+        sink_buf_fmt(out, ",\"flags\":%llu}\n", (unsigned long long)flags);
+    }
+    sink_buf_free(&buckets);
+    sink_buf_free(&bounds);
+    return ok;
+}
+
+/* Metric: name 1, description 2, unit 3, data: gauge 5 | sum 7 | histogram 9 |
+   exponential_histogram 10 | summary 11 (the last one wins), metadata 12. Each data point
+   is one line. Sum: data_points 1, aggregation_temporality 2, is_monotonic 3; Histogram
+   and ExponentialHistogram: data_points 1, aggregation_temporality 2; Gauge and Summary:
+   data_points 1. */
+static bool sink_metric(const uint8_t *p, size_t n, const sink_buf *prefix, sink_buf *out, size_t *count, sink_ctx *c) {
+    sink_pb r = {p, p + n};
+    sink_field f, empty = {0, 0, 0, (const uint8_t *)"", 0}, name = empty, desc = empty, unit = empty, data = empty;
+    sink_buf pre = {NULL, 0, 0, false};
+    uint64_t temporality = 0, monotonic = 0;
+    int k, kind = -1, i;
+    bool ok = true;
+    while ((k = sink_next(&r, &f, c)) != 0) {
+        if (k < 0) return false;
+        if (f.num == 1) { if (!sink_string(&f, "Metric", c)) return false; name = f; }
+        else if (f.num == 2) { if (!sink_string(&f, "Metric", c)) return false; desc = f; }
+        else if (f.num == 3) { if (!sink_string(&f, "Metric", c)) return false; unit = f; }
+        else if (f.num == 12) { if (!sink_want(&f, PB_LEN, "Metric", c)) return false; }
+        else
+            for (i = 0; i < 5; i++)
+                if (f.num == sink_point_shapes[i].data) {
+                    if (!sink_want(&f, PB_LEN, "Metric", c)) return false;
+                    data = f;
+                    kind = i;
+                }
+    }
+    if (kind < 0) return true; /* no data: no line */
+    r.p = data.data;
+    r.end = data.data + data.len;
+    while ((k = sink_next(&r, &f, c)) != 0) { /* the data message's own fields first */
+        if (k < 0) return false;
+        if (f.num == 1) { if (!sink_want(&f, PB_LEN, sink_point_shapes[kind].type, c)) return false; }
+        else if (f.num == 2 && (kind == SINK_SUM || kind == SINK_HISTOGRAM || kind == SINK_EXP_HISTOGRAM)) {
+            if (!sink_want(&f, PB_VARINT, sink_point_shapes[kind].type, c)) return false;
+            temporality = (uint32_t)f.v;
+        } else if (f.num == 3 && kind == SINK_SUM) {
+            if (!sink_want(&f, PB_VARINT, "Sum", c)) return false;
+            monotonic = f.v;
+        }
+    }
+    sink_buf_add(&pre, prefix->p, prefix->len);
+    sink_buf_str(&pre, "\"metric\":{\"name\":");
+    sink_json_str(&pre, name.data, name.len);
+    sink_buf_str(&pre, ",\"description\":");
+    sink_json_str(&pre, desc.data, desc.len);
+    sink_buf_str(&pre, ",\"unit\":");
+    sink_json_str(&pre, unit.data, unit.len);
+    sink_buf_fmt(&pre, ",\"type\":\"%s\"", sink_point_shapes[kind].type);
+    if (kind == SINK_SUM || kind == SINK_HISTOGRAM || kind == SINK_EXP_HISTOGRAM)
+        sink_buf_fmt(&pre, ",\"aggregationTemporality\":%llu", (unsigned long long)temporality);
+    if (kind == SINK_SUM) sink_buf_fmt(&pre, ",\"isMonotonic\":%s", monotonic ? "true" : "false");
+    sink_buf_str(&pre, "},");
+    r.p = data.data;
+    while (ok && (k = sink_next(&r, &f, c)) != 0) {
+        if (k < 0) { ok = false; break; }
+        if (f.num != 1) continue;
+        ok = sink_point(f.data, f.len, &pre, kind, out, c);
+        (*count)++;
+    }
+    if (pre.oom) ok = sink_fail(c, "out of memory");
+    sink_buf_free(&pre);
+    return ok;
+}
+
+/* logs.proto LogRecord: time 1, observed_time 11 (fixed64), severity_number 2,
+   severity_text 3, body 5, attributes 6, dropped 7, flags 8 (fixed32), trace_id 9,
+   span_id 10 (absent or 16 / 8 bytes), event_name 12. One line. */
+static bool sink_log_record(const uint8_t *p, size_t n, const sink_buf *prefix, sink_buf *out, size_t *count,
+                            sink_ctx *c) {
+    sink_pb r = {p, p + n};
+    sink_field f, empty = {0, 0, 0, (const uint8_t *)"", 0}, stext = empty, body = {0, 0, 0, NULL, 0}, tid = empty,
+                  sid = empty, ev = empty;
+    uint64_t t = 0, observed = 0, sev = 0, dropped = 0, flags = 0;
+    int k;
+    while ((k = sink_next(&r, &f, c)) != 0) {
+        if (k < 0) return false;
+        switch (f.num) {
+        case 1: if (!sink_want(&f, PB_I64, "LogRecord", c)) return false; t = f.v; break;
+        case 2: if (!sink_want(&f, PB_VARINT, "LogRecord", c)) return false; sev = f.v; break;
+        case 3: if (!sink_string(&f, "LogRecord", c)) return false; stext = f; break;
+        case 5: if (!sink_want(&f, PB_LEN, "LogRecord", c)) return false; body = f; break;
+        case 6: if (!sink_want(&f, PB_LEN, "LogRecord", c)) return false; break;
+        case 7: if (!sink_u32(&f, &dropped, "LogRecord", c)) return false; break;
+        case 8: if (!sink_want(&f, PB_I32, "LogRecord", c)) return false; flags = f.v; break;
+        case 9: if (!sink_want(&f, PB_LEN, "LogRecord", c) || (f.len && !sink_id(&f, 16, "LogRecord", c))) return false; tid = f; break;
+        case 10: if (!sink_want(&f, PB_LEN, "LogRecord", c) || (f.len && !sink_id(&f, 8, "LogRecord", c))) return false; sid = f; break;
+        case 11: if (!sink_want(&f, PB_I64, "LogRecord", c)) return false; observed = f.v; break;
+        case 12: if (!sink_string(&f, "LogRecord", c)) return false; ev = f; break;
+        }
+    }
+    sink_buf_str(out, "{");
+    sink_buf_add(out, prefix->p, prefix->len);
+    sink_buf_fmt(out, "\"timeUnixNano\":\"%llu\",\"observedTimeUnixNano\":\"%llu\",\"severityNumber\":%d,\"severityText\":",
+                 (unsigned long long)t, (unsigned long long)observed, (int)(int32_t)sev);
+    sink_json_str(out, stext.data, stext.len);
+    sink_buf_str(out, ",\"body\":");
+    if (body.data) {
+        if (!sink_anyvalue(body.data, body.len, out, c)) return false;
+    } else {
+        sink_buf_str(out, "null");
+    }
+    sink_buf_str(out, ",\"attributes\":");
+    if (!sink_kvlist(p, n, out, c, 6, "LogRecord")) return false;
+    sink_buf_fmt(out, ",\"droppedAttributesCount\":%llu,\"flags\":%llu,\"traceId\":", (unsigned long long)dropped,
+                 (unsigned long long)flags);
+    sink_json_hex(out, tid.data, tid.len);
+    sink_buf_str(out, ",\"spanId\":");
+    sink_json_hex(out, sid.data, sid.len);
+    sink_buf_str(out, ",\"eventName\":");
+    sink_json_str(out, ev.data, ev.len);
+    sink_buf_str(out, "}\n");
+    (*count)++;
+    return true;
+}
+
+static const sink_shape sink_metrics_shape = {"ExportMetricsServiceRequest", "ResourceMetrics", "ScopeMetrics", sink_metric};
+static const sink_shape sink_logs_shape = {"ExportLogsServiceRequest", "ResourceLogs", "ScopeLogs", sink_log_record};
+
+/* ExportMetricsServiceRequest: one JSON line per data point. */
+static bool sink_decode_metrics(const uint8_t *p, size_t n, sink_buf *out, size_t *count, sink_ctx *c) {
+    return sink_decode_items(p, n, out, count, &sink_metrics_shape, c);
+}
+/* ExportLogsServiceRequest: one JSON line per log record. */
+static bool sink_decode_logs(const uint8_t *p, size_t n, sink_buf *out, size_t *count, sink_ctx *c) {
+    return sink_decode_items(p, n, out, count, &sink_logs_shape, c);
+}
+/* --count-only for metrics and logs: the full decode, the lines thrown away (these signals
+   are not the load-test case). */
+static bool sink_count_metrics(const uint8_t *p, size_t n, sink_buf *out, size_t *count, sink_ctx *c) {
+    sink_buf scratch = {NULL, 0, 0, false};
+    bool ok = sink_decode_metrics(p, n, &scratch, count, c);
+    (void)out;
+    sink_buf_free(&scratch);
+    return ok;
+}
+static bool sink_count_logs(const uint8_t *p, size_t n, sink_buf *out, size_t *count, sink_ctx *c) {
+    sink_buf scratch = {NULL, 0, 0, false};
+    bool ok = sink_decode_logs(p, n, &scratch, count, c);
+    (void)out;
+    sink_buf_free(&scratch);
+    return ok;
+}
+
+/* ---- OTLP/JSON bodies: checked for JSON syntax, printed as received ----------------- */
+
+/* Skips one JSON value at p[*i]; false if it is not valid JSON (RFC 8259). */
+static bool sink_json_value(const uint8_t *p, size_t n, size_t *i, int depth);
+static void sink_json_ws(const uint8_t *p, size_t n, size_t *i) {
+    while (*i < n && (p[*i] == ' ' || p[*i] == '\t' || p[*i] == '\n' || p[*i] == '\r')) (*i)++;
+}
+static bool sink_json_string(const uint8_t *p, size_t n, size_t *i) {
+    size_t j = *i;
+    if (j >= n || p[j] != '"') return false;
+    for (j++; j < n; j++) {
+        if (p[j] == '"') { *i = j + 1; return true; }
+        if (p[j] < 0x20) return false;
+        if (p[j] == '\\') {
+            if (++j >= n) return false;
+            if (p[j] == 'u') {
+                int k;
+                for (k = 1; k <= 4; k++)
+                    if (j + (size_t)k >= n || !isxdigit(p[j + (size_t)k])) return false;
+                j += 4;
+            } else if (!strchr("\"\\/bfnrt", p[j]) || !p[j]) {
+                return false;
+            }
+        }
+    }
+    return false;
+}
+static bool sink_json_value(const uint8_t *p, size_t n, size_t *i, int depth) {
+    size_t j;
+    if (depth > 64) return false;
+    sink_json_ws(p, n, i);
+    if (*i >= n) return false;
+    switch (p[*i]) {
+    case '{':
+    case '[': {
+        uint8_t close = p[*i] == '{' ? '}' : ']';
+        bool obj = close == '}';
+        (*i)++;
+        sink_json_ws(p, n, i);
+        if (*i < n && p[*i] == close) { (*i)++; return true; }
+        for (;;) {
+            if (obj) {
+                sink_json_ws(p, n, i);
+                if (!sink_json_string(p, n, i)) return false;
+                sink_json_ws(p, n, i);
+                if (*i >= n || p[*i] != ':') return false;
+                (*i)++;
+            }
+            if (!sink_json_value(p, n, i, depth + 1)) return false;
+            sink_json_ws(p, n, i);
+            if (*i >= n) return false;
+            if (p[*i] == close) { (*i)++; return true; }
+            if (p[*i] != ',') return false;
+            (*i)++;
+        }
+    }
+    case '"': return sink_json_string(p, n, i);
+    case 't': if (n - *i >= 4 && !memcmp(p + *i, "true", 4)) { *i += 4; return true; } return false;
+    case 'f': if (n - *i >= 5 && !memcmp(p + *i, "false", 5)) { *i += 5; return true; } return false;
+    case 'n': if (n - *i >= 4 && !memcmp(p + *i, "null", 4)) { *i += 4; return true; } return false;
+    default:
+        j = *i;
+        if (j < n && p[j] == '-') j++;
+        if (j >= n || !isdigit(p[j])) return false;
+        if (p[j] == '0') j++;
+        else while (j < n && isdigit(p[j])) j++;
+        if (j < n && p[j] == '.') {
+            if (++j >= n || !isdigit(p[j])) return false;
+            while (j < n && isdigit(p[j])) j++;
+        }
+        if (j < n && (p[j] == 'e' || p[j] == 'E')) {
+            j++;
+            if (j < n && (p[j] == '+' || p[j] == '-')) j++;
+            if (j >= n || !isdigit(p[j])) return false;
+            while (j < n && isdigit(p[j])) j++;
+        }
+        *i = j;
+        return true;
+    }
+}
+/* An OTLP/JSON request: must be one JSON object in UTF-8; printed as one line (the raw
+   CR/LF between tokens dropped: inside strings they are escaped). Its items are not
+   counted (*count = 0). */
+static bool sink_decode_json(const uint8_t *p, size_t n, sink_buf *out, size_t *count, sink_ctx *c) {
+    size_t i = 0, run = 0, k;
+    *count = 0;
+    sink_json_ws(p, n, &i);
+    if (i >= n || p[i] != '{') return sink_fail(c, "OTLP/JSON body is not a JSON object");
+    if (!sink_json_value(p, n, &i, 0)) return sink_fail(c, "malformed JSON body");
+    sink_json_ws(p, n, &i);
+    if (i != n) return sink_fail(c, "data after the JSON body");
+    if (!sink_utf8(p, n)) return sink_fail(c, "JSON body is not UTF-8");
+    for (k = 0; k < n; k++) {
+        if (p[k] != '\n' && p[k] != '\r') { run++; continue; }
+        sink_buf_add(out, p + k - run, run);
+        run = 0;
+    }
+    sink_buf_add(out, p + n - run, run);
+    sink_buf_str(out, "\n");
+    if (out->oom) return sink_fail(c, "out of memory");
+    return true;
+}
+
+/* Known signal paths. */
 typedef struct sink_signal {
     const char *path;
     const char *unit; /* what the counter counts */
@@ -893,11 +1362,13 @@ typedef struct sink_signal {
 
 static const sink_signal sink_signals[] = {
     {"/v1/traces", "spans", sink_decode_traces, sink_count_traces},
+    {"/v1/metrics", "data points", sink_decode_metrics, sink_count_metrics},
+    {"/v1/logs", "log records", sink_decode_logs, sink_count_logs},
 };
 
-/* Decodes a request body (gunzipping first when asked). 200 and JSON lines in out (only the
-   count with count_only), or an HTTP status and a reason in c->err. */
-static int sink_handle_body(const sink_signal *sig, const uint8_t *body, size_t n, bool gzip, bool count_only,
+/* Decodes a request body (gunzipping first when asked; OTLP/JSON when `json`). 200 and JSON
+   lines in out (only the count with count_only), or an HTTP status and a reason in c->err. */
+static int sink_handle_body(const sink_signal *sig, const uint8_t *body, size_t n, bool gzip, bool json, bool count_only,
                             sink_buf *out, size_t *count, sink_ctx *c) {
     sink_buf plain = {NULL, 0, 0, false};
     int status = 200;
@@ -913,7 +1384,7 @@ static int sink_handle_body(const sink_signal *sig, const uint8_t *body, size_t 
         n = plain.len;
         if (!body) body = (const uint8_t *)"";
     }
-    if (!(count_only ? sig->count : sig->decode)(body, n, out, count, c)) {
+    if (!(json ? sink_decode_json : count_only ? sig->count : sig->decode)(body, n, out, count, c)) {
         status = plain.oom || out->oom ? 500 : 400;
         out->len = 0;
     }
@@ -1109,7 +1580,7 @@ static void sink_respond_error(sink_conn *cn, int status, int rpc_code, const ch
 }
 
 /* Handles every complete request in cn->in. Returns the number of signal requests; adds
-   the items (spans) accepted to *items. */
+   the items accepted to items[i] (i: the signal's index in sink_signals). */
 static int sink_serve(sink_conn *cn, FILE *out, const sink_opts *o, uint64_t *items) {
     int handled = 0;
     while (!cn->closing && cn->in.len) {
@@ -1150,34 +1621,34 @@ static int sink_serve(sink_conn *cn, FILE *out, const sink_opts *o, uint64_t *it
         memset(&ctx, 0, sizeof ctx);
         if (!sig) {
             status = 404;
-            snprintf(ctx.err, sizeof ctx.err, "no such path: %.100s (known: /v1/traces)", req.path);
+            snprintf(ctx.err, sizeof ctx.err, "no such path: %.100s (known: /v1/traces, /v1/metrics, /v1/logs)", req.path);
         } else if (strcmp(req.method, "POST")) {
             status = 405;
             snprintf(ctx.err, sizeof ctx.err, "use POST");
-        } else if (req.content_type == 2) {
-            status = 415;
-            snprintf(ctx.err, sizeof ctx.err, "OTLP/JSON is not supported by otlp_sink yet: send application/x-protobuf");
         } else if (req.content_type == 3 || req.bad_encoding) {
             status = 415;
-            snprintf(ctx.err, sizeof ctx.err, "expected Content-Type application/x-protobuf, gzip or identity encoding");
+            snprintf(ctx.err, sizeof ctx.err, "expected Content-Type application/x-protobuf or application/json, "
+                                              "gzip or identity encoding");
         } else {
-            status = sink_handle_body(sig, (const uint8_t *)(body.p ? body.p : ""), body.len, req.gzip, o->count_only,
-                                      &json, &count, &ctx);
+            status = sink_handle_body(sig, (const uint8_t *)(body.p ? body.p : ""), body.len, req.gzip,
+                                      req.content_type == 2, o->count_only, &json, &count, &ctx);
+            if (req.content_type == 2 && o->count_only) json.len = 0;
         }
         if (status == 200) {
-            *items += count;
+            items[sig - sink_signals] += count;
             if (json.len) {
                 fwrite(json.p, 1, json.len, out);
                 fflush(out);
             }
-            sink_respond(cn, 200, "application/x-protobuf", "", 0, req.close); /* empty Export*ServiceResponse */
+            if (req.content_type == 2) sink_respond(cn, 200, "application/json", "{}", 2, req.close);
+            else sink_respond(cn, 200, "application/x-protobuf", "", 0, req.close); /* empty Export*ServiceResponse */
         } else {
             sink_respond_error(cn, status, status == 404 ? 5 : status == 413 ? 8 : status == 500 ? 13 : 3, ctx.err, req.close);
         }
         if (!o->quiet)
             fprintf(stderr, "otlp_sink: %s %s -> %d, %zu %s, %zu bytes%s%s%s\n", req.method, req.path, status, count,
-                    sig ? sig->unit : "items", body.len, req.gzip ? " (gzip)" : "", status != 200 ? ": " : "",
-                    status != 200 ? ctx.err : "");
+                    req.content_type == 2 ? "JSON request" : sig ? sig->unit : "items", body.len, req.gzip ? " (gzip)" : "",
+                    status != 200 ? ": " : "", status != 200 ? ctx.err : "");
         if (sig) handled++;
         sink_buf_free(&body);
         sink_buf_free(&json);
@@ -1230,7 +1701,7 @@ static int sink_run(const sink_opts *o) {
     struct pollfd pfd[SINK_MAX_CLIENTS + 1];
     int lfd, nconn = 0, port, i;
     long requests = 0;
-    uint64_t items = 0;
+    uint64_t items[sizeof sink_signals / sizeof sink_signals[0]] = {0};
     int64_t start = sink_ms();
     FILE *out = stdout;
     struct sigaction sa;
@@ -1253,7 +1724,7 @@ static int sink_run(const sink_opts *o) {
             return 1;
         }
     }
-    if (!o->quiet) fprintf(stderr, "otlp_sink: listening on http://%s:%d/v1/traces\n", o->host, port);
+    if (!o->quiet) fprintf(stderr, "otlp_sink: listening on http://%s:%d (/v1/traces, /v1/metrics, /v1/logs)\n", o->host, port);
     while (!sink_stop) {
         int64_t now = sink_ms(), wait = 1000;
         int n;
@@ -1285,7 +1756,7 @@ static int sink_run(const sink_opts *o) {
                         sink_respond_error(cn, 413, 8, "request over 64 MiB", true);
                     } else if (!cn->closing) {
                         sink_buf_add(&cn->in, buf, (size_t)r);
-                        requests += sink_serve(cn, out, o, &items);
+                        requests += sink_serve(cn, out, o, items);
                     }
                 } else if (r == 0 || (errno != EAGAIN && errno != EINTR)) {
                     drop = true;
@@ -1330,11 +1801,17 @@ static int sink_run(const sink_opts *o) {
         sink_buf_free(&conns[i].out);
     }
     close(lfd);
-    if (o->count_only) fprintf(out, "%ld requests, %llu spans\n", requests, (unsigned long long)items);
+    if (o->count_only) { /* "N requests, N spans" and the other signals when they came */
+        fprintf(out, "%ld requests, %llu spans", requests, (unsigned long long)items[0]);
+        for (i = 1; i < (int)(sizeof sink_signals / sizeof sink_signals[0]); i++)
+            if (items[i]) fprintf(out, ", %llu %s", (unsigned long long)items[i], sink_signals[i].unit);
+        fprintf(out, "\n");
+    }
     if (out != stdout) fclose(out);
     else fflush(out);
     if (!o->quiet)
-        fprintf(stderr, "otlp_sink: stopped after %ld request(s), %llu span(s)\n", requests, (unsigned long long)items);
+        fprintf(stderr, "otlp_sink: stopped after %ld request(s), %llu span(s), %llu data point(s), %llu log record(s)\n",
+                requests, (unsigned long long)items[0], (unsigned long long)items[1], (unsigned long long)items[2]);
     return 0;
 }
 
