@@ -3260,7 +3260,8 @@ static void otel__zk_annotations(otel__zipkin *z, const otel_span_data *s) {
     otel_event_data ev;
     bool first = true;
     while (otel_iter_event(&it, &ev)) {
-        OTEL__ZK_LIT(&z->out, first ? ",\"annotations\":[{\"timestamp\":" : ",{\"timestamp\":");
+        if (first) OTEL__ZK_LIT(&z->out, ",\"annotations\":[{\"timestamp\":");
+        else OTEL__ZK_LIT(&z->out, ",{\"timestamp\":");
         first = false;
         otel__zk_u64(&z->out, otel__zk_us(ev.time_ns));
         OTEL__ZK_LIT(&z->out, ",\"value\":");
@@ -3301,7 +3302,8 @@ typedef struct otel__zk_tags {
 } otel__zk_tags;
 
 static void otel__zk_key(otel__zipkin *z, otel__zk_tags *g, const char *k, size_t n) {
-    OTEL__ZK_LIT(&z->out, g->first ? ",\"tags\":{" : ",");
+    if (g->first) OTEL__ZK_LIT(&z->out, ",\"tags\":{");
+    else OTEL__ZK_LIT(&z->out, ",");
     g->first = false;
     otel__zk_str(&z->out, k, n);
     OTEL__ZK_LIT(&z->out, ":");
