@@ -2944,23 +2944,25 @@ typedef struct otel__zipkin {
 /* ---- JSON writing ------------------------------------------------------------------- */
 
 /* Room for n more bytes (and the NUL the sb keeps); NULL when out of memory. */
-static char *otel__zk_room(otel__otlp_sb *b, size_t n) {
+static char *otel__zk_grow(otel__otlp_sb *b, size_t n) {
+    size_t cap = b->cap ? b->cap : 4096;
+    char *p;
     if (b->oom) return NULL;
     if (n > SIZE_MAX / 4 - b->len) { b->oom = true; return NULL; }
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 4096;
-        char *p;
-        while (cap < b->len + n + 1) cap *= 2;
-        p = (char *)OTEL_MALLOC(cap, NULL);
-        if (!p) { b->oom = true; return NULL; }
-        if (b->len) memcpy(p, b->p, b->len);
-        OTEL_FREE(b->p, NULL);
-        b->p = p;
-        b->cap = cap;
-    }
+    while (cap < b->len + n + 1) cap *= 2;
+    p = (char *)OTEL_MALLOC(cap, NULL);
+    if (!p) { b->oom = true; return NULL; }
+    if (b->len) memcpy(p, b->p, b->len);
+    OTEL_FREE(b->p, NULL);
+    b->p = p;
+    b->cap = cap;
     return b->p + b->len;
 }
-static void otel__zk_put(otel__otlp_sb *b, const char *s, size_t n) {
+static inline char *otel__zk_room(otel__otlp_sb *b, size_t n) {
+    if (n < b->cap - b->len && !b->oom) return b->p + b->len; /* the usual case: it fits */
+    return otel__zk_grow(b, n);
+}
+static inline void otel__zk_put(otel__otlp_sb *b, const char *s, size_t n) {
     char *o = otel__zk_room(b, n);
     if (!o) return;
     memcpy(o, s, n);
@@ -2987,6 +2989,13 @@ static size_t otel__zk_utf8_len(const unsigned char *p, size_t n) {
     return 0;
 }
 
+/* Bytes copied into a JSON string as they are: printable ASCII and DEL, except '"' and backslash. */
+static const unsigned char otel__zk_plain[256] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1};
+
 /* A JSON string: quotes, backslashes and control characters escaped, invalid UTF-8
    replaced by U+FFFD per byte. At most 6 output bytes per input byte. */
 static void otel__zk_str(otel__otlp_sb *b, const char *s, size_t n) {
@@ -2999,9 +3008,15 @@ static void otel__zk_str(otel__otlp_sb *b, const char *s, size_t n) {
     if (!o) return;
     *o++ = '"';
     while (i < n) {
-        unsigned char c = p[i];
-        size_t k;
-        if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') { *o++ = (char)c; i++; continue; }
+        unsigned char c;
+        size_t k, run = i;
+        while (i < n && otel__zk_plain[p[i]]) i++;
+        if (i > run) {
+            memcpy(o, p + run, i - run);
+            o += i - run;
+            if (i == n) break;
+        }
+        c = p[i];
         if (c < 0x80) {
             *o++ = '\\';
             switch (c) {
@@ -3033,28 +3048,83 @@ static void otel__zk_str(otel__otlp_sb *b, const char *s, size_t n) {
 }
 static void otel__zk_ostr(otel__otlp_sb *b, otel_str s) { otel__zk_str(b, s.ptr ? s.ptr : "", s.ptr ? s.len : 0); }
 
+
+/* Decimal digits of v at the end of t[24]; returns where they start. */
+static char *otel__zk_utoa(char *t, uint64_t v, bool neg) {
+    char *p = t + 24;
+    do { *--p = (char)('0' + v % 10); v /= 10; } while (v);
+    if (neg) *--p = '-';
+    return p;
+}
+static size_t otel__zk_itoa(char *t, int64_t v, const char **start) { /* t[24] */
+    *start = otel__zk_utoa(t, v < 0 ? 0 - (uint64_t)v : (uint64_t)v, v < 0);
+    return (size_t)(t + 24 - *start);
+}
 static void otel__zk_u64(otel__otlp_sb *b, uint64_t v) {
     char t[24];
-    int n = snprintf(t, sizeof t, "%llu", (unsigned long long)v);
-    otel__zk_put(b, t, (size_t)n);
+    const char *p = otel__zk_utoa(t, v, false);
+    otel__zk_put(b, p, (size_t)(t + 24 - p));
 }
 static void otel__zk_i64(otel__otlp_sb *b, int64_t v) {
     char t[24];
-    int n = snprintf(t, sizeof t, "%lld", (long long)v);
-    otel__zk_put(b, t, (size_t)n);
+    const char *p;
+    size_t n = otel__zk_itoa(t, v, &p);
+    otel__zk_put(b, p, n);
+}
+
+/* The common doubles (up to 6 decimals, 1e-4 <= |d| < 1e15) without printf: the digits
+   of the smallest k for which M = |d| * 10^k is an integer and M / 10^k gives d back
+   (both exact doubles, so the division rounds as strtod would). %.15g prints the same.
+   Returns the length, 0 when another form is needed. */
+static size_t otel__zk_double_fast(char *out, double d) {
+    static const double p10[7] = {1, 10, 100, 1e3, 1e4, 1e5, 1e6};
+    double a = d < 0 ? -d : d;
+    char t[24];
+    const char *q;
+    size_t o = 0, nd, k;
+    if (!(a >= 1e-4 && a < 1e15)) return 0;
+    for (k = 0; k < 7; k++) {
+        double m = a * p10[k];
+        uint64_t M;
+        if (m >= 1e15) return 0;
+        M = (uint64_t)m;
+        if ((double)M != m || (double)M / p10[k] != a) continue;
+        while (k && M % 10 == 0) { M /= 10; k--; } /* no trailing zeros */
+        q = otel__zk_utoa(t, M, false);
+        nd = (size_t)(t + 24 - q);
+        if (d < 0) out[o++] = '-';
+        if (k == 0) {
+            memcpy(out + o, q, nd);
+            o += nd;
+            out[o++] = '.';
+            out[o++] = '0';
+        } else if (nd > k) {
+            memcpy(out + o, q, nd - k);
+            o += nd - k;
+            out[o++] = '.';
+            memcpy(out + o, q + nd - k, k);
+            o += k;
+        } else {
+            out[o++] = '0';
+            out[o++] = '.';
+            memset(out + o, '0', k - nd);
+            o += k - nd;
+            memcpy(out + o, q, nd);
+            o += nd;
+        }
+        out[o] = 0;
+        return o;
+    }
+    return 0;
 }
 
 /* The shortest of %.15g/%.16g/%.17g that reads back exactly, ".0" added to integral
-   values, the locale's decimal point replaced by '.'; "NaN", "Infinity", "-Infinity".
-   Returns the length written to out[48]. */
-static size_t otel__zk_double(char *out, double d) {
+   values, the locale's decimal point replaced by '.'. Returns the length (out[48]). */
+static size_t otel__zk_double_slow(char *out, double d) {
     char tmp[48];
     size_t i, o = 0;
     int prec;
     bool frac = false;
-    if (d != d) { memcpy(out, "NaN", 4); return 3; }
-    if (d > DBL_MAX) { memcpy(out, "Infinity", 9); return 8; }
-    if (d < -DBL_MAX) { memcpy(out, "-Infinity", 10); return 9; }
     for (prec = 15; prec <= 17; prec++) {
         snprintf(tmp, sizeof tmp, "%.*g", prec, d);
         if (strtod(tmp, NULL) == d) break;
@@ -3073,6 +3143,16 @@ static size_t otel__zk_double(char *out, double d) {
     if (!frac) { out[o++] = '.'; out[o++] = '0'; }
     out[o] = 0;
     return o;
+}
+/* A double as text (out[48]): the shortest form that reads back exactly, "1.0" for
+   integral values, "NaN", "Infinity", "-Infinity". Returns the length. */
+static size_t otel__zk_double(char *out, double d) {
+    size_t n;
+    if (d != d) { memcpy(out, "NaN", 4); return 3; }
+    if (d > DBL_MAX) { memcpy(out, "Infinity", 9); return 8; }
+    if (d < -DBL_MAX) { memcpy(out, "-Infinity", 10); return 9; }
+    n = otel__zk_double_fast(out, d);
+    return n ? n : otel__zk_double_slow(out, d);
 }
 
 /* A value as typed JSON (annotation attributes, array elements): NaN and infinities
@@ -3121,10 +3201,12 @@ static void otel__zk_tag_value(otel__zipkin *z, const otel_value *v) {
     switch (v->type) {
     case OTEL_VALUE_STRING: otel__zk_str(b, v->u.s ? v->u.s : "", v->u.s ? v->len : 0); return;
     case OTEL_VALUE_BOOL: if (v->u.b) OTEL__ZK_LIT(b, "\"true\""); else OTEL__ZK_LIT(b, "\"false\""); return;
-    case OTEL_VALUE_INT:
-        n = (size_t)snprintf(t, sizeof t, "%lld", (long long)v->u.i);
-        otel__zk_str(b, t, n);
+    case OTEL_VALUE_INT: {
+        const char *p;
+        n = otel__zk_itoa(t, v->u.i, &p);
+        otel__zk_str(b, p, n);
         return;
+    }
     case OTEL_VALUE_DOUBLE:
         n = otel__zk_double(t, v->u.d);
         otel__zk_str(b, t, n);

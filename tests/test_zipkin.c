@@ -194,6 +194,55 @@ static otel_span_batch handmade(size_t n) {
     return b;
 }
 
+/* ---- doubles: the printf-free path prints what %.15g..%.17g would -------------------- */
+
+static uint64_t g_rng = 0x9e3779b97f4a7c15ull;
+static uint64_t rnd(void) {
+    g_rng ^= g_rng << 13;
+    g_rng ^= g_rng >> 7;
+    g_rng ^= g_rng << 17;
+    return g_rng;
+}
+
+static void test_doubles(void) {
+    static const struct { double d; const char *s; } fixed[] = {
+        {0.0, "0.0"}, {-0.0, "-0.0"}, {1.0, "1.0"}, {-2.5, "-2.5"}, {0.1, "0.1"}, {0.0001, "0.0001"},
+        {0.00012, "0.00012"}, {1e-5, "1e-05"}, {123456.789, "123456.789"}, {1e15, "1e+15"},
+        {999999999999999.0, "999999999999999.0"}, {0.1 + 0.2, "0.30000000000000004"}, {1e300, "1e+300"},
+        {5e-324, "4.94065645841247e-324"}, {1.7976931348623157e308, "1.7976931348623157e+308"},
+        {9007199254740993.0, "9007199254740992.0"}, {0.000123456, "0.000123456"}, {1234.5678901, "1234.5678901"}};
+    int i, bad = 0, fast = 0;
+    for (i = 0; i < (int)(sizeof fixed / sizeof fixed[0]); i++) {
+        char out[48];
+        otel__zk_double(out, fixed[i].d);
+        if (strcmp(out, fixed[i].s)) fprintf(stderr, "double %.17g: got %s, want %s\n", fixed[i].d, out, fixed[i].s);
+        CHECK(!strcmp(out, fixed[i].s));
+    }
+    /* random short decimals and random bit patterns: fast path == slow path, and exact */
+    for (i = 0; i < 200000; i++) {
+        char a[48], b[48];
+        double d;
+        if (i & 1) {
+            uint64_t bits = rnd();
+            memcpy(&d, &bits, sizeof d);
+            if (d != d || d > DBL_MAX || d < -DBL_MAX) continue;
+        } else {
+            static const double p10[] = {1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8};
+            int64_t m = (int64_t)(rnd() % 2000000000000ull) - 1000000000000ll;
+            d = (double)(m >> (rnd() % 40)) / p10[rnd() % 9];
+        }
+        if (otel__zk_double_fast(a, d)) {
+            fast++;
+            otel__zk_double_slow(b, d);
+            if (strcmp(a, b) || strtod(a, NULL) != d) {
+                if (bad++ < 5) fprintf(stderr, "double %.17g: fast %s, slow %s\n", d, a, b);
+            }
+        }
+    }
+    CHECK(bad == 0);
+    CHECK(fast > 50000);
+}
+
 /* ---- the mapping, with spans from the SDK ------------------------------------------ */
 
 #define T0 1700000000000000000ull
@@ -949,6 +998,7 @@ int main(void) {
     }
     g_python = system("python3 -c 'import json, gzip' >/dev/null 2>&1") == 0;
     if (!g_python) printf("SKIPPED: test_zipkin JSON parsing (python3 not installed)\n");
+    test_doubles();
     test_mapping();
     test_handmade();
     test_request_and_gzip();
