@@ -2898,7 +2898,7 @@ __attribute__((constructor)) static void otel__otlp_autoregister(void) {
 
    Mapping (spec/trace/sdk_exporters/zipkin.md, common/mapping-to-non-otlp.md):
    - traceId 32 and id/parentId 16 lower-hex chars; parentId absent on roots.
-   - kind CLIENT/SERVER/PRODUCER/CONSUMER; absent for INTERNAL.
+   - kind CLIENT/SERVER/PRODUCER/CONSUMER; absent for INTERNAL. name absent when empty.
    - timestamp, duration, annotation timestamps: whole microseconds rounded to the
      nearest, half up ((ns + 500) / 1000, as the Go and Python exporters do). duration is
      the rounded end - start, at least 1 (Zipkin's minimum; Go reports a sub-microsecond
@@ -3488,8 +3488,10 @@ static void otel__zk_span(otel__zipkin *z, const otel_span_data *s, const otel_a
         OTEL__ZK_LIT(b, ",\"kind\":");
         otel__zk_put(b, kinds[s->kind], strlen(kinds[s->kind]));
     }
-    OTEL__ZK_LIT(b, ",\"name\":");
-    otel__zk_ostr(b, s->name);
+    if (s->name.len) { /* Zipkin: "leave absent if unknown" */
+        OTEL__ZK_LIT(b, ",\"name\":");
+        otel__zk_ostr(b, s->name);
+    }
     OTEL__ZK_LIT(b, ",\"timestamp\":");
     otel__zk_u64(b, start);
     dur = s->end_time_ns > s->start_time_ns ? otel__zk_us(s->end_time_ns - s->start_time_ns) : 0;
