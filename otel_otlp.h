@@ -3838,14 +3838,23 @@ OTEL_API otel_result otel_zipkin_exporter_create(const otel_zipkin_desc *desc, o
 
 OTEL_API otel_result otel_zipkin_exporter_stats(const otel_exporter *exp, otel_otlp_stats *out) {
     otel__zipkin *z = otel__zipkin_of(exp);
-    otel_exporter fake;
+    const otel_otlp_stats *st;
     if (!out) return OTEL_ERR_INVALID_ARG;
     memset(out, 0, sizeof *out);
     if (!z) return OTEL_ERR_INVALID_ARG;
-    memset(&fake, 0, sizeof fake); /* the OTLP reader of the same counters */
-    fake.export_spans = otel__otlp_export;
-    fake.user = z->t;
-    return otel_otlp_exporter_stats(&fake, out);
+    st = &z->t->st;
+    out->batches = OTEL__OTLP_LOAD(&st->batches);
+    out->spans_exported = OTEL__OTLP_LOAD(&st->spans_exported);
+    out->spans_failed = OTEL__OTLP_LOAD(&st->spans_failed);
+    out->spans_dropped = OTEL__OTLP_LOAD(&st->spans_dropped);
+    out->requests = OTEL__OTLP_LOAD(&st->requests);
+    out->retries = OTEL__OTLP_LOAD(&st->retries);
+    out->connect_failures = OTEL__OTLP_LOAD(&st->connect_failures);
+    out->connections = OTEL__OTLP_LOAD(&st->connections);
+    out->bytes_sent = OTEL__OTLP_LOAD(&st->bytes_sent);
+    out->bytes_raw = OTEL__OTLP_LOAD(&st->bytes_raw);
+    out->last_status = OTEL__OTLP_LOAD(&st->last_status);
+    return OTEL_OK;
 }
 
 OTEL_API void otel_zipkin_exporter_cancel(const otel_exporter *exp) {
