@@ -4250,7 +4250,7 @@ static otel_result otel__exporter_by_name(otel_signal sig, const char *name, siz
     if (OTEL__IS("otlp") || OTEL__IS("zipkin")) {
         otel__logf(OTEL_LOG_ERROR, "exporter '%.*s' is not built in: %s", (int)n, name,
                    OTEL__IS("otlp") ? "compile otel_otlp.h with OTEL_OTLP_IMPLEMENTATION in the same program"
-                                    : "the Zipkin exporter is not available yet");
+                                    : "compile otel_otlp.h with OTEL_OTLP_IMPLEMENTATION in the same program (it provides zipkin)");
         return OTEL_ERR_NOT_BUILT;
     }
 #undef OTEL__IS

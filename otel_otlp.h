@@ -33,8 +33,11 @@
                                              (grpc: error at setup)
        OTEL_EXPORTER_OTLP_[SIG_]CERTIFICATE, _CLIENT_KEY, _CLIENT_CERTIFICATE (PEM files),
        OTEL_EXPORTER_OTLP_[SIG_]INSECURE     (true: skip TLS verification)   OTEL_USE_CURL only
+       OTEL_EXPORTER_ZIPKIN_ENDPOINT         Zipkin: full URL used as is
+                                             [http://localhost:9411/api/v2/spans]
+       OTEL_EXPORTER_ZIPKIN_TIMEOUT          Zipkin: ms for a whole export [10000]
 
-   SECTIONS      [wire] [size] [write] [request] [gzip] [http] [curl] [exporter]
+   SECTIONS      [wire] [size] [write] [request] [gzip] [http] [curl] [exporter] [zipkin]
                  -- grep "==== [" to jump
 
    DELIVERY      One export = one POST of an Export{Trace,Metrics,Logs}ServiceRequest
@@ -46,6 +49,11 @@
                  A partial success is a success; its rejected count is kept in the stats.
                  Requests over 64 MiB are not sent (counted as dropped); empty batches neither.
                  otel_otlp_exporter_cancel() and the exporter's shutdown end a wait at once.
+
+   ZIPKIN        OTEL_TRACES_EXPORTER=zipkin (factory "zipkin", registered like "otlp") or
+                 otel_zipkin_exporter_create(): a JSON array of Zipkin v2 spans per export,
+                 same transport, retries, timeout rule and cancel as above. Mapping (the
+                 spec's Zipkin rules): see the [zipkin] section.
 
    THREADS       otel_otlp_exporter_create and otel_otlp_register: setup. The exporter's
                  callbacks: the destination worker (never two at once, as otel.h promises).
@@ -168,6 +176,43 @@ OTEL_API otel_result otel_otlp_encode_logs(otel_otlp_encoder *enc, const otel_lo
 /* gzip (RFC 1952) of `in` into the encoder's second buffer; *out valid until the next call. */
 OTEL_API otel_result otel_otlp_gzip(otel_otlp_encoder *enc, const void *in, size_t len,
                                     const uint8_t **out, size_t *out_len);
+
+/* ---- Zipkin: a JSON array of Zipkin v2 spans, POSTed over the same transport ---------- */
+
+typedef struct otel_zipkin_desc {
+    const char *endpoint;            /* full URL used as is; NULL -> OTEL_EXPORTER_ZIPKIN_ENDPOINT,
+                                        else http://localhost:9411/api/v2/spans */
+    uint32_t timeout_ms;             /* whole export incl. retries; 0 -> OTEL_EXPORTER_ZIPKIN_TIMEOUT,
+                                        else 10000 */
+    const otel_otlp_header *headers; /* extra request headers (values used verbatim) */
+    size_t header_count;
+    otel_otlp_compression compression; /* 0 -> NONE (no variable for it); GZIP: Content-Encoding */
+    uint32_t retry_initial_ms;       /* first backoff; 0 -> 1000 */
+    uint32_t retry_max_ms;           /* backoff cap; 0 -> 5000 */
+    size_t max_request_bytes;        /* JSON body before compression; 0 -> 64 MiB */
+    /* TLS, OTEL_USE_CURL only */
+    const char *certificate;         /* CA bundle (PEM) to verify the server */
+    const char *client_key;          /* mTLS key (PEM) */
+    const char *client_certificate;  /* mTLS certificate (PEM) */
+    bool insecure;                   /* skip certificate verification (testing only) */
+} otel_zipkin_desc;
+
+/* Creates a Zipkin v2 JSON span exporter (traces only). `desc` NULL = all defaults (env
+   vars). Opens no connection yet; rejects at once an https:// URL without OTEL_USE_CURL
+   (OTEL_ERR_NOT_BUILT) and a malformed URL or header (OTEL_ERR_INVALID_ARG), reason logged.
+   Delivery, retries, cancel and counters are the OTLP exporter's (see DELIVERY above).
+   Thread: setup. Allocates: yes (buffers reused). */
+OTEL_API otel_result otel_zipkin_exporter_create(const otel_zipkin_desc *desc, otel_exporter *out);
+/* A snapshot of a Zipkin exporter's counters (spans_rejected stays 0). Thread: any, until
+   the exporter's shutdown. */
+OTEL_API otel_result otel_zipkin_exporter_stats(const otel_exporter *exp, otel_otlp_stats *out);
+/* As otel_otlp_exporter_cancel. Thread: any (async-signal-safe). */
+OTEL_API void otel_zipkin_exporter_cancel(const otel_exporter *exp);
+/* The URL requests go to (NULL for another exporter). */
+OTEL_API const char *otel_zipkin_exporter_url(const otel_exporter *exp);
+/* Registers the factory name "zipkin" (traces only; done automatically at load time with
+   GCC/Clang unless OTEL_OTLP_NO_AUTOREGISTER). Thread: setup. */
+OTEL_API otel_result otel_zipkin_register(void);
 
 #ifdef __cplusplus
 }
@@ -3375,7 +3420,1002 @@ __attribute__((constructor)) static void otel__otlp_autoregister(void) {
 
 /* ==== [zipkin] ==================================================================== */
 
-/* The Zipkin v2 JSON exporter, over the same transport and retry rules as OTLP. */
+/* The Zipkin v2 JSON exporter, over the same transport and retry rules as OTLP: an
+   otel__otlp (URL, request head, connection, cancel pipe, counters, log limiter) drives
+   the POST; only the body and the retry loop's messages are Zipkin's.
+
+   Mapping (spec/trace/sdk_exporters/zipkin.md, common/mapping-to-non-otlp.md):
+   - traceId 32 and id/parentId 16 lower-hex chars; parentId absent on roots.
+   - kind CLIENT/SERVER/PRODUCER/CONSUMER; absent for INTERNAL. name absent when empty.
+   - timestamp, duration, annotation timestamps: whole microseconds rounded to the
+     nearest, half up ((ns + 500) / 1000, as the Go and Python exporters do). duration is
+     the rounded end - start, at least 1 (Zipkin's minimum; Go reports a sub-microsecond
+     span as 1, Java clamps to 1), also for a zero or negative span.
+   - localEndpoint.serviceName: the resource's service.name ("unknown_service" without
+     one). Other resource attributes are not tags, except service.namespace (the spec:
+     "should be sent as a Zipkin tag"; a span attribute of that name wins).
+   - remoteEndpoint, CLIENT and PRODUCER spans only, from the highest-ranked string
+     attribute present: peer.service, server.address, net.peer.name,
+     network.peer.address(+port), server.socket.domain, server.socket.address(+port),
+     net.sock.peer.name, net.sock.peer.addr(+port), peer.hostname, peer.address, db.name.
+     The *.address/addr ones give ipv4/ipv6 (+ port from the matching port attribute);
+     one that is not an IP address is passed over for the next rank. The others give
+     serviceName.
+   - tags: every attribute as a string: bools "true"/"false", ints decimal, doubles the
+     shortest round-trip form ("1.0", "0.1", "NaN", "Infinity"), arrays a JSON array
+     ("[1,2]", "[\"a\",\"b\"]"). Then otel.scope.name/version and the deprecated
+     otel.library.name/version, otel.status_code ("OK"/"ERROR", not for UNSET), error (the
+     status description, "" if none; only with ERROR: an attribute named "error" is always
+     dropped, as the spec asks for a boolean one and the Go exporter does),
+     otel.dropped_attributes_count / _events_count / _links_count when not 0. A generated
+     tag wins over an attribute with the same key (no duplicate keys).
+   - events: annotations; an event without attributes has its name as value, one with
+     attributes "\"<name>\":{<attributes as typed JSON>}" (the spec's form), with
+     otel.dropped_attributes_count inside when the event dropped some.
+   - links and trace state: not mapped (the spec leaves them TBD).
+   Strings are JSON-escaped; invalid UTF-8 (the SDK repairs its own strings, but a
+   hand-made batch may carry it) becomes U+FFFD per bad byte. */
+
+#include <arpa/inet.h>
+#include <float.h>
+
+#define OTEL__ZIPKIN_MAGIC 0x7a69706bu /* "zipk" */
+#define OTEL__ZIPKIN_ENDPOINT "http://localhost:9411/api/v2/spans"
+
+typedef struct otel__zipkin {
+    uint32_t magic;
+    otel__otlp *t;       /* transport, retry state, cancel, counters, log limiter */
+    otel__otlp_sb out;   /* the request body, reused */
+    otel__otlp_sb tmp;   /* a JSON value that becomes a string (array tags, annotations) */
+} otel__zipkin;
+
+/* ---- JSON writing ------------------------------------------------------------------- */
+
+/* Room for n more bytes (and the NUL the sb keeps); NULL when out of memory. */
+static char *otel__zk_grow(otel__otlp_sb *b, size_t n) {
+    size_t cap = b->cap ? b->cap : 4096;
+    char *p;
+    if (b->oom) return NULL;
+    if (n > SIZE_MAX / 4 - b->len) { b->oom = true; return NULL; }
+    while (cap < b->len + n + 1) cap *= 2;
+    p = (char *)OTEL_MALLOC(cap, NULL);
+    if (!p) { b->oom = true; return NULL; }
+    if (b->len) memcpy(p, b->p, b->len);
+    OTEL_FREE(b->p, NULL);
+    b->p = p;
+    b->cap = cap;
+    return b->p + b->len;
+}
+static inline char *otel__zk_room(otel__otlp_sb *b, size_t n) {
+    if (n < b->cap - b->len && !b->oom) return b->p + b->len; /* the usual case: it fits */
+    return otel__zk_grow(b, n);
+}
+static inline void otel__zk_put(otel__otlp_sb *b, const char *s, size_t n) {
+    char *o = otel__zk_room(b, n);
+    if (!o) return;
+    memcpy(o, s, n);
+    b->len += n;
+    b->p[b->len] = 0;
+}
+#define OTEL__ZK_LIT(b, lit) otel__zk_put((b), (lit), sizeof(lit) - 1)
+
+/* Length of the valid UTF-8 sequence at p (RFC 3629: no overlongs, surrogates or code
+   points above U+10FFFF), 0 if invalid. */
+static size_t otel__zk_utf8_len(const unsigned char *p, size_t n) {
+    unsigned c = p[0];
+    if (c >= 0xC2 && c <= 0xDF) return n >= 2 && (p[1] & 0xC0) == 0x80 ? 2 : 0;
+    if (c >= 0xE0 && c <= 0xEF) {
+        if (n < 3 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80) return 0;
+        if ((c == 0xE0 && p[1] < 0xA0) || (c == 0xED && p[1] >= 0xA0)) return 0;
+        return 3;
+    }
+    if (c >= 0xF0 && c <= 0xF4) {
+        if (n < 4 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80 || (p[3] & 0xC0) != 0x80) return 0;
+        if ((c == 0xF0 && p[1] < 0x90) || (c == 0xF4 && p[1] >= 0x90)) return 0;
+        return 4;
+    }
+    return 0;
+}
+
+/* Bytes copied into a JSON string as they are: printable ASCII and DEL, except '"' and backslash. */
+static const unsigned char otel__zk_plain[256] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1};
+
+/* A JSON string: quotes, backslashes and control characters escaped, invalid UTF-8
+   replaced by U+FFFD per byte. At most 6 output bytes per input byte. */
+static void otel__zk_str(otel__otlp_sb *b, const char *s, size_t n) {
+    static const char hex[] = "0123456789abcdef";
+    const unsigned char *p = (const unsigned char *)s;
+    char *o, *o0;
+    size_t i = 0;
+    if (n > SIZE_MAX / 8) { b->oom = true; return; }
+    o = o0 = otel__zk_room(b, 6 * n + 2);
+    if (!o) return;
+    *o++ = '"';
+    while (i < n) {
+        unsigned char c;
+        size_t k, run = i;
+        while (i < n && otel__zk_plain[p[i]]) i++;
+        if (i > run) {
+            memcpy(o, p + run, i - run);
+            o += i - run;
+            if (i == n) break;
+        }
+        c = p[i];
+        if (c < 0x80) {
+            *o++ = '\\';
+            switch (c) {
+            case '"': *o++ = '"'; break;
+            case '\\': *o++ = '\\'; break;
+            case '\n': *o++ = 'n'; break;
+            case '\r': *o++ = 'r'; break;
+            case '\t': *o++ = 't'; break;
+            case '\b': *o++ = 'b'; break;
+            case '\f': *o++ = 'f'; break;
+            default: *o++ = 'u'; *o++ = '0'; *o++ = '0'; *o++ = hex[c >> 4]; *o++ = hex[c & 15]; break;
+            }
+            i++;
+            continue;
+        }
+        k = otel__zk_utf8_len(p + i, n - i);
+        if (k) {
+            memcpy(o, p + i, k);
+            o += k;
+            i += k;
+        } else {
+            *o++ = (char)0xEF; *o++ = (char)0xBF; *o++ = (char)0xBD;
+            i++;
+        }
+    }
+    *o++ = '"';
+    b->len += (size_t)(o - o0);
+    b->p[b->len] = 0;
+}
+static void otel__zk_ostr(otel__otlp_sb *b, otel_str s) { otel__zk_str(b, s.ptr ? s.ptr : "", s.ptr ? s.len : 0); }
+
+
+/* Decimal digits of v at the end of t[24]; returns where they start. */
+static char *otel__zk_utoa(char *t, uint64_t v, bool neg) {
+    char *p = t + 24;
+    do { *--p = (char)('0' + v % 10); v /= 10; } while (v);
+    if (neg) *--p = '-';
+    return p;
+}
+static size_t otel__zk_itoa(char *t, int64_t v, const char **start) { /* t[24] */
+    *start = otel__zk_utoa(t, v < 0 ? 0 - (uint64_t)v : (uint64_t)v, v < 0);
+    return (size_t)(t + 24 - *start);
+}
+static void otel__zk_u64(otel__otlp_sb *b, uint64_t v) {
+    char t[24];
+    const char *p = otel__zk_utoa(t, v, false);
+    otel__zk_put(b, p, (size_t)(t + 24 - p));
+}
+static void otel__zk_i64(otel__otlp_sb *b, int64_t v) {
+    char t[24];
+    const char *p;
+    size_t n = otel__zk_itoa(t, v, &p);
+    otel__zk_put(b, p, n);
+}
+
+/* The common doubles (up to 6 decimals, 1e-4 <= |d| < 1e15) without printf: the digits
+   of the smallest k for which M = |d| * 10^k is an integer and M / 10^k gives d back
+   (both exact doubles, so the division rounds as strtod would). %.15g prints the same.
+   Returns the length, 0 when another form is needed. */
+static size_t otel__zk_double_fast(char *out, double d) {
+    static const double p10[7] = {1, 10, 100, 1e3, 1e4, 1e5, 1e6};
+    double a = d < 0 ? -d : d;
+    char t[24];
+    const char *q;
+    size_t o = 0, nd, k;
+    if (!(a >= 1e-4 && a < 1e15)) return 0;
+    for (k = 0; k < 7; k++) {
+        double m = a * p10[k];
+        uint64_t M;
+        if (m >= 1e15) return 0;
+        M = (uint64_t)m;
+        if ((double)M != m || (double)M / p10[k] != a) continue;
+        while (k && M % 10 == 0) { M /= 10; k--; } /* no trailing zeros */
+        q = otel__zk_utoa(t, M, false);
+        nd = (size_t)(t + 24 - q);
+        if (d < 0) out[o++] = '-';
+        if (k == 0) {
+            memcpy(out + o, q, nd);
+            o += nd;
+            out[o++] = '.';
+            out[o++] = '0';
+        } else if (nd > k) {
+            memcpy(out + o, q, nd - k);
+            o += nd - k;
+            out[o++] = '.';
+            memcpy(out + o, q + nd - k, k);
+            o += k;
+        } else {
+            out[o++] = '0';
+            out[o++] = '.';
+            memset(out + o, '0', k - nd);
+            o += k - nd;
+            memcpy(out + o, q, nd);
+            o += nd;
+        }
+        out[o] = 0;
+        return o;
+    }
+    return 0;
+}
+
+/* The shortest of %.15g/%.16g/%.17g that reads back exactly, ".0" added to integral
+   values, the locale's decimal point replaced by '.'. Returns the length (out[48]). */
+static size_t otel__zk_double_slow(char *out, double d) {
+    char tmp[48];
+    size_t i, o = 0;
+    int prec;
+    bool frac = false;
+    for (prec = 15; prec <= 17; prec++) {
+        snprintf(tmp, sizeof tmp, "%.*g", prec, d);
+        if (strtod(tmp, NULL) == d) break;
+    }
+    for (i = 0; tmp[i] && o < 44; i++) {
+        char c = tmp[i];
+        if ((c >= '0' && c <= '9') || c == '-' || c == '+' || c == 'e' || c == 'E') {
+            out[o++] = c;
+            if (c == 'e' || c == 'E') frac = true;
+        } else if (!frac) { /* a decimal point of one or more bytes */
+            out[o++] = '.';
+            frac = true;
+            while (tmp[i + 1] && !(tmp[i + 1] >= '0' && tmp[i + 1] <= '9')) i++;
+        }
+    }
+    if (!frac) { out[o++] = '.'; out[o++] = '0'; }
+    out[o] = 0;
+    return o;
+}
+/* A double as text (out[48]): the shortest form that reads back exactly, "1.0" for
+   integral values, "NaN", "Infinity", "-Infinity". Returns the length. */
+static size_t otel__zk_double(char *out, double d) {
+    size_t n;
+    if (d != d) { memcpy(out, "NaN", 4); return 3; }
+    if (d > DBL_MAX) { memcpy(out, "Infinity", 9); return 8; }
+    if (d < -DBL_MAX) { memcpy(out, "-Infinity", 10); return 9; }
+    n = otel__zk_double_fast(out, d);
+    return n ? n : otel__zk_double_slow(out, d);
+}
+
+/* A value as typed JSON (annotation attributes, array elements): NaN and infinities
+   as strings, since JSON has no such numbers. */
+static void otel__zk_json_value(otel__otlp_sb *b, const otel_value *v) {
+    char d[48];
+    size_t i, n;
+    switch (v->type) {
+    case OTEL_VALUE_STRING: otel__zk_str(b, v->u.s ? v->u.s : "", v->u.s ? v->len : 0); return;
+    case OTEL_VALUE_BOOL: if (v->u.b) OTEL__ZK_LIT(b, "true"); else OTEL__ZK_LIT(b, "false"); return;
+    case OTEL_VALUE_INT: otel__zk_i64(b, v->u.i); return;
+    case OTEL_VALUE_DOUBLE:
+        n = otel__zk_double(d, v->u.d);
+        if (d[0] == 'N' || d[0] == 'I' || d[1] == 'I') otel__zk_str(b, d, n);
+        else otel__zk_put(b, d, n);
+        return;
+    case OTEL_VALUE_STRING_ARRAY: case OTEL_VALUE_BOOL_ARRAY: case OTEL_VALUE_INT_ARRAY: case OTEL_VALUE_DOUBLE_ARRAY:
+        break;
+    default: OTEL__ZK_LIT(b, "null"); return;
+    }
+    OTEL__ZK_LIT(b, "[");
+    for (i = 0; i < v->len; i++) {
+        otel_value e;
+        memset(&e, 0, sizeof e);
+        if (i) OTEL__ZK_LIT(b, ",");
+        switch (v->type) {
+        case OTEL_VALUE_STRING_ARRAY: {
+            otel_str s = otel_value_str_at(v, i);
+            e.type = OTEL_VALUE_STRING; e.u.s = s.ptr; e.len = s.len;
+            break;
+        }
+        case OTEL_VALUE_BOOL_ARRAY: e.type = OTEL_VALUE_BOOL; e.u.b = v->u.ba[i]; break;
+        case OTEL_VALUE_INT_ARRAY: e.type = OTEL_VALUE_INT; e.u.i = v->u.ia[i]; break;
+        default: e.type = OTEL_VALUE_DOUBLE; e.u.d = v->u.da[i]; break;
+        }
+        otel__zk_json_value(b, &e);
+    }
+    OTEL__ZK_LIT(b, "]");
+}
+
+/* A value as a tag: always a JSON string. */
+static void otel__zk_tag_value(otel__zipkin *z, const otel_value *v) {
+    otel__otlp_sb *b = &z->out;
+    char t[48];
+    size_t n;
+    switch (v->type) {
+    case OTEL_VALUE_STRING: otel__zk_str(b, v->u.s ? v->u.s : "", v->u.s ? v->len : 0); return;
+    case OTEL_VALUE_BOOL: if (v->u.b) OTEL__ZK_LIT(b, "\"true\""); else OTEL__ZK_LIT(b, "\"false\""); return;
+    case OTEL_VALUE_INT: {
+        const char *p;
+        n = otel__zk_itoa(t, v->u.i, &p);
+        otel__zk_str(b, p, n);
+        return;
+    }
+    case OTEL_VALUE_DOUBLE:
+        n = otel__zk_double(t, v->u.d);
+        otel__zk_str(b, t, n);
+        return;
+    default:
+        z->tmp.len = 0;
+        otel__zk_json_value(&z->tmp, v);
+        if (z->tmp.oom) { b->oom = true; return; }
+        otel__zk_str(b, z->tmp.p, z->tmp.len);
+        return;
+    }
+}
+
+/* ---- span mapping ----------------------------------------------------------------- */
+
+static bool otel__zk_is(otel_str s, const char *lit, size_t n) {
+    return s.len == n && s.ptr && !memcmp(s.ptr, lit, n);
+}
+#define OTEL__ZK_IS(s, lit) otel__zk_is((s), (lit), sizeof(lit) - 1)
+
+static void otel__zk_hex(otel__otlp_sb *b, const uint8_t *id, size_t n) {
+    static const char hex[] = "0123456789abcdef";
+    char *o = otel__zk_room(b, 2 * n + 2);
+    size_t i;
+    if (!o) return;
+    *o++ = '"';
+    for (i = 0; i < n; i++) { *o++ = hex[id[i] >> 4]; *o++ = hex[id[i] & 15]; }
+    *o = '"';
+    b->len += 2 * n + 2;
+    b->p[b->len] = 0;
+}
+
+static uint64_t otel__zk_us(uint64_t ns) { return ns / 1000 + (ns % 1000 >= 500); }
+
+/* remoteEndpoint ranking (spec table): serviceName from a name, or ipv4/ipv6 + port. */
+typedef struct otel__zk_peer_key {
+    const char *key;
+    const char *port_key; /* non-NULL: an IP address, with this port attribute */
+} otel__zk_peer_key;
+static const otel__zk_peer_key otel__zk_peer_keys[] = {
+    {"peer.service", NULL}, {"server.address", NULL}, {"net.peer.name", NULL},
+    {"network.peer.address", "network.peer.port"}, {"server.socket.domain", NULL},
+    {"server.socket.address", "server.socket.port"}, {"net.sock.peer.name", NULL},
+    {"net.sock.peer.addr", "net.sock.peer.port"}, {"peer.hostname", NULL}, {"peer.address", NULL},
+    {"db.name", NULL}};
+#define OTEL__ZK_PEER_KEYS (sizeof otel__zk_peer_keys / sizeof otel__zk_peer_keys[0])
+
+/* Parses an IP address into canonical text; *v6 says which family. False: not an IP. */
+static bool otel__zk_ip(const otel_str *s, char *out, size_t cap, bool *v6) {
+    char in[INET6_ADDRSTRLEN + 8];
+    unsigned char a[16];
+    size_t n = s->len;
+    if (!s->ptr || n == 0 || n >= sizeof in) return false;
+    memcpy(in, s->ptr, n);
+    in[n] = 0;
+    if (n > 2 && in[0] == '[' && in[n - 1] == ']') { memmove(in, in + 1, n - 2); in[n - 2] = 0; }
+    if (inet_pton(AF_INET, in, a) == 1) {
+        *v6 = false;
+        return inet_ntop(AF_INET, a, out, (socklen_t)cap) != NULL;
+    }
+    if (inet_pton(AF_INET6, in, a) != 1) return false;
+    if (!memcmp(a, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12)) { /* IPv4-mapped: report as IPv4 */
+        *v6 = false;
+        return inet_ntop(AF_INET, a + 12, out, (socklen_t)cap) != NULL;
+    }
+    *v6 = true;
+    return inet_ntop(AF_INET6, a, out, (socklen_t)cap) != NULL;
+}
+
+static long otel__zk_port(const otel_value *v) {
+    if (v->type == OTEL_VALUE_INT) return v->u.i > 0 && v->u.i <= 65535 ? (long)v->u.i : 0;
+    if (v->type == OTEL_VALUE_STRING && v->u.s && otel__otlp_is_digits(v->u.s, v->len) && v->len <= 5) {
+        char t[8];
+        long p;
+        memcpy(t, v->u.s, v->len);
+        t[v->len] = 0;
+        p = strtol(t, NULL, 10);
+        return p > 0 && p <= 65535 ? p : 0;
+    }
+    return 0;
+}
+
+/* Writes ,"remoteEndpoint":{...} for a CLIENT or PRODUCER span that has a peer attribute. */
+static void otel__zk_remote(otel__zipkin *z, const otel_span_data *s) {
+    otel_iter it;
+    otel_attr a;
+    otel_str best_val = {NULL, 0};
+    size_t best = OTEL__ZK_PEER_KEYS, k;
+    char ip[INET6_ADDRSTRLEN + 1];
+    bool v6 = false;
+    long port = 0;
+    if (s->kind != OTEL_SPAN_KIND_CLIENT && s->kind != OTEL_SPAN_KIND_PRODUCER) return;
+    it = otel_span_attrs(s);
+    while (otel_iter_attr(&it, &a)) {
+        if (a.value.type != OTEL_VALUE_STRING || !a.value.len) continue;
+        for (k = 0; k < best; k++) {
+            otel_str v;
+            if (strlen(otel__zk_peer_keys[k].key) != a.key.len || memcmp(otel__zk_peer_keys[k].key, a.key.ptr, a.key.len)) continue;
+            v.ptr = a.value.u.s;
+            v.len = a.value.len;
+            if (otel__zk_peer_keys[k].port_key && !otel__zk_ip(&v, ip, sizeof ip, &v6)) break;
+            best = k;
+            best_val = v;
+            break;
+        }
+    }
+    if (best == OTEL__ZK_PEER_KEYS) return;
+    OTEL__ZK_LIT(&z->out, ",\"remoteEndpoint\":{");
+    if (!otel__zk_peer_keys[best].port_key) {
+        OTEL__ZK_LIT(&z->out, "\"serviceName\":");
+        otel__zk_ostr(&z->out, best_val);
+        OTEL__ZK_LIT(&z->out, "}");
+        return;
+    }
+    (void)otel__zk_ip(&best_val, ip, sizeof ip, &v6);
+    it = otel_span_attrs(s);
+    while (otel_iter_attr(&it, &a))
+        if (a.key.len == strlen(otel__zk_peer_keys[best].port_key) && !memcmp(a.key.ptr, otel__zk_peer_keys[best].port_key, a.key.len))
+            port = otel__zk_port(&a.value);
+    if (v6) OTEL__ZK_LIT(&z->out, "\"ipv6\":");
+    else OTEL__ZK_LIT(&z->out, "\"ipv4\":");
+    otel__zk_str(&z->out, ip, strlen(ip));
+    if (port) {
+        OTEL__ZK_LIT(&z->out, ",\"port\":");
+        otel__zk_i64(&z->out, port);
+    }
+    OTEL__ZK_LIT(&z->out, "}");
+}
+
+/* ,"annotations":[...] when the span has events. */
+static void otel__zk_annotations(otel__zipkin *z, const otel_span_data *s) {
+    otel_iter it = otel_span_events(s);
+    otel_event_data ev;
+    bool first = true;
+    while (otel_iter_event(&it, &ev)) {
+        if (first) OTEL__ZK_LIT(&z->out, ",\"annotations\":[{\"timestamp\":");
+        else OTEL__ZK_LIT(&z->out, ",{\"timestamp\":");
+        first = false;
+        otel__zk_u64(&z->out, otel__zk_us(ev.time_ns));
+        OTEL__ZK_LIT(&z->out, ",\"value\":");
+        if (!ev.attr_count && !ev.dropped_attrs) {
+            otel__zk_ostr(&z->out, ev.name);
+        } else { /* "name":{"k":v,...} as one string */
+            otel_iter ai = ev.attrs;
+            otel_attr a;
+            bool f2 = true;
+            otel__otlp_sb *t = &z->tmp;
+            t->len = 0;
+            otel__zk_ostr(t, ev.name);
+            OTEL__ZK_LIT(t, ":{");
+            while (otel_iter_attr(&ai, &a)) {
+                if (!f2) OTEL__ZK_LIT(t, ",");
+                f2 = false;
+                otel__zk_ostr(t, a.key);
+                OTEL__ZK_LIT(t, ":");
+                otel__zk_json_value(t, &a.value);
+            }
+            if (ev.dropped_attrs) {
+                if (!f2) OTEL__ZK_LIT(t, ",");
+                OTEL__ZK_LIT(t, "\"otel.dropped_attributes_count\":");
+                otel__zk_u64(t, ev.dropped_attrs);
+            }
+            OTEL__ZK_LIT(t, "}");
+            if (t->oom) z->out.oom = true;
+            else otel__zk_str(&z->out, t->p, t->len);
+        }
+        OTEL__ZK_LIT(&z->out, "}");
+    }
+    if (!first) OTEL__ZK_LIT(&z->out, "]");
+}
+
+typedef struct otel__zk_tags {
+    bool first;
+    bool code, scope_name, scope_version; /* tags generated from the span itself */
+} otel__zk_tags;
+
+static void otel__zk_key(otel__zipkin *z, otel__zk_tags *g, const char *k, size_t n) {
+    if (g->first) OTEL__ZK_LIT(&z->out, ",\"tags\":{");
+    else OTEL__ZK_LIT(&z->out, ",");
+    g->first = false;
+    otel__zk_str(&z->out, k, n);
+    OTEL__ZK_LIT(&z->out, ":");
+}
+#define OTEL__ZK_KEY(z, g, lit) otel__zk_key((z), (g), (lit), sizeof(lit) - 1)
+
+/* An attribute whose key is a tag generated for this span: left out (no duplicate keys). */
+static bool otel__zk_generated(const otel_span_data *s, const otel__zk_tags *g, otel_str k) {
+    if (k.len < 5 || (k.ptr[0] != 'e' && k.ptr[0] != 'o')) return false;
+    if (OTEL__ZK_IS(k, "error")) return true;
+    if (OTEL__ZK_IS(k, "otel.status_code")) return g->code;
+    if (OTEL__ZK_IS(k, "otel.scope.name") || OTEL__ZK_IS(k, "otel.library.name")) return g->scope_name;
+    if (OTEL__ZK_IS(k, "otel.scope.version") || OTEL__ZK_IS(k, "otel.library.version")) return g->scope_version;
+    if (OTEL__ZK_IS(k, "otel.dropped_attributes_count")) return s->dropped_attrs != 0;
+    if (OTEL__ZK_IS(k, "otel.dropped_events_count")) return s->dropped_events != 0;
+    if (OTEL__ZK_IS(k, "otel.dropped_links_count")) return s->dropped_links != 0;
+    return false;
+}
+
+static void otel__zk_count_tag(otel__zipkin *z, otel__zk_tags *g, const char *k, size_t n, uint32_t v) {
+    char t[16];
+    int l;
+    if (!v) return;
+    otel__zk_key(z, g, k, n);
+    l = snprintf(t, sizeof t, "%u", (unsigned)v);
+    otel__zk_str(&z->out, t, (size_t)l);
+}
+
+/* ,"tags":{...} when there is at least one. */
+static void otel__zk_tags_write(otel__zipkin *z, const otel_span_data *s, const otel_attr *ns) {
+    otel__zk_tags g;
+    otel_iter it = otel_span_attrs(s);
+    otel_attr a;
+    bool span_ns = false;
+    g.first = true;
+    g.code = s->status_code == OTEL_STATUS_OK || s->status_code == OTEL_STATUS_ERROR;
+    g.scope_name = s->scope && s->scope->name.len;
+    g.scope_version = s->scope && s->scope->version.len;
+    while (otel_iter_attr(&it, &a)) {
+        if (!a.key.ptr || otel__zk_generated(s, &g, a.key)) continue;
+        if (ns && OTEL__ZK_IS(a.key, "service.namespace")) span_ns = true;
+        otel__zk_key(z, &g, a.key.ptr, a.key.len);
+        otel__zk_tag_value(z, &a.value);
+    }
+    if (ns && !span_ns) {
+        OTEL__ZK_KEY(z, &g, "service.namespace");
+        otel__zk_tag_value(z, &ns->value);
+    }
+    if (g.scope_name) {
+        OTEL__ZK_KEY(z, &g, "otel.scope.name");
+        otel__zk_ostr(&z->out, s->scope->name);
+    }
+    if (g.scope_version) {
+        OTEL__ZK_KEY(z, &g, "otel.scope.version");
+        otel__zk_ostr(&z->out, s->scope->version);
+    }
+    if (g.scope_name) { /* deprecated aliases the spec still requires */
+        OTEL__ZK_KEY(z, &g, "otel.library.name");
+        otel__zk_ostr(&z->out, s->scope->name);
+    }
+    if (g.scope_version) {
+        OTEL__ZK_KEY(z, &g, "otel.library.version");
+        otel__zk_ostr(&z->out, s->scope->version);
+    }
+    if (g.code) {
+        OTEL__ZK_KEY(z, &g, "otel.status_code");
+        if (s->status_code == OTEL_STATUS_OK) OTEL__ZK_LIT(&z->out, "\"OK\"");
+        else OTEL__ZK_LIT(&z->out, "\"ERROR\"");
+    }
+    if (s->status_code == OTEL_STATUS_ERROR) {
+        OTEL__ZK_KEY(z, &g, "error");
+        otel__zk_ostr(&z->out, s->status_message);
+    }
+    otel__zk_count_tag(z, &g, "otel.dropped_attributes_count", 29, s->dropped_attrs);
+    otel__zk_count_tag(z, &g, "otel.dropped_events_count", 25, s->dropped_events);
+    otel__zk_count_tag(z, &g, "otel.dropped_links_count", 24, s->dropped_links);
+    if (!g.first) OTEL__ZK_LIT(&z->out, "}");
+}
+
+static bool otel__zk_zero(const uint8_t *p, size_t n) {
+    size_t i;
+    for (i = 0; i < n; i++)
+        if (p[i]) return false;
+    return true;
+}
+
+static void otel__zk_span(otel__zipkin *z, const otel_span_data *s, const otel_attr *svc, const otel_attr *ns) {
+    static const char *const kinds[] = {NULL, NULL, "\"SERVER\"", "\"CLIENT\"", "\"PRODUCER\"", "\"CONSUMER\""};
+    otel__otlp_sb *b = &z->out;
+    uint64_t start = otel__zk_us(s->start_time_ns), dur;
+    OTEL__ZK_LIT(b, "{\"traceId\":");
+    otel__zk_hex(b, s->trace_id, 16);
+    OTEL__ZK_LIT(b, ",\"id\":");
+    otel__zk_hex(b, s->span_id, 8);
+    if (s->has_parent && !otel__zk_zero(s->parent_span_id, 8)) {
+        OTEL__ZK_LIT(b, ",\"parentId\":");
+        otel__zk_hex(b, s->parent_span_id, 8);
+    }
+    if (s->kind < 6 && kinds[s->kind]) {
+        OTEL__ZK_LIT(b, ",\"kind\":");
+        otel__zk_put(b, kinds[s->kind], strlen(kinds[s->kind]));
+    }
+    if (s->name.len) { /* Zipkin: "leave absent if unknown" */
+        OTEL__ZK_LIT(b, ",\"name\":");
+        otel__zk_ostr(b, s->name);
+    }
+    OTEL__ZK_LIT(b, ",\"timestamp\":");
+    otel__zk_u64(b, start);
+    dur = s->end_time_ns > s->start_time_ns ? otel__zk_us(s->end_time_ns - s->start_time_ns) : 0;
+    OTEL__ZK_LIT(b, ",\"duration\":");
+    otel__zk_u64(b, dur ? dur : 1);
+    OTEL__ZK_LIT(b, ",\"localEndpoint\":{\"serviceName\":");
+    if (svc) otel__zk_str(b, svc->value.u.s ? svc->value.u.s : "", svc->value.u.s ? svc->value.len : 0);
+    else OTEL__ZK_LIT(b, "\"unknown_service\"");
+    OTEL__ZK_LIT(b, "}");
+    otel__zk_remote(z, s);
+    otel__zk_annotations(z, s);
+    otel__zk_tags_write(z, s, ns);
+    OTEL__ZK_LIT(b, "}");
+}
+
+/* The batch as a JSON array into z->out. False: out of memory. */
+static bool otel__zk_encode(otel__zipkin *z, const otel_span_batch *batch) {
+    const otel_resource *res = batch->resource;
+    const otel_attr *svc = NULL, *ns = NULL;
+    size_t i;
+    if (res && res->attrs)
+        for (i = 0; i < res->count; i++) {
+            const otel_attr *a = &res->attrs[i];
+            if (a->value.type == OTEL_VALUE_STRING && OTEL__ZK_IS(a->key, "service.name")) svc = a;
+            else if (OTEL__ZK_IS(a->key, "service.namespace")) ns = a;
+        }
+    z->out.len = 0;
+    z->out.oom = z->tmp.oom = false;
+    OTEL__ZK_LIT(&z->out, "[");
+    for (i = 0; i < batch->count; i++) {
+        if (i) OTEL__ZK_LIT(&z->out, ",");
+        otel__zk_span(z, batch->spans[i], svc, ns);
+    }
+    OTEL__ZK_LIT(&z->out, "]");
+    return !z->out.oom;
+}
+
+/* ---- delivery --------------------------------------------------------------------- */
+
+/* otel__otlp_log with the exporter's own name in front; the same rate limit. */
+static void otel__zk_log(otel__otlp *x, int kind, otel_log_level level, const char *fmt, ...) OTEL__PRINTF(4, 5);
+static void otel__zk_log(otel__otlp *x, int kind, otel_log_level level, const char *fmt, ...) {
+    char msg[512];
+    va_list ap;
+    int64_t now = otel__otlp_ms();
+    if (x->log_last[kind] && now - x->log_last[kind] < (int64_t)OTEL__OTLP_LOG_INTERVAL_MS) {
+        x->log_suppressed[kind]++;
+        return;
+    }
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (x->log_suppressed[kind])
+        otel_log(level, "zipkin %s: %s: %s (and %u more like it since the last report)", x->url,
+                 otel__otlp_log_text[kind], msg, x->log_suppressed[kind]);
+    else
+        otel_log(level, "zipkin %s: %s: %s", x->url, otel__otlp_log_text[kind], msg);
+    x->log_last[kind] = now ? now : 1;
+    x->log_suppressed[kind] = 0;
+}
+
+/* The start of an error body (Zipkin answers in plain text), non-printables as '.'. */
+static void otel__zk_body_text(const otel__otlp_resp *r, char *out, size_t cap) {
+    size_t n = r->body_len < cap - 1 ? r->body_len : cap - 1, i;
+    for (i = 0; i < n; i++) out[i] = (r->body[i] >= 0x20 && r->body[i] < 0x7f) ? (char)r->body[i] : '.';
+    while (n && out[n - 1] == '.') n--; /* a trailing newline */
+    out[n] = 0;
+}
+
+static otel_export_result otel__zipkin_export(const otel_span_batch *batch, void *user) {
+    otel__zipkin *z = (otel__zipkin *)user;
+    otel__otlp *x;
+    size_t n = batch ? batch->count : 0, len;
+    const uint8_t *body;
+    bool gz = false;
+    int64_t deadline;
+    uint32_t timeout;
+    int attempt;
+    if (!z || !n) return OTEL_EXPORT_SUCCESS; /* empty batches are not sent */
+    x = z->t;
+    OTEL__OTLP_ADD(&x->st.batches, 1);
+    if (OTEL__OTLP_LOAD(&x->cancelled) || !batch->spans) { OTEL__OTLP_ADD(&x->st.spans_failed, n); return OTEL_EXPORT_FAILURE; }
+    timeout = x->timeout_ms; /* ours, or the destination's export timeout if shorter */
+    if (batch->timeout_ms && batch->timeout_ms < timeout) timeout = batch->timeout_ms;
+    deadline = otel__otlp_ms() + timeout;
+    if (!otel__zk_encode(z, batch)) {
+        OTEL__OTLP_ADD(&x->st.spans_failed, n);
+        otel__zk_log(x, OTEL__OTLP_LOG_ENCODE, OTEL_LOG_ERROR, "out of memory");
+        return OTEL_EXPORT_FAILURE;
+    }
+    if (z->out.len > x->max_request) {
+        OTEL__OTLP_ADD(&x->st.spans_dropped, n);
+        otel__zk_log(x, OTEL__OTLP_LOG_TOO_BIG, OTEL_LOG_ERROR, "%zu spans make %zu bytes, over the %zu-byte limit",
+                     n, z->out.len, x->max_request);
+        return OTEL_EXPORT_FAILURE;
+    }
+    body = (const uint8_t *)z->out.p;
+    len = z->out.len;
+    OTEL__OTLP_ADD(&x->st.bytes_raw, len);
+    if (x->gzip) {
+        const uint8_t *g;
+        size_t gl;
+        if (otel_otlp_gzip(x->enc, body, len, &g, &gl) == OTEL_OK) { body = g; len = gl; gz = true; }
+    }
+    for (attempt = 0;; attempt++) { /* the OTLP exporter's loop, with Zipkin's messages */
+        otel__otlp_resp r;
+        otel__otlp_tx tx;
+        int64_t wait, now;
+        char reason[200];
+        memset(&r, 0, sizeof r);
+        r.retry_after_ms = -1;
+        tx = otel__otlp_post(x, body, len, gz, deadline, &r);
+        if (tx == OTEL__OTLP_TX_DONE) {
+            OTEL__OTLP_STORE(&x->st.last_status, r.status);
+            if (r.status >= 200 && r.status < 300) { /* Zipkin answers 202 */
+                OTEL__OTLP_ADD(&x->st.spans_exported, n);
+                return OTEL_EXPORT_SUCCESS;
+            }
+            if (!otel__otlp_retryable(r.status)) {
+                char text[129];
+                otel__zk_body_text(&r, text, sizeof text);
+                OTEL__OTLP_ADD(&x->st.spans_failed, n);
+                otel__zk_log(x, OTEL__OTLP_LOG_HTTP, OTEL_LOG_ERROR, "HTTP %d for %zu spans (not retried): %s",
+                             r.status, n, text[0] ? text : "(empty body)");
+                return OTEL_EXPORT_FAILURE;
+            }
+            snprintf(reason, sizeof reason, "HTTP %d", r.status);
+        } else if (tx == OTEL__OTLP_TX_RETRY) {
+            snprintf(reason, sizeof reason, "%s", r.detail);
+        } else {
+            OTEL__OTLP_ADD(&x->st.spans_failed, n);
+            if (tx == OTEL__OTLP_TX_TIMEOUT)
+                otel__zk_log(x, OTEL__OTLP_LOG_TIMEOUT, OTEL_LOG_ERROR, "%zu spans lost after %u ms and %d tries (%s)",
+                             n, timeout, attempt + 1, r.detail[0] ? r.detail : "no answer");
+            else if (tx == OTEL__OTLP_TX_FAIL)
+                otel__zk_log(x, OTEL__OTLP_LOG_GAVE_UP, OTEL_LOG_ERROR, "%zu spans lost: %s", n, r.detail);
+            return OTEL_EXPORT_FAILURE; /* cancelled: the caller knows why */
+        }
+        wait = r.retry_after_ms >= 0 ? r.retry_after_ms : otel__otlp_backoff(x, attempt);
+        now = otel__otlp_ms();
+        if (now + wait >= deadline) {
+            OTEL__OTLP_ADD(&x->st.spans_failed, n);
+            otel__zk_log(x, OTEL__OTLP_LOG_GAVE_UP, OTEL_LOG_ERROR,
+                         "%zu spans lost: %s after %d tries; the next in %lld ms would pass the %u ms timeout",
+                         n, reason, attempt + 1, (long long)wait, timeout);
+            return OTEL_EXPORT_FAILURE;
+        }
+        otel__zk_log(x, OTEL__OTLP_LOG_RETRY, OTEL_LOG_DEBUG, "%s; retrying in %lld ms", reason, (long long)wait);
+        if (otel__otlp_wait(x, -1, 0, now + wait) != 0) { /* cancelled */
+            OTEL__OTLP_ADD(&x->st.spans_failed, n);
+            return OTEL_EXPORT_FAILURE;
+        }
+        OTEL__OTLP_ADD(&x->st.retries, 1);
+    }
+}
+
+/* ---- setup ------------------------------------------------------------------------ */
+
+static bool otel__zk_parse_ms(const char *v, const char *name, uint32_t *out) {
+    size_t n = strlen(v);
+    while (n && (v[n - 1] == ' ' || v[n - 1] == '\t')) n--;
+    while (n && (*v == ' ' || *v == '\t')) { v++; n--; }
+    if (!otel__otlp_is_digits(v, n) || n > 9) {
+        otel_log(OTEL_LOG_WARN, "zipkin: %s=\"%s\" is not a number of milliseconds: ignored", name, v);
+        return false;
+    }
+    *out = (uint32_t)strtoul(v, NULL, 10);
+    return true;
+}
+
+static otel_result otel__zk_configure(otel__otlp *x, const otel_zipkin_desc *d) {
+    const char *v, *why = NULL;
+    otel__otlp_sb list = {NULL, 0, 0, false}, head = {NULL, 0, 0, false};
+    bool has_ua = false;
+    otel_result rc = OTEL_OK;
+    size_t i;
+    v = d->endpoint;
+    if (!v || !*v) v = getenv("OTEL_EXPORTER_ZIPKIN_ENDPOINT");
+    if (!v || !*v) v = OTEL__ZIPKIN_ENDPOINT;
+    if (!(x->url = otel__otlp_strdup(v))) return OTEL_ERR_NO_MEMORY;
+    rc = otel__otlp_url_parse(x->url, &x->u, &why);
+    if (rc != OTEL_OK) {
+        if (why) otel_log(OTEL_LOG_ERROR, "zipkin: endpoint \"%s\": %s", x->url, why);
+        return rc;
+    }
+    x->timeout_ms = d->timeout_ms;
+    if (!x->timeout_ms && (v = getenv("OTEL_EXPORTER_ZIPKIN_TIMEOUT")) != NULL && *v)
+        (void)otel__zk_parse_ms(v, "OTEL_EXPORTER_ZIPKIN_TIMEOUT", &x->timeout_ms);
+    if (!x->timeout_ms) x->timeout_ms = OTEL__OTLP_TIMEOUT_MS;
+    x->gzip = d->compression == OTEL_OTLP_COMPRESSION_GZIP;
+    x->retry_initial_ms = d->retry_initial_ms ? d->retry_initial_ms : OTEL__OTLP_RETRY_INITIAL_MS;
+    x->retry_max_ms = d->retry_max_ms ? d->retry_max_ms : OTEL__OTLP_RETRY_MAX_MS;
+    if (x->retry_max_ms < x->retry_initial_ms) x->retry_max_ms = x->retry_initial_ms;
+    x->max_request = d->max_request_bytes ? d->max_request_bytes : OTEL__OTLP_MAX_REQUEST;
+    for (i = 0; i < d->header_count && d->headers && rc == OTEL_OK; i++) {
+        const otel_otlp_header *h = &d->headers[i];
+        if (!h->name) continue;
+        rc = otel__otlp_add_header(&list, h->name, strlen(h->name), h->value ? h->value : "",
+                                   h->value ? strlen(h->value) : 0, "otel_zipkin_desc.headers", &has_ua);
+    }
+    otel__otlp_sb_add(&list, "", 1); /* the list ends with an empty entry */
+    x->user_headers = list.p;
+    if (rc != OTEL_OK) return rc;
+    if (list.oom) return OTEL_ERR_NO_MEMORY;
+    otel__otlp_sb_str(&head, "POST ");
+    otel__otlp_sb_str(&head, x->u.path);
+    otel__otlp_sb_str(&head, " HTTP/1.1\r\nHost: ");
+    otel__otlp_sb_str(&head, x->u.authority);
+    if (!has_ua) otel__otlp_sb_str(&head, "\r\nUser-Agent: " OTEL__OTLP_USER_AGENT);
+    otel__otlp_sb_str(&head, "\r\nContent-Type: application/json\r\n");
+    for (v = x->user_headers; *v; v += strlen(v) + 1) {
+        otel__otlp_sb_str(&head, v);
+        otel__otlp_sb_add(&head, "\r\n", 2);
+    }
+    x->head = head.p;
+    x->head_len = head.len;
+    if (head.oom) return OTEL_ERR_NO_MEMORY;
+    if (x->u.https) {
+#ifndef OTEL_USE_CURL
+        otel_log(OTEL_LOG_ERROR, "zipkin: %s: https:// needs libcurl: build with -DOTEL_USE_CURL and link -lcurl "
+                                 "(or use an http:// endpoint)", x->url);
+        return OTEL_ERR_NOT_BUILT;
+#endif
+    }
+#ifdef OTEL_USE_CURL
+    x->tls_insecure = d->insecure;
+    if ((d->certificate && !(x->tls_ca = otel__otlp_strdup(d->certificate))) ||
+        (d->client_key && !(x->tls_key = otel__otlp_strdup(d->client_key))) ||
+        (d->client_certificate && !(x->tls_cert = otel__otlp_strdup(d->client_certificate))))
+        return OTEL_ERR_NO_MEMORY;
+#endif
+    return OTEL_OK;
+}
+
+#ifdef OTEL_USE_CURL
+/* The transport's header lists name application/x-protobuf: swap in JSON ones. */
+static otel_result otel__zk_curl_headers(otel__otlp *x) {
+    int gz;
+    for (gz = 0; gz < 2; gz++) {
+        struct curl_slist *l = NULL, *t;
+        const char *h;
+        const char *fixed[3];
+        int i;
+        fixed[0] = "Content-Type: application/json";
+        fixed[1] = "Expect:";
+        fixed[2] = gz ? "Content-Encoding: gzip" : NULL;
+        for (i = 0; i < 3 && (i == 0 || l); i++) {
+            if (!fixed[i]) continue;
+            t = curl_slist_append(l, fixed[i]);
+            if (!t) { curl_slist_free_all(l); l = NULL; break; }
+            l = t;
+        }
+        for (h = x->user_headers; l && h && *h; h += strlen(h) + 1) {
+            t = curl_slist_append(l, h);
+            if (!t) { curl_slist_free_all(l); l = NULL; break; }
+            l = t;
+        }
+        if (!l) return OTEL_ERR_NO_MEMORY;
+        if (gz) { curl_slist_free_all(x->curl_headers_gz); x->curl_headers_gz = l; }
+        else { curl_slist_free_all(x->curl_headers); x->curl_headers = l; }
+    }
+    return OTEL_OK;
+}
+#endif
+
+static void otel__zipkin_destroy(otel__zipkin *z) {
+    if (!z) return;
+    otel__otlp_destroy(z->t);
+    OTEL_FREE(z->out.p, NULL);
+    OTEL_FREE(z->tmp.p, NULL);
+    z->magic = 0;
+    OTEL_FREE(z, NULL);
+}
+
+static void otel__zipkin_cancel_cb(void *user) {
+    otel__zipkin *z = (otel__zipkin *)user;
+    if (z && z->t) otel__otlp_cancel(z->t);
+}
+
+static void otel__zipkin_shutdown(uint32_t timeout_ms, void *user) {
+    otel__zipkin *z = (otel__zipkin *)user;
+    (void)timeout_ms; /* nothing is buffered here: the pipeline already flushed */
+    if (!z) return;
+    otel__otlp_cancel(z->t);
+    otel__zipkin_destroy(z);
+}
+
+static otel__zipkin *otel__zipkin_of(const otel_exporter *exp) {
+    otel__zipkin *z;
+    if (!exp || exp->export_spans != otel__zipkin_export || !exp->user) return NULL;
+    z = (otel__zipkin *)exp->user;
+    return z->magic == OTEL__ZIPKIN_MAGIC ? z : NULL;
+}
+
+OTEL_API otel_result otel_zipkin_exporter_create(const otel_zipkin_desc *desc, otel_exporter *out) {
+    otel_zipkin_desc d;
+    otel__zipkin *z;
+    otel__otlp *x;
+    otel_result rc;
+    int i;
+    if (!out) return OTEL_ERR_INVALID_ARG;
+    memset(out, 0, sizeof *out);
+    if (desc) d = *desc;
+    else memset(&d, 0, sizeof d);
+    z = (otel__zipkin *)OTEL_MALLOC(sizeof *z, NULL);
+    x = (otel__otlp *)OTEL_MALLOC(sizeof *x, NULL);
+    if (!z || !x) {
+        OTEL_FREE(z, NULL);
+        OTEL_FREE(x, NULL);
+        return OTEL_ERR_NO_MEMORY;
+    }
+    memset(z, 0, sizeof *z);
+    memset(x, 0, sizeof *x);
+    z->t = x;
+    x->fd = -1;
+    x->wake[0] = x->wake[1] = -1;
+    rc = otel__zk_configure(x, &d);
+    if (rc == OTEL_OK && pipe(x->wake) != 0) rc = OTEL_ERR_IO;
+    for (i = 0; rc == OTEL_OK && i < 2; i++) {
+        (void)fcntl(x->wake[i], F_SETFD, FD_CLOEXEC);
+        (void)fcntl(x->wake[i], F_SETFL, fcntl(x->wake[i], F_GETFL) | O_NONBLOCK);
+    }
+    if (rc == OTEL_OK && !(x->enc = otel_otlp_encoder_create())) rc = OTEL_ERR_NO_MEMORY; /* gzip buffers */
+    if (rc == OTEL_OK) rc = otel__otlp_transport_init(x);
+#ifdef OTEL_USE_CURL
+    if (rc == OTEL_OK) rc = otel__zk_curl_headers(x);
+#endif
+    if (rc != OTEL_OK) {
+        otel__zipkin_destroy(z);
+        return rc;
+    }
+    x->rng = (uint64_t)otel__otlp_ms() ^ ((uint64_t)(uintptr_t)x << 16) ^ ((uint64_t)getpid() << 40) ^ 0x9e3779b97f4a7c15ull;
+    x->magic = OTEL__OTLP_MAGIC;
+    z->magic = OTEL__ZIPKIN_MAGIC;
+    out->export_spans = otel__zipkin_export;
+    out->force_flush = NULL; /* nothing is buffered in the exporter */
+    out->shutdown = otel__zipkin_shutdown;
+    out->cancel = otel__zipkin_cancel_cb;
+    out->user = z;
+    out->name = "zipkin";
+    otel_log(OTEL_LOG_DEBUG, "zipkin: exporting to %s (timeout %u ms%s)", x->url, x->timeout_ms, x->gzip ? ", gzip" : "");
+    return OTEL_OK;
+}
+
+OTEL_API otel_result otel_zipkin_exporter_stats(const otel_exporter *exp, otel_otlp_stats *out) {
+    otel__zipkin *z = otel__zipkin_of(exp);
+    const otel_otlp_stats *st;
+    if (!out) return OTEL_ERR_INVALID_ARG;
+    memset(out, 0, sizeof *out);
+    if (!z) return OTEL_ERR_INVALID_ARG;
+    st = &z->t->st;
+    out->batches = OTEL__OTLP_LOAD(&st->batches);
+    out->spans_exported = OTEL__OTLP_LOAD(&st->spans_exported);
+    out->spans_failed = OTEL__OTLP_LOAD(&st->spans_failed);
+    out->spans_dropped = OTEL__OTLP_LOAD(&st->spans_dropped);
+    out->requests = OTEL__OTLP_LOAD(&st->requests);
+    out->retries = OTEL__OTLP_LOAD(&st->retries);
+    out->connect_failures = OTEL__OTLP_LOAD(&st->connect_failures);
+    out->connections = OTEL__OTLP_LOAD(&st->connections);
+    out->bytes_sent = OTEL__OTLP_LOAD(&st->bytes_sent);
+    out->bytes_raw = OTEL__OTLP_LOAD(&st->bytes_raw);
+    out->last_status = OTEL__OTLP_LOAD(&st->last_status);
+    return OTEL_OK;
+}
+
+OTEL_API void otel_zipkin_exporter_cancel(const otel_exporter *exp) {
+    otel__zipkin *z = otel__zipkin_of(exp);
+    if (z) otel__otlp_cancel(z->t);
+}
+
+OTEL_API const char *otel_zipkin_exporter_url(const otel_exporter *exp) {
+    otel__zipkin *z = otel__zipkin_of(exp);
+    return z ? z->t->url : NULL;
+}
+
+static otel_result otel__zipkin_factory(otel_signal signal, otel_exporter *out, void *user) {
+    (void)user;
+    if (signal != OTEL_SIGNAL_TRACES) {
+        memset(out, 0, sizeof *out);
+        otel_log(OTEL_LOG_ERROR, "zipkin: Zipkin takes traces only: no %s exporter of that name",
+                 signal == OTEL_SIGNAL_METRICS ? "metrics" : "logs");
+        return OTEL_ERR_NOT_BUILT;
+    }
+    return otel_zipkin_exporter_create(NULL, out);
+}
+
+OTEL_API otel_result otel_zipkin_register(void) {
+    return otel_exporter_register("zipkin", otel__zipkin_factory, NULL);
+}
+
+#if (defined(__GNUC__) || defined(__clang__)) && !defined(OTEL_OTLP_NO_AUTOREGISTER)
+/* OTEL_TRACES_EXPORTER=zipkin works as soon as this implementation is linked in. */
+__attribute__((constructor)) static void otel__zipkin_autoregister(void) {
+    (void)otel_zipkin_register();
+}
+#endif
 
 
 #endif /* OTEL_OTLP_IMPLEMENTATION_INCLUDED */

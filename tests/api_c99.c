@@ -56,5 +56,20 @@ int main(void) {
         CHECK(enc != NULL);
         otel_otlp_encoder_destroy(enc);
     }
+    /* the Zipkin exporter, likewise */
+    {
+        otel_zipkin_desc zd;
+        otel_exporter exp;
+        otel_otlp_stats st;
+        memset(&zd, 0, sizeof zd);
+        zd.endpoint = "http://127.0.0.1:9/api/v2/spans";
+        zd.timeout_ms = 100;
+        CHECK(otel_zipkin_exporter_create(&zd, &exp) == OTEL_OK);
+        CHECK(otel_zipkin_exporter_url(&exp) != NULL && strcmp(otel_zipkin_exporter_url(&exp), zd.endpoint) == 0);
+        CHECK(otel_zipkin_exporter_stats(&exp, &st) == OTEL_OK && st.requests == 0);
+        otel_zipkin_exporter_cancel(&exp);
+        if (exp.shutdown) exp.shutdown(0, exp.user);
+        CHECK(otel_zipkin_register() == OTEL_OK);
+    }
     return TEST_DONE();
 }

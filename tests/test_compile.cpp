@@ -41,6 +41,16 @@ static_assert(std::is_same<decltype(&otel_otlp_gzip),
                            otel_result (*)(otel_otlp_encoder *, const void *, size_t, const uint8_t **,
                                            size_t *)>::value, "gzip");
 static_assert(OTEL_OTLP_COMPRESSION_DEFAULT == 0 && OTEL_OTLP_PROTOCOL_DEFAULT == 0, "zero is default");
+static_assert(std::is_standard_layout<otel_zipkin_desc>::value, "plain C struct");
+static_assert(std::is_same<decltype(&otel_zipkin_exporter_create),
+                           otel_result (*)(const otel_zipkin_desc *, otel_exporter *)>::value, "zipkin create");
+static_assert(std::is_same<decltype(&otel_zipkin_exporter_stats),
+                           otel_result (*)(const otel_exporter *, otel_otlp_stats *)>::value, "zipkin stats");
+static_assert(std::is_same<decltype(&otel_zipkin_exporter_cancel), void (*)(const otel_exporter *)>::value,
+              "zipkin cancel");
+static_assert(std::is_same<decltype(&otel_zipkin_exporter_url), const char *(*)(const otel_exporter *)>::value,
+              "zipkin url");
+static_assert(std::is_same<decltype(&otel_zipkin_register), otel_result (*)()>::value, "zipkin register");
 
 int main() {
     otel_desc desc = {};
@@ -113,5 +123,11 @@ int main() {
     CHECK(os.connections == 0 && os.bytes_sent == 0 && os.bytes_raw == 0 && os.last_status == 0);
     otel_otlp_encoder *enc = nullptr;
     CHECK(enc == nullptr);
+    otel_zipkin_desc zd = {};
+    zd.endpoint = "http://zipkin:9411/api/v2/spans";
+    zd.headers = &hdr;
+    zd.header_count = 1;
+    zd.compression = OTEL_OTLP_COMPRESSION_GZIP;
+    CHECK(zd.timeout_ms == 0 && zd.max_request_bytes == 0 && zd.certificate == nullptr && !zd.insecure);
     return TEST_DONE();
 }

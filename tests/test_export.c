@@ -1064,7 +1064,7 @@ static void test_factory(void) {
     memset(&e, 0x5a, sizeof e);
     CHECK(otel_exporter_create("otlp", &e) == OTEL_ERR_NOT_BUILT && e.export_spans == NULL && e.user == NULL);
     CHECK(otel_exporter_create("zipkin", &e) == OTEL_ERR_NOT_BUILT && e.export_spans == NULL);
-    CHECK(diag_count("otlp") == 1 && diag_count("zipkin") == 1);
+    CHECK(diag_count("exporter 'otlp'") == 1 && diag_count("exporter 'zipkin'") == 1 && diag_count("otel_otlp.h") == 2);
     CHECK(otel_exporter_create("jaeger", &e) == OTEL_ERR_UNKNOWN && e.export_spans == NULL);
     CHECK(otel_exporter_create("", &e) == OTEL_ERR_UNKNOWN);
     CHECK(diag_count("jaeger") == 1);
