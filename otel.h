@@ -4404,13 +4404,12 @@ static bool otel__prom_has_words(const char *name, size_t n, const char *w, size
     return false;
 }
 
-/* Drops a trailing word `w` ("total", "ratio") from the name at b->p[start..]. */
+/* Drops a trailing "_w" ("_total", "_ratio") from the name at b->p[start..]: it is added
+   back after the unit ("x_total" in seconds -> x_seconds_total). */
 static void otel__prom_drop_word(otel__buf *b, size_t start, const char *w) {
     size_t wn = strlen(w), n = b->len - start;
-    if (n < wn || memcmp(b->p + b->len - wn, w, wn) != 0) return;
-    if (n == wn) b->len = start;
-    else if (b->p[b->len - wn - 1] == '_') b->len -= wn + 1;
-    else return;
+    if (n <= wn || memcmp(b->p + b->len - wn, w, wn) != 0 || b->p[b->len - wn - 1] != '_') return;
+    b->len -= wn + 1;
     b->p[b->len] = '\0';
 }
 
@@ -4472,8 +4471,9 @@ static void otel__prom_metric_name(otel__buf *b, const otel_metric_data *m, int 
     if (per[0] && !otel__prom_has_words(b->p + start, b->len - start, per, strlen(per)))
         otel__prom_words(b, start, per, strlen(per), true);
     if (b->len == start) return; /* nothing left of the name: no metric */
-    if (kind == OTEL__PROM_COUNTER) otel__buf_puts(b, "_total");
-    if (ratio) otel__buf_puts(b, "_ratio");
+    if (kind == OTEL__PROM_COUNTER && !(b->len - start == 5 && memcmp(b->p + start, "total", 5) == 0))
+        otel__buf_puts(b, "_total");
+    if (ratio && !(b->len - start == 5 && memcmp(b->p + start, "ratio", 5) == 0)) otel__buf_puts(b, "_ratio");
     if (!b->failed && b->len > start && b->p[start] >= '0' && b->p[start] <= '9') {
         otel__buf_putc(b, '_');
         if (b->failed) return;
@@ -5181,15 +5181,19 @@ static void otel__prom_conn_read(otel__prom_server *s, otel__prom_conn *c, uint6
         end = otel__prom_head_end(c->req, old >= 2 ? old - 2 : 0, c->req_len);
         if (end) {
             otel__prom_handle(s, c, end, now);
-        } else if (memchr(c->req + old, '\n', c->req_len - old) && !memchr(c->req, '\n', old)) {
+            continue;
+        }
+        if (memchr(c->req + old, '\n', c->req_len - old) && !memchr(c->req, '\n', old)) {
             /* the request line is complete: garbage is answered now, not at the timeout */
             const char *t;
             size_t next, ml, tl, len = otel__prom_line(c->req, c->req_len, &next);
             int st = otel__prom_request_line(c->req, len, &ml, &t, &tl);
-            if (st) otel__prom_error(c, st, false, now);
-        } else if (c->req_len == sizeof c->req) {
-            otel__prom_error(c, 431, false, now);
+            if (st) {
+                otel__prom_error(c, st, false, now);
+                continue;
+            }
         }
+        if (c->req_len == sizeof c->req) otel__prom_error(c, 431, false, now);
     }
 }
 
