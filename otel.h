@@ -4261,7 +4261,14 @@ typedef struct otel__prom_out {
 
 static void otel__prom_put(otel__prom_out *o, const char *s, size_t n) {
     if (o->b) {
-        otel__buf_put(o->b, s, n);
+        otel__buf *b = o->b;
+        if (b->p && n < b->cap - b->len) { /* room: skip otel__buf_put's checks */
+            memcpy(b->p + b->len, s, n);
+            b->len += n;
+            b->p[b->len] = '\0';
+        } else {
+            otel__buf_put(b, s, n);
+        }
         return;
     }
     if (o->len < o->cap) memcpy(o->p + o->len, s, o->cap - o->len < n ? o->cap - o->len : n);
@@ -4293,6 +4300,7 @@ static size_t otel__prom_i64(char *out, int64_t v) {
    that reads back exactly, with '.' whatever the locale. out has 40 bytes. */
 static size_t otel__prom_double(char *out, double d) {
     char tmp[40];
+    double m;
     size_t i, o = 0;
     int prec;
     bool point = false;
@@ -4301,6 +4309,24 @@ static size_t otel__prom_double(char *out, double d) {
     if (d < -1.7976931348623157e308) { memcpy(out, "-Inf", 4); return 4; }
     if (d >= -9007199254740992.0 && d <= 9007199254740992.0 && d == (double)(int64_t)d)
         return otel__prom_i64(out, (int64_t)d);
+    m = d * 10000.0;
+    if (d > -1e11 && d < 1e11 && m == (double)(int64_t)m) {
+        /* up to 4 decimals (0.25, 12.375): written by hand, kept when it reads back exactly
+           (strtod follows the locale: a ',' locale takes the general path below) */
+        char digits[24], *q = otel__prom_u64(digits + sizeof digits, (uint64_t)(m < 0 ? -m : m));
+        size_t nd = (size_t)(digits + sizeof digits - q), frac = 4;
+        if (m < 0) out[o++] = '-';
+        if (nd <= 4) out[o++] = '0';
+        else { memcpy(out + o, q, nd - 4); o += nd - 4; q += nd - 4; nd = 4; }
+        out[o++] = '.';
+        for (i = 0; i < 4 - nd; i++) out[o++] = '0';
+        memcpy(out + o, q, nd);
+        o += nd;
+        while (frac > 0 && out[o - 1] == '0') { o--; frac--; }
+        out[o] = '\0';
+        if (strtod(out, NULL) == d) return o;
+        o = 0;
+    }
     for (prec = 15; prec <= 17; prec++) {
         snprintf(tmp, sizeof tmp, "%.*g", prec, d);
         if (strtod(tmp, NULL) == d) break; /* same locale as snprintf: consistent */
@@ -4497,14 +4523,23 @@ static bool otel__prom_label_ok(const char *k, size_t n) {
 }
 
 static void otel__prom_label_name(otel__buf *b, const char *k, size_t n) {
-    size_t i, start = b->len;
-    if (n == 0 || (k[0] >= '0' && k[0] <= '9')) otel__buf_put(b, n ? "key_" : "key", n ? 4 : 3);
+    char *o, *start;
+    size_t i;
+    otel__buf_reserve(b, n + 4);
+    if (b->failed) return;
+    o = start = b->p + b->len;
+    if (n == 0 || (k[0] >= '0' && k[0] <= '9')) {
+        memcpy(o, "key_", 4);
+        o += n ? 4 : 3;
+    }
     for (i = 0; i < n; i++) {
         char c = k[i];
         if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))) c = '_';
-        if (c == '_' && b->len > start && !b->failed && b->p[b->len - 1] == '_') continue;
-        otel__buf_putc(b, c);
+        if (c == '_' && o > start && o[-1] == '_') continue;
+        *o++ = c;
     }
+    *o = '\0';
+    b->len = (size_t)(o - b->p);
 }
 
 /* Text in valid UTF-8 (Prometheus rejects anything else): s itself, or a repaired copy in
@@ -4928,6 +4963,7 @@ OTEL_API otel_result otel_prometheus_render(size_t reader, char *buf, size_t cap
    time on that thread, so `produce` is never called concurrently. Every response closes
    the connection (Prometheus reconnects each scrape; keep-alive would gain little). */
 
+#include <arpa/inet.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -5289,6 +5325,7 @@ static void *otel__prom_main(void *arg) {
 }
 
 /* Same address (port aside)? getaddrinfo may list one address twice. */
+static bool otel__prom_same_addr(const struct sockaddr *a, const struct sockaddr *b) OTEL__PROM_MAYBE_UNUSED;
 static bool otel__prom_same_addr(const struct sockaddr *a, const struct sockaddr *b) {
     if (a->sa_family != b->sa_family) return false;
     if (a->sa_family == AF_INET)
@@ -5305,14 +5342,74 @@ static void otel__prom_set_port(struct sockaddr *a, uint16_t port) {
     else if (a->sa_family == AF_INET6) ((struct sockaddr_in6 *)(void *)a)->sin6_port = htons(port);
 }
 
+/* The addresses `node` (NULL: every interface) stands for, at most OTEL__PROM_LISTENERS,
+   with the port set. Returns how many; 0 after logging why there are none. */
+static int otel__prom_resolve(const char *node, uint16_t port, struct sockaddr_storage *out, socklen_t *lens) {
+    int n = 0, i, dup;
+#ifdef AI_PASSIVE
+    struct addrinfo hints, *res = NULL, *ai;
+    char service[8];
+    int rc;
+    snprintf(service, sizeof service, "%u", (unsigned)port);
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+    rc = getaddrinfo(node, service, &hints, &res);
+    if (rc != 0) {
+        otel__logf(OTEL_LOG_ERROR, "prometheus: cannot resolve host '%s': %s", node ? node : "", gai_strerror(rc));
+        return 0;
+    }
+    for (ai = res; ai && n < OTEL__PROM_LISTENERS; ai = ai->ai_next) {
+        if ((ai->ai_family != AF_INET && ai->ai_family != AF_INET6) || ai->ai_addrlen > sizeof *out) continue;
+        for (i = 0, dup = 0; i < n; i++) dup |= otel__prom_same_addr((struct sockaddr *)&out[i], ai->ai_addr);
+        if (dup) continue; /* getaddrinfo may list one address twice */
+        memset(&out[n], 0, sizeof out[n]);
+        memcpy(&out[n], ai->ai_addr, ai->ai_addrlen);
+        lens[n++] = (socklen_t)ai->ai_addrlen;
+    }
+    freeaddrinfo(res);
+#else
+    /* <netdb.h> hides getaddrinfo when a system header came before otel.h under a strict
+       -std=c11: numeric addresses and "localhost" still work. */
+    struct sockaddr_in *v4 = (struct sockaddr_in *)(void *)&out[0];
+    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)(void *)&out[1];
+    bool local = node && strcmp(node, "localhost") == 0;
+    memset(out, 0, 2 * sizeof *out);
+    v4->sin_family = AF_INET;
+    v4->sin_port = htons(port);
+    v6->sin6_family = AF_INET6;
+    v6->sin6_port = htons(port);
+    lens[0] = sizeof *v4;
+    lens[1] = sizeof *v6;
+    if (!node || local) {
+        v4->sin_addr.s_addr = htonl(local ? INADDR_LOOPBACK : INADDR_ANY);
+        v6->sin6_addr = local ? in6addr_loopback : in6addr_any;
+        n = 2;
+    } else if (inet_pton(AF_INET, node, &v4->sin_addr) == 1) {
+        n = 1;
+    } else if (inet_pton(AF_INET6, node, &v6->sin6_addr) == 1) {
+        memmove(&out[0], &out[1], sizeof out[0]);
+        lens[0] = lens[1];
+        n = 1;
+    } else {
+        otel__logf(OTEL_LOG_ERROR, "prometheus: cannot resolve host '%s': this build has no getaddrinfo (include "
+                   "otel.h first, or build with -D_POSIX_C_SOURCE=200809L); use an IP address", node);
+    }
+    (void)i;
+    (void)dup;
+#endif
+    return n;
+}
+
 /* Listens on every address `host` resolves to (NULL or "": all interfaces). Returns 0 or
    the errno of the failure; a port in use on any of them is a failure. */
 static int otel__prom_listen(otel__prom_server *s, const char *host, uint16_t port) {
-    struct addrinfo hints, *res = NULL, *ai;
-    struct sockaddr_storage bound[OTEL__PROM_LISTENERS];
-    char node[256], service[8];
+    struct sockaddr_storage addrs[OTEL__PROM_LISTENERS];
+    socklen_t lens[OTEL__PROM_LISTENERS];
+    char node[256];
     size_t hl = host ? strlen(host) : 0;
-    int rc, err = EADDRNOTAVAIL, one = 1, i;
+    int err = EADDRNOTAVAIL, one = 1, i, n;
     if (hl >= 2 && host[0] == '[' && host[hl - 1] == ']') { /* [::1] */
         host++;
         hl -= 2;
@@ -5320,44 +5417,28 @@ static int otel__prom_listen(otel__prom_server *s, const char *host, uint16_t po
     if (hl >= sizeof node) return EINVAL;
     memcpy(node, host ? host : "", hl);
     node[hl] = '\0';
-    snprintf(service, sizeof service, "%u", (unsigned)port);
-    memset(&hints, 0, sizeof hints);
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-    rc = getaddrinfo(hl ? node : NULL, service, &hints, &res);
-    if (rc != 0) {
-        otel__logf(OTEL_LOG_ERROR, "prometheus: cannot resolve host '%s': %s", node, gai_strerror(rc));
-        return EADDRNOTAVAIL;
-    }
-    for (ai = res; ai && s->nlisteners < OTEL__PROM_LISTENERS; ai = ai->ai_next) {
-        struct sockaddr_storage sa;
-        socklen_t sl = sizeof sa;
-        int fd, dup = 0;
-        if ((ai->ai_family != AF_INET && ai->ai_family != AF_INET6) || ai->ai_addrlen > sizeof sa) continue;
-        for (i = 0; i < s->nlisteners; i++) dup |= otel__prom_same_addr((struct sockaddr *)&bound[i], ai->ai_addr);
-        if (dup) continue;
-        memcpy(&sa, ai->ai_addr, ai->ai_addrlen);
-        if (s->port) otel__prom_set_port((struct sockaddr *)&sa, s->port); /* port 0: the first one's */
-        fd = socket(ai->ai_family, SOCK_STREAM, 0);
+    n = otel__prom_resolve(hl ? node : NULL, port, addrs, lens);
+    for (i = 0; i < n && s->nlisteners < OTEL__PROM_LISTENERS; i++) {
+        struct sockaddr *sa = (struct sockaddr *)&addrs[i];
+        struct sockaddr_storage got;
+        socklen_t gl = sizeof got;
+        int fd;
+        if (s->port) otel__prom_set_port(sa, s->port); /* port 0: the one the first address got */
+        fd = socket(sa->sa_family, SOCK_STREAM, 0);
         if (fd < 0) { err = errno; continue; }
         (void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-        if (ai->ai_family == AF_INET6) (void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
-        if (bind(fd, (struct sockaddr *)&sa, ai->ai_addrlen) != 0 || listen(fd, 64) != 0 ||
-            !otel__prom_fd_setup(fd)) {
+        if (sa->sa_family == AF_INET6) (void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+        if (bind(fd, sa, lens[i]) != 0 || listen(fd, 64) != 0 || !otel__prom_fd_setup(fd)) {
             err = errno;
             close(fd);
-            if (err == EADDRINUSE && port != 0) break; /* someone else serves this port */
+            if (err == EADDRINUSE && port != 0) return EADDRINUSE; /* someone else serves this port */
             continue;
         }
-        if (!s->port && getsockname(fd, (struct sockaddr *)&sa, &sl) == 0)
-            s->port = ntohs(sa.ss_family == AF_INET ? ((struct sockaddr_in *)(void *)&sa)->sin_port
-                                                    : ((struct sockaddr_in6 *)(void *)&sa)->sin6_port);
-        memcpy(&bound[s->nlisteners], ai->ai_addr, ai->ai_addrlen);
+        if (!s->port && getsockname(fd, (struct sockaddr *)&got, &gl) == 0)
+            s->port = ntohs(got.ss_family == AF_INET ? ((struct sockaddr_in *)(void *)&got)->sin_port
+                                                     : ((struct sockaddr_in6 *)(void *)&got)->sin6_port);
         s->listeners[s->nlisteners++] = fd;
     }
-    freeaddrinfo(res);
-    if (err == EADDRINUSE && port != 0) return EADDRINUSE;
     return s->nlisteners ? 0 : err;
 }
 
