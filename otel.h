@@ -4472,21 +4472,27 @@ static void otel__prom_unit_part(const char *u, size_t n, const char *const (*ta
    words of the name; the unit (unless its words are already in the name); _total for
    counters, _ratio for gauges of unit "1"; '_' in front of a leading digit. */
 static void otel__prom_metric_name(otel__buf *b, const otel_metric_data *m, int kind) {
-    size_t start = b->len, slash = m->unit.len;
+    otel_str unit = m->unit;
+    size_t start = b->len, slash;
     char main_u[80], per_u[80], per[96];
-    bool ratio = m->type == OTEL_METRIC_GAUGE && m->unit.len == 1 && m->unit.ptr[0] == '1';
+    bool ratio;
+    if (!unit.ptr) unit.len = 0;
+    slash = unit.len;
+    ratio = m->type == OTEL_METRIC_GAUGE && unit.len == 1 && unit.ptr[0] == '1';
+    otel__buf_reserve(b, m->name.len + 96); /* b->p is set from here on */
+    if (b->failed) return;
     otel__prom_words(b, start, m->name.ptr, m->name.len, true);
     if (kind == OTEL__PROM_COUNTER) otel__prom_drop_word(b, start, "total");
     if (ratio) otel__prom_drop_word(b, start, "ratio");
-    if (m->unit.len) {
-        const char *sl = (const char *)memchr(m->unit.ptr, '/', m->unit.len);
-        if (sl) slash = (size_t)(sl - m->unit.ptr);
+    if (unit.len) {
+        const char *sl = (const char *)memchr(unit.ptr, '/', unit.len);
+        if (sl) slash = (size_t)(sl - unit.ptr);
     }
-    otel__prom_unit_part(m->unit.ptr, slash, otel__prom_units,
+    otel__prom_unit_part(unit.ptr, slash, otel__prom_units,
                          sizeof otel__prom_units / sizeof otel__prom_units[0], main_u, sizeof main_u);
     per[0] = '\0';
-    if (slash < m->unit.len) {
-        otel__prom_unit_part(m->unit.ptr + slash + 1, m->unit.len - slash - 1, otel__prom_per_units,
+    if (slash < unit.len) {
+        otel__prom_unit_part(unit.ptr + slash + 1, unit.len - slash - 1, otel__prom_per_units,
                              sizeof otel__prom_per_units / sizeof otel__prom_per_units[0], per_u,
                              sizeof per_u);
         if (per_u[0]) snprintf(per, sizeof per, "per_%s", per_u);

@@ -166,3 +166,109 @@ static const otel_metric_batch *pb_build(void) {
 }
 
 #endif
+
+/* ---- a random batch (property tests): random bytes in names, units, attribute keys and
+   values (quotes, backslashes, newlines, NULs, invalid UTF-8), random types and bounds. Each
+   point has a unique "i" attribute, so no two samples share a label set. */
+#define PB_RAND_METRICS 24
+#define PB_RAND_POINTS 4
+#define PB_RAND_ATTRS 4
+static char pb_r_text[PB_RAND_METRICS * 2 + PB_RAND_METRICS * PB_RAND_POINTS * PB_RAND_ATTRS * 2][24];
+static otel_attr pb_r_attrs[PB_RAND_METRICS][PB_RAND_POINTS][PB_RAND_ATTRS + 1];
+static otel_metric_point pb_r_points[PB_RAND_METRICS][PB_RAND_POINTS];
+static otel_metric_data pb_r_metrics[PB_RAND_METRICS];
+static double pb_r_bounds[PB_RAND_METRICS][6];
+static uint64_t pb_r_counts[PB_RAND_METRICS][PB_RAND_POINTS][7];
+static otel_scope pb_r_scope;
+static otel_metric_batch pb_r_batch;
+static uint64_t pb_r_state;
+
+static uint32_t pb_rand(void) {
+    pb_r_state = pb_r_state * 6364136223846793005ull + 1442695040888963407ull;
+    return (uint32_t)(pb_r_state >> 33);
+}
+
+/* A random string of up to 20 bytes into slot k; returns its length. */
+static size_t pb_rand_str(size_t k, bool wild) {
+    static const char tame[] = "abcXYZ019_.-/:{} ";
+    static const char *const pieces[] = {"\"", "\\", "\n", "\xc3\xa9", "\xff", "\xe6\x97", "\0", "_", "%", "le"};
+    size_t n = pb_rand() % 21, o = 0;
+    while (o < n) {
+        if (wild && pb_rand() % 4 == 0) {
+            const char *p = pieces[pb_rand() % 10];
+            size_t pl = p[0] ? strlen(p) : 1;
+            if (o + pl > 20) break;
+            memcpy(pb_r_text[k] + o, p, pl);
+            o += pl;
+        } else {
+            pb_r_text[k][o++] = tame[pb_rand() % (sizeof tame - 1)];
+        }
+    }
+    return o;
+}
+
+static const otel_metric_batch *pb_random(uint64_t seed) {
+    static const char *const units[] = {"", "ms", "s", "By", "1", "{req}", "m/s", "By/s", "%", "Cel", "KiBy", "x/y"};
+    size_t k = 0;
+    pb_build(); /* the resource */
+    pb_r_state = seed * 2654435761u + 1;
+    pb_r_scope.name.ptr = "rand.scope";
+    pb_r_scope.name.len = 10;
+    for (int m = 0; m < PB_RAND_METRICS; m++) {
+        otel_metric_data *d = &pb_r_metrics[m];
+        memset(d, 0, sizeof *d);
+        d->name.ptr = pb_r_text[k];
+        d->name.len = pb_rand_str(k++, m % 3 == 0);
+        if (pb_rand() % 3 == 0) {
+            d->unit.ptr = units[pb_rand() % 12];
+            d->unit.len = strlen(d->unit.ptr);
+        } else {
+            d->unit.ptr = pb_r_text[k];
+            d->unit.len = pb_rand_str(k, false) % 6;
+        }
+        k++;
+        d->description.ptr = d->name.ptr;
+        d->description.len = d->name.len;
+        d->scope = &pb_r_scope;
+        d->type = (otel_metric_type)(1 + pb_rand() % 3);
+        d->monotonic = pb_rand() % 2;
+        d->number_type = (otel_number_type)(pb_rand() % 2);
+        d->temporality = pb_rand() % 8 ? OTEL_TEMPORALITY_CUMULATIVE : OTEL_TEMPORALITY_DELTA;
+        d->boundary_count = pb_rand() % 7;
+        for (size_t b = 0; b < d->boundary_count; b++)
+            pb_r_bounds[m][b] = (double)(int)(pb_rand() % 200) - 50 + (pb_rand() % 4) * 0.25;
+        d->boundaries = pb_r_bounds[m];
+        d->points = pb_r_points[m];
+        d->point_count = PB_RAND_POINTS;
+        for (int p = 0; p < PB_RAND_POINTS; p++) {
+            otel_metric_point *pt = &pb_r_points[m][p];
+            size_t na = pb_rand() % (PB_RAND_ATTRS + 1);
+            memset(pt, 0, sizeof *pt);
+            pb_r_attrs[m][p][0] = otel_attr_int("i", m * PB_RAND_POINTS + p);
+            for (size_t a = 1; a <= na; a++) {
+                const char *key = pb_r_text[k];
+                size_t kl = pb_rand_str(k++, true);
+                const char *val = pb_r_text[k];
+                size_t vl = pb_rand_str(k++, true);
+                pb_r_attrs[m][p][a] = otel_attr_strn(key, val, vl);
+                pb_r_attrs[m][p][a].key.len = kl;
+                if (kl == 1 && key[0] == 'i') pb_r_attrs[m][p][a].key.len = 0; /* keep "i" unique */
+            }
+            pt->attrs = pb_r_attrs[m][p];
+            pt->attr_count = na + 1;
+            pt->value.i = (int64_t)pb_rand() - 1000000000;
+            if (d->number_type == OTEL_NUMBER_DOUBLE) pt->value.d = (double)(int32_t)pb_rand() / 1000.0;
+            pt->bucket_counts = pb_r_counts[m][p];
+            pt->bucket_count = d->boundary_count + 1;
+            for (size_t b = 0; b <= d->boundary_count; b++) {
+                pb_r_counts[m][p][b] = pb_rand() % 10;
+                pt->count += pb_r_counts[m][p][b];
+            }
+            pt->sum = pt->count * 1.5;
+        }
+    }
+    pb_r_batch.metrics = pb_r_metrics;
+    pb_r_batch.count = PB_RAND_METRICS;
+    pb_r_batch.resource = &pb_resource;
+    return &pb_r_batch;
+}

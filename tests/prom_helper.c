@@ -1,5 +1,7 @@
 /* prom_helper.c - built and run by tests/test_prometheus.sh (not a test by itself):
        prom_helper text                 prints the exposition text of tests/prom_batch.h
+       prom_helper random SEED          prints the text of pb_random(SEED) (random bytes in
+                                        names, units, keys and values)
        prom_helper serve PORT SECONDS   serves it at http://127.0.0.1:PORT/metrics through
                                         otel.h's Prometheus server, for SECONDS or until
                                         SIGTERM/SIGINT; prints "serving PORT" once ready */
@@ -33,6 +35,13 @@ int main(int argc, char **argv) {
         otel__buf_free(&b);
         return 0;
     }
+    if (argc == 3 && strcmp(argv[1], "random") == 0) {
+        static char text[1 << 18];
+        size_t n = otel_prometheus_format(pb_random((uint64_t)atol(argv[2])), text, sizeof text);
+        if (n >= sizeof text) return 1;
+        fwrite(text, 1, n, stdout);
+        return 0;
+    }
     if (argc == 4 && strcmp(argv[1], "serve") == 0) {
         otel_result err;
         struct sigaction sa;
@@ -51,6 +60,6 @@ int main(int argc, char **argv) {
         otel__prom_server_stop(s);
         return 0;
     }
-    fprintf(stderr, "usage: prom_helper text | serve PORT SECONDS\n");
+    fprintf(stderr, "usage: prom_helper text | random SEED | serve PORT SECONDS\n");
     return 2;
 }

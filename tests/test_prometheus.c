@@ -493,6 +493,159 @@ static void test_render(void) {
 #endif
 }
 
+/* ---- a checker of the text format (what Prometheus's parser requires) -------------------- */
+
+static bool name_ok(const char *s, size_t n, bool metric) {
+    if (n == 0 || (s[0] >= '0' && s[0] <= '9')) return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+              (metric && c == ':')))
+            return false;
+    }
+    return true;
+}
+
+static bool utf8_ok(const char *s, size_t n) {
+    for (size_t i = 0, bad, k; i < n; i += k) {
+        k = (unsigned char)s[i] < 0x80 ? 1 : otel__utf8_seq((const unsigned char *)s + i, n - i, &bad);
+        if (!k) return false;
+    }
+    return true;
+}
+
+/* 0 when every line of t[0..n) is well-formed, TYPE comes once per name and before its
+   samples, label names are unique per sample; else the 1-based number of the bad line. */
+static int check_exposition(const char *t, size_t n) {
+    static char types[512][256];
+    int ntypes = 0, line = 0;
+    const char *p = t, *end = t + n;
+    if (n && t[n - 1] != '\n') return -1;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p)), *q;
+        line++;
+        if (!utf8_ok(p, (size_t)(nl - p))) return line;
+        if (strncmp(p, "# HELP ", 7) == 0 || strncmp(p, "# TYPE ", 7) == 0) {
+            bool help = p[2] == 'H';
+            const char *nm = p + 7;
+            q = nm;
+            while (q < nl && *q != ' ') q++;
+            if (!name_ok(nm, (size_t)(q - nm), true) || q == nl) return line;
+            if (help) {
+                for (q++; q < nl; q++)
+                    if (*q == '\\' && (++q == nl || (*q != '\\' && *q != 'n'))) return line;
+            } else {
+                size_t tl = (size_t)(nl - q - 1);
+                if (!((tl == 7 && !memcmp(q + 1, "counter", 7)) || (tl == 5 && !memcmp(q + 1, "gauge", 5)) ||
+                      (tl == 9 && !memcmp(q + 1, "histogram", 9))))
+                    return line;
+                for (int i = 0; i < ntypes; i++)
+                    if (strlen(types[i]) == (size_t)(q - nm) && !memcmp(types[i], nm, (size_t)(q - nm))) return line;
+                if (ntypes < 512 && (size_t)(q - nm) < 256) {
+                    memcpy(types[ntypes], nm, (size_t)(q - nm));
+                    types[ntypes++][q - nm] = '\0';
+                }
+            }
+        } else if (*p == '#') {
+            return line;
+        } else {
+            char lnames[64][64];
+            int nl_ = 0;
+            q = p;
+            while (q < nl && *q != '{' && *q != ' ') q++;
+            if (!name_ok(p, (size_t)(q - p), true) || ntypes == 0) return line;
+            /* the sample's family is the last TYPE: its name, or name_bucket/_sum/_count */
+            {
+                const char *fam = types[ntypes - 1];
+                size_t fl = strlen(fam), sl = (size_t)(q - p);
+                if (!(sl == fl && !memcmp(p, fam, fl)) &&
+                    !(sl > fl && !memcmp(p, fam, fl) &&
+                      (!strncmp(p + fl, "_bucket", sl - fl) || !strncmp(p + fl, "_sum", sl - fl) ||
+                       !strncmp(p + fl, "_count", sl - fl))))
+                    return line;
+            }
+            if (q < nl && *q == '{') {
+                q++;
+                while (q < nl && *q != '}') {
+                    const char *ln = q;
+                    while (q < nl && *q != '=') q++;
+                    if (!name_ok(ln, (size_t)(q - ln), false) || q + 1 >= nl || q[1] != '"') return line;
+                    for (int i = 0; i < nl_; i++)
+                        if (strlen(lnames[i]) == (size_t)(q - ln) && !memcmp(lnames[i], ln, (size_t)(q - ln))) return line;
+                    if (nl_ < 64 && q - ln < 64) {
+                        memcpy(lnames[nl_], ln, (size_t)(q - ln));
+                        lnames[nl_++][q - ln] = '\0';
+                    }
+                    for (q += 2; q < nl && *q != '"'; q++)
+                        if (*q == '\\' && (++q == nl || (*q != '\\' && *q != 'n' && *q != '"'))) return line;
+                    if (q >= nl) return line;
+                    q++;
+                    if (q < nl && *q == ',') q++;
+                    else if (q >= nl || *q != '}') return line;
+                }
+                if (q >= nl) return line;
+                q++;
+            }
+            if (q >= nl || *q != ' ') return line;
+            q++;
+            {
+                char num[64];
+                size_t vl = (size_t)(nl - q);
+                char *e;
+                if (vl == 0 || vl >= sizeof num) return line;
+                memcpy(num, q, vl);
+                num[vl] = '\0';
+                if (strcmp(num, "NaN") && strcmp(num, "+Inf") && strcmp(num, "-Inf")) {
+                    strtod(num, &e);
+                    if (*e || strchr(num, 'n') || strchr(num, 'N') || strchr(num, 'x')) return line;
+                }
+            }
+        }
+        p = nl + 1;
+    }
+    return 0;
+}
+
+static void test_random(void) {
+    int bad = 0;
+    static char text[1 << 18];
+#ifdef TEST_SANITIZED
+    const int seeds = 300;
+#else
+    const int seeds = 3000;
+#endif
+    CHECK(check_exposition(expected_text, strlen(expected_text)) == 0);
+#define BAD_AT(text, line) CHECK(check_exposition(text, strlen(text)) == (line))
+    BAD_AT("x 1", -1);                                           /* no final newline */
+    BAD_AT("x 1\n", 1);                                          /* a sample before any TYPE */
+    BAD_AT("# TYPE x gauge\nx{a=\"\\q\"} 1\n", 2);              /* a bad escape */
+    BAD_AT("# TYPE x gauge\nx{a=\"1\",a=\"2\"} 1\n", 2);         /* a label twice */
+    BAD_AT("# TYPE x gauge\n# TYPE x gauge\n", 2);               /* TYPE twice */
+    BAD_AT("# TYPE x gauge\ny 1\n", 2);                          /* not in the family */
+    BAD_AT("# TYPE x gauge\nx{1a=\"v\"} 1\n", 2);                /* a bad label name */
+    BAD_AT("# TYPE x gauge\nx 1e\n", 2);                         /* a bad value */
+    BAD_AT("# TYPE x gauge\nx{a=\"v\"} 1\n", 0);
+    {
+        const char *sur = "# TYPE x gauge\nx{a=\"\xed\xa0\x80\"} 1\n", *ok = "# TYPE x gauge\nx{a=\"\xc3\xa9\"} 1\n";
+        CHECK(check_exposition(sur, strlen(sur)) == 2); /* a surrogate */
+        CHECK(check_exposition(ok, strlen(ok)) == 0);
+    }
+    for (int seed = 1; seed <= seeds; seed++) {
+        const otel_metric_batch *b = pb_random((uint64_t)seed);
+        size_t n = otel_prometheus_format(b, text, sizeof text);
+        size_t m = otel_prometheus_format(b, NULL, 0);
+        int l = n < sizeof text ? check_exposition(text, n) : -2;
+        if (l != 0 || m != n) {
+            if (bad++ < 3) {
+                const char *p = text;
+                for (int i = 1; i < l && p; i++) p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL;
+                fprintf(stderr, "  seed %d: line %d bad: %.200s\n", seed, l, p ? p : "?");
+            }
+        }
+    }
+    CHECK(bad == 0);
+}
+
 /* ---- server ------------------------------------------------------------------------------- */
 
 static _Atomic int produced;
@@ -585,6 +738,47 @@ static void *scrape_thread(void *arg) {
         free(resp);
     }
     return NULL;
+}
+
+/* The request parser on mutated requests (ASan watches the reads): always a known status. */
+static void test_route_fuzz(void) {
+    static otel__prom_server fake;
+    static const char *const base[] = {"GET /metrics HTTP/1.1\r\nHost: x\r\nAccept: */*\r\n\r\n",
+                                       "HEAD /metrics?a=b HTTP/1.0\r\n\r\n", "POST /x HTTP/1.1\nA: b\n\n",
+                                       "GET http://h:1/metrics HTTP/1.1\r\n\r\n"};
+    static const char alphabet[] = " \r\n:/?#HTTP1.0GET\t\x01\x7f\xff";
+    char buf[256];
+    uint32_t x = 7;
+    int bad = 0, counts[6] = {0};
+#ifdef TEST_SANITIZED
+    const int iters = 20000;
+#else
+    const int iters = 300000;
+#endif
+    fake.path = (char *)"/metrics";
+    for (int it = 0; it < iters; it++) {
+        const char *b = base[it % 4];
+        size_t n = strlen(b);
+        memcpy(buf, b, n);
+        for (int k = 0, muts = 1 + it % 4; k < muts; k++) {
+            x = x * 1103515245u + 12345u;
+            size_t at = (x >> 8) % (n + 1);
+            char c = alphabet[(x >> 20) % (sizeof alphabet - 1)];
+            switch ((x >> 4) % 3) {
+            case 0: if (at < n) buf[at] = c; break;                                    /* replace */
+            case 1: if (n < sizeof buf - 1) { memmove(buf + at + 1, buf + at, n - at); buf[at] = c; n++; } break;
+            default: if (at < n) { memmove(buf + at, buf + at + 1, n - at - 1); n--; } break; /* delete */
+            }
+        }
+        bool head_only = false;
+        size_t end = otel__prom_head_end(buf, 0, n);
+        int st = otel__prom_route(&fake, buf, end ? end : n, &head_only);
+        int idx = st == 200 ? 0 : st == 400 ? 1 : st == 404 ? 2 : st == 405 ? 3 : st == 505 ? 4 : 5;
+        counts[idx]++;
+        if (idx == 5) bad++;
+    }
+    CHECK(bad == 0);
+    CHECK(counts[0] > 0 && counts[1] > 0 && counts[2] > 0 && counts[3] > 0); /* the mutations reach them all */
 }
 
 static void test_server(void) {
@@ -838,6 +1032,8 @@ int main(void) {
     test_histogram_edges();
     test_buffers();
     test_render();
+    test_random();
+    test_route_fuzz();
     test_server_setup();
     test_server();
     if (test__fail) diag_dump();

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # tests/test_prometheus.sh - the Prometheus exposition checked by the real tools (issue 5):
 #   1. `promtool check metrics` on the text of tests/prom_batch.h (a rich hand-built batch):
-#      no parse error, and no lint but the deliberate ones listed in EXPECTED_LINT.
+#      no parse error, and no lint but the deliberate ones listed in EXPECTED_LINT; then on 40
+#      random batches (random bytes everywhere): no parse error.
 #   2. A real Prometheus server (Debian's `prometheus`), started here on 127.0.0.1 with a
 #      temporary config and storage, a 1 s scrape interval and a time limit, stopped by PID,
 #      scrapes every target below; the expected values are read back through its HTTP query
@@ -83,6 +84,20 @@ if have promtool; then
         bad "promtool on the clean text:"
         sed 's/^/    /' "$TMP/promtool-clean.out"
     fi
+    # random batches (random bytes in names, units, label names and values): promtool parses
+    # every one; lint about the random names (':' in names, camelCase...) is expected here
+    bad_seeds=""
+    for seed in $(seq 1 40); do
+        "$TMP/prom_helper" random "$seed" >"$TMP/random.txt" 2>/dev/null
+        promtool check metrics <"$TMP/random.txt" >"$TMP/promtool-random.out" 2>&1
+        rc=$?
+        if [ "$rc" -ne 0 ] && [ "$rc" -ne 3 ]; then
+            bad_seeds="$bad_seeds $seed"
+            cp "$TMP/random.txt" "$TMP/random-$seed.txt"
+            head -n 5 "$TMP/promtool-random.out" | sed "s/^/    seed $seed: /"
+        fi
+    done
+    [ -z "$bad_seeds" ] && ok || bad "promtool rejected random batches:$bad_seeds (texts in $TMP)"
 else
     echo "SKIPPED: test_prometheus.sh promtool check metrics (promtool not installed)"
 fi
