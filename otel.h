@@ -4278,6 +4278,1311 @@ OTEL_API otel_result otel_exporter_create_for(otel_signal signal, const char *na
 
 /* The Prometheus text exposition format (0.0.4) and the pull reader's HTTP server. */
 
+typedef struct otel__prom_server otel__prom_server;
+/* produce: writes the exposition text of one scrape into *b (otel__buf); return false on error */
+typedef bool (*otel__prom_produce_fn)(otel__buf *b, void *user);
+static otel__prom_server *otel__prom_server_start(const char *host, uint16_t port, const char *path,
+                                                  otel__prom_produce_fn produce, void *user, otel_result *err);
+static void otel__prom_server_stop(otel__prom_server *s);
+
+/* ---- TEMPORARY (branch prom only: delete this block when merging the metrics core) -------
+   This branch has no metrics core: otel_metrics_collect is only a weak reference here (the
+   tests define it), and nothing calls the server until the PROMETHEUS reader does. */
+#if (defined(__GNUC__) || defined(__clang__)) && !defined(OTEL_STATIC)
+#define OTEL__PROM_NO_METRICS_CORE 1
+OTEL_API otel_result otel_metrics_collect(size_t reader, otel_metrics_collect_fn fn, void *user)
+    __attribute__((weak));
+static otel__prom_server *otel__prom_server_start(const char *host, uint16_t port, const char *path,
+                                                  otel__prom_produce_fn produce, void *user, otel_result *err)
+    __attribute__((unused));
+static void otel__prom_server_stop(otel__prom_server *s) __attribute__((unused));
+#endif
+/* ---- end of TEMPORARY ------------------------------------------------------------------- */
+
+#if defined(__GNUC__) || defined(__clang__)
+#define OTEL__PROM_MAYBE_UNUSED __attribute__((unused))
+#else
+#define OTEL__PROM_MAYBE_UNUSED
+#endif
+
+/* ---- [prometheus] part: text format ------------------------------------------------ */
+
+/* Where the text goes: a caller's buffer (what passes `cap` is counted, not written) or,
+   when `b` is set, a growable otel__buf. */
+typedef struct otel__prom_out {
+    char *p;
+    size_t cap, len;
+    otel__buf *b;
+} otel__prom_out;
+
+static void otel__prom_put(otel__prom_out *o, const char *s, size_t n) {
+    if (o->b) {
+        otel__buf *b = o->b;
+        if (b->p && n < b->cap - b->len) { /* room: skip otel__buf_put's checks */
+            memcpy(b->p + b->len, s, n);
+            b->len += n;
+            b->p[b->len] = '\0';
+        } else {
+            otel__buf_put(b, s, n);
+        }
+        return;
+    }
+    if (o->len < o->cap) memcpy(o->p + o->len, s, o->cap - o->len < n ? o->cap - o->len : n);
+    o->len += n;
+}
+
+static void otel__prom_puts(otel__prom_out *o, const char *s) { otel__prom_put(o, s, strlen(s)); }
+
+/* Decimal digits of v, written backwards ending at `end`; returns the first digit. */
+static char *otel__prom_u64(char *end, uint64_t v) {
+    do { *--end = (char)('0' + v % 10u); v /= 10u; } while (v);
+    return end;
+}
+
+/* An int64 in decimal into out (24 bytes); returns the length. */
+static size_t otel__prom_i64(char *out, int64_t v) {
+    char tmp[24], *s;
+    uint64_t m = v < 0 ? (uint64_t)(-(v + 1)) + 1u : (uint64_t)v;
+    size_t n;
+    s = otel__prom_u64(tmp + sizeof tmp, m);
+    if (v < 0) *--s = '-';
+    n = (size_t)(tmp + sizeof tmp - s);
+    memcpy(out, s, n);
+    return n;
+}
+
+/* A value as Go's ParseFloat (Prometheus) reads it: "NaN", "+Inf", "-Inf"; integral values
+   up to 2^53 as plain integers ("3", not "3e+00"); others the shortest of %.15g..%.17g
+   that reads back exactly, with '.' whatever the locale. out has 40 bytes. */
+static size_t otel__prom_double(char *out, double d) {
+    char tmp[40];
+    double m;
+    size_t i, o = 0;
+    int prec;
+    bool point = false;
+    if (d != d) { memcpy(out, "NaN", 3); return 3; }
+    if (d > 1.7976931348623157e308) { memcpy(out, "+Inf", 4); return 4; }
+    if (d < -1.7976931348623157e308) { memcpy(out, "-Inf", 4); return 4; }
+    if (d >= -9007199254740992.0 && d <= 9007199254740992.0 && d == (double)(int64_t)d)
+        return otel__prom_i64(out, (int64_t)d);
+    m = d * 10000.0;
+    if (d > -1e11 && d < 1e11 && m == (double)(int64_t)m) {
+        /* up to 4 decimals (0.25, 12.375): written by hand, kept when it reads back exactly
+           (strtod follows the locale: a ',' locale takes the general path below) */
+        char digits[24], *q = otel__prom_u64(digits + sizeof digits, (uint64_t)(m < 0 ? -m : m));
+        size_t nd = (size_t)(digits + sizeof digits - q), frac = 4;
+        if (m < 0) out[o++] = '-';
+        if (nd <= 4) out[o++] = '0';
+        else { memcpy(out + o, q, nd - 4); o += nd - 4; q += nd - 4; nd = 4; }
+        out[o++] = '.';
+        for (i = 0; i < 4 - nd; i++) out[o++] = '0';
+        memcpy(out + o, q, nd);
+        o += nd;
+        while (frac > 0 && out[o - 1] == '0') { o--; frac--; }
+        out[o] = '\0';
+        if (strtod(out, NULL) == d) return o;
+        o = 0;
+    }
+    for (prec = 15; prec <= 17; prec++) {
+        snprintf(tmp, sizeof tmp, "%.*g", prec, d);
+        if (strtod(tmp, NULL) == d) break; /* same locale as snprintf: consistent */
+    }
+    for (i = 0; tmp[i] && o < 39; i++) {
+        char c = tmp[i];
+        if ((c >= '0' && c <= '9') || c == '-' || c == '+' || c == 'e' || c == 'E') {
+            out[o++] = c;
+            if (c == 'e' || c == 'E') point = true;
+        } else if (!point) { /* the locale's decimal point, one or more bytes */
+            out[o++] = '.';
+            point = true;
+            while (tmp[i + 1] && !(tmp[i + 1] >= '0' && tmp[i + 1] <= '9')) i++;
+        }
+    }
+    return o;
+}
+
+/* Escapes a HELP text (`\` and newline) or, with `quote`, a label value (also `"`). */
+static void otel__prom_escape(otel__prom_out *o, const char *s, size_t n, bool quote) {
+    size_t i, run = 0;
+    for (i = 0; i < n; i++) {
+        const char *e;
+        if (s[i] == '\\') e = "\\\\";
+        else if (s[i] == '\n') e = "\\n";
+        else if (s[i] == '"' && quote) e = "\\\"";
+        else continue;
+        otel__prom_put(o, s + run, i - run);
+        otel__prom_put(o, e, 2);
+        run = i + 1;
+    }
+    otel__prom_put(o, s + run, n - run);
+}
+
+/* Renders one exposition: scratch space reused across points, and the family index. */
+typedef struct otel__prom_label {
+    const char *key;   /* sanitized label name (into `keys` while key_off != SIZE_MAX) */
+    size_t key_len, key_off;
+    otel_str orig;     /* the attribute key: orders values merged under one name */
+    const otel_value *value;
+} otel__prom_label;
+
+typedef struct otel__prom_ctx {
+    otel__prom_out *o;
+    otel__buf names;           /* every metric's Prometheus name, back to back */
+    size_t *name_off, *name_len, *next; /* per metric; next: the family's next metric */
+    uint8_t *kind;             /* per metric: OTEL__PROM_* or 0 = not exported */
+    otel__buf keys;            /* the current point: sanitized label names */
+    otel__buf lbl;             /* the current point: a="x",b="y" */
+    otel__buf tmp, fix;        /* non-string values as text; UTF-8 repairs */
+    otel__prom_label *labels;
+    size_t labels_cap;
+    bool failed;
+} otel__prom_ctx;
+
+enum { OTEL__PROM_COUNTER = 1, OTEL__PROM_GAUGE, OTEL__PROM_HISTOGRAM };
+static const char *const otel__prom_type_names[] = {"", "counter", "gauge", "histogram"};
+
+/* UCUM units Prometheus writes out (prometheus/otlptranslator's table); "1" has no suffix
+   (gauges get _ratio instead). */
+static const char *const otel__prom_units[][2] = {
+    {"d", "days"}, {"h", "hours"}, {"min", "minutes"}, {"s", "seconds"}, {"ms", "milliseconds"},
+    {"us", "microseconds"}, {"ns", "nanoseconds"}, {"By", "bytes"}, {"KiBy", "kibibytes"},
+    {"MiBy", "mebibytes"}, {"GiBy", "gibibytes"}, {"TiBy", "tebibytes"}, {"KBy", "kilobytes"},
+    {"MBy", "megabytes"}, {"GBy", "gigabytes"}, {"TBy", "terabytes"}, {"m", "meters"},
+    {"V", "volts"}, {"A", "amperes"}, {"J", "joules"}, {"W", "watts"}, {"g", "grams"},
+    {"Cel", "celsius"}, {"Hz", "hertz"}, {"1", ""}, {"%", "percent"}};
+/* The unit after '/', singular: m/s -> meters_per_second. */
+static const char *const otel__prom_per_units[][2] = {
+    {"s", "second"}, {"m", "minute"}, {"h", "hour"}, {"d", "day"},
+    {"w", "week"}, {"mo", "month"}, {"y", "year"}};
+
+static bool otel__prom_name_char(unsigned char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == ':';
+}
+
+/* Appends the words of s[0..n) to b (words: runs of [A-Za-z0-9:], plus ':' when `colon`),
+   each preceded by '_' unless it is the first thing since `start`. So invalid characters
+   become '_', runs of '_' collapse, and no '_' leads or trails. */
+static void otel__prom_words(otel__buf *b, size_t start, const char *s, size_t n, bool colon) {
+    size_t i = 0, j;
+    while (i < n) {
+        while (i < n && !(otel__prom_name_char((unsigned char)s[i]) && (colon || s[i] != ':'))) i++;
+        for (j = i; j < n && otel__prom_name_char((unsigned char)s[j]) && (colon || s[j] != ':'); j++) {}
+        if (j > i) {
+            if (b->len > start) otel__buf_putc(b, '_');
+            otel__buf_put(b, s + i, j - i);
+        }
+        i = j;
+    }
+}
+
+/* True when `w` occurs in name[0..n) as whole '_'-separated words. */
+static bool otel__prom_has_words(const char *name, size_t n, const char *w, size_t wn) {
+    size_t i;
+    if (wn == 0 || wn > n) return wn == 0;
+    for (i = 0; i + wn <= n; i++)
+        if ((i == 0 || name[i - 1] == '_') && (i + wn == n || name[i + wn] == '_') &&
+            memcmp(name + i, w, wn) == 0)
+            return true;
+    return false;
+}
+
+/* Drops a trailing "_w" ("_total", "_ratio") from the name at b->p[start..]: it is added
+   back after the unit ("x_total" in seconds -> x_seconds_total). */
+static void otel__prom_drop_word(otel__buf *b, size_t start, const char *w) {
+    size_t wn = strlen(w), n = b->len - start;
+    if (n <= wn || memcmp(b->p + b->len - wn, w, wn) != 0 || b->p[b->len - wn - 1] != '_') return;
+    b->len -= wn + 1;
+    b->p[b->len] = '\0';
+}
+
+/* One side of a unit ("ms", "{req}", "By"): {annotations} and blanks dropped, then
+   mapped through `table`, else kept (as words). Result in out (NUL-terminated). */
+static void otel__prom_unit_part(const char *u, size_t n, const char *const (*table)[2], size_t rows,
+                                 char *out, size_t cap) {
+    char raw[64];
+    size_t i, r = 0, depth = 0;
+    otel__buf w;
+    out[0] = '\0';
+    for (i = 0; i < n; i++) {
+        if (u[i] == '{') depth++;
+        else if (u[i] == '}' && depth) depth--;
+        else if (!depth && u[i] != ' ' && u[i] != '\t') {
+            if (r + 1 >= sizeof raw) return; /* an absurdly long unit: no suffix */
+            raw[r++] = u[i];
+        }
+    }
+    raw[r] = '\0';
+    if (!r) return;
+    for (i = 0; i < rows; i++)
+        if (strcmp(raw, table[i][0]) == 0) {
+            snprintf(out, cap, "%s", table[i][1]);
+            return;
+        }
+    memset(&w, 0, sizeof w); /* an unknown unit: its words, without ':' (as Go's cleanUpUnit) */
+    otel__prom_words(&w, 0, raw, r, false);
+    if (w.p && !w.failed && w.len < cap) memcpy(out, w.p, w.len + 1);
+    otel__buf_free(&w);
+}
+
+/* Appends the Prometheus name of `m` to b (empty when nothing usable is left):
+   words of the name; the unit (unless its words are already in the name); _total for
+   counters, _ratio for gauges of unit "1"; '_' in front of a leading digit. */
+static void otel__prom_metric_name(otel__buf *b, const otel_metric_data *m, int kind) {
+    otel_str unit = m->unit;
+    size_t start = b->len, slash;
+    char main_u[80], per_u[80], per[96];
+    bool ratio;
+    if (!unit.ptr) unit.len = 0;
+    slash = unit.len;
+    ratio = m->type == OTEL_METRIC_GAUGE && unit.len == 1 && unit.ptr[0] == '1';
+    otel__buf_reserve(b, m->name.len + 96); /* b->p is set from here on */
+    if (b->failed) return;
+    otel__prom_words(b, start, m->name.ptr, m->name.len, true);
+    if (kind == OTEL__PROM_COUNTER) otel__prom_drop_word(b, start, "total");
+    if (ratio) otel__prom_drop_word(b, start, "ratio");
+    if (unit.len) {
+        const char *sl = (const char *)memchr(unit.ptr, '/', unit.len);
+        if (sl) slash = (size_t)(sl - unit.ptr);
+    }
+    otel__prom_unit_part(unit.ptr, slash, otel__prom_units,
+                         sizeof otel__prom_units / sizeof otel__prom_units[0], main_u, sizeof main_u);
+    per[0] = '\0';
+    if (slash < unit.len) {
+        otel__prom_unit_part(unit.ptr + slash + 1, unit.len - slash - 1, otel__prom_per_units,
+                             sizeof otel__prom_per_units / sizeof otel__prom_per_units[0], per_u,
+                             sizeof per_u);
+        if (per_u[0]) snprintf(per, sizeof per, "per_%s", per_u);
+    }
+    if (b->failed) return;
+    if (main_u[0] && !otel__prom_has_words(b->p + start, b->len - start, main_u, strlen(main_u)))
+        otel__prom_words(b, start, main_u, strlen(main_u), true);
+    if (per[0] && !otel__prom_has_words(b->p + start, b->len - start, per, strlen(per)))
+        otel__prom_words(b, start, per, strlen(per), true);
+    if (b->len == start) return; /* nothing left of the name: no metric */
+    if (kind == OTEL__PROM_COUNTER && !(b->len - start == 5 && memcmp(b->p + start, "total", 5) == 0))
+        otel__buf_puts(b, "_total");
+    if (ratio && !(b->len - start == 5 && memcmp(b->p + start, "ratio", 5) == 0)) otel__buf_puts(b, "_ratio");
+    if (!b->failed && b->len > start && b->p[start] >= '0' && b->p[start] <= '9') {
+        otel__buf_putc(b, '_');
+        if (b->failed) return;
+        memmove(b->p + start + 1, b->p + start, b->len - start - 1);
+        b->p[start] = '_';
+    }
+}
+
+/* A label name as Prometheus accepts it, [a-zA-Z_][a-zA-Z0-9_]*: other characters become
+   '_', runs of '_' collapse to one, a leading digit gets "key_" in front, "" becomes "key". */
+static bool otel__prom_label_ok(const char *k, size_t n) {
+    size_t i;
+    if (n == 0 || (k[0] >= '0' && k[0] <= '9')) return false;
+    for (i = 0; i < n; i++) {
+        char c = k[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_'))
+            return false;
+        if (c == '_' && i > 0 && k[i - 1] == '_') return false;
+    }
+    return true;
+}
+
+static void otel__prom_label_name(otel__buf *b, const char *k, size_t n) {
+    char *o, *start;
+    size_t i;
+    otel__buf_reserve(b, n + 4);
+    if (b->failed) return;
+    o = start = b->p + b->len;
+    if (n == 0 || (k[0] >= '0' && k[0] <= '9')) {
+        memcpy(o, "key_", 4);
+        o += n ? 4 : 3;
+    }
+    for (i = 0; i < n; i++) {
+        char c = k[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))) c = '_';
+        if (c == '_' && o > start && o[-1] == '_') continue;
+        *o++ = c;
+    }
+    *o = '\0';
+    b->len = (size_t)(o - b->p);
+}
+
+/* Text in valid UTF-8 (Prometheus rejects anything else): s itself, or a repaired copy in
+   c->fix with U+FFFD for each ill-formed sequence. */
+static otel_str otel__prom_utf8(otel__prom_ctx *c, const char *s, size_t n) {
+    otel_str r;
+    size_t i, need, bad;
+    r.ptr = s;
+    r.len = n;
+    for (i = 0; i < n; i++) {
+        if ((unsigned char)s[i] < 0x80) continue;
+        need = otel__utf8_seq((const unsigned char *)s + i, n - i, &bad);
+        if (!need) break;
+        i += need - 1;
+    }
+    if (i >= n) return r;
+    need = otel__utf8_need(s, n, SIZE_MAX);
+    c->fix.len = 0;
+    otel__buf_reserve(&c->fix, need);
+    if (c->fix.failed) { c->failed = true; r.len = 0; return r; }
+    c->fix.len = otel__utf8_copy(c->fix.p, need, s, n, SIZE_MAX, NULL);
+    r.ptr = c->fix.p;
+    r.len = c->fix.len;
+    return r;
+}
+
+/* An attribute value as label text: strings as they are, others as the attribute spec
+   says (true/false, decimal, arrays as JSON), in c->tmp. */
+static otel_str otel__prom_value_text(otel__prom_ctx *c, const otel_value *v) {
+    otel_str r;
+    char num[40];
+    size_t i;
+    r.ptr = "";
+    r.len = 0;
+    c->tmp.len = 0;
+    switch (v->type) {
+    case OTEL_VALUE_STRING:
+        r.ptr = v->u.s ? v->u.s : "";
+        r.len = v->u.s ? v->len : 0;
+        return r;
+    case OTEL_VALUE_BOOL: r.ptr = v->u.b ? "true" : "false"; r.len = strlen(r.ptr); return r;
+    case OTEL_VALUE_INT: otel__buf_put(&c->tmp, num, otel__prom_i64(num, v->u.i)); break;
+    case OTEL_VALUE_DOUBLE: otel__buf_put(&c->tmp, num, otel__prom_double(num, v->u.d)); break;
+    case OTEL_VALUE_STRING_ARRAY: case OTEL_VALUE_BOOL_ARRAY:
+    case OTEL_VALUE_INT_ARRAY: case OTEL_VALUE_DOUBLE_ARRAY:
+        otel__buf_putc(&c->tmp, '[');
+        for (i = 0; i < v->len; i++) {
+            if (i) otel__buf_putc(&c->tmp, ',');
+            if (v->type == OTEL_VALUE_STRING_ARRAY) {
+                otel_str e = otel_value_str_at(v, i);
+                otel__buf_json_str(&c->tmp, e.ptr, e.len);
+            } else if (v->type == OTEL_VALUE_BOOL_ARRAY) {
+                otel__buf_puts(&c->tmp, v->u.ba[i] ? "true" : "false");
+            } else if (v->type == OTEL_VALUE_INT_ARRAY) {
+                otel__buf_put(&c->tmp, num, otel__prom_i64(num, v->u.ia[i]));
+            } else {
+                otel__buf_json_double(&c->tmp, v->u.da[i]);
+            }
+        }
+        otel__buf_putc(&c->tmp, ']');
+        break;
+    default: return r;
+    }
+    if (c->tmp.failed) { c->failed = true; return r; }
+    r.ptr = c->tmp.p;
+    r.len = c->tmp.len;
+    return r;
+}
+
+static int otel__prom_label_cmp(const otel__prom_label *a, const otel__prom_label *b) {
+    size_t n = a->key_len < b->key_len ? a->key_len : b->key_len;
+    int r = memcmp(a->key, b->key, n);
+    if (r || a->key_len != b->key_len) return r ? r : (a->key_len < b->key_len ? -1 : 1);
+    n = a->orig.len < b->orig.len ? a->orig.len : b->orig.len;
+    r = n ? memcmp(a->orig.ptr, b->orig.ptr, n) : 0;
+    return r ? r : (a->orig.len > b->orig.len) - (a->orig.len < b->orig.len);
+}
+
+/* Fills c->labels[n] from a key and value; the key is sanitized into c->keys when needed. */
+static void otel__prom_label_add(otel__prom_ctx *c, size_t n, otel_str key, const otel_value *v) {
+    otel__prom_label *l = &c->labels[n];
+    l->orig = key;
+    if (!l->orig.ptr) l->orig.len = 0;
+    l->value = v;
+    l->key_off = SIZE_MAX;
+    if (otel__prom_label_ok(l->orig.ptr, l->orig.len)) {
+        l->key = l->orig.ptr;
+        l->key_len = l->orig.len;
+    } else {
+        l->key_off = c->keys.len;
+        otel__prom_label_name(&c->keys, l->orig.ptr, l->orig.len);
+        l->key_len = c->keys.len - l->key_off;
+    }
+}
+
+/* Builds c->lbl, the label set of one point (a="x",b="y"): its attributes plus the scope's
+   name and version, sorted by name. Attributes whose names collide once sanitized share
+   one label, their values joined with ';' in the order of the original keys (the spec's
+   rule). A histogram leaves out `le` (the bucket's label). */
+static void otel__prom_labels(otel__prom_ctx *c, const otel_attr *attrs, size_t count, const otel_scope *scope,
+                              bool histogram) {
+    otel_value sv[2];
+    otel__prom_out lo;
+    const char *prev = NULL;
+    size_t n = 0, i, j, prev_len = 0;
+    c->lbl.len = 0;
+    c->keys.len = 0;
+    if (!attrs) count = 0;
+    if (count + 2 > c->labels_cap) {
+        size_t cap = count + 2 < 16 ? 16 : count + 2;
+        otel__prom_label *nl = (otel__prom_label *)OTEL_MALLOC(cap * sizeof *nl, NULL);
+        if (!nl) { c->failed = true; return; }
+        if (c->labels) OTEL_FREE(c->labels, NULL);
+        c->labels = nl;
+        c->labels_cap = cap;
+    }
+    for (i = 0; i < count; i++) otel__prom_label_add(c, n++, attrs[i].key, &attrs[i].value);
+    memset(sv, 0, sizeof sv);
+    for (i = 0; scope && i < 2; i++) {
+        otel_str s = i == 0 ? scope->name : scope->version, k;
+        if (!s.ptr || !s.len) continue;
+        sv[i].type = OTEL_VALUE_STRING;
+        sv[i].u.s = s.ptr;
+        sv[i].len = s.len;
+        k.ptr = i == 0 ? "otel_scope_name" : "otel_scope_version";
+        k.len = strlen(k.ptr);
+        otel__prom_label_add(c, n++, k, &sv[i]);
+    }
+    if (c->keys.failed) { c->failed = true; return; }
+    for (i = 0; i < n; i++)
+        if (c->labels[i].key_off != SIZE_MAX) c->labels[i].key = c->keys.p + c->labels[i].key_off;
+    for (i = 1; i < n; i++) { /* insertion sort: a handful of labels */
+        otel__prom_label t = c->labels[i];
+        for (j = i; j > 0 && otel__prom_label_cmp(&t, &c->labels[j - 1]) < 0; j--) c->labels[j] = c->labels[j - 1];
+        c->labels[j] = t;
+    }
+    memset(&lo, 0, sizeof lo);
+    lo.b = &c->lbl;
+    for (i = 0; i < n; i++) {
+        const otel__prom_label *l = &c->labels[i];
+        otel_str v;
+        if (histogram && l->key_len == 2 && memcmp(l->key, "le", 2) == 0) continue;
+        if (prev && l->key_len == prev_len && memcmp(l->key, prev, prev_len) == 0) {
+            otel__prom_put(&lo, ";", 1);
+        } else {
+            if (prev) otel__prom_put(&lo, "\",", 2);
+            otel__prom_put(&lo, l->key, l->key_len);
+            otel__prom_put(&lo, "=\"", 2);
+            prev = l->key;
+            prev_len = l->key_len;
+        }
+        v = otel__prom_value_text(c, l->value);
+        v = otel__prom_utf8(c, v.ptr, v.len);
+        otel__prom_escape(&lo, v.ptr, v.len, true);
+    }
+    if (prev) otel__prom_put(&lo, "\"", 1);
+    if (c->lbl.failed) c->failed = true;
+}
+
+/* One sample line: name+suffix{labels[,le=".."]} value */
+static void otel__prom_sample(otel__prom_ctx *c, const char *name, size_t name_len, const char *suffix,
+                              const char *le, size_t le_len, const char *val, size_t val_len) {
+    otel__prom_out *o = c->o;
+    bool braces = c->lbl.len || le;
+    otel__prom_put(o, name, name_len);
+    otel__prom_puts(o, suffix);
+    if (braces) otel__prom_put(o, "{", 1);
+    if (c->lbl.len) otel__prom_put(o, c->lbl.p, c->lbl.len);
+    if (le) {
+        if (c->lbl.len) otel__prom_put(o, ",", 1);
+        otel__prom_put(o, "le=\"", 4);
+        otel__prom_put(o, le, le_len);
+        otel__prom_put(o, "\"", 1);
+    }
+    otel__prom_put(o, braces ? "} " : " ", braces ? 2 : 1);
+    otel__prom_put(o, val, val_len);
+    otel__prom_put(o, "\n", 1);
+}
+
+/* The samples of one point: one line for a sum or gauge; for a histogram the cumulative
+   buckets (bounds that are NaN, infinite or not increasing are folded into the next
+   bucket), le="+Inf" = count, then _sum and _count. */
+static void otel__prom_point(otel__prom_ctx *c, const otel_metric_data *m, const char *name, size_t name_len,
+                             const otel_metric_point *p) {
+    char val[40], le[40];
+    size_t vn, k, ln;
+    uint64_t cum = 0;
+    double prev = 0;
+    bool have_prev = false;
+    otel__prom_labels(c, p->attrs, p->attr_count, m->scope, m->type == OTEL_METRIC_HISTOGRAM);
+    if (c->failed) return;
+    if (m->type != OTEL_METRIC_HISTOGRAM) {
+        vn = m->number_type == OTEL_NUMBER_DOUBLE ? otel__prom_double(val, p->value.d) : otel__prom_i64(val, p->value.i);
+        otel__prom_sample(c, name, name_len, "", NULL, 0, val, vn);
+        return;
+    }
+    for (k = 0; m->boundaries && k < m->boundary_count; k++) {
+        double b = m->boundaries[k];
+        if (p->bucket_counts && k < p->bucket_count) cum += p->bucket_counts[k];
+        if (b != b || b > 1.7976931348623157e308 || b < -1.7976931348623157e308 || (have_prev && b <= prev))
+            continue;
+        prev = b;
+        have_prev = true;
+        ln = otel__prom_double(le, b);
+        vn = (size_t)(otel__prom_u64(val + sizeof val, cum) - val);
+        otel__prom_sample(c, name, name_len, "_bucket", le, ln, val + vn, sizeof val - vn);
+    }
+    vn = (size_t)(otel__prom_u64(val + sizeof val, p->count) - val);
+    otel__prom_sample(c, name, name_len, "_bucket", "+Inf", 4, val + vn, sizeof val - vn);
+    ln = otel__prom_double(le, p->sum);
+    otel__prom_sample(c, name, name_len, "_sum", NULL, 0, le, ln);
+    otel__prom_sample(c, name, name_len, "_count", NULL, 0, val + vn, sizeof val - vn);
+}
+
+/* The Prometheus type of a metric; 0 when it cannot be exported: delta sums and
+   histograms (the Prometheus reader is cumulative, so they are not expected). */
+static int otel__prom_kind(const otel_metric_data *m) {
+    bool delta = m->temporality == OTEL_TEMPORALITY_DELTA;
+    switch (m->type) {
+    case OTEL_METRIC_SUM: return delta ? 0 : m->monotonic ? OTEL__PROM_COUNTER : OTEL__PROM_GAUGE;
+    case OTEL_METRIC_GAUGE: return OTEL__PROM_GAUGE;
+    case OTEL_METRIC_HISTOGRAM: return delta ? 0 : OTEL__PROM_HISTOGRAM;
+    }
+    return 0;
+}
+
+static uint64_t otel__prom_hash(const char *s, size_t n) {
+    uint64_t h = 1469598103934665603ull; /* FNV-1a */
+    size_t i;
+    for (i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
+    return h;
+}
+
+/* Names every metric and links metrics of one name into families (first appearance
+   first): same name from several scopes -> one HELP/TYPE block. A metric whose name is
+   taken by another type is dropped, as the spec says (conflicting TYPE lines). */
+static bool otel__prom_families(otel__prom_ctx *c, const otel_metric_batch *batch, bool target_info) {
+    static _Atomic int warned_delta, warned_conflict;
+    size_t n = batch->count, i, slots = 16, *table, *tail;
+    while (slots < 2 * n) slots *= 2;
+    c->name_off = (size_t *)OTEL_MALLOC((4 * n + slots) * sizeof(size_t) + n, NULL);
+    if (!c->name_off) return false;
+    c->name_len = c->name_off + n;
+    c->next = c->name_len + n;
+    tail = c->next + n;
+    table = tail + n;
+    c->kind = (uint8_t *)(table + slots);
+    for (i = 0; i < slots; i++) table[i] = SIZE_MAX;
+    for (i = 0; i < n; i++) {
+        const otel_metric_data *m = &batch->metrics[i];
+        const char *nm;
+        size_t h;
+        int kind = otel__prom_kind(m);
+        c->next[i] = SIZE_MAX;
+        c->kind[i] = 0;
+        c->name_off[i] = c->names.len;
+        c->name_len[i] = 0;
+        if (!kind) {
+            if (m->type == OTEL_METRIC_SUM || m->type == OTEL_METRIC_HISTOGRAM)
+                OTEL__LOG_ONCE(warned_delta, OTEL_LOG_WARN, "prometheus: metric '%.*s' has delta temporality: "
+                               "not exported (Prometheus needs cumulative)", (int)m->name.len, m->name.ptr);
+            continue;
+        }
+        if (!m->name.ptr) continue;
+        otel__prom_metric_name(&c->names, m, kind);
+        if (c->names.failed) return false;
+        c->name_len[i] = c->names.len - c->name_off[i];
+        if (!c->name_len[i]) continue;
+        nm = c->names.p + c->name_off[i];
+        if (target_info && c->name_len[i] == 11 && memcmp(nm, "target_info", 11) == 0) {
+            OTEL__LOG_ONCE(warned_conflict, OTEL_LOG_WARN, "prometheus: metric 'target_info' clashes with the "
+                           "resource's target_info: not exported");
+            continue;
+        }
+        c->kind[i] = (uint8_t)kind;
+        for (h = (size_t)otel__prom_hash(nm, c->name_len[i]) & (slots - 1);; h = (h + 1) & (slots - 1)) {
+            size_t f = table[h];
+            if (f == SIZE_MAX) { /* a new family, headed by i */
+                table[h] = i;
+                tail[i] = i;
+                break;
+            }
+            if (c->name_len[f] != c->name_len[i] || memcmp(c->names.p + c->name_off[f], nm, c->name_len[i]) != 0)
+                continue;
+            if (c->kind[f] != kind) {
+                OTEL__LOG_ONCE(warned_conflict, OTEL_LOG_WARN, "prometheus: metric '%.*s' is a %s and a %s: the "
+                               "%s is not exported", (int)c->name_len[i], nm, otel__prom_type_names[c->kind[f]],
+                               otel__prom_type_names[kind], otel__prom_type_names[kind]);
+                c->kind[i] = 0;
+            } else {
+                c->next[tail[f]] = i;
+                tail[f] = i;
+                c->kind[i] |= 0x80; /* not a family head */
+            }
+            break;
+        }
+    }
+    return true;
+}
+
+/* HELP and TYPE once, then the points of every metric of the family headed by `head`. */
+static void otel__prom_family(otel__prom_ctx *c, const otel_metric_batch *batch, size_t head) {
+    const char *name = c->names.p + c->name_off[head];
+    size_t len = c->name_len[head], i, k;
+    const otel_metric_data *help = NULL;
+    for (i = head; i != SIZE_MAX && !help; i = c->next[i])
+        if (batch->metrics[i].description.len && batch->metrics[i].description.ptr) help = &batch->metrics[i];
+    if (help) { /* no description: no HELP line (an empty one reads the same) */
+        otel_str d = otel__prom_utf8(c, help->description.ptr, help->description.len);
+        otel__prom_put(c->o, "# HELP ", 7);
+        otel__prom_put(c->o, name, len);
+        otel__prom_put(c->o, " ", 1);
+        otel__prom_escape(c->o, d.ptr, d.len, false);
+        otel__prom_put(c->o, "\n", 1);
+    }
+    otel__prom_put(c->o, "# TYPE ", 7);
+    otel__prom_put(c->o, name, len);
+    otel__prom_put(c->o, " ", 1);
+    otel__prom_puts(c->o, otel__prom_type_names[c->kind[head] & 0x7f]);
+    otel__prom_put(c->o, "\n", 1);
+    for (i = head; i != SIZE_MAX && !c->failed; i = c->next[i]) {
+        const otel_metric_data *m = &batch->metrics[i];
+        for (k = 0; m->points && k < m->point_count && !c->failed; k++) otel__prom_point(c, m, name, len, &m->points[k]);
+    }
+}
+
+/* target_info: one gauge sample, value 1, labelled with the resource attributes. */
+static void otel__prom_target_info(otel__prom_ctx *c, const otel_resource *r) {
+    otel__prom_puts(c->o, "# HELP target_info Target metadata\n# TYPE target_info gauge\n");
+    otel__prom_labels(c, r->attrs, r->count, NULL, false);
+    if (!c->failed) otel__prom_sample(c, "target_info", 11, "", NULL, 0, "1", 1);
+}
+
+/* The whole exposition of `batch` into o. False when memory ran out. */
+static bool otel__prom_write(otel__prom_out *o, const otel_metric_batch *batch) {
+    otel__prom_ctx c;
+    size_t i;
+    bool ti, ok;
+    memset(&c, 0, sizeof c);
+    c.o = o;
+    if (!batch) return true;
+    ti = batch->resource && batch->resource->attrs && batch->resource->count > 0;
+    if (ti) otel__prom_target_info(&c, batch->resource);
+    ok = !c.failed && (!batch->metrics || !batch->count || otel__prom_families(&c, batch, ti));
+    for (i = 0; ok && batch->metrics && i < batch->count && !c.failed; i++)
+        if (c.kind[i] && !(c.kind[i] & 0x80)) otel__prom_family(&c, batch, i);
+    ok = ok && !c.failed && !(o->b && o->b->failed);
+    if (c.name_off) OTEL_FREE(c.name_off, NULL);
+    if (c.labels) OTEL_FREE(c.labels, NULL);
+    otel__buf_free(&c.names);
+    otel__buf_free(&c.keys);
+    otel__buf_free(&c.lbl);
+    otel__buf_free(&c.tmp);
+    otel__buf_free(&c.fix);
+    if (!ok) otel__logf(OTEL_LOG_ERROR, "prometheus: out of memory while formatting %zu metrics", batch->count);
+    return ok;
+}
+
+/* Appends the exposition of `batch` to b (the PROMETHEUS reader's produce function uses
+   this). False when memory ran out. */
+static bool otel__prom_format_buf(otel__buf *b, const otel_metric_batch *batch) OTEL__PROM_MAYBE_UNUSED;
+static bool otel__prom_format_buf(otel__buf *b, const otel_metric_batch *batch) {
+    otel__prom_out o;
+    memset(&o, 0, sizeof o);
+    o.b = b;
+    return otel__prom_write(&o, batch) && !b->failed;
+}
+
+OTEL_API size_t otel_prometheus_format(const otel_metric_batch *batch, char *buf, size_t cap) {
+    otel__prom_out o;
+    memset(&o, 0, sizeof o);
+    o.p = buf;
+    o.cap = buf ? cap : 0;
+    if (!otel__prom_write(&o, batch)) return 0;
+    if (o.len < o.cap) buf[o.len] = '\0';
+    return o.len;
+}
+
+typedef struct otel__prom_render_ctx {
+    char *buf;
+    size_t cap, len;
+    bool failed;
+} otel__prom_render_ctx;
+
+static void otel__prom_render_cb(const otel_metric_batch *batch, void *user) {
+    otel__prom_render_ctx *r = (otel__prom_render_ctx *)user;
+    otel__prom_out o;
+    memset(&o, 0, sizeof o);
+    o.p = r->buf;
+    o.cap = r->cap;
+    r->failed = !otel__prom_write(&o, batch);
+    r->len = o.len;
+    if (o.len < o.cap) r->buf[o.len] = '\0';
+}
+
+OTEL_API otel_result otel_prometheus_render(size_t reader, char *buf, size_t cap, size_t *len) {
+    otel__prom_render_ctx r;
+    otel_result res;
+    if (len) *len = 0;
+    if (!buf) cap = 0;
+#ifdef OTEL__PROM_NO_METRICS_CORE /* TEMPORARY (see above) */
+    if (!otel_metrics_collect) return OTEL_ERR_NOT_BUILT;
+#endif
+    memset(&r, 0, sizeof r);
+    r.buf = buf;
+    r.cap = cap;
+    if (cap) buf[0] = '\0';
+    res = otel_metrics_collect(reader, otel__prom_render_cb, &r);
+    if (res != OTEL_OK) return res;
+    if (r.failed) return OTEL_ERR_NO_MEMORY;
+    if (len) *len = r.len;
+    if (r.len >= cap) return OTEL_ERR_NO_MEMORY; /* the text and its NUL must fit */
+    return OTEL_OK;
+}
+
+/* ---- [prometheus] part: HTTP server ------------------------------------------------ */
+
+/* One thread runs a poll() loop over the listening sockets and up to OTEL__PROM_CONNS
+   connections, all non-blocking: a client that sends nothing, or reads slowly, holds one
+   slot until its deadline and never blocks the others. Scrapes are answered one at a
+   time on that thread, so `produce` is never called concurrently. Every response closes
+   the connection (Prometheus reconnects each scrape; keep-alive would gain little). */
+
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <strings.h>
+#include <sys/uio.h>
+
+#define OTEL__PROM_CONNS 16       /* connections served at once (the oldest idle one is evicted) */
+#define OTEL__PROM_LISTENERS 4    /* addresses one host may resolve to */
+#define OTEL__PROM_MAX_HEAD 8192  /* request line and headers; more -> 431 */
+#define OTEL__PROM_READ_MS 5000   /* the request head must arrive within this */
+#define OTEL__PROM_TOTAL_MS 10000 /* the whole exchange must end within this */
+#define OTEL__PROM_LINGER_MS 1000 /* after a response: what the client still sends is read and
+                                     dropped, so closing does not reset the response away */
+#ifdef MSG_NOSIGNAL
+#define OTEL__PROM_NOSIGNAL MSG_NOSIGNAL
+#else
+#define OTEL__PROM_NOSIGNAL 0 /* SO_NOSIGPIPE is set on each socket instead */
+#endif
+
+enum { OTEL__PROM_FREE = 0, OTEL__PROM_READING, OTEL__PROM_WRITING, OTEL__PROM_LINGERING };
+
+typedef struct otel__prom_conn {
+    int fd, state;
+    uint64_t read_deadline, deadline; /* otel__mono_ms */
+    size_t req_len, sent, head_len, body_len; /* body_len: 0 for HEAD */
+    char head[256];
+    otel__buf body;
+    char req[OTEL__PROM_MAX_HEAD];
+} otel__prom_conn;
+
+struct otel__prom_server {
+    int listeners[OTEL__PROM_LISTENERS], nlisteners;
+    int wake[2]; /* stop writes a byte to [1]; the loop polls [0] */
+    uint16_t port;
+    char *path;
+    otel__prom_produce_fn produce;
+    void *user;
+    pthread_t thread;
+    _Atomic int stop;
+    uint64_t accept_pause_until; /* out of descriptors: stop accepting for a moment */
+    otel__prom_conn conns[OTEL__PROM_CONNS];
+};
+
+/* Non-blocking, close-on-exec, no SIGPIPE where a socket option does that. */
+static bool otel__prom_fd_setup(int fd) {
+    int fl = fcntl(fd, F_GETFL, 0);
+    if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) return false;
+    (void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+#ifdef SO_NOSIGPIPE
+    {
+        int one = 1;
+        (void)setsockopt(fd, SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof one);
+    }
+#endif
+    return true;
+}
+
+static void otel__prom_conn_close(otel__prom_conn *c) {
+    if (c->fd >= 0) close(c->fd);
+    c->fd = -1;
+    c->state = OTEL__PROM_FREE;
+    c->req_len = c->sent = c->head_len = c->body_len = 0;
+    otel__buf_free(&c->body);
+}
+
+static bool otel__prom_tchar(unsigned char c) { /* RFC 9110 token characters */
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           (c && strchr("!#$%&'*+-.^_`|~", c) != NULL);
+}
+
+/* Checks the request line r[0..n) (without its line end): method SP target SP HTTP/1.x.
+   Returns 0 when well-formed, else the status to answer (400, 505). */
+static int otel__prom_request_line(const char *r, size_t n, size_t *mlen, const char **target, size_t *tlen) {
+    size_t i = 0, t;
+    while (i < n && otel__prom_tchar((unsigned char)r[i])) i++;
+    if (i == 0 || i > 32 || i >= n || r[i] != ' ') return 400;
+    *mlen = i;
+    t = ++i;
+    while (i < n && (unsigned char)r[i] > 0x20 && (unsigned char)r[i] != 0x7f) i++;
+    if (i == t || i >= n || r[i] != ' ') return 400;
+    *target = r + t;
+    *tlen = i - t;
+    i++;
+    if (n - i != 8 || memcmp(r + i, "HTTP/", 5) != 0 || r[i + 5] < '0' || r[i + 5] > '9' || r[i + 6] != '.' ||
+        r[i + 7] < '0' || r[i + 7] > '9')
+        return 400;
+    return r[i + 5] == '1' ? 0 : 505;
+}
+
+/* Where the request head r[0..n) ends (after its blank line), searching from `from`; 0 if
+   it has not arrived yet. Bare LF line ends are accepted. */
+static size_t otel__prom_head_end(const char *r, size_t from, size_t n) {
+    size_t i;
+    for (i = from; i < n; i++) {
+        if (r[i] != '\n') continue;
+        if (i + 1 < n && r[i + 1] == '\n') return i + 2;
+        if (i + 2 < n && r[i + 1] == '\r' && r[i + 2] == '\n') return i + 3;
+    }
+    return 0;
+}
+
+/* Length of the line at r[0..n) without its "\r\n" or "\n"; *next = the following line. */
+static size_t otel__prom_line(const char *r, size_t n, size_t *next) {
+    const char *nl = (const char *)memchr(r, '\n', n);
+    size_t len = nl ? (size_t)(nl - r) : n;
+    *next = nl ? len + 1 : n;
+    if (len && r[len - 1] == '\r') len--;
+    return len;
+}
+
+/* The status for a complete request head r[0..n): 200 (serve; *head_only for HEAD), or
+   400 malformed, 404 another path, 405 another method, 505 not HTTP/1.x. */
+static int otel__prom_route(const otel__prom_server *s, const char *r, size_t n, bool *head_only) {
+    const char *req = r, *target, *path;
+    size_t mlen, tlen, next, len, plen, i;
+    int st;
+    len = otel__prom_line(r, n, &next);
+    if ((st = otel__prom_request_line(r, len, &mlen, &target, &tlen)) != 0) return st;
+    r += next;
+    n -= next;
+    while (n > 0) { /* headers: name ":" value; no folding, no control characters */
+        const char *colon;
+        len = otel__prom_line(r, n, &next);
+        if (len == 0) break;
+        colon = (const char *)memchr(r, ':', len);
+        if (!colon || colon == r) return 400;
+        for (i = 0; i < (size_t)(colon - r); i++)
+            if (!otel__prom_tchar((unsigned char)r[i])) return 400;
+        for (i = (size_t)(colon - r) + 1; i < len; i++)
+            if (((unsigned char)r[i] < 0x20 && r[i] != '\t') || r[i] == 0x7f) return 400;
+        r += next;
+        n -= next;
+    }
+    path = target;
+    if (tlen >= 7 && strncasecmp(target, "http://", 7) == 0) { /* absolute form: skip the authority */
+        const char *slash = (const char *)memchr(target + 7, '/', tlen - 7);
+        path = slash ? slash : "/";
+        tlen = slash ? tlen - (size_t)(slash - target) : 1;
+    } else if (target[0] != '/') {
+        return 400;
+    }
+    for (plen = 0; plen < tlen && path[plen] != '?' && path[plen] != '#'; plen++) {}
+    if (plen != strlen(s->path) || memcmp(path, s->path, plen) != 0) return 404;
+    *head_only = mlen == 4 && memcmp(req, "HEAD", 4) == 0;
+    if (*head_only || (mlen == 3 && memcmp(req, "GET", 3) == 0)) return 200;
+    return 405;
+}
+
+/* Sends what is left of the response; when all is sent, half-closes and lingers. */
+static void otel__prom_conn_write(otel__prom_conn *c, uint64_t now) {
+    for (;;) {
+        struct iovec iov[2];
+        struct msghdr msg;
+        size_t total = c->head_len + c->body_len, off;
+        ssize_t w;
+        int k = 0;
+        if (c->sent >= total) {
+            (void)shutdown(c->fd, SHUT_WR);
+            c->state = OTEL__PROM_LINGERING;
+            if (c->deadline > now + OTEL__PROM_LINGER_MS) c->deadline = now + OTEL__PROM_LINGER_MS;
+            otel__buf_free(&c->body);
+            return;
+        }
+        if (c->sent < c->head_len) {
+            iov[k].iov_base = c->head + c->sent;
+            iov[k++].iov_len = c->head_len - c->sent;
+        }
+        if (c->body_len) {
+            off = c->sent > c->head_len ? c->sent - c->head_len : 0;
+            iov[k].iov_base = c->body.p + off;
+            iov[k++].iov_len = c->body_len - off;
+        }
+        memset(&msg, 0, sizeof msg);
+        msg.msg_iov = iov;
+        msg.msg_iovlen = k;
+        w = sendmsg(c->fd, &msg, OTEL__PROM_NOSIGNAL);
+        if (w < 0) {
+            if (errno == EINTR) continue;
+            if (errno != EAGAIN && errno != EWOULDBLOCK) otel__prom_conn_close(c); /* gone: EPIPE etc. */
+            return;
+        }
+        c->sent += (size_t)w;
+    }
+}
+
+/* Queues a response (head in c->head, body in c->body) and starts sending it. */
+static void otel__prom_reply(otel__prom_conn *c, int status, const char *reason, const char *type,
+                             const char *extra, bool send_body, uint64_t now) {
+    int n = snprintf(c->head, sizeof c->head,
+                     "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n%sConnection: close\r\n\r\n",
+                     status, reason, type, c->body.len, extra ? extra : "");
+    c->head_len = n > 0 && (size_t)n < sizeof c->head ? (size_t)n : 0;
+    c->body_len = send_body ? c->body.len : 0;
+    c->sent = 0;
+    c->state = OTEL__PROM_WRITING;
+    otel__prom_conn_write(c, now);
+}
+
+static void otel__prom_error(otel__prom_conn *c, int status, bool head_only, uint64_t now) {
+    const char *reason = status == 400 ? "Bad Request" : status == 404 ? "Not Found"
+                       : status == 405 ? "Method Not Allowed" : status == 431 ? "Request Header Fields Too Large"
+                       : status == 505 ? "HTTP Version Not Supported" : "Internal Server Error";
+    c->body.len = 0;
+    otel__buf_printf(&c->body, "%d %s\n", status, reason);
+    if (c->body.failed) otel__buf_free(&c->body);
+    otel__prom_reply(c, status, reason, "text/plain; charset=utf-8", status == 405 ? "Allow: GET, HEAD\r\n" : NULL,
+                     !head_only, now);
+}
+
+/* A complete request head c->req[0..end): answer it. */
+static void otel__prom_handle(otel__prom_server *s, otel__prom_conn *c, size_t end, uint64_t now) {
+    bool head_only = false;
+    int st = otel__prom_route(s, c->req, end, &head_only);
+    if (st != 200) {
+        otel__prom_error(c, st, head_only, now);
+        return;
+    }
+    c->body.len = 0;
+    if (!s->produce(&c->body, s->user) || c->body.failed) {
+        otel__buf_free(&c->body);
+        otel__prom_error(c, 500, head_only, now);
+        return;
+    }
+    otel__prom_reply(c, 200, "OK", "text/plain; version=0.0.4; charset=utf-8", NULL, !head_only, now);
+}
+
+/* Reads what the client sent: the request head, or (lingering) whatever follows it. */
+static void otel__prom_conn_read(otel__prom_server *s, otel__prom_conn *c, uint64_t now) {
+    for (;;) {
+        size_t old = c->req_len, end;
+        ssize_t r;
+        if (c->state == OTEL__PROM_LINGERING) {
+            char junk[4096];
+            r = recv(c->fd, junk, sizeof junk, 0);
+            if (r > 0 || (r < 0 && errno == EINTR)) continue;
+            if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
+            otel__prom_conn_close(c); /* the client closed too: done */
+            return;
+        }
+        if (c->state != OTEL__PROM_READING) return;
+        r = recv(c->fd, c->req + old, sizeof c->req - old, 0);
+        if (r < 0 && errno == EINTR) continue;
+        if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
+        if (r <= 0) { /* closed (or failed) before a whole request: nobody to answer */
+            otel__prom_conn_close(c);
+            return;
+        }
+        c->req_len += (size_t)r;
+        end = otel__prom_head_end(c->req, old >= 2 ? old - 2 : 0, c->req_len);
+        if (end) {
+            otel__prom_handle(s, c, end, now);
+            continue;
+        }
+        if (memchr(c->req + old, '\n', c->req_len - old) && !memchr(c->req, '\n', old)) {
+            /* the request line is complete: garbage is answered now, not at the timeout */
+            const char *t;
+            size_t next, ml, tl, len = otel__prom_line(c->req, c->req_len, &next);
+            int st = otel__prom_request_line(c->req, len, &ml, &t, &tl);
+            if (st) {
+                otel__prom_error(c, st, false, now);
+                continue;
+            }
+        }
+        if (c->req_len == sizeof c->req) otel__prom_error(c, 431, false, now);
+    }
+}
+
+/* Accepts waiting connections. With every slot taken, the connection that has waited
+   longest for its request is dropped: idle clients cannot lock scrapers out. */
+static void otel__prom_accept(otel__prom_server *s, int lfd, uint64_t now) {
+    int k, i;
+    for (k = 0; k < OTEL__PROM_CONNS; k++) {
+        otel__prom_conn *c = NULL;
+        int fd = accept(lfd, NULL, NULL);
+        if (fd < 0) {
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+                s->accept_pause_until = now + 100;
+            return;
+        }
+        for (i = 0; i < OTEL__PROM_CONNS && !c; i++)
+            if (s->conns[i].state == OTEL__PROM_FREE) c = &s->conns[i];
+        for (i = 0; i < OTEL__PROM_CONNS && !c; i++) { /* evict: a lingering one, else the oldest reader */
+            otel__prom_conn *v = &s->conns[i];
+            if (v->state == OTEL__PROM_LINGERING) c = v;
+        }
+        for (i = 0; i < OTEL__PROM_CONNS; i++) {
+            otel__prom_conn *v = &s->conns[i];
+            if (!c && v->state == OTEL__PROM_READING) c = v;
+            else if (c && c->state == OTEL__PROM_READING && v->state == OTEL__PROM_READING &&
+                     v->read_deadline < c->read_deadline)
+                c = v;
+        }
+        if (!c || !otel__prom_fd_setup(fd)) { /* every slot is sending a response */
+            close(fd);
+            continue;
+        }
+        if (c->state != OTEL__PROM_FREE) otel__prom_conn_close(c);
+        c->fd = fd;
+        c->state = OTEL__PROM_READING;
+        c->read_deadline = now + OTEL__PROM_READ_MS;
+        c->deadline = now + OTEL__PROM_TOTAL_MS;
+    }
+}
+
+static void *otel__prom_main(void *arg) {
+    otel__prom_server *s = (otel__prom_server *)arg;
+    struct pollfd pf[1 + OTEL__PROM_LISTENERS + OTEL__PROM_CONNS];
+    int who[1 + OTEL__PROM_LISTENERS + OTEL__PROM_CONNS]; /* pf[k] is conns[who[k]] */
+    int i, k, n, nl;
+    while (!atomic_load(&s->stop)) {
+        uint64_t now = otel__mono_ms(), next = now + 1000;
+        n = 0;
+        pf[n].fd = s->wake[0];
+        pf[n++].events = POLLIN;
+        nl = now >= s->accept_pause_until ? s->nlisteners : 0;
+        for (i = 0; i < nl; i++) {
+            pf[n].fd = s->listeners[i];
+            pf[n++].events = POLLIN;
+        }
+        if (nl < s->nlisteners && s->accept_pause_until < next) next = s->accept_pause_until;
+        for (i = 0; i < OTEL__PROM_CONNS; i++) {
+            otel__prom_conn *c = &s->conns[i];
+            uint64_t due;
+            if (c->state == OTEL__PROM_FREE) continue;
+            due = c->state == OTEL__PROM_READING && c->read_deadline < c->deadline ? c->read_deadline : c->deadline;
+            if (now >= due) { /* too slow: dropped without an answer */
+                otel__prom_conn_close(c);
+                continue;
+            }
+            if (due < next) next = due;
+            pf[n].fd = c->fd;
+            pf[n].events = c->state == OTEL__PROM_WRITING ? POLLOUT : POLLIN;
+            who[n++] = i;
+        }
+        for (k = 0; k < n; k++) pf[k].revents = 0;
+        if (poll(pf, (nfds_t)n, (int)(next - now)) < 0) {
+            if (errno == EINTR || errno == EAGAIN) continue;
+            otel__logf(OTEL_LOG_ERROR, "prometheus: poll failed (%s); the endpoint stops", strerror(errno));
+            break;
+        }
+        now = otel__mono_ms();
+        if (pf[0].revents) {
+            char junk[64];
+            while (read(s->wake[0], junk, sizeof junk) > 0) {}
+        }
+        for (k = 1 + nl; k < n; k++) {
+            otel__prom_conn *c = &s->conns[who[k]];
+            if (!pf[k].revents || c->fd != pf[k].fd) continue;
+            if (c->state == OTEL__PROM_WRITING) otel__prom_conn_write(c, now);
+            else otel__prom_conn_read(s, c, now);
+        }
+        for (k = 1; k < 1 + nl; k++)
+            if (pf[k].revents) otel__prom_accept(s, pf[k].fd, now);
+    }
+    for (i = 0; i < OTEL__PROM_CONNS; i++) otel__prom_conn_close(&s->conns[i]);
+    return NULL;
+}
+
+/* Same address (port aside)? getaddrinfo may list one address twice. */
+static bool otel__prom_same_addr(const struct sockaddr *a, const struct sockaddr *b) OTEL__PROM_MAYBE_UNUSED;
+static bool otel__prom_same_addr(const struct sockaddr *a, const struct sockaddr *b) {
+    if (a->sa_family != b->sa_family) return false;
+    if (a->sa_family == AF_INET)
+        return memcmp(&((const struct sockaddr_in *)(const void *)a)->sin_addr,
+                      &((const struct sockaddr_in *)(const void *)b)->sin_addr, sizeof(struct in_addr)) == 0;
+    if (a->sa_family == AF_INET6)
+        return memcmp(&((const struct sockaddr_in6 *)(const void *)a)->sin6_addr,
+                      &((const struct sockaddr_in6 *)(const void *)b)->sin6_addr, sizeof(struct in6_addr)) == 0;
+    return false;
+}
+
+static void otel__prom_set_port(struct sockaddr *a, uint16_t port) {
+    if (a->sa_family == AF_INET) ((struct sockaddr_in *)(void *)a)->sin_port = htons(port);
+    else if (a->sa_family == AF_INET6) ((struct sockaddr_in6 *)(void *)a)->sin6_port = htons(port);
+}
+
+/* The addresses `node` (NULL: every interface) stands for, at most OTEL__PROM_LISTENERS,
+   with the port set. Returns how many; 0 after logging why there are none. */
+static int otel__prom_resolve(const char *node, uint16_t port, struct sockaddr_storage *out, socklen_t *lens) {
+    int n = 0, i, dup;
+#ifdef AI_PASSIVE
+    struct addrinfo hints, *res = NULL, *ai;
+    char service[8];
+    int rc;
+    snprintf(service, sizeof service, "%u", (unsigned)port);
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+    rc = getaddrinfo(node, service, &hints, &res);
+    if (rc != 0) {
+        otel__logf(OTEL_LOG_ERROR, "prometheus: cannot resolve host '%s': %s", node ? node : "", gai_strerror(rc));
+        return 0;
+    }
+    for (ai = res; ai && n < OTEL__PROM_LISTENERS; ai = ai->ai_next) {
+        if ((ai->ai_family != AF_INET && ai->ai_family != AF_INET6) || ai->ai_addrlen > sizeof *out) continue;
+        for (i = 0, dup = 0; i < n; i++) dup |= otel__prom_same_addr((struct sockaddr *)&out[i], ai->ai_addr);
+        if (dup) continue; /* getaddrinfo may list one address twice */
+        memset(&out[n], 0, sizeof out[n]);
+        memcpy(&out[n], ai->ai_addr, ai->ai_addrlen);
+        lens[n++] = (socklen_t)ai->ai_addrlen;
+    }
+    freeaddrinfo(res);
+#else
+    /* <netdb.h> hides getaddrinfo when a system header came before otel.h under a strict
+       -std=c11: numeric addresses and "localhost" still work. */
+    struct sockaddr_in *v4 = (struct sockaddr_in *)(void *)&out[0];
+    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)(void *)&out[1];
+    bool local = node && strcmp(node, "localhost") == 0;
+    memset(out, 0, 2 * sizeof *out);
+    v4->sin_family = AF_INET;
+    v4->sin_port = htons(port);
+    v6->sin6_family = AF_INET6;
+    v6->sin6_port = htons(port);
+    lens[0] = sizeof *v4;
+    lens[1] = sizeof *v6;
+    if (!node || local) {
+        v4->sin_addr.s_addr = htonl(local ? INADDR_LOOPBACK : INADDR_ANY);
+        v6->sin6_addr = local ? in6addr_loopback : in6addr_any;
+        n = 2;
+    } else if (inet_pton(AF_INET, node, &v4->sin_addr) == 1) {
+        n = 1;
+    } else if (inet_pton(AF_INET6, node, &v6->sin6_addr) == 1) {
+        memmove(&out[0], &out[1], sizeof out[0]);
+        lens[0] = lens[1];
+        n = 1;
+    } else {
+        otel__logf(OTEL_LOG_ERROR, "prometheus: cannot resolve host '%s': this build has no getaddrinfo (include "
+                   "otel.h first, or build with -D_POSIX_C_SOURCE=200809L); use an IP address", node);
+    }
+    (void)i;
+    (void)dup;
+#endif
+    return n;
+}
+
+/* Listens on every address `host` resolves to (NULL or "": all interfaces). Returns 0 or
+   the errno of the failure; a port in use on any of them is a failure. */
+static int otel__prom_listen(otel__prom_server *s, const char *host, uint16_t port) {
+    struct sockaddr_storage addrs[OTEL__PROM_LISTENERS];
+    socklen_t lens[OTEL__PROM_LISTENERS];
+    char node[256];
+    size_t hl = host ? strlen(host) : 0;
+    int err = EADDRNOTAVAIL, one = 1, i, n;
+    if (hl >= 2 && host[0] == '[' && host[hl - 1] == ']') { /* [::1] */
+        host++;
+        hl -= 2;
+    }
+    if (hl >= sizeof node) return EINVAL;
+    memcpy(node, host ? host : "", hl);
+    node[hl] = '\0';
+    n = otel__prom_resolve(hl ? node : NULL, port, addrs, lens);
+    for (i = 0; i < n && s->nlisteners < OTEL__PROM_LISTENERS; i++) {
+        struct sockaddr *sa = (struct sockaddr *)&addrs[i];
+        struct sockaddr_storage got;
+        socklen_t gl = sizeof got;
+        int fd;
+        if (s->port) otel__prom_set_port(sa, s->port); /* port 0: the one the first address got */
+        fd = socket(sa->sa_family, SOCK_STREAM, 0);
+        if (fd < 0) { err = errno; continue; }
+        (void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        if (sa->sa_family == AF_INET6) (void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+        if (bind(fd, sa, lens[i]) != 0 || listen(fd, 64) != 0 || !otel__prom_fd_setup(fd)) {
+            err = errno;
+            close(fd);
+            if (err == EADDRINUSE && port != 0) return EADDRINUSE; /* someone else serves this port */
+            continue;
+        }
+        if (!s->port && getsockname(fd, (struct sockaddr *)&got, &gl) == 0)
+            s->port = ntohs(got.ss_family == AF_INET ? ((struct sockaddr_in *)(void *)&got)->sin_port
+                                                     : ((struct sockaddr_in6 *)(void *)&got)->sin6_port);
+        s->listeners[s->nlisteners++] = fd;
+    }
+    return s->nlisteners ? 0 : err;
+}
+
+static void otel__prom_free(otel__prom_server *s) {
+    int i;
+    for (i = 0; i < s->nlisteners; i++) close(s->listeners[i]);
+    if (s->wake[0] >= 0) close(s->wake[0]);
+    if (s->wake[1] >= 0) close(s->wake[1]);
+    if (s->path) OTEL_FREE(s->path, NULL);
+    OTEL_FREE(s, NULL);
+}
+
+static otel__prom_server *otel__prom_server_start(const char *host, uint16_t port, const char *path,
+                                                  otel__prom_produce_fn produce, void *user, otel_result *err) {
+    otel__prom_server *s;
+    sigset_t all, old;
+    int e, i;
+    const char *h = host ? host : "";
+    bool v6 = strchr(h, ':') != NULL && h[0] != '[';
+    if (err) *err = OTEL_OK;
+    if (!path || !*path) path = "/metrics";
+    if (!produce || path[0] != '/') {
+        otel__logf(OTEL_LOG_ERROR, "prometheus: invalid endpoint setup (the path must start with '/')");
+        if (err) *err = OTEL_ERR_INVALID_ARG;
+        return NULL;
+    }
+    s = (otel__prom_server *)otel__calloc(sizeof *s);
+    if (!s || !(s->path = otel__strndup(path, strlen(path)))) {
+        if (s) OTEL_FREE(s, NULL);
+        if (err) *err = OTEL_ERR_NO_MEMORY;
+        return NULL;
+    }
+    s->wake[0] = s->wake[1] = -1;
+    for (i = 0; i < OTEL__PROM_CONNS; i++) s->conns[i].fd = -1;
+    s->produce = produce;
+    s->user = user;
+    atomic_init(&s->stop, 0);
+    e = otel__prom_listen(s, host, port);
+    if (e) {
+        otel__logf(OTEL_LOG_ERROR, "prometheus: cannot listen on %s%s%s:%u: %s%s", v6 ? "[" : "", h, v6 ? "]" : "",
+                   (unsigned)port, strerror(e), e == EADDRINUSE ? " (another process serves this port)" : "");
+        otel__prom_free(s);
+        if (err) *err = OTEL_ERR_IO;
+        return NULL;
+    }
+    if (pipe(s->wake) != 0 || !otel__prom_fd_setup(s->wake[0]) || !otel__prom_fd_setup(s->wake[1])) {
+        otel__logf(OTEL_LOG_ERROR, "prometheus: cannot create a pipe: %s", strerror(errno));
+        otel__prom_free(s);
+        if (err) *err = OTEL_ERR_IO;
+        return NULL;
+    }
+    /* the server thread takes no signals: they go to the application's threads */
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    e = pthread_create(&s->thread, NULL, otel__prom_main, s);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (e != 0) {
+        otel__logf(OTEL_LOG_ERROR, "prometheus: cannot start the server thread: %s", strerror(e));
+        otel__prom_free(s);
+        if (err) *err = OTEL_ERR_IO;
+        return NULL;
+    }
+    otel__logf(OTEL_LOG_DEBUG, "prometheus: serving http://%s%s%s:%u%s", v6 ? "[" : "", *h ? h : "0.0.0.0",
+               v6 ? "]" : "", (unsigned)s->port, s->path);
+    return s;
+}
+
+/* Stops serving: wakes the thread, joins it, closes every socket. Open connections are
+   dropped. */
+static void otel__prom_server_stop(otel__prom_server *s) {
+    if (!s) return;
+    atomic_store(&s->stop, 1);
+    if (write(s->wake[1], "x", 1) < 0) { /* full pipe: a wake-up is pending anyway */
+    }
+    pthread_join(s->thread, NULL);
+    otel__prom_free(s);
+}
+
+/* The bound port (the one picked by the OS when started with port 0). */
+static uint16_t otel__prom_server_port(const otel__prom_server *s) OTEL__PROM_MAYBE_UNUSED;
+static uint16_t otel__prom_server_port(const otel__prom_server *s) { return s ? s->port : 0; }
+
 
 /* ==== [log] ====================================================================== */
 
