@@ -756,7 +756,9 @@ typedef struct otel_log_record {
 OTEL_API void otel_logger_emit(otel_logger *logger, const otel_log_record *rec);
 
 /* printf-style records with attributes; the message becomes a string body, formatted
-   into the record's own storage (an over-long message is truncated and counted). */
+   into the record's own storage (an over-long message is truncated and counted). The
+   time and the observed time are both the time of the call. Thread: any. Allocates: once
+   per thread (the format buffer), then never. */
 OTEL_API void otel_logger_logf(otel_logger *logger, otel_severity sev, const otel_attr *attrs, size_t count,
                                const char *fmt, ...) OTEL__PRINTF(5, 6);
 OTEL_API void otel_logger_trace(otel_logger *l, const otel_attr *attrs, size_t count, const char *fmt, ...) OTEL__PRINTF(4, 5);
@@ -4695,6 +4697,7 @@ static void otel__logv(otel_logger *logger, otel_severity sev, const otel_attr *
     otel_log_record r;
     memset(&r, 0, sizeof r);
     r.severity = sev;
+    r.time_ns = r.observed_time_ns = otel_now_ns(); /* the call is the event */
     r.body.type = OTEL_VALUE_STRING;
     r.body.u.s = t->fmt;
     r.body.len = len;
