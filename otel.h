@@ -2599,14 +2599,14 @@ OTEL_API void otel_span_set_attrs(otel_span *span, const otel_attr *attrs, size_
 /* The common case of a span attribute, straight-line: a new ASCII key, a scalar or an
    ASCII string within the limits, room in the inline storage. Anything else (a key already
    set, UTF-8 to repair, a limit reached, storage full) returns false and takes the general
-   path, which handles and counts it. */
-static inline bool otel__attr_fast(otel__state *g, otel__slot *s, const char *key, size_t klen,
-                                   otel_value_type type, uint64_t bits, const char *str, size_t slen) {
+   path, which handles and counts it. Log records use it with their own limits. */
+static inline bool otel__attr_fast_lim(otel__slot *s, const char *key, size_t klen, otel_value_type type, uint64_t bits,
+                                       const char *str, size_t slen, uint32_t count_limit, uint32_t length_limit) {
     size_t at = s->items_end, avail = s->cap - s->str_used;
     size_t kused = OTEL__ALIGN8(klen + 1), vused = type == OTEL_VALUE_STRING ? OTEL__ALIGN8(slen + 1) : 0;
     size_t size = sizeof(otel__item) + kused + vused;
-    if (s->attr_count >= g->lim.attr_count || klen == 0 || klen > 0xfff0 || at + size > avail) return false;
-    if (type == OTEL_VALUE_STRING && (slen > g->lim.attr_value_length || !otel__ascii(str, slen))) return false;
+    if (s->attr_count >= count_limit || klen == 0 || klen > 0xfff0 || at + size > avail) return false;
+    if (type == OTEL_VALUE_STRING && (slen > length_limit || !otel__ascii(str, slen))) return false;
     if (!otel__ascii(key, klen)) return false;
     for (size_t p = s->items_off; p < at;) {
         const otel__item *o = (const otel__item *)(const void *)(s->arena + p);
@@ -2631,6 +2631,11 @@ static inline bool otel__attr_fast(otel__state *g, otel__slot *s, const char *ke
     s->items_end = (uint32_t)(at + size);
     s->attr_count++;
     return true;
+}
+
+static inline bool otel__attr_fast(otel__state *g, otel__slot *s, const char *key, size_t klen,
+                                   otel_value_type type, uint64_t bits, const char *str, size_t slen) {
+    return otel__attr_fast_lim(s, key, klen, type, bits, str, slen, g->lim.attr_count, g->lim.attr_value_length);
 }
 
 static void otel__set_scalar(otel_span *span, const char *key, otel_value_type type, int64_t i, double d,
@@ -3145,20 +3150,21 @@ static void otel__rec_fix(otel__rec *r) {
     r->d.otel__items = base + (uintptr_t)r->d.otel__items;
 }
 
-/* The same for a log record whose offsets count from `base` (the record's start). An
-   empty string has no bytes in the record: it becomes "". */
-static void otel__log_fix(otel_log_data *d, const unsigned char *base) {
-    d->severity_text.ptr = d->severity_text.len ? (const char *)base + (uintptr_t)d->severity_text.ptr : "";
-    d->event_name.ptr = d->event_name.len ? (const char *)base + (uintptr_t)d->event_name.ptr : "";
-    switch (d->body.type) {
-    case OTEL_VALUE_STRING: d->body.u.s = d->body.len ? (const char *)base + (uintptr_t)d->body.u.s : ""; break;
-    case OTEL_VALUE_STRING_ARRAY: d->body.u.packed = base + (uintptr_t)d->body.u.packed; break;
-    case OTEL_VALUE_BOOL_ARRAY: d->body.u.ba = (const bool *)(const void *)(base + (uintptr_t)d->body.u.ba); break;
-    case OTEL_VALUE_INT_ARRAY: d->body.u.ia = (const int64_t *)(const void *)(base + (uintptr_t)d->body.u.ia); break;
-    case OTEL_VALUE_DOUBLE_ARRAY: d->body.u.da = (const double *)(const void *)(base + (uintptr_t)d->body.u.da); break;
+/* The same for a log record: `d` is a copy of `src` (read from `src`: reading the copy
+   just made stalls on store forwarding), its offsets count from `base`, the copy's start.
+   An empty string has no bytes in the record: it becomes "". */
+static void otel__log_fix(otel_log_data *d, const otel_log_data *src, const unsigned char *base) {
+    d->severity_text.ptr = src->severity_text.len ? (const char *)base + (uintptr_t)src->severity_text.ptr : "";
+    d->event_name.ptr = src->event_name.len ? (const char *)base + (uintptr_t)src->event_name.ptr : "";
+    switch (src->body.type) {
+    case OTEL_VALUE_STRING: d->body.u.s = src->body.len ? (const char *)base + (uintptr_t)src->body.u.s : ""; break;
+    case OTEL_VALUE_STRING_ARRAY: d->body.u.packed = base + (uintptr_t)src->body.u.packed; break;
+    case OTEL_VALUE_BOOL_ARRAY: d->body.u.ba = (const bool *)(const void *)(base + (uintptr_t)src->body.u.ba); break;
+    case OTEL_VALUE_INT_ARRAY: d->body.u.ia = (const int64_t *)(const void *)(base + (uintptr_t)src->body.u.ia); break;
+    case OTEL_VALUE_DOUBLE_ARRAY: d->body.u.da = (const double *)(const void *)(base + (uintptr_t)src->body.u.da); break;
     default: break;
     }
-    d->otel__items = base + (uintptr_t)d->otel__items;
+    d->otel__items = base + (uintptr_t)src->otel__items;
 }
 
 /* Offset in a record of an arena string at `off`. */
@@ -3333,7 +3339,7 @@ static size_t otel__drain(otel__state *g) {
                 void *c = b->data + b->used;
                 memcpy(c, r, r->size);
                 if (k) {
-                    otel__log_fix(&((otel__lrec *)c)->d, (const unsigned char *)c);
+                    otel__log_fix(&((otel__lrec *)c)->d, &((const otel__lrec *)(const void *)r)->d, (const unsigned char *)c);
                     b->logs[b->count++] = &((otel__lrec *)c)->d;
                 } else {
                     otel__rec_fix((otel__rec *)c);
@@ -4389,6 +4395,7 @@ static const char *const otel__severity_names[25] = {
     "", "TRACE", "TRACE2", "TRACE3", "TRACE4", "DEBUG", "DEBUG2", "DEBUG3", "DEBUG4",
     "INFO", "INFO2", "INFO3", "INFO4", "WARN", "WARN2", "WARN3", "WARN4",
     "ERROR", "ERROR2", "ERROR3", "ERROR4", "FATAL", "FATAL2", "FATAL3", "FATAL4"};
+static const uint8_t otel__severity_len[25] = {0, 5, 6, 6, 6, 5, 6, 6, 6, 4, 5, 5, 5, 4, 5, 5, 5, 5, 6, 6, 6, 5, 6, 6, 6};
 
 OTEL_API otel_iter otel_log_attrs(const otel_log_data *r) {
     otel_iter it;
@@ -4431,18 +4438,17 @@ OTEL_API otel_logger *otel_logger_get(const char *scope_name, const char *scope_
 
 /* ---- writing a record ----------------------------------------------------------------- */
 
-/* Bytes a string may take in a record: UTF-8 repair turns a byte >= 0x80 into at most 3. */
-static inline size_t otel__lstr_bound(const char *s, size_t n, size_t lim) {
-    if (n >= lim) return lim;
-    return OTEL__ALIGN8((otel__ascii(s, n) ? n : 3 * n) + 1);
+/* Bytes a string may take in a record: UTF-8 repair turns a byte into at most 3. (No scan
+   for ASCII: a generous reservation costs nothing, a second scan would.) */
+static inline size_t otel__lstr_bound(size_t n, size_t lim) {
+    return n >= lim ? lim : 3 * n + 8;
 }
 
 /* Bytes a value may take in a record (at most `lim`: more is cut anyway). */
-static size_t otel__lvalue_bound(const otel_value *v, size_t lim) {
+static size_t otel__lvalue_bound_slow(const otel_value *v, size_t lim) {
     size_t n = v->len, b;
     if (n >= lim) return lim;
     switch (v->type) {
-    case OTEL_VALUE_STRING: return v->u.s ? otel__lstr_bound(v->u.s, n, lim) : 8;
     case OTEL_VALUE_BOOL_ARRAY: return OTEL__ALIGN8(n);
     case OTEL_VALUE_INT_ARRAY:
     case OTEL_VALUE_DOUBLE_ARRAY: return n * 8;
@@ -4452,6 +4458,11 @@ static size_t otel__lvalue_bound(const otel_value *v, size_t lim) {
         return b < lim ? b : lim;
     default: return 0;
     }
+}
+
+static inline size_t otel__lvalue_bound(const otel_value *v, size_t lim) {
+    if (v->type == OTEL_VALUE_STRING) return otel__lstr_bound(v->len, lim);
+    return v->type <= OTEL_VALUE_DOUBLE ? 0 : otel__lvalue_bound_slow(v, lim);
 }
 
 /* Appends a string at items_end of the record being written; `out` gets its offset from
@@ -4510,7 +4521,7 @@ static bool otel__lput_body(otel__slot *s, const otel_value *v, otel_value *out)
 /* Hands a written record to the SIMPLE log destinations, on this thread. */
 static void otel__log_export_simple(otel__state *g, otel__thread *t, const otel__lrec *r) {
     otel_log_data d = r->d;
-    otel__log_fix(&d, (const unsigned char *)r);
+    otel__log_fix(&d, &r->d, (const unsigned char *)r);
     const otel_log_data *one = &d;
     t->log_busy = 1; /* a record emitted from inside the exporter would overwrite this one */
     for (uint32_t i = 0; i < g->ndest; i++) {
@@ -4562,12 +4573,12 @@ static void otel__log_write(otel__state *g, otel__thread *t, const otel_logger *
     uint8_t sev = (unsigned)r->severity <= 24 ? (uint8_t)r->severity : 0;
     const char *st = r->severity_text ? r->severity_text : otel__severity_names[sev];
     const char *ev = r->event_name ? r->event_name : "";
-    size_t stn = strlen(st), evn = strlen(ev), na = r->attrs ? r->attr_count : 0;
+    size_t stn = r->severity_text ? strlen(st) : otel__severity_len[sev], evn = r->event_name ? strlen(ev) : 0;
+    size_t na = r->attrs ? r->attr_count : 0;
     /* how much room the record may need, so that a nearly full ring is not refused early */
-    size_t bound = otel__lstr_bound(st, stn, lim) + otel__lstr_bound(ev, evn, lim) + otel__lvalue_bound(&r->body, lim);
+    size_t bound = otel__lstr_bound(stn, lim) + otel__lstr_bound(evn, lim) + otel__lvalue_bound(&r->body, lim);
     for (size_t i = 0; i < na && bound < lim; i++)
-        bound += sizeof(otel__item) + otel__lstr_bound(r->attrs[i].key.ptr ? r->attrs[i].key.ptr : "", r->attrs[i].key.len, lim) +
-                 otel__lvalue_bound(&r->attrs[i].value, lim);
+        bound += sizeof(otel__item) + otel__lstr_bound(r->attrs[i].key.len, lim) + otel__lvalue_bound(&r->attrs[i].value, lim);
     uint32_t size = (uint32_t)OTEL__ALIGN8(sizeof(otel__lrec) + (bound < lim ? bound : lim));
     uint32_t tail = 0, pad = 0;
     otel__lrec *rec;
@@ -4593,12 +4604,23 @@ static void otel__log_write(otel__state *g, otel__thread *t, const otel_logger *
     s.str_used = 0;
     s.items_off = s.items_end = 0;
     s.flags = OTEL__SPAN_IS_LOG;
-    uint32_t kept = 0, dropped = 0;
+    s.attr_count = 0;
+    uint32_t dropped = 0;
     size_t maxc = otel__limit_chars(g->llim.attr_value_length);
     for (size_t i = 0; i < na; i++) {
         const otel_attr *a = &r->attrs[i];
-        int k = otel__attr_append(g, &s, 0, kept, g->llim.attr_count, maxc, a->key.ptr, a->key.len, &a->value);
-        if (k > 0) kept++;
+        const otel_value *v = &a->value;
+        if (v->type >= OTEL_VALUE_STRING && v->type <= OTEL_VALUE_DOUBLE) { /* the common case, straight-line */
+            uint64_t bits = 0;
+            if (v->type == OTEL_VALUE_DOUBLE) memcpy(&bits, &v->u.d, 8);
+            else if (v->type != OTEL_VALUE_STRING) bits = (uint64_t)(v->type == OTEL_VALUE_BOOL ? (v->u.b ? 1 : 0) : v->u.i);
+            if (a->key.ptr && (v->type != OTEL_VALUE_STRING || v->u.s) &&
+                otel__attr_fast_lim(&s, a->key.ptr, a->key.len, v->type, bits, v->u.s, v->type == OTEL_VALUE_STRING ? v->len : 0,
+                                    g->llim.attr_count, g->llim.attr_value_length))
+                continue;
+        }
+        int k = otel__attr_append(g, &s, 0, s.attr_count, g->llim.attr_count, maxc, a->key.ptr, a->key.len, v);
+        if (k > 0) s.attr_count++;
         else if (k < 0) dropped++;
     }
     otel_log_data *d = &rec->d;
@@ -4625,7 +4647,7 @@ static void otel__log_write(otel__state *g, otel__thread *t, const otel_logger *
         d->trace_flags = 0;
     }
     d->severity = sev;
-    d->attr_count = kept;
+    d->attr_count = s.attr_count;
     d->dropped_attrs = dropped;
     d->scope = &lg->scope;
     rec->type = OTEL__REC_LOG;
