@@ -36,6 +36,12 @@
        OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT, OTEL_LINK_ATTRIBUTE_COUNT_LIMIT
        OTEL_BSP_SCHEDULE_DELAY, OTEL_BSP_EXPORT_TIMEOUT, OTEL_BSP_MAX_QUEUE_SIZE,
        OTEL_BSP_MAX_EXPORT_BATCH_SIZE        batch processing per destination
+       OTEL_LOGS_EXPORTER                    comma list: console, file, memory, none, otlp
+       OTEL_BLRP_SCHEDULE_DELAY, OTEL_BLRP_EXPORT_TIMEOUT, OTEL_BLRP_MAX_QUEUE_SIZE,
+       OTEL_BLRP_MAX_EXPORT_BATCH_SIZE       batch processing per log destination (1000 ms delay)
+       OTEL_LOGRECORD_ATTRIBUTE_COUNT_LIMIT, OTEL_LOGRECORD_ATTRIBUTE_VALUE_LENGTH_LIMIT
+       OTEL_EXPORTER_FILE_LOGS_PATH          (ours) file exporter path for logs (else _FILE_PATH,
+                                             else logs.jsonl)
        OTEL_LOG_LEVEL                        none, error, warn, info (default), debug
        OTEL_EXPORTER_FILE_TRACES_PATH, OTEL_EXPORTER_FILE_PATH   (ours) file exporter path
        OTEL_EXPORTER_FILE_FORMAT             (ours) otlp (default) or flat
@@ -736,15 +742,17 @@ typedef enum otel_severity {
     OTEL_SEVERITY_FATAL = 21, OTEL_SEVERITY_FATAL2, OTEL_SEVERITY_FATAL3, OTEL_SEVERITY_FATAL4
 } otel_severity;
 
-/* A logger for an instrumentation scope (NULL name -> the default scope). Thread: any;
-   NULL before otel_init or when disabled (every call accepts NULL: default logger). */
+/* A logger for an instrumentation scope (NULL name -> the default scope). Same name and
+   version -> same logger; loggers live until otel_shutdown. Thread: any; NULL before
+   otel_init or when disabled (every call accepts NULL: default logger). */
 OTEL_API otel_logger *otel_logger_get(const char *scope_name, const char *scope_version);
 
 typedef struct otel_log_record {
     uint64_t time_ns;             /* when the event happened; 0 -> unset (observed time is used by viewers) */
     uint64_t observed_time_ns;    /* 0 -> now */
     otel_severity severity;
-    const char *severity_text;    /* NULL -> "TRACE".."FATAL" from severity, "" when unspecified */
+    const char *severity_text;    /* NULL -> the data model's short name of severity ("INFO",
+                                     "WARN2", ...), "" when unspecified */
     otel_value body;              /* any value type; OTEL_VALUE_NONE -> no body */
     const otel_attr *attrs;
     size_t attr_count;
@@ -752,7 +760,10 @@ typedef struct otel_log_record {
     const otel_span_context *context; /* NULL -> the active span's, if any */
 } otel_log_record;
 
-/* Emits one structured record; everything is copied before it returns. Thread: any. */
+/* Emits one structured record; everything is copied before it returns (into this thread's
+   ring: no lock, no malloc). Attributes over OTEL_LOGRECORD_ATTRIBUTE_* limits and a body
+   larger than otel_desc.log_record_bytes are dropped / cut short and counted in otel_stats;
+   a full ring drops the record and counts it. Thread: any. Allocates: never. */
 OTEL_API void otel_logger_emit(otel_logger *logger, const otel_log_record *rec);
 
 /* printf-style records with attributes; the message becomes a string body, formatted
@@ -863,7 +874,8 @@ typedef struct otel_desc {
        lock_destinations); otherwise `readers`, else `default_metrics_exporters`, else "otlp". */
     otel_reader_desc readers[OTEL_MAX_READERS];
     const char *default_metrics_exporters;
-    /* Log destinations: the same rule with OTEL_LOGS_EXPORTER (export_logs NULL -> unused). */
+    /* Log destinations: the same rule with OTEL_LOGS_EXPORTER (export_logs NULL -> unused;
+       zero settings from OTEL_BLRP_*: delay 1000 ms, timeout 30000, queue 2048, batch 512). */
     otel_destination_desc log_destinations[OTEL_MAX_DESTINATIONS];
     const char *default_logs_exporters;
     otel_sampler sampler;
@@ -890,8 +902,9 @@ OTEL_API otel_result otel_init(const otel_desc *desc);
 OTEL_API const otel_desc *otel_config(void);
 /* The resource in use (NULL before otel_init). */
 OTEL_API const otel_resource *otel_resource_get(void);
-/* Exports every span ended before the call to every destination; waits at most
-   `timeout_ms` (0 -> 30000). OTEL_ERR_TIMEOUT names the late destinations in the log.
+/* Exports every span ended and every log record emitted before the call to every
+   destination; waits at most `timeout_ms` (0 -> 30000). OTEL_ERR_TIMEOUT names the late
+   destinations in the log.
    Thread: any. */
 OTEL_API otel_result otel_force_flush(uint32_t timeout_ms);
 /* Flushes, then shuts down every destination and stops the threads; returns by the
