@@ -4640,7 +4640,15 @@ static void otel__log_write(otel__state *g, otel__thread *t, const otel_logger *
     bool c1, c2;
     d->otel__items = (const unsigned char *)(uintptr_t)sizeof(otel__lrec);
     d->otel__items_len = s.items_end;
-    otel__lput_str(&s, st, stn, &d->severity_text, &c1);
+    if (!r->severity_text && s.cap - s.items_end >= 8) { /* a short name: 8 bytes with its NUL */
+        memcpy(s.arena + s.items_end, otel__severity_names[sev], stn + 1);
+        d->severity_text.ptr = (const char *)(uintptr_t)(sizeof(otel__lrec) + s.items_end);
+        d->severity_text.len = stn;
+        s.items_end += 8;
+        c1 = false;
+    } else {
+        otel__lput_str(&s, st, stn, &d->severity_text, &c1);
+    }
     otel__lput_str(&s, ev, evn, &d->event_name, &c2);
     cut |= !otel__lput_body(&s, &r->body, &d->body) || c1 || c2;
     d->time_ns = r->time_ns;
