@@ -36,6 +36,12 @@
        OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT, OTEL_LINK_ATTRIBUTE_COUNT_LIMIT
        OTEL_BSP_SCHEDULE_DELAY, OTEL_BSP_EXPORT_TIMEOUT, OTEL_BSP_MAX_QUEUE_SIZE,
        OTEL_BSP_MAX_EXPORT_BATCH_SIZE        batch processing per destination
+       OTEL_LOGS_EXPORTER                    comma list: console, file, memory, none, otlp
+       OTEL_BLRP_SCHEDULE_DELAY, OTEL_BLRP_EXPORT_TIMEOUT, OTEL_BLRP_MAX_QUEUE_SIZE,
+       OTEL_BLRP_MAX_EXPORT_BATCH_SIZE       batch processing per log destination (1000 ms delay)
+       OTEL_LOGRECORD_ATTRIBUTE_COUNT_LIMIT, OTEL_LOGRECORD_ATTRIBUTE_VALUE_LENGTH_LIMIT
+       OTEL_EXPORTER_FILE_LOGS_PATH          (ours) file exporter path for logs (else _FILE_PATH,
+                                             else logs.jsonl)
        OTEL_LOG_LEVEL                        none, error, warn, info (default), debug
        OTEL_EXPORTER_FILE_TRACES_PATH, OTEL_EXPORTER_FILE_PATH   (ours) file exporter path
        OTEL_EXPORTER_FILE_FORMAT             (ours) otlp (default) or flat
@@ -791,15 +797,17 @@ typedef enum otel_severity {
     OTEL_SEVERITY_FATAL = 21, OTEL_SEVERITY_FATAL2, OTEL_SEVERITY_FATAL3, OTEL_SEVERITY_FATAL4
 } otel_severity;
 
-/* A logger for an instrumentation scope (NULL name -> the default scope). Thread: any;
-   NULL before otel_init or when disabled (every call accepts NULL: default logger). */
+/* A logger for an instrumentation scope (NULL name -> the default scope). Same name and
+   version -> same logger; loggers live until otel_shutdown. Thread: any; NULL before
+   otel_init or when disabled (every call accepts NULL: default logger). */
 OTEL_API otel_logger *otel_logger_get(const char *scope_name, const char *scope_version);
 
 typedef struct otel_log_record {
     uint64_t time_ns;             /* when the event happened; 0 -> unset (observed time is used by viewers) */
     uint64_t observed_time_ns;    /* 0 -> now */
     otel_severity severity;
-    const char *severity_text;    /* NULL -> "TRACE".."FATAL" from severity, "" when unspecified */
+    const char *severity_text;    /* NULL -> the data model's short name of severity ("INFO",
+                                     "WARN2", ...), "" when unspecified */
     otel_value body;              /* any value type; OTEL_VALUE_NONE -> no body */
     const otel_attr *attrs;
     size_t attr_count;
@@ -807,11 +815,16 @@ typedef struct otel_log_record {
     const otel_span_context *context; /* NULL -> the active span's, if any */
 } otel_log_record;
 
-/* Emits one structured record; everything is copied before it returns. Thread: any. */
+/* Emits one structured record; everything is copied before it returns (into this thread's
+   ring: no lock, no malloc). Attributes over OTEL_LOGRECORD_ATTRIBUTE_* limits and a body
+   larger than otel_desc.log_record_bytes are dropped / cut short and counted in otel_stats;
+   a full ring drops the record and counts it. Thread: any. Allocates: never. */
 OTEL_API void otel_logger_emit(otel_logger *logger, const otel_log_record *rec);
 
 /* printf-style records with attributes; the message becomes a string body, formatted
-   into the record's own storage (an over-long message is truncated and counted). */
+   into the record's own storage (an over-long message is truncated and counted). The
+   time and the observed time are both the time of the call. Thread: any. Allocates: once
+   per thread (the format buffer), then never. */
 OTEL_API void otel_logger_logf(otel_logger *logger, otel_severity sev, const otel_attr *attrs, size_t count,
                                const char *fmt, ...) OTEL__PRINTF(5, 6);
 OTEL_API void otel_logger_trace(otel_logger *l, const otel_attr *attrs, size_t count, const char *fmt, ...) OTEL__PRINTF(4, 5);
@@ -840,6 +853,18 @@ typedef struct otel_log_data {
 } otel_log_data;
 
 OTEL_API otel_iter otel_log_attrs(const otel_log_data *r);
+
+/* Log record limits (otel_desc.log_limits); 0 -> the env var, else the SDK default. */
+typedef struct otel_log_limits {
+    uint32_t attr_count;        /* OTEL_LOGRECORD_ATTRIBUTE_COUNT_LIMIT, OTEL_ATTRIBUTE_COUNT_LIMIT, 128 */
+    uint32_t attr_value_length; /* OTEL_LOGRECORD_ATTRIBUTE_VALUE_LENGTH_LIMIT,
+                                   OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT, no limit (OTEL_LIMIT_NONE) */
+} otel_log_limits;
+
+/* Memory exporter access to log records (thread: any; the pointer stays valid until
+   otel_memory_exporter_reset/destroy). otel_memory_exporter_count counts spans only. */
+OTEL_API size_t otel_memory_exporter_log_count(const otel_exporter *mem);
+OTEL_API const otel_log_data *otel_memory_exporter_log(const otel_exporter *mem, size_t i);
 
 /* What a log exporter receives: `count` records sharing one resource. */
 typedef struct otel_log_batch {
@@ -904,7 +929,8 @@ typedef struct otel_desc {
        lock_destinations); otherwise `readers`, else `default_metrics_exporters`, else "otlp". */
     otel_reader_desc readers[OTEL_MAX_READERS];
     const char *default_metrics_exporters;
-    /* Log destinations: the same rule with OTEL_LOGS_EXPORTER (export_logs NULL -> unused). */
+    /* Log destinations: the same rule with OTEL_LOGS_EXPORTER (export_logs NULL -> unused;
+       zero settings from OTEL_BLRP_*: delay 1000 ms, timeout 30000, queue 2048, batch 512). */
     otel_destination_desc log_destinations[OTEL_MAX_DESTINATIONS];
     const char *default_logs_exporters;
     otel_sampler sampler;
@@ -917,6 +943,10 @@ typedef struct otel_desc {
     otel_diag diag;
     otel_log_level log_level;           /* 0 -> OTEL_LOG_LEVEL, else INFO */
     bool disabled;                      /* true, or OTEL_SDK_DISABLED=true: no-op SDK */
+    /* Log records (appended). */
+    otel_log_limits log_limits;
+    uint32_t log_record_bytes;          /* largest log record (attributes, texts, body) in a
+                                           ring; 0 -> 8192; at most ring_bytes / 4 */
 } otel_desc;
 
 /* Sets up the SDK: resolves `desc` (NULL = all defaults) against the environment,
@@ -927,8 +957,9 @@ OTEL_API otel_result otel_init(const otel_desc *desc);
 OTEL_API const otel_desc *otel_config(void);
 /* The resource in use (NULL before otel_init). */
 OTEL_API const otel_resource *otel_resource_get(void);
-/* Exports every span ended before the call to every destination; waits at most
-   `timeout_ms` (0 -> 30000). OTEL_ERR_TIMEOUT names the late destinations in the log.
+/* Exports every span ended and every log record emitted before the call to every
+   destination; waits at most `timeout_ms` (0 -> 30000). OTEL_ERR_TIMEOUT names the late
+   destinations in the log.
    Thread: any. */
 OTEL_API otel_result otel_force_flush(uint32_t timeout_ms);
 /* Flushes, then shuts down every destination and stops the threads; returns by the
@@ -954,6 +985,13 @@ typedef struct otel_stats {
     uint64_t misuse;             /* stale/NULL handles, double ends */
     uint32_t destination_count;
     otel_destination_stats destinations[OTEL_MAX_DESTINATIONS];
+    /* Log records (appended). Log destinations count records where the above count spans. */
+    uint64_t logs_emitted;       /* records handed to the pipeline (or to SIMPLE destinations) */
+    uint64_t logs_dropped;       /* thread ring full, no recording thread slot */
+    uint64_t log_attrs_dropped;  /* over the count limit or out of record storage */
+    uint64_t logs_truncated;     /* bodies cut short: printf message or record storage full */
+    uint32_t log_destination_count;
+    otel_destination_stats log_destinations[OTEL_MAX_DESTINATIONS];
 } otel_stats;
 
 /* A snapshot of the counters. Thread: any. */
@@ -1019,6 +1057,7 @@ int pthread_mutex_timedlock(pthread_mutex_t *mutex, const struct timespec *absti
 #define OTEL__DEFAULT_SPANS_PER_THREAD 256u
 #define OTEL__DEFAULT_RING_BYTES (1u << 20)
 #define OTEL__DEFAULT_MAX_THREADS 1024u
+#define OTEL__DEFAULT_LOG_RECORD_BYTES 8192u
 #define OTEL__BLOCK_BYTES (64u << 10) /* one shared batch block: below malloc's mmap threshold */
 #define OTEL__BLOCK_POOL 64          /* free blocks kept for reuse (4 MiB) */
 
@@ -1557,26 +1596,32 @@ static bool otel__env_bool(const char *name, bool def) {
     return false;
 }
 
-/* Decimal digits only, blanks around ignored. Otherwise (sign, junk, > UINT32_MAX) a
-   warning and `def`. */
-static uint32_t otel__env_u32(const char *name, uint32_t def) {
-    const char *v = otel__env(name), *t;
-    size_t n, i;
+/* Decimal digits only, blanks around ignored; false for a sign, junk or > UINT32_MAX. */
+static bool otel__parse_u32(const char *v, uint32_t *out) {
+    size_t n = strlen(v), i;
+    const char *t = otel__trim(v, &n);
     uint64_t x = 0;
-    if (!v) return def;
-    n = strlen(v);
-    t = otel__trim(v, &n);
     for (i = 0; i < n; i++) {
         if (t[i] < '0' || t[i] > '9') break;
         x = x * 10 + (uint64_t)(t[i] - '0');
         if (x > UINT32_MAX) break;
     }
-    if (n == 0 || i < n) {
+    if (n == 0 || i < n) return false;
+    *out = (uint32_t)x;
+    return true;
+}
+
+/* The number in env var `name`; unset -> def; not a number -> a warning and `def`. */
+static uint32_t otel__env_u32(const char *name, uint32_t def) {
+    const char *v = otel__env(name);
+    uint32_t x;
+    if (!v) return def;
+    if (!otel__parse_u32(v, &x)) {
         otel__logf(OTEL_LOG_WARN, "%s=\"%.100s\" is not a number from 0 to 4294967295; using %lu",
                    name, v, (unsigned long)def);
         return def;
     }
-    return (uint32_t)x;
+    return x;
 }
 
 /* Locale-independent decimal: [+-]digits[.digits][(e|E)[+-]digits]; no inf/nan/hex.
@@ -1751,9 +1796,14 @@ typedef struct otel__item {
 #define OTEL__LINK_CTX_BYTES 32u /* trace id 16, span id 8, flags 1, remote 1, pad */
 
 enum { OTEL__SPAN_RECORDING = 1, OTEL__SPAN_HAS_PARENT = 2, OTEL__SPAN_PARENT_REMOTE = 4,
-       OTEL__SPAN_STATUS_FINAL = 8, OTEL__SPAN_DISCARD_LOGGED = 16 };
+       OTEL__SPAN_STATUS_FINAL = 8, OTEL__SPAN_DISCARD_LOGGED = 16,
+       OTEL__SPAN_IS_LOG = 32 /* a log record being written into a ring ([log]) */ };
 
 struct otel_tracer {
+    otel_scope scope;
+};
+
+struct otel_logger {
     otel_scope scope;
 };
 
@@ -1813,8 +1863,12 @@ struct otel__thread {
     uintptr_t stack[OTEL__STACK_MAX];
     otel__slot *stack_s[OTEL__STACK_MAX]; /* the slot of each stack entry: no registry walk */
     uint64_t rng;
+    char *fmt;                         /* printf-style log messages are formatted here ([log]) */
+    unsigned char *lscratch;           /* a log record for SIMPLE-only log destinations ([log]) */
+    uint32_t log_busy;                 /* inside a SIMPLE log export: a nested record is dropped */
     /* counters: written by the owning thread only, read by anyone */
     _Atomic uint64_t started, unsampled, ended, dropped, attrs_dropped;
+    _Atomic uint64_t logs, logs_dropped, log_attrs_dropped, logs_truncated;
 };
 
 /* Owner-only counter increment: a plain load and store, no locked instruction. */
@@ -1840,10 +1894,15 @@ typedef struct otel__state {
     otel__thread **threads;
     _Atomic uint32_t nthreads;
     uint32_t slot_shift, slot_mask;
-    /* destinations */
+    /* loggers ([log]) */
+    otel_logger loggers[OTEL__MAX_TRACERS];
+    _Atomic uint32_t nloggers;
+    otel_log_limits llim;
+    /* destinations of both signals, each tagged with its signal */
     uint32_t ndest;
-    otel__dest *dests[OTEL_MAX_DESTINATIONS];
-    bool any_batch, any_simple;
+    otel__dest *dests[2 * OTEL_MAX_DESTINATIONS];
+    bool any_batch, any_simple;         /* span destinations */
+    bool any_batch_log, any_simple_log; /* log destinations */
     /* pipeline thread */
     pthread_t pipe_thread;
     bool pipe_started;
@@ -1855,6 +1914,8 @@ typedef struct otel__state {
     pthread_cond_t flush_cv;           /* signalled when a destination finishes a flush */
     /* once-flags for diagnostics */
     _Atomic int once_misuse, once_null, once_ring, once_slots, once_arena, once_nomem;
+    _Atomic int once_log_ring, once_log_attrs, once_log_trunc, once_log_lost;
+    _Atomic uint64_t logs_lost;        /* records of threads that could not register */
     bool shut;
     _Atomic uint64_t misuse;           /* stale/NULL handles, double ends */
     uint32_t abandoned;                /* workers otel_shutdown left running (flush_mu): the last frees the state */
@@ -2003,6 +2064,8 @@ static void otel__thread_free(otel__thread *t) {
     OTEL_FREE(t->chunks, NULL);
     OTEL_FREE(t->free_stack, NULL);
     OTEL_FREE(t->ring, NULL);
+    OTEL_FREE(t->fmt, NULL);
+    OTEL_FREE(t->lscratch, NULL);
     OTEL_FREE(t, NULL);
 }
 
@@ -2224,6 +2287,11 @@ static size_t otel__put_value(otel__slot *s, size_t at, const otel_value *v, siz
 
 static void otel__note_discard(otel__state *g, otel__slot *s, const char *what) {
     otel__thread *t = otel__tls;
+    if (s->flags & OTEL__SPAN_IS_LOG) { /* a log record: its own counter, reported once */
+        if (t && otel__tls_instance == g->instance) OTEL__BUMP(t->log_attrs_dropped, 1);
+        OTEL__LOG_ONCE(g->once_log_attrs, OTEL_LOG_WARN, "log record: %s (counted; reported once)", what);
+        return;
+    }
     if (t && otel__tls_instance == g->instance) OTEL__BUMP(t->attrs_dropped, 1);
     if (!(s->flags & OTEL__SPAN_DISCARD_LOGGED)) {
         s->flags |= OTEL__SPAN_DISCARD_LOGGED;
@@ -2246,7 +2314,7 @@ static otel__item *otel__attr_find(otel__slot *s, size_t region, size_t end, con
 }
 
 static int otel__attr_append(otel__state *g, otel__slot *s, size_t region, uint32_t count, uint32_t limit,
-                             const char *key, size_t klen, const otel_value *v) {
+                             size_t maxc, const char *key, size_t klen, const otel_value *v) {
     size_t at = s->items_end, avail = s->cap - s->str_used, kl;
     if (!key || klen == 0 || v->type == OTEL_VALUE_NONE || v->type > OTEL_VALUE_DOUBLE_ARRAY) {
         otel__note_discard(g, s, "attribute with an empty key or no value dropped");
@@ -2280,7 +2348,7 @@ static int otel__attr_append(otel__state *g, otel__slot *s, size_t region, uint3
     it->vlen = 0;
     it->v.u = 0;
     size_t vat = at + sizeof(otel__item) + kused;
-    size_t vused = otel__put_value(s, vat, v, otel__limit_chars(g->lim.attr_value_length), it);
+    size_t vused = otel__put_value(s, vat, v, maxc, it);
     if (vused == (size_t)-1) goto full;
     it->size = (uint32_t)(sizeof(otel__item) + kused + vused);
     it->tag = OTEL__ITEM_ATTR;
@@ -2294,15 +2362,17 @@ static int otel__attr_append(otel__state *g, otel__slot *s, size_t region, uint3
     }
     return 1;
 full:
-    OTEL__LOG_ONCE(g->once_arena, OTEL_LOG_WARN,
-                   "a span's inline storage (span_bytes=%u) is full: attributes/events dropped and counted "
-                   "(raise otel_desc.span_bytes; reported once)", (unsigned)s->cap);
+    if (!(s->flags & OTEL__SPAN_IS_LOG))
+        OTEL__LOG_ONCE(g->once_arena, OTEL_LOG_WARN,
+                       "a span's inline storage (span_bytes=%u) is full: attributes/events dropped and counted "
+                       "(raise otel_desc.span_bytes; reported once)", (unsigned)s->cap);
     otel__note_discard(g, s, "inline storage full, attribute dropped");
     return -1;
 }
 
 static void otel__span_attr(otel__state *g, otel__slot *s, const char *key, size_t klen, const otel_value *v) {
-    int r = otel__attr_append(g, s, s->items_off, s->attr_count, g->lim.attr_count, key, klen, v);
+    int r = otel__attr_append(g, s, s->items_off, s->attr_count, g->lim.attr_count,
+                              otel__limit_chars(g->lim.attr_value_length), key, klen, v);
     if (r > 0) s->attr_count++;
     else if (r < 0) s->dropped_attrs++;
 }
@@ -2313,7 +2383,8 @@ static void otel__nested_attrs(otel__state *g, otel__slot *s, size_t item_at, si
     otel__item *it = (otel__item *)(void *)(s->arena + item_at);
     for (size_t i = 0; i < n; i++) {
         const otel_attr *a = &attrs[i];
-        int r = otel__attr_append(g, s, region, it->vlen, limit, a->key.ptr, a->key.len, &a->value);
+        int r = otel__attr_append(g, s, region, it->vlen, limit, otel__limit_chars(g->lim.attr_value_length),
+                                  a->key.ptr, a->key.len, &a->value);
         it = (otel__item *)(void *)(s->arena + item_at); /* same place; re-read after writes */
         if (r > 0) it->vlen++;
         else if (r < 0) it->aux++;
@@ -2597,14 +2668,14 @@ OTEL_API void otel__span_set_attrs(otel_span *span, const otel_attr *attrs, size
 /* The common case of a span attribute, straight-line: a new ASCII key, a scalar or an
    ASCII string within the limits, room in the inline storage. Anything else (a key already
    set, UTF-8 to repair, a limit reached, storage full) returns false and takes the general
-   path, which handles and counts it. */
-static inline bool otel__attr_fast(otel__state *g, otel__slot *s, const char *key, size_t klen,
-                                   otel_value_type type, uint64_t bits, const char *str, size_t slen) {
+   path, which handles and counts it. Log records use it with their own limits. */
+static inline bool otel__attr_fast_lim(otel__slot *s, const char *key, size_t klen, otel_value_type type, uint64_t bits,
+                                       const char *str, size_t slen, uint32_t count_limit, uint32_t length_limit) {
     size_t at = s->items_end, avail = s->cap - s->str_used;
     size_t kused = OTEL__ALIGN8(klen + 1), vused = type == OTEL_VALUE_STRING ? OTEL__ALIGN8(slen + 1) : 0;
     size_t size = sizeof(otel__item) + kused + vused;
-    if (s->attr_count >= g->lim.attr_count || klen == 0 || klen > 0xfff0 || at + size > avail) return false;
-    if (type == OTEL_VALUE_STRING && (slen > g->lim.attr_value_length || !otel__ascii(str, slen))) return false;
+    if (s->attr_count >= count_limit || klen == 0 || klen > 0xfff0 || at + size > avail) return false;
+    if (type == OTEL_VALUE_STRING && (slen > length_limit || !otel__ascii(str, slen))) return false;
     if (!otel__ascii(key, klen)) return false;
     for (size_t p = s->items_off; p < at;) {
         const otel__item *o = (const otel__item *)(const void *)(s->arena + p);
@@ -2629,6 +2700,11 @@ static inline bool otel__attr_fast(otel__state *g, otel__slot *s, const char *ke
     s->items_end = (uint32_t)(at + size);
     s->attr_count++;
     return true;
+}
+
+static inline bool otel__attr_fast(otel__state *g, otel__slot *s, const char *key, size_t klen,
+                                   otel_value_type type, uint64_t bits, const char *str, size_t slen) {
+    return otel__attr_fast_lim(s, key, klen, type, bits, str, slen, g->lim.attr_count, g->lim.attr_value_length);
 }
 
 static void otel__set_scalar(otel_span *span, const char *key, otel_value_type type, int64_t i, double d,
@@ -3019,7 +3095,7 @@ OTEL_API otel_result otel_context_inject(const otel_span *span, char *traceparen
 
 /* ==== [pipeline] ================================================================= */
 
-enum { OTEL__REC_SPAN = 1, OTEL__REC_PAD = 2 };
+enum { OTEL__REC_SPAN = 1, OTEL__REC_PAD = 2, OTEL__REC_LOG = 3 };
 
 /* A finished span in a ring or a block. In a ring the pointers in `d` hold offsets from
    the record's start; otel__rec_fix turns them into addresses once the record has its
@@ -3030,13 +3106,22 @@ typedef struct otel__rec {
     otel_span_data d;
 } otel__rec;
 
-/* A block of finished spans shared by every destination: immutable once published,
-   freed by the last destination that releases it. */
+/* A log record in a ring or a block, the same way ([log] writes it): the bytes after the
+   header hold the attribute items, then the severity text, event name and body. */
+typedef struct otel__lrec {
+    uint32_t size; /* whole record, multiple of 8 */
+    uint32_t type; /* OTEL__REC_LOG */
+    otel_log_data d;
+} otel__lrec;
+
+/* A block of finished spans (or log records) shared by every destination of its signal:
+   immutable once published, freed by the last destination that releases it. */
 typedef struct otel__block {
     _Atomic uint32_t refs;
     uint32_t count, max_spans;
     size_t used, cap;
-    const otel_span_data **spans;
+    const otel_span_data **spans; /* span blocks */
+    const otel_log_data **logs;   /* log blocks: the same array */
     unsigned char *data;
 } otel__block;
 
@@ -3045,9 +3130,11 @@ typedef struct otel__qent {
     uint32_t start, count;
 } otel__qent;
 
-/* One destination: its exporter, its bounded queue, its worker thread and counters. */
+/* One destination: its exporter, its bounded queue, its worker thread and counters. Serves
+   one signal (traces or logs); "spans" below means records of that signal. */
 struct otel__dest {
     struct otel__state *g;
+    otel_signal signal;        /* OTEL_SIGNAL_TRACES or OTEL_SIGNAL_LOGS */
     otel_destination_desc d;
     otel_exporter exp;
     char name[32];
@@ -3065,6 +3152,7 @@ struct otel__dest {
     pthread_t thread;
     bool started;
     const otel_span_data **batch; /* worker's export array (max_export_batch) */
+    const otel_log_data **lbatch; /* the same array, for a log destination */
     otel__block **hold;        /* blocks the current export references */
     _Atomic uint64_t exported, dropped, failed;
     _Atomic int once_drop, once_fail;
@@ -3098,13 +3186,15 @@ static otel__block *otel__block_new(size_t need) {
         pthread_mutex_unlock(&otel__pool_mu);
     }
     if (!b) {
-        size_t max_spans = bytes / sizeof(otel__rec) + 1;
+        size_t min_rec = sizeof(otel__rec) < sizeof(otel__lrec) ? sizeof(otel__rec) : sizeof(otel__lrec);
+        size_t max_spans = bytes / min_rec + 1;
         size_t hdr = OTEL__ALIGN8(sizeof(otel__block) + max_spans * sizeof(void *));
         b = (otel__block *)OTEL_MALLOC(hdr + bytes, NULL);
         if (!b) return NULL;
         b->max_spans = (uint32_t)max_spans;
         b->cap = bytes;
         b->spans = (const otel_span_data **)(void *)(b + 1);
+        b->logs = (const otel_log_data **)(void *)(b + 1);
         b->data = (unsigned char *)b + hdr;
     }
     atomic_init(&b->refs, 1);
@@ -3127,6 +3217,23 @@ static void otel__rec_fix(otel__rec *r) {
     OTEL__FIX(r->d.trace_state.ptr);
     OTEL__FIX(r->d.status_message.ptr);
     r->d.otel__items = base + (uintptr_t)r->d.otel__items;
+}
+
+/* The same for a log record: `d` is a copy of `src` (read from `src`: reading the copy
+   just made stalls on store forwarding), its offsets count from `base`, the copy's start.
+   An empty string has no bytes in the record: it becomes "". */
+static void otel__log_fix(otel_log_data *d, const otel_log_data *src, const unsigned char *base) {
+    d->severity_text.ptr = src->severity_text.len ? (const char *)base + (uintptr_t)src->severity_text.ptr : "";
+    d->event_name.ptr = src->event_name.len ? (const char *)base + (uintptr_t)src->event_name.ptr : "";
+    switch (src->body.type) {
+    case OTEL_VALUE_STRING: d->body.u.s = src->body.len ? (const char *)base + (uintptr_t)src->body.u.s : ""; break;
+    case OTEL_VALUE_STRING_ARRAY: d->body.u.packed = base + (uintptr_t)src->body.u.packed; break;
+    case OTEL_VALUE_BOOL_ARRAY: d->body.u.ba = (const bool *)(const void *)(base + (uintptr_t)src->body.u.ba); break;
+    case OTEL_VALUE_INT_ARRAY: d->body.u.ia = (const int64_t *)(const void *)(base + (uintptr_t)src->body.u.ia); break;
+    case OTEL_VALUE_DOUBLE_ARRAY: d->body.u.da = (const double *)(const void *)(base + (uintptr_t)src->body.u.da); break;
+    default: break;
+    }
+    d->otel__items = base + (uintptr_t)src->otel__items;
 }
 
 /* Offset in a record of an arena string at `off`. */
@@ -3176,7 +3283,7 @@ static void otel__export_simple(otel__state *g, const otel__slot *s, uint64_t en
     const otel_span_data *one = &d;
     for (uint32_t i = 0; i < g->ndest; i++) {
         otel__dest *ds = g->dests[i];
-        if (ds->d.processor != OTEL_PROCESSOR_SIMPLE) continue;
+        if (ds->d.processor != OTEL_PROCESSOR_SIMPLE || ds->signal != OTEL_SIGNAL_TRACES) continue;
         otel_span_batch b;
         b.spans = &one;
         b.count = 1;
@@ -3244,11 +3351,11 @@ static void otel__emit(otel__state *g, otel__thread *t, otel__slot *s, uint64_t 
 
 /* ---- the pipeline thread ------------------------------------------------------------- */
 
-/* Hands `b` to every batch destination; each takes what its queue has room for. */
-static void otel__publish(otel__state *g, otel__block *b) {
+/* Hands `b` to every batch destination of `sig`; each takes what its queue has room for. */
+static void otel__publish(otel__state *g, otel__block *b, otel_signal sig) {
     for (uint32_t i = 0; i < g->ndest && b->count; i++) {
         otel__dest *ds = g->dests[i];
-        if (ds->d.processor != OTEL_PROCESSOR_BATCH) continue;
+        if (ds->d.processor != OTEL_PROCESSOR_BATCH || ds->signal != sig) continue;
         pthread_mutex_lock(&ds->mu);
         uint32_t room = ds->d.max_queue_size - ds->queued, k = b->count < room ? b->count : room;
         if (ds->qcount == ds->qcap) k = 0;
@@ -3265,39 +3372,48 @@ static void otel__publish(otel__state *g, otel__block *b) {
         if (k < b->count) {
             otel__add_rlx(&ds->dropped, b->count - k);
             OTEL__LOG_ONCE(ds->once_drop, OTEL_LOG_WARN,
-                           "destination '%s': queue full (max_queue_size=%u), spans dropped and counted "
-                           "(reported once; totals at shutdown)", ds->name, (unsigned)ds->d.max_queue_size);
+                           "destination '%s': queue full (max_queue_size=%u), %s dropped and counted "
+                           "(reported once; totals at shutdown)", ds->name, (unsigned)ds->d.max_queue_size,
+                           sig == OTEL_SIGNAL_LOGS ? "log records" : "spans");
         }
     }
     otel__block_release(b);
 }
 
-/* Moves every finished span out of every ring into shared blocks. Returns spans moved. */
+/* Moves every finished span and log record out of every ring into shared blocks, one
+   block per signal at a time. Returns records moved. */
 static size_t otel__drain(otel__state *g) {
     uint32_t n = otel__load_acq(&g->nthreads);
     size_t moved = 0;
-    otel__block *b = NULL;
+    otel__block *bs[2] = {NULL, NULL}; /* spans, logs */
     for (uint32_t i = 0; i < n; i++) {
         otel__thread *t = g->threads[i];
         uint32_t head = otel__load_rlx(&t->head), tail = otel__load_acq(&t->tail);
         while (head != tail) {
             otel__rec *r = (otel__rec *)(void *)(t->ring + (head & t->mask));
-            if (r->type == OTEL__REC_SPAN) {
+            if (r->type == OTEL__REC_SPAN || r->type == OTEL__REC_LOG) {
+                int k = r->type == OTEL__REC_LOG;
+                otel__block *b = bs[k];
                 if (b && (b->used + r->size > b->cap || b->count == b->max_spans)) {
-                    otel__publish(g, b);
-                    b = NULL;
+                    otel__publish(g, b, k ? OTEL_SIGNAL_LOGS : OTEL_SIGNAL_TRACES);
+                    b = bs[k] = NULL;
                 }
                 if (!b) {
-                    b = otel__block_new(r->size);
+                    b = bs[k] = otel__block_new(r->size);
                     if (!b) { /* out of memory: leave the rest in the ring for later */
                         OTEL__LOG_ONCE(g->once_nomem, OTEL_LOG_ERROR, "pipeline: out of memory, spans wait in the rings");
                         break;
                     }
                 }
-                otel__rec *c = (otel__rec *)(void *)(b->data + b->used);
+                void *c = b->data + b->used;
                 memcpy(c, r, r->size);
-                otel__rec_fix(c);
-                b->spans[b->count++] = &c->d;
+                if (k) {
+                    otel__log_fix(&((otel__lrec *)c)->d, &((const otel__lrec *)(const void *)r)->d, (const unsigned char *)c);
+                    b->logs[b->count++] = &((otel__lrec *)c)->d;
+                } else {
+                    otel__rec_fix((otel__rec *)c);
+                    b->spans[b->count++] = &((otel__rec *)c)->d;
+                }
                 b->used += r->size;
                 moved++;
             }
@@ -3305,7 +3421,8 @@ static size_t otel__drain(otel__state *g) {
         }
         otel__store_rel(&t->head, head);
     }
-    if (b) otel__publish(g, b);
+    if (bs[0]) otel__publish(g, bs[0], OTEL_SIGNAL_TRACES);
+    if (bs[1]) otel__publish(g, bs[1], OTEL_SIGNAL_LOGS);
     return moved;
 }
 
@@ -3353,7 +3470,10 @@ static size_t otel__dest_take(otel__dest *ds, size_t *nhold) {
         otel__qent *e = &ds->q[ds->qhead];
         uint32_t k = e->count;
         if (k > ds->d.max_export_batch - n) k = (uint32_t)(ds->d.max_export_batch - n);
-        for (uint32_t i = 0; i < k; i++) ds->batch[n++] = e->b->spans[e->start + i];
+        if (ds->signal == OTEL_SIGNAL_LOGS)
+            for (uint32_t i = 0; i < k; i++) ds->lbatch[n++] = e->b->logs[e->start + i];
+        else
+            for (uint32_t i = 0; i < k; i++) ds->batch[n++] = e->b->spans[e->start + i];
         e->start += k;
         e->count -= k;
         ds->queued -= k;
@@ -3369,20 +3489,32 @@ static size_t otel__dest_take(otel__dest *ds, size_t *nhold) {
 }
 
 static void otel__dest_export(otel__state *g, otel__dest *ds, size_t n, size_t nhold) {
-    otel_span_batch b;
-    b.spans = ds->batch;
-    b.count = n;
-    b.resource = &g->resource;
-    b.timeout_ms = ds->d.export_timeout_ms;
+    otel_export_result r;
     pthread_mutex_lock(&ds->export_mu);
-    otel_export_result r = ds->tainted ? OTEL_EXPORT_FAILURE : ds->exp.export_spans(&b, ds->exp.user);
+    if (ds->tainted) {
+        r = OTEL_EXPORT_FAILURE;
+    } else if (ds->signal == OTEL_SIGNAL_LOGS) {
+        otel_log_batch b;
+        b.records = ds->lbatch;
+        b.count = n;
+        b.resource = &g->resource;
+        b.timeout_ms = ds->d.export_timeout_ms;
+        r = ds->exp.export_logs(&b, ds->exp.user);
+    } else {
+        otel_span_batch b;
+        b.spans = ds->batch;
+        b.count = n;
+        b.resource = &g->resource;
+        b.timeout_ms = ds->d.export_timeout_ms;
+        r = ds->exp.export_spans(&b, ds->exp.user);
+    }
     pthread_mutex_unlock(&ds->export_mu);
     if (r == OTEL_EXPORT_SUCCESS) {
         otel__add_rlx(&ds->exported, n);
     } else {
         otel__add_rlx(&ds->failed, n);
-        OTEL__LOG_ONCE(ds->once_fail, OTEL_LOG_WARN, "destination '%s': exporter failed a batch of %u spans (reported once)",
-                       ds->name, (unsigned)n);
+        OTEL__LOG_ONCE(ds->once_fail, OTEL_LOG_WARN, "destination '%s': exporter failed a batch of %u %s (reported once)",
+                       ds->name, (unsigned)n, ds->signal == OTEL_SIGNAL_LOGS ? "log records" : "spans");
     }
     for (size_t i = 0; i < nhold; i++) otel__block_release(ds->hold[i]);
 }
@@ -3855,6 +3987,12 @@ static void otel__console_shutdown(uint32_t timeout_ms, void *user) {
 
 static int otel__env_console_format(void);
 static int otel__env_file_format(void);
+/* The log record side of the built-in exporters is in [log]. */
+static otel_export_result otel__console_export_logs(const otel_log_batch *batch, void *user);
+static otel_export_result otel__file_export_logs(const otel_log_batch *batch, void *user);
+static otel_export_result otel__memory_export_logs(const otel_log_batch *batch, void *user);
+static otel_export_result otel__multi_export_logs(const otel_log_batch *batch, void *user);
+static otel_export_result otel__none_export_logs(const otel_log_batch *batch, void *user);
 
 OTEL_API otel_result otel_console_exporter_create(const otel_console_desc *desc, otel_exporter *out) {
     if (!out) return OTEL_ERR_INVALID_ARG;
@@ -3864,6 +4002,7 @@ OTEL_API otel_result otel_console_exporter_create(const otel_console_desc *desc,
     c->out = desc && desc->stream ? (FILE *)desc->stream : stdout;
     c->format = desc && desc->format ? desc->format : (otel_console_format)otel__env_console_format();
     out->export_spans = otel__console_export;
+    out->export_logs = otel__console_export_logs;
     out->force_flush = otel__console_flush;
     out->shutdown = otel__console_shutdown;
     out->user = c;
@@ -3925,13 +4064,16 @@ static void otel__file_shutdown(uint32_t timeout_ms, void *user) {
     OTEL_FREE(f, NULL);
 }
 
-OTEL_API otel_result otel_file_exporter_create(const otel_file_desc *desc, otel_exporter *out) {
+/* A file exporter; without a path in the desc, the default path of `sig`'s file. It
+   serves spans and log records alike (one signal per file is the spec's rule: the factory
+   makes one per destination). */
+static otel_result otel__file_create(const otel_file_desc *desc, otel_signal sig, otel_exporter *out) {
     if (!out) return OTEL_ERR_INVALID_ARG;
     memset(out, 0, sizeof *out);
     const char *path = desc && desc->path ? desc->path : NULL;
-    if (!path) path = otel__env("OTEL_EXPORTER_FILE_TRACES_PATH");
+    if (!path) path = otel__env(sig == OTEL_SIGNAL_LOGS ? "OTEL_EXPORTER_FILE_LOGS_PATH" : "OTEL_EXPORTER_FILE_TRACES_PATH");
     if (!path) path = otel__env("OTEL_EXPORTER_FILE_PATH");
-    if (!path) path = "traces.jsonl";
+    if (!path) path = sig == OTEL_SIGNAL_LOGS ? "logs.jsonl" : "traces.jsonl";
     int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0) {
         otel__logf(OTEL_LOG_ERROR, "file exporter: cannot open '%s' for appending: %s", path, strerror(errno));
@@ -3948,11 +4090,16 @@ OTEL_API otel_result otel_file_exporter_create(const otel_file_desc *desc, otel_
     f->format = desc && desc->format ? desc->format : (otel_file_format)otel__env_file_format();
     pthread_mutex_init(&f->mu, NULL);
     out->export_spans = otel__file_export;
+    out->export_logs = otel__file_export_logs;
     out->force_flush = otel__file_flush;
     out->shutdown = otel__file_shutdown;
     out->user = f;
     out->name = "file";
     return OTEL_OK;
+}
+
+OTEL_API otel_result otel_file_exporter_create(const otel_file_desc *desc, otel_exporter *out) {
+    return otel__file_create(desc, OTEL_SIGNAL_TRACES, out);
 }
 
 /* ---- memory exporter ------------------------------------------------------------------ */
@@ -3961,6 +4108,8 @@ typedef struct otel__memory {
     pthread_mutex_t mu;
     otel_span_data **spans;
     size_t count, cap, limit;
+    otel_log_data **logs;          /* log records ([log]); `limit` applies to each signal */
+    size_t lcount, lcap;
     otel_resource resource;
     bool have_resource;
     bool owned; /* made from a name by otel_init (nobody else can reach it): freed at shutdown */
@@ -4067,6 +4216,7 @@ OTEL_API otel_result otel_memory_exporter_create(size_t capacity, otel_exporter 
     pthread_mutex_init(&m->mu, NULL);
     m->limit = capacity ? capacity : (1u << 20);
     out->export_spans = otel__memory_export;
+    out->export_logs = otel__memory_export_logs;
     out->shutdown = otel__memory_shutdown;
     out->user = m;
     out->name = "memory";
@@ -4110,6 +4260,8 @@ OTEL_API void otel_memory_exporter_reset(const otel_exporter *mem) {
     pthread_mutex_lock(&m->mu);
     for (size_t i = 0; i < m->count; i++) OTEL_FREE(m->spans[i], NULL);
     m->count = 0;
+    for (size_t i = 0; i < m->lcount; i++) OTEL_FREE(m->logs[i], NULL);
+    m->lcount = 0;
     pthread_mutex_unlock(&m->mu);
 }
 
@@ -4118,6 +4270,7 @@ OTEL_API void otel_memory_exporter_destroy(otel_exporter *mem) {
     if (!m) return;
     otel_memory_exporter_reset(mem);
     OTEL_FREE(m->spans, NULL);
+    OTEL_FREE(m->logs, NULL);
     if (m->have_resource) otel__resource_free(&m->resource);
     pthread_mutex_destroy(&m->mu);
     OTEL_FREE(m, NULL);
@@ -4168,16 +4321,21 @@ OTEL_API otel_result otel_multi_exporter_create(const otel_exporter *children, s
         otel__logf(OTEL_LOG_ERROR, "multi exporter: needs 1 to %d children", OTEL_MAX_DESTINATIONS);
         return OTEL_ERR_INVALID_ARG;
     }
-    for (size_t i = 0; i < count; i++)
-        if (!children[i].export_spans) {
+    bool spans = true, logs = true; /* the multi exporter serves what all its children serve */
+    for (size_t i = 0; i < count; i++) {
+        spans &= children[i].export_spans != NULL;
+        logs &= children[i].export_logs != NULL;
+        if (!children[i].export_spans && !children[i].export_logs) {
             otel__logf(OTEL_LOG_ERROR, "multi exporter: child %u has no export_spans", (unsigned)i);
             return OTEL_ERR_INVALID_ARG;
         }
+    }
     otel__multi *m = (otel__multi *)otel__calloc(sizeof *m);
     if (!m) return OTEL_ERR_NO_MEMORY;
     m->count = count;
     memcpy(m->children, children, count * sizeof *children);
-    out->export_spans = otel__multi_export;
+    out->export_spans = spans ? otel__multi_export : NULL;
+    out->export_logs = logs ? otel__multi_export_logs : NULL;
     out->force_flush = otel__multi_flush;
     out->shutdown = otel__multi_shutdown;
     out->cancel = otel__multi_cancel;
@@ -4202,6 +4360,15 @@ typedef struct otel__factory {
 
 static otel__factory otel__factories[16];
 static pthread_mutex_t otel__factory_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static bool otel__factory_known(const char *name) {
+    bool known = false;
+    pthread_mutex_lock(&otel__factory_mu);
+    for (size_t i = 0; i < sizeof otel__factories / sizeof otel__factories[0]; i++)
+        known |= otel__factories[i].fn && strcmp(otel__factories[i].name, name) == 0;
+    pthread_mutex_unlock(&otel__factory_mu);
+    return known;
+}
 
 OTEL_API otel_result otel_exporter_register(const char *name, otel_exporter_factory_fn fn, void *user) {
     if (!name || !*name || strlen(name) >= sizeof otel__factories[0].name || !fn) return OTEL_ERR_INVALID_ARG;
@@ -4233,19 +4400,23 @@ static otel_result otel__exporter_by_name(otel_signal sig, const char *name, siz
         }
     pthread_mutex_unlock(&otel__factory_mu);
     if (fn) return fn(sig, out, user);
-    if (sig != OTEL_SIGNAL_TRACES) {
-        otel__logf(OTEL_LOG_ERROR, "exporter '%.*s' is not available for %s", (int)n, name,
-                   sig == OTEL_SIGNAL_METRICS ? "metrics" : "logs");
+    if (sig == OTEL_SIGNAL_METRICS) {
+        otel__logf(OTEL_LOG_ERROR, "exporter '%.*s' is not available for %s", (int)n, name, "metrics");
         return OTEL_ERR_NOT_BUILT;
     }
 #define OTEL__IS(s) (n == sizeof(s) - 1 && otel__eq_nocase(name, n, s))
     if (OTEL__IS("console")) return otel_console_exporter_create(NULL, out);
-    if (OTEL__IS("file")) return otel_file_exporter_create(NULL, out);
+    if (OTEL__IS("file")) return otel__file_create(NULL, sig, out);
     if (OTEL__IS("memory")) return otel_memory_exporter_create(0, out);
     if (OTEL__IS("none")) {
         out->export_spans = otel__none_export;
+        out->export_logs = otel__none_export_logs;
         out->name = "none";
         return OTEL_OK;
+    }
+    if (sig == OTEL_SIGNAL_LOGS && OTEL__IS("zipkin")) {
+        otel__logf(OTEL_LOG_ERROR, "exporter 'zipkin' exports spans only, not log records");
+        return OTEL_ERR_UNKNOWN;
     }
     if (OTEL__IS("otlp") || OTEL__IS("zipkin")) {
         otel__logf(OTEL_LOG_ERROR, "exporter '%.*s' is not built in: %s", (int)n, name,
@@ -5586,7 +5757,688 @@ static uint16_t otel__prom_server_port(const otel__prom_server *s) { return s ? 
 
 /* ==== [log] ====================================================================== */
 
-/* Loggers and log records: emitted into the per-thread rings like spans. */
+/* Loggers and log records: emitted into the per-thread rings like spans. A record is
+   written straight into the emitting thread's ring (no staging copy): the attribute items
+   first (the span item format, so otel_iter_attr reads them), then the severity text, the
+   event name and the body, which gets whatever room is left (cut short and counted when
+   it does not fit in log_record_bytes). The header's pointers hold offsets until the
+   pipeline moves the record into a block (otel__log_fix). The pipeline routes log
+   records to the log destinations only. */
+
+static const char *const otel__severity_names[25] = {
+    "", "TRACE", "TRACE2", "TRACE3", "TRACE4", "DEBUG", "DEBUG2", "DEBUG3", "DEBUG4",
+    "INFO", "INFO2", "INFO3", "INFO4", "WARN", "WARN2", "WARN3", "WARN4",
+    "ERROR", "ERROR2", "ERROR3", "ERROR4", "FATAL", "FATAL2", "FATAL3", "FATAL4"};
+static const uint8_t otel__severity_len[25] = {0, 5, 6, 6, 6, 5, 6, 6, 6, 4, 5, 5, 5, 4, 5, 5, 5, 5, 6, 6, 6, 5, 6, 6, 6};
+
+OTEL_API otel_iter otel_log_attrs(const otel_log_data *r) {
+    otel_iter it;
+    it.p = r && r->otel__items ? r->otel__items : NULL;
+    it.end = it.p ? it.p + r->otel__items_len : NULL;
+    return it;
+}
+
+OTEL_API otel_logger *otel_logger_get(const char *scope_name, const char *scope_version) {
+    otel__state *g = otel__g;
+    if (!g) return NULL;
+    if (!scope_name) return &g->loggers[0];
+    const char *ver = scope_version ? scope_version : "";
+    otel_logger *found = NULL;
+    pthread_mutex_lock(&g->tracer_mu);
+    uint32_t n = otel__load_rlx(&g->nloggers);
+    for (uint32_t i = 0; i < n && !found; i++)
+        if (strcmp(g->loggers[i].scope.name.ptr, scope_name) == 0 && strcmp(g->loggers[i].scope.version.ptr, ver) == 0)
+            found = &g->loggers[i];
+    if (!found && n < OTEL__MAX_TRACERS) {
+        char *nm = otel__strndup(scope_name, strlen(scope_name)), *vs = otel__strndup(ver, strlen(ver));
+        if (nm && vs) {
+            found = &g->loggers[n];
+            found->scope.name.ptr = nm; found->scope.name.len = strlen(nm);
+            found->scope.version.ptr = vs; found->scope.version.len = strlen(vs);
+            otel__store_rel(&g->nloggers, n + 1);
+        } else {
+            OTEL_FREE(nm, NULL);
+            OTEL_FREE(vs, NULL);
+        }
+    }
+    pthread_mutex_unlock(&g->tracer_mu);
+    if (!found) {
+        otel__logf(OTEL_LOG_WARN, "logger '%s': too many loggers (%d) or no memory; using the default logger",
+                   scope_name, OTEL__MAX_TRACERS);
+        return &g->loggers[0];
+    }
+    return found;
+}
+
+/* ---- writing a record ----------------------------------------------------------------- */
+
+/* Bytes a string may take in a record: UTF-8 repair turns a byte into at most 3. (No scan
+   for ASCII: a generous reservation costs nothing, a second scan would.) */
+static inline size_t otel__lstr_bound(size_t n, size_t lim) {
+    return n >= lim ? lim : 3 * n + 8;
+}
+
+/* Bytes a value may take in a record (at most `lim`: more is cut anyway). */
+static size_t otel__lvalue_bound_slow(const otel_value *v, size_t lim) {
+    size_t n = v->len, b;
+    if (n >= lim) return lim;
+    switch (v->type) {
+    case OTEL_VALUE_BOOL_ARRAY: return OTEL__ALIGN8(n);
+    case OTEL_VALUE_INT_ARRAY:
+    case OTEL_VALUE_DOUBLE_ARRAY: return n * 8;
+    case OTEL_VALUE_STRING_ARRAY:
+        b = OTEL__ALIGN8(n * 8) + 8;
+        for (size_t i = 0; i < n && b < lim; i++) b += 3 * otel_value_str_at(v, i).len + 1;
+        return b < lim ? b : lim;
+    default: return 0;
+    }
+}
+
+static inline size_t otel__lvalue_bound(const otel_value *v, size_t lim) {
+    if (v->type == OTEL_VALUE_STRING) return otel__lstr_bound(v->len, lim);
+    return v->type <= OTEL_VALUE_DOUBLE ? 0 : otel__lvalue_bound_slow(v, lim);
+}
+
+/* Appends a string at items_end of the record being written; `out` gets its offset from
+   the record's start. *cut: it did not fit whole. */
+static void otel__lput_str(otel__slot *s, const char *p, size_t n, otel_str *out, bool *cut) {
+    size_t at = s->items_end, w = 0;
+    bool tr = false;
+    size_t used = n ? otel__arena_put_str(s, at, p, n, SIZE_MAX, &w, &tr) : 0;
+    out->ptr = (const char *)(uintptr_t)(sizeof(otel__lrec) + at);
+    out->len = used ? w : 0;
+    s->items_end += (uint32_t)used;
+    *cut = (n && !used) || tr;
+}
+
+/* The body: scalars inline, strings and arrays after the other parts. False: cut short
+   (a string) or left out (an array that does not fit). */
+static bool otel__lput_body(otel__slot *s, const otel_value *v, otel_value *out) {
+    bool cut = false;
+    out->type = v->type;
+    out->flags = 0;
+    out->len = 0;
+    out->u.i = 0;
+    switch (v->type) {
+    case OTEL_VALUE_STRING: {
+        otel_str bs;
+        otel__lput_str(s, v->u.s ? v->u.s : "", v->u.s ? v->len : 0, &bs, &cut);
+        out->u.s = bs.ptr;
+        out->len = bs.len;
+        return !cut;
+    }
+    case OTEL_VALUE_BOOL: out->u.b = v->u.b; return true;
+    case OTEL_VALUE_INT: out->u.i = v->u.i; return true;
+    case OTEL_VALUE_DOUBLE: out->u.d = v->u.d; return true;
+    case OTEL_VALUE_STRING_ARRAY:
+    case OTEL_VALUE_BOOL_ARRAY:
+    case OTEL_VALUE_INT_ARRAY:
+    case OTEL_VALUE_DOUBLE_ARRAY: {
+        otel__item it;
+        size_t at = s->items_end, used = otel__put_value(s, at, v, SIZE_MAX, &it);
+        if (used == (size_t)-1) {
+            out->type = OTEL_VALUE_NONE;
+            return false;
+        }
+        out->len = it.vlen;
+        out->u.packed = (const void *)(uintptr_t)(sizeof(otel__lrec) + at);
+        if (v->type == OTEL_VALUE_STRING_ARRAY) out->flags = OTEL_VALUE_PACKED;
+        s->items_end += (uint32_t)used;
+        return true;
+    }
+    default: break;
+    }
+    out->type = OTEL_VALUE_NONE; /* none, or not a value type */
+    return true;
+}
+
+/* Hands a written record to the SIMPLE log destinations, on this thread. */
+static void otel__log_export_simple(otel__state *g, otel__thread *t, const otel__lrec *r) {
+    otel_log_data d = r->d;
+    otel__log_fix(&d, &r->d, (const unsigned char *)r);
+    const otel_log_data *one = &d;
+    t->log_busy = 1; /* a record emitted from inside the exporter would overwrite this one */
+    for (uint32_t i = 0; i < g->ndest; i++) {
+        otel__dest *ds = g->dests[i];
+        if (ds->d.processor != OTEL_PROCESSOR_SIMPLE || ds->signal != OTEL_SIGNAL_LOGS) continue;
+        otel_log_batch b;
+        b.records = &one;
+        b.count = 1;
+        b.resource = &g->resource;
+        b.timeout_ms = ds->d.export_timeout_ms;
+        pthread_mutex_lock(&ds->export_mu);
+        bool ok = !ds->stop && !ds->tainted && ds->exp.export_logs(&b, ds->exp.user) == OTEL_EXPORT_SUCCESS;
+        pthread_mutex_unlock(&ds->export_mu);
+        otel__add_rlx(ok ? &ds->exported : &ds->failed, 1);
+        if (!ok) OTEL__LOG_ONCE(ds->once_fail, OTEL_LOG_WARN, "destination '%s': exporter failed (reported once)", ds->name);
+    }
+    t->log_busy = 0;
+}
+
+static void otel__log_drop(otel__state *g, otel__thread *t, const char *why) {
+    OTEL__BUMP(t->logs_dropped, 1);
+    OTEL__LOG_ONCE(g->once_log_ring, OTEL_LOG_WARN, "log record dropped: %s (counted; reported once, totals at shutdown)", why);
+}
+
+/* Room for one record of at most `size` bytes in this thread's ring. Returns the record's
+   place or NULL (full); *tail_out and *pad_out: the tail, and the pad before the record. */
+static otel__lrec *otel__log_reserve(otel__thread *t, uint32_t size, uint32_t *tail_out, uint32_t *pad_out) {
+    uint32_t cap = t->mask + 1;
+    uint32_t tail = otel__load_rlx(&t->tail), off = tail & t->mask, contig = cap - off;
+    uint32_t need = size <= contig ? size : contig + size;
+    if (cap - (tail - t->head_cache) < need) {
+        t->head_cache = otel__load_acq(&t->head);
+        if (cap - (tail - t->head_cache) < need) return NULL;
+    }
+    *tail_out = tail;
+    *pad_out = size <= contig ? 0 : contig;
+    return (otel__lrec *)(void *)(t->ring + (size <= contig ? off : 0));
+}
+
+/* Writes one record for this thread: into its ring when there are batch log destinations
+   (else into its scratch buffer), then to the SIMPLE ones. `cut`: the body was already cut
+   short (a printf message). Thread: the caller's. Allocates: never once warmed up. */
+static void otel__log_write(otel__state *g, otel__thread *t, const otel_logger *lg, const otel_log_record *r, bool cut) {
+    if (t->log_busy) {
+        otel__log_drop(g, t, "emitted from inside a SIMPLE log exporter");
+        return;
+    }
+    size_t lim = g->cfg.log_record_bytes;
+    uint8_t sev = (unsigned)r->severity <= 24 ? (uint8_t)r->severity : 0;
+    const char *st = r->severity_text ? r->severity_text : otel__severity_names[sev];
+    const char *ev = r->event_name ? r->event_name : "";
+    size_t stn = r->severity_text ? strlen(st) : otel__severity_len[sev], evn = r->event_name ? strlen(ev) : 0;
+    size_t na = r->attrs ? r->attr_count : 0;
+    /* how much room the record may need, so that a nearly full ring is not refused early */
+    size_t bound = otel__lstr_bound(stn, lim) + otel__lstr_bound(evn, lim) + otel__lvalue_bound(&r->body, lim);
+    for (size_t i = 0; i < na && bound < lim; i++)
+        bound += sizeof(otel__item) + otel__lstr_bound(r->attrs[i].key.len, lim) + otel__lvalue_bound(&r->attrs[i].value, lim);
+    uint32_t size = (uint32_t)OTEL__ALIGN8(sizeof(otel__lrec) + (bound < lim ? bound : lim));
+    uint32_t tail = 0, pad = 0;
+    otel__lrec *rec;
+    if (g->any_batch_log) {
+        rec = otel__log_reserve(t, size, &tail, &pad);
+        if (!rec) {
+            otel__log_drop(g, t, "the thread's ring is full");
+            otel__pipe_poke(g, false);
+            return;
+        }
+    } else { /* SIMPLE only: a per-thread scratch record */
+        if (!t->lscratch) t->lscratch = (unsigned char *)OTEL_MALLOC(sizeof(otel__lrec) + lim, NULL);
+        if (!t->lscratch) {
+            otel__log_drop(g, t, "out of memory");
+            return;
+        }
+        rec = (otel__lrec *)(void *)t->lscratch;
+    }
+    /* the record's storage as a span arena: the attribute code is shared */
+    otel__slot s;
+    s.arena = (unsigned char *)(rec + 1);
+    s.cap = size - (uint32_t)sizeof(otel__lrec);
+    s.str_used = 0;
+    s.items_off = s.items_end = 0;
+    s.flags = OTEL__SPAN_IS_LOG;
+    s.attr_count = 0;
+    uint32_t dropped = 0;
+    size_t maxc = otel__limit_chars(g->llim.attr_value_length);
+    for (size_t i = 0; i < na; i++) {
+        const otel_attr *a = &r->attrs[i];
+        const otel_value *v = &a->value;
+        if (v->type >= OTEL_VALUE_STRING && v->type <= OTEL_VALUE_DOUBLE) { /* the common case, straight-line */
+            uint64_t bits = 0;
+            if (v->type == OTEL_VALUE_DOUBLE) memcpy(&bits, &v->u.d, 8);
+            else if (v->type != OTEL_VALUE_STRING) bits = (uint64_t)(v->type == OTEL_VALUE_BOOL ? (v->u.b ? 1 : 0) : v->u.i);
+            if (a->key.ptr && (v->type != OTEL_VALUE_STRING || v->u.s) &&
+                otel__attr_fast_lim(&s, a->key.ptr, a->key.len, v->type, bits, v->u.s, v->type == OTEL_VALUE_STRING ? v->len : 0,
+                                    g->llim.attr_count, g->llim.attr_value_length))
+                continue;
+        }
+        int k = otel__attr_append(g, &s, 0, s.attr_count, g->llim.attr_count, maxc, a->key.ptr, a->key.len, v);
+        if (k > 0) s.attr_count++;
+        else if (k < 0) dropped++;
+    }
+    otel_log_data *d = &rec->d;
+    bool c1, c2;
+    d->otel__items = (const unsigned char *)(uintptr_t)sizeof(otel__lrec);
+    d->otel__items_len = s.items_end;
+    if (!r->severity_text && s.cap - s.items_end >= 8) { /* a short name: 8 bytes with its NUL */
+        memcpy(s.arena + s.items_end, otel__severity_names[sev], stn + 1);
+        d->severity_text.ptr = (const char *)(uintptr_t)(sizeof(otel__lrec) + s.items_end);
+        d->severity_text.len = stn;
+        s.items_end += 8;
+        c1 = false;
+    } else {
+        otel__lput_str(&s, st, stn, &d->severity_text, &c1);
+    }
+    otel__lput_str(&s, ev, evn, &d->event_name, &c2);
+    cut |= !otel__lput_body(&s, &r->body, &d->body) || c1 || c2;
+    d->time_ns = r->time_ns;
+    d->observed_time_ns = r->observed_time_ns ? r->observed_time_ns : otel_now_ns();
+    const otel__slot *top = r->context ? NULL : otel__stack_top(g, t);
+    if (r->context) {
+        memcpy(d->trace_id, r->context->trace_id, 16);
+        memcpy(d->span_id, r->context->span_id, 8);
+        d->trace_flags = r->context->trace_flags;
+    } else if (top) {
+        memcpy(d->trace_id, top->trace_id, 16);
+        memcpy(d->span_id, top->span_id, 8);
+        d->trace_flags = top->trace_flags;
+    } else {
+        memset(d->trace_id, 0, 16);
+        memset(d->span_id, 0, 8);
+        d->trace_flags = 0;
+    }
+    d->severity = sev;
+    d->attr_count = s.attr_count;
+    d->dropped_attrs = dropped;
+    d->scope = &lg->scope;
+    rec->type = OTEL__REC_LOG;
+    rec->size = (uint32_t)OTEL__ALIGN8(sizeof(otel__lrec) + s.items_end);
+    if (cut) {
+        OTEL__BUMP(t->logs_truncated, 1);
+        OTEL__LOG_ONCE(g->once_log_trunc, OTEL_LOG_WARN,
+                       "log record body cut short (log_record_bytes=%u; counted, reported once)", (unsigned)lim);
+    }
+    OTEL__BUMP(t->logs, 1);
+    if (g->any_batch_log) { /* publish first: what SIMPLE exporters do cannot touch it then */
+        uint32_t cap = t->mask + 1, end = tail + pad + rec->size;
+        if (pad) {
+            otel__rec *p = (otel__rec *)(void *)(t->ring + (tail & t->mask));
+            p->size = pad;
+            p->type = OTEL__REC_PAD;
+        }
+        otel__store_rel(&t->tail, end);
+        if (end - t->poke_mark >= cap / 4) { /* as otel__emit does for spans */
+            t->poke_mark = end;
+            otel__pipe_poke(g, false);
+            t->head_cache = otel__load_acq(&t->head);
+            if (end - t->head_cache >= cap / 4) sched_yield();
+        }
+    }
+    if (g->any_simple_log) otel__log_export_simple(g, t, rec);
+}
+
+/* ---- public calls --------------------------------------------------------------------- */
+
+/* This thread's record state, or NULL when nothing is to be recorded (lost ones counted). */
+static otel__thread *otel__log_thread(otel__state *g) {
+    if (!g->any_batch_log && !g->any_simple_log) return NULL; /* no log destination */
+    otel__thread *t = otel__self(g);
+    if (!t) {
+        otel__add_rlx(&g->logs_lost, 1);
+        OTEL__LOG_ONCE(g->once_log_lost, OTEL_LOG_WARN, "log records of a thread that could not register are dropped");
+    }
+    return t;
+}
+
+OTEL_API void otel_logger_emit(otel_logger *logger, const otel_log_record *rec) {
+    otel__state *g = otel__g;
+    if (!g || !rec) return;
+    otel__thread *t = otel__log_thread(g);
+    if (t) otel__log_write(g, t, logger ? logger : &g->loggers[0], rec, false);
+}
+
+static void otel__logv(otel_logger *logger, otel_severity sev, const otel_attr *attrs, size_t count, const char *fmt,
+                       va_list ap) {
+    otel__state *g = otel__g;
+    if (!g) return;
+    otel__thread *t = otel__log_thread(g);
+    if (!t) return;
+    size_t cap = g->cfg.log_record_bytes;
+    if (!t->fmt && !(t->fmt = (char *)OTEL_MALLOC(cap + 1, NULL))) {
+        otel__log_drop(g, t, "out of memory");
+        return;
+    }
+    int n = vsnprintf(t->fmt, cap + 1, fmt ? fmt : "", ap);
+    size_t len = n < 0 ? 0 : (size_t)n;
+    bool cut = n < 0 || len > cap;
+    if (len > cap) { /* do not leave a split character at the end */
+        size_t k = len = cap, bad;
+        while (k > 0 && len - k < 3 && ((unsigned char)t->fmt[k - 1] & 0xC0) == 0x80) k--;
+        if (k > 0 && (unsigned char)t->fmt[k - 1] >= 0xC0 && !otel__utf8_seq((unsigned char *)t->fmt + k - 1, len - k + 1, &bad))
+            len = k - 1;
+    }
+    otel_log_record r;
+    memset(&r, 0, sizeof r);
+    r.severity = sev;
+    r.time_ns = r.observed_time_ns = otel_now_ns(); /* the call is the event */
+    r.body.type = OTEL_VALUE_STRING;
+    r.body.u.s = t->fmt;
+    r.body.len = len;
+    r.attrs = attrs;
+    r.attr_count = attrs ? count : 0;
+    otel__log_write(g, t, logger ? logger : &g->loggers[0], &r, cut);
+}
+
+OTEL_API void otel_logger_logf(otel_logger *logger, otel_severity sev, const otel_attr *attrs, size_t count,
+                               const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    otel__logv(logger, sev, attrs, count, fmt, ap);
+    va_end(ap);
+}
+
+#define OTEL__LOGF_LEVEL(fn, sev)                                                                  \
+    OTEL_API void fn(otel_logger *l, const otel_attr *attrs, size_t count, const char *fmt, ...) { \
+        va_list ap;                                                                                \
+        va_start(ap, fmt);                                                                         \
+        otel__logv(l, sev, attrs, count, fmt, ap);                                                 \
+        va_end(ap);                                                                                \
+    }
+OTEL__LOGF_LEVEL(otel_logger_trace, OTEL_SEVERITY_TRACE)
+OTEL__LOGF_LEVEL(otel_logger_debug, OTEL_SEVERITY_DEBUG)
+OTEL__LOGF_LEVEL(otel_logger_info, OTEL_SEVERITY_INFO)
+OTEL__LOGF_LEVEL(otel_logger_warn, OTEL_SEVERITY_WARN)
+OTEL__LOGF_LEVEL(otel_logger_error, OTEL_SEVERITY_ERROR)
+OTEL__LOGF_LEVEL(otel_logger_fatal, OTEL_SEVERITY_FATAL)
+#undef OTEL__LOGF_LEVEL
+
+/* ---- JSON: the console shape and OTLP/JSON ------------------------------------------------ */
+
+static bool otel__id_is_zero(const uint8_t *id, size_t n) {
+    uint8_t any = 0;
+    for (size_t i = 0; i < n; i++) any |= id[i];
+    return any == 0;
+}
+
+/* The Python SDK's LogRecord.to_json() shape (ConsoleLogExporter); pretty (ind 0) or one
+   line (ind -1). */
+static void otel__console_log(otel__buf *b, const otel_log_data *r, const otel_resource *res, int ind) {
+    char ts[40];
+    const char *sep = ind < 0 ? ":" : ": ";
+    int i1 = ind < 0 ? -1 : ind + 1, i2 = ind < 0 ? -1 : ind + 2, i3 = ind < 0 ? -1 : ind + 3;
+    otel__buf_putc(b, '{');
+    otel__json_nl(b, i1); otel__buf_printf(b, "\"body\"%s", sep);
+    if (r->body.type == OTEL_VALUE_NONE) otel__buf_puts(b, "null");
+    else otel__json_value(b, &r->body, false);
+    otel__buf_putc(b, ',');
+    otel__json_nl(b, i1); otel__buf_printf(b, "\"severity_number\"%s%u,", sep, (unsigned)r->severity);
+    otel__json_nl(b, i1); otel__buf_printf(b, "\"severity_text\"%s", sep);
+    otel__buf_json_str(b, r->severity_text.ptr, r->severity_text.len);
+    otel__buf_putc(b, ',');
+    otel__json_nl(b, i1); otel__buf_printf(b, "\"attributes\"%s", sep);
+    if (r->attr_count) otel__console_attrs(b, otel_log_attrs(r), i1);
+    else otel__buf_puts(b, "null");
+    otel__buf_putc(b, ',');
+    otel__json_nl(b, i1); otel__buf_printf(b, "\"dropped_attributes\"%s%u,", sep, (unsigned)r->dropped_attrs);
+    otel__json_nl(b, i1);
+    if (r->time_ns) {
+        otel__iso8601(ts, r->time_ns);
+        otel__buf_printf(b, "\"timestamp\"%s\"%s\",", sep, ts);
+    } else {
+        otel__buf_printf(b, "\"timestamp\"%snull,", sep);
+    }
+    otel__iso8601(ts, r->observed_time_ns);
+    otel__json_nl(b, i1); otel__buf_printf(b, "\"observed_timestamp\"%s\"%s\",", sep, ts);
+    otel__json_nl(b, i1); otel__hex_field(b, "trace_id", r->trace_id, 16, true, sep); otel__buf_putc(b, ',');
+    otel__json_nl(b, i1); otel__hex_field(b, "span_id", r->span_id, 8, true, sep); otel__buf_putc(b, ',');
+    otel__json_nl(b, i1); otel__buf_printf(b, "\"trace_flags\"%s%u,", sep, (unsigned)r->trace_flags);
+    otel__json_nl(b, i1); otel__buf_printf(b, "\"resource\"%s{", sep);
+    otel__json_nl(b, i2); otel__buf_printf(b, "\"attributes\"%s{", sep);
+    for (size_t k = 0; res && k < res->count; k++) {
+        if (k) otel__buf_putc(b, ',');
+        otel__json_nl(b, i3);
+        otel__buf_json_str(b, res->attrs[k].key.ptr, res->attrs[k].key.len);
+        otel__buf_puts(b, sep);
+        otel__json_value(b, &res->attrs[k].value, false);
+    }
+    if (res && res->count) otel__json_nl(b, i2);
+    otel__buf_puts(b, "},");
+    otel__json_nl(b, i2); otel__buf_printf(b, "\"schema_url\"%s\"\"", sep);
+    otel__json_nl(b, i1); otel__buf_puts(b, "},");
+    otel__json_nl(b, i1); otel__buf_printf(b, "\"event_name\"%s", sep);
+    otel__buf_json_str(b, r->event_name.ptr, r->event_name.len);
+    otel__json_nl(b, ind);
+    otel__buf_putc(b, '}');
+}
+
+/* One OTLP/JSON LogRecord. Fields at their proto3 default are left out (a time of 0 is
+   "unset"); ids are hex, 64-bit integers strings, the body an AnyValue. */
+static void otel__json_log_record(otel__buf *b, const otel_log_data *r) {
+    otel__buf_putc(b, '{');
+    if (r->time_ns) otel__buf_printf(b, "\"timeUnixNano\":\"%llu\",", (unsigned long long)r->time_ns);
+    otel__buf_printf(b, "\"observedTimeUnixNano\":\"%llu\"", (unsigned long long)r->observed_time_ns);
+    if (r->severity) otel__buf_printf(b, ",\"severityNumber\":%u", (unsigned)r->severity);
+    if (r->severity_text.len) {
+        otel__buf_puts(b, ",\"severityText\":");
+        otel__buf_json_str(b, r->severity_text.ptr, r->severity_text.len);
+    }
+    if (r->body.type != OTEL_VALUE_NONE) {
+        otel__buf_puts(b, ",\"body\":");
+        otel__json_value(b, &r->body, true);
+    }
+    otel__buf_putc(b, ',');
+    otel__otlp_attrs(b, otel_log_attrs(r));
+    if (r->dropped_attrs) otel__buf_printf(b, ",\"droppedAttributesCount\":%u", (unsigned)r->dropped_attrs);
+    if (r->trace_flags) otel__buf_printf(b, ",\"flags\":%u", (unsigned)r->trace_flags);
+    if (!otel__id_is_zero(r->trace_id, 16)) {
+        otel__buf_putc(b, ',');
+        otel__hex_field(b, "traceId", r->trace_id, 16, false, ":");
+    }
+    if (!otel__id_is_zero(r->span_id, 8)) {
+        otel__buf_putc(b, ',');
+        otel__hex_field(b, "spanId", r->span_id, 8, false, ":");
+    }
+    if (r->event_name.len) {
+        otel__buf_puts(b, ",\"eventName\":");
+        otel__buf_json_str(b, r->event_name.ptr, r->event_name.len);
+    }
+    otel__buf_putc(b, '}');
+}
+
+/* One OTLP/JSON ExportLogsServiceRequest for the batch (no newline), records grouped by
+   scope in first-seen order. Also used by otel_otlp.h for http/json. */
+static void otel__json_logs_request(otel__buf *b, const otel_log_batch *batch) {
+    otel__buf_puts(b, "{\"resourceLogs\":[");
+    otel__otlp_resource(b, batch->resource);
+    otel__buf_puts(b, ",\"scopeLogs\":[");
+    for (size_t i = 0; i < batch->count; i++) {
+        const otel_scope *sc = batch->records[i]->scope;
+        size_t j = 0;
+        while (j < i && batch->records[j]->scope != sc) j++;
+        if (j < i) continue; /* scope already written */
+        if (i) otel__buf_putc(b, ',');
+        otel__buf_puts(b, "{\"scope\":{\"name\":");
+        otel__buf_json_str(b, sc ? sc->name.ptr : "", sc ? sc->name.len : 0);
+        otel__buf_puts(b, ",\"version\":");
+        otel__buf_json_str(b, sc ? sc->version.ptr : "", sc ? sc->version.len : 0);
+        otel__buf_puts(b, "},\"logRecords\":[");
+        bool first = true;
+        for (size_t k = i; k < batch->count; k++) {
+            if (batch->records[k]->scope != sc) continue;
+            if (!first) otel__buf_putc(b, ',');
+            first = false;
+            otel__json_log_record(b, batch->records[k]);
+        }
+        otel__buf_puts(b, "]}");
+    }
+    otel__buf_puts(b, "]}]}");
+}
+
+/* ---- the built-in exporters' log side ------------------------------------------------------ */
+
+static otel_export_result otel__console_export_logs(const otel_log_batch *batch, void *user) {
+    otel__console *c = (otel__console *)user;
+    c->buf.len = 0;
+    c->buf.failed = false;
+    for (size_t i = 0; i < batch->count; i++) {
+        otel__console_log(&c->buf, batch->records[i], batch->resource, c->format == OTEL_CONSOLE_COMPACT ? -1 : 0);
+        otel__buf_putc(&c->buf, '\n');
+    }
+    if (c->buf.failed) return OTEL_EXPORT_FAILURE;
+    bool ok = fwrite(c->buf.p, 1, c->buf.len, c->out) == c->buf.len;
+    ok = fflush(c->out) == 0 && ok;
+    if (c->buf.cap > (1u << 20)) otel__buf_free(&c->buf);
+    return ok ? OTEL_EXPORT_SUCCESS : OTEL_EXPORT_FAILURE;
+}
+
+/* One OTLP/JSON ExportLogsServiceRequest line per batch (flat: one console-shaped record
+   per line), written with the span side's lock and O_APPEND. */
+static otel_export_result otel__file_export_logs(const otel_log_batch *batch, void *user) {
+    otel__file *f = (otel__file *)user;
+    bool ok = true;
+    pthread_mutex_lock(&f->mu);
+    f->buf.len = 0;
+    f->buf.failed = false;
+    if (f->format == OTEL_FILE_FLAT) {
+        for (size_t i = 0; i < batch->count; i++) {
+            otel__console_log(&f->buf, batch->records[i], batch->resource, -1);
+            otel__buf_putc(&f->buf, '\n');
+        }
+    } else if (batch->count) {
+        otel__json_logs_request(&f->buf, batch);
+        otel__buf_putc(&f->buf, '\n');
+    }
+    if (f->buf.failed) ok = false;
+    for (size_t off = 0; ok && off < f->buf.len;) {
+        ssize_t w = write(f->fd, f->buf.p + off, f->buf.len - off);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) ok = false;
+        else off += (size_t)w;
+    }
+    if (f->buf.cap > (4u << 20)) otel__buf_free(&f->buf);
+    pthread_mutex_unlock(&f->mu);
+    if (!ok) otel__logf(OTEL_LOG_ERROR, "file exporter: writing %s failed: %s", f->path, strerror(errno));
+    return ok ? OTEL_EXPORT_SUCCESS : OTEL_EXPORT_FAILURE;
+}
+
+/* Bytes of a body value's out-of-line part once copied (string arrays packed). */
+static size_t otel__body_bytes(const otel_value *v) {
+    size_t n = v->len, b;
+    switch (v->type) {
+    case OTEL_VALUE_STRING: return n + 1;
+    case OTEL_VALUE_BOOL_ARRAY: return n;
+    case OTEL_VALUE_INT_ARRAY:
+    case OTEL_VALUE_DOUBLE_ARRAY: return n * 8;
+    case OTEL_VALUE_STRING_ARRAY:
+        b = OTEL__ALIGN8(n * 8);
+        for (size_t i = 0; i < n; i++) b += otel_value_str_at(v, i).len + 1;
+        return b;
+    default: return 0;
+    }
+}
+
+/* Copies a body's out-of-line part to `p` (room: otel__body_bytes) and points `dst` at it. */
+static void otel__body_copy(otel_value *dst, const otel_value *v, unsigned char *p) {
+    size_t n = v->len;
+    *dst = *v;
+    switch (v->type) {
+    case OTEL_VALUE_STRING:
+        if (n) memcpy(p, v->u.s, n);
+        p[n] = 0;
+        dst->u.s = (const char *)p;
+        break;
+    case OTEL_VALUE_BOOL_ARRAY:
+        for (size_t i = 0; i < n; i++) p[i] = v->u.ba[i] ? 1 : 0;
+        dst->u.ba = (const bool *)(const void *)p;
+        break;
+    case OTEL_VALUE_INT_ARRAY:
+    case OTEL_VALUE_DOUBLE_ARRAY:
+        if (n) memcpy(p, v->type == OTEL_VALUE_INT_ARRAY ? (const void *)v->u.ia : (const void *)v->u.da, n * 8);
+        dst->u.packed = p;
+        break;
+    case OTEL_VALUE_STRING_ARRAY: { /* packed: offsets, lengths, then the strings */
+        size_t pos = OTEL__ALIGN8(n * 8);
+        for (size_t i = 0; i < n; i++) {
+            otel_str e = otel_value_str_at(v, i);
+            uint32_t off = (uint32_t)pos, len = (uint32_t)e.len;
+            memcpy(p + i * 4, &off, 4);
+            memcpy(p + (n + i) * 4, &len, 4);
+            if (e.len) memcpy(p + pos, e.ptr, e.len);
+            p[pos + e.len] = 0;
+            pos += e.len + 1;
+        }
+        dst->u.packed = p;
+        dst->flags = OTEL_VALUE_PACKED;
+        break;
+    }
+    default: break;
+    }
+}
+
+/* A deep copy of `r` in one allocation (scope strings included). Worker thread. */
+static otel_log_data *otel__log_copy(const otel_log_data *r) {
+    otel_str empty = {"", 0};
+    otel_str sn = r->scope ? r->scope->name : empty, sv = r->scope ? r->scope->version : empty;
+    size_t body = OTEL__ALIGN8(otel__body_bytes(&r->body));
+    size_t bytes = sizeof(otel_log_data) + sizeof(otel_scope) + OTEL__ALIGN8(r->otel__items_len) + body +
+                   r->severity_text.len + r->event_name.len + sn.len + sv.len + 4;
+    otel_log_data *c = (otel_log_data *)OTEL_MALLOC(bytes, NULL);
+    if (!c) return NULL;
+    *c = *r;
+    otel_scope *sc = (otel_scope *)(void *)(c + 1);
+    unsigned char *items = (unsigned char *)(sc + 1);
+    if (r->otel__items_len) memcpy(items, r->otel__items, r->otel__items_len);
+    c->otel__items = items;
+    unsigned char *bp = items + OTEL__ALIGN8(r->otel__items_len);
+    otel__body_copy(&c->body, &r->body, bp);
+    char *p = (char *)bp + body;
+#define OTEL__COPY_STR(dst, src) \
+    do { if ((src).len) memcpy(p, (src).ptr, (src).len); p[(src).len] = 0; (dst).ptr = p; (dst).len = (src).len; p += (src).len + 1; } while (0)
+    OTEL__COPY_STR(c->severity_text, r->severity_text);
+    OTEL__COPY_STR(c->event_name, r->event_name);
+    OTEL__COPY_STR(sc->name, sn);
+    OTEL__COPY_STR(sc->version, sv);
+#undef OTEL__COPY_STR
+    c->scope = sc;
+    return c;
+}
+
+static otel_export_result otel__memory_export_logs(const otel_log_batch *batch, void *user) {
+    otel__memory *m = (otel__memory *)user;
+    bool ok = true;
+    pthread_mutex_lock(&m->mu);
+    if (!m->have_resource && batch->resource) m->have_resource = otel__resource_copy(&m->resource, batch->resource);
+    for (size_t i = 0; i < batch->count; i++) {
+        if (m->lcount == m->limit) { ok = false; break; }
+        if (m->lcount == m->lcap) {
+            size_t ncap = m->lcap ? m->lcap * 2 : 1024;
+            otel_log_data **n = (otel_log_data **)OTEL_MALLOC(ncap * sizeof(void *), NULL);
+            if (!n) { ok = false; break; }
+            if (m->lcount) memcpy(n, m->logs, m->lcount * sizeof(void *));
+            OTEL_FREE(m->logs, NULL);
+            m->logs = n;
+            m->lcap = ncap;
+        }
+        otel_log_data *c = otel__log_copy(batch->records[i]);
+        if (!c) { ok = false; break; }
+        m->logs[m->lcount++] = c;
+    }
+    pthread_mutex_unlock(&m->mu);
+    return ok ? OTEL_EXPORT_SUCCESS : OTEL_EXPORT_FAILURE;
+}
+
+OTEL_API size_t otel_memory_exporter_log_count(const otel_exporter *mem) {
+    otel__memory *m = otel__memory_of(mem);
+    if (!m) return 0;
+    pthread_mutex_lock(&m->mu);
+    size_t n = m->lcount;
+    pthread_mutex_unlock(&m->mu);
+    return n;
+}
+
+OTEL_API const otel_log_data *otel_memory_exporter_log(const otel_exporter *mem, size_t i) {
+    otel__memory *m = otel__memory_of(mem);
+    if (!m) return NULL;
+    pthread_mutex_lock(&m->mu);
+    const otel_log_data *r = i < m->lcount ? m->logs[i] : NULL;
+    pthread_mutex_unlock(&m->mu);
+    return r;
+}
+
+static otel_export_result otel__multi_export_logs(const otel_log_batch *batch, void *user) {
+    otel__multi *m = (otel__multi *)user;
+    bool any = false;
+    for (size_t i = 0; i < m->count; i++)
+        if (m->children[i].export_logs(batch, m->children[i].user) == OTEL_EXPORT_SUCCESS) any = true;
+    return any ? OTEL_EXPORT_SUCCESS : OTEL_EXPORT_FAILURE;
+}
+
+static otel_export_result otel__none_export_logs(const otel_log_batch *batch, void *user) {
+    (void)batch;
+    (void)user;
+    return OTEL_EXPORT_SUCCESS;
+}
 
 
 /* ==== [env] ====================================================================== */
@@ -5623,12 +6475,17 @@ static uint32_t otel__pick_pos(uint32_t code, const char *env, uint32_t def) {
     return v;
 }
 
-static void otel__resolve_dest(const otel_desc *cfg, otel_destination_desc *d) {
+/* Batch span processor (OTEL_BSP_*) or batch log record processor (OTEL_BLRP_*) settings. */
+static void otel__resolve_dest(const otel_desc *cfg, otel_destination_desc *d, otel_signal sig) {
+    bool logs = sig == OTEL_SIGNAL_LOGS;
     if (!d->processor) d->processor = cfg->processor ? cfg->processor : OTEL_PROCESSOR_BATCH;
-    d->max_queue_size = otel__pick_pos(d->max_queue_size, "OTEL_BSP_MAX_QUEUE_SIZE", 2048);
-    d->max_export_batch = otel__pick_pos(d->max_export_batch, "OTEL_BSP_MAX_EXPORT_BATCH_SIZE", 512);
-    d->schedule_delay_ms = otel__pick_pos(d->schedule_delay_ms, "OTEL_BSP_SCHEDULE_DELAY", 5000);
-    d->export_timeout_ms = otel__pick_pos(d->export_timeout_ms, "OTEL_BSP_EXPORT_TIMEOUT", 30000);
+    d->max_queue_size = otel__pick_pos(d->max_queue_size, logs ? "OTEL_BLRP_MAX_QUEUE_SIZE" : "OTEL_BSP_MAX_QUEUE_SIZE", 2048);
+    d->max_export_batch = otel__pick_pos(d->max_export_batch,
+                                         logs ? "OTEL_BLRP_MAX_EXPORT_BATCH_SIZE" : "OTEL_BSP_MAX_EXPORT_BATCH_SIZE", 512);
+    d->schedule_delay_ms = otel__pick_pos(d->schedule_delay_ms, logs ? "OTEL_BLRP_SCHEDULE_DELAY" : "OTEL_BSP_SCHEDULE_DELAY",
+                                          logs ? 1000 : 5000);
+    d->export_timeout_ms = otel__pick_pos(d->export_timeout_ms, logs ? "OTEL_BLRP_EXPORT_TIMEOUT" : "OTEL_BSP_EXPORT_TIMEOUT",
+                                          30000);
     if (d->max_export_batch > d->max_queue_size) {
         otel__logf(OTEL_LOG_WARN, "max export batch %u is above the queue size %u; using %u",
                    (unsigned)d->max_export_batch, (unsigned)d->max_queue_size, (unsigned)d->max_queue_size);
@@ -5674,6 +6531,22 @@ static void otel__desc_defaults(const otel_desc *in, otel_desc *c) {
     c->ring_bytes = otel__pow2_ceil(c->ring_bytes < (16u << 10) ? (16u << 10) : c->ring_bytes);
     if (c->ring_bytes < 4 * (c->span_bytes + (uint32_t)sizeof(otel__rec)))
         c->ring_bytes = otel__pow2_ceil(4 * (c->span_bytes + (uint32_t)sizeof(otel__rec)));
+    /* log record limits fall back to the general OTEL_ATTRIBUTE_* variables too (a bad
+       value there was reported above, for spans: the default, quietly) */
+    otel_log_limits *ll = &c->log_limits;
+    const char *gv = otel__env("OTEL_ATTRIBUTE_COUNT_LIMIT");
+    uint32_t gen_count = 128, gen_len = OTEL_LIMIT_NONE;
+    if (gv && !otel__parse_u32(gv, &gen_count)) gen_count = 128;
+    gv = otel__env("OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT");
+    if (gv && !otel__parse_u32(gv, &gen_len)) gen_len = OTEL_LIMIT_NONE;
+    ll->attr_count = otel__pick_u32(ll->attr_count, "OTEL_LOGRECORD_ATTRIBUTE_COUNT_LIMIT", NULL, gen_count);
+    ll->attr_value_length = otel__pick_u32(ll->attr_value_length, "OTEL_LOGRECORD_ATTRIBUTE_VALUE_LENGTH_LIMIT", NULL, gen_len);
+    /* a log record is written straight into the ring: at most a quarter of it, as a span */
+    if (!c->log_record_bytes) c->log_record_bytes = OTEL__DEFAULT_LOG_RECORD_BYTES;
+    if (c->log_record_bytes < 256) c->log_record_bytes = 256;
+    if (c->log_record_bytes > c->ring_bytes / 4 - (uint32_t)sizeof(otel__lrec))
+        c->log_record_bytes = c->ring_bytes / 4 - (uint32_t)sizeof(otel__lrec);
+    c->log_record_bytes &= ~7u;
     if (!c->max_threads) c->max_threads = OTEL__DEFAULT_MAX_THREADS;
     if (c->max_threads > (1u << 16)) c->max_threads = 1u << 16;
     /* a handle holds thread and slot below OTEL__NREC_BIT */
@@ -5812,17 +6685,27 @@ static void otel__dest_free(otel__dest *ds) {
     OTEL_FREE(ds, NULL);
 }
 
-static otel_result otel__dest_add(otel__state *g, const otel_destination_desc *in, const char *name) {
-    if (g->ndest == OTEL_MAX_DESTINATIONS) {
-        otel__logf(OTEL_LOG_WARN, "more than %d destinations; '%s' ignored", OTEL_MAX_DESTINATIONS, name);
+/* Destinations of `sig` so far. */
+static uint32_t otel__dest_count(const otel__state *g, otel_signal sig) {
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < g->ndest; i++) n += g->dests[i]->signal == sig;
+    return n;
+}
+
+static otel_result otel__dest_add(otel__state *g, const otel_destination_desc *in, const char *name, otel_signal sig) {
+    uint32_t k = otel__dest_count(g, sig);
+    if (k == OTEL_MAX_DESTINATIONS) {
+        otel__logf(OTEL_LOG_WARN, "more than %d %s destinations; '%s' ignored", OTEL_MAX_DESTINATIONS,
+                   sig == OTEL_SIGNAL_LOGS ? "log" : "trace", name);
         if (in->exporter.shutdown) in->exporter.shutdown(0, in->exporter.user);
         return OTEL_ERR_INVALID_ARG;
     }
     otel__dest *ds = (otel__dest *)otel__calloc(sizeof *ds);
     if (!ds) return OTEL_ERR_NO_MEMORY;
     ds->g = g;
+    ds->signal = sig;
     ds->d = *in;
-    otel__resolve_dest(&g->cfg, &ds->d);
+    otel__resolve_dest(&g->cfg, &ds->d, sig);
     ds->exp = in->exporter;
     snprintf(ds->name, sizeof ds->name, "%s", name ? name : "custom");
     pthread_mutex_init(&ds->mu, NULL);
@@ -5832,28 +6715,43 @@ static otel_result otel__dest_add(otel__state *g, const otel_destination_desc *i
     ds->q = (otel__qent *)OTEL_MALLOC(sizeof(otel__qent) * ds->qcap, NULL);
     ds->batch = (const otel_span_data **)OTEL_MALLOC(sizeof(void *) * ds->d.max_export_batch, NULL);
     ds->hold = (otel__block **)OTEL_MALLOC(sizeof(void *) * ds->d.max_export_batch, NULL);
+    ds->lbatch = (const otel_log_data **)(void *)ds->batch;
     if (!ds->q || !ds->batch || !ds->hold) {
         otel__dest_free(ds);
         return OTEL_ERR_NO_MEMORY;
     }
-    g->cfg.destinations[g->ndest] = ds->d; /* otel_config() shows what is in use */
-    g->cfg.destinations[g->ndest].exporter = ds->exp;
+    otel_destination_desc *shown = sig == OTEL_SIGNAL_LOGS ? g->cfg.log_destinations : g->cfg.destinations;
+    shown[k] = ds->d; /* otel_config() shows what is in use */
+    shown[k].exporter = ds->exp;
     g->dests[g->ndest++] = ds;
-    if (ds->d.processor == OTEL_PROCESSOR_SIMPLE) g->any_simple = true;
-    else g->any_batch = true;
+    bool simple = ds->d.processor == OTEL_PROCESSOR_SIMPLE;
+    if (sig == OTEL_SIGNAL_LOGS) {
+        g->any_simple_log |= simple;
+        g->any_batch_log |= !simple;
+    } else {
+        g->any_simple |= simple;
+        g->any_batch |= !simple;
+    }
     return OTEL_OK;
 }
 
-/* Destinations from a comma list of exporter names. */
-static void otel__dests_from_names(otel__state *g, const char *list, const char *what) {
+/* The export function an exporter needs for `sig`. */
+static bool otel__serves(const otel_exporter *e, otel_signal sig) {
+    return sig == OTEL_SIGNAL_LOGS ? e->export_logs != NULL : e->export_spans != NULL;
+}
+
+/* Destinations from a comma list of exporter names. `quiet`: the implicit default of a
+   signal the program may not use (logs): failures are debug messages. */
+static void otel__dests_from_names(otel__state *g, const char *list, const char *what, otel_signal sig, bool quiet) {
     const char *cur = list, *item;
     size_t n;
     while (otel__list_next(&cur, &item, &n)) {
         otel_exporter e;
         if (n == 4 && memcmp(item, "none", 4) == 0) continue;
-        otel_result r = otel__exporter_by_name(OTEL_SIGNAL_TRACES, item, n, &e);
+        otel_result r = otel__exporter_by_name(sig, item, n, &e);
         if (r != OTEL_OK) {
-            otel__logf(OTEL_LOG_WARN, "%s: exporter '%.*s' could not be created (%s); skipped", what, (int)n, item, otel_result_str(r));
+            otel__logf(quiet ? OTEL_LOG_DEBUG : OTEL_LOG_WARN, "%s: exporter '%.*s' could not be created (%s); skipped",
+                       what, (int)n, item, otel_result_str(r));
             continue;
         }
         if (e.export_spans == otel__memory_export) ((otel__memory *)e.user)->owned = true;
@@ -5862,30 +6760,43 @@ static void otel__dests_from_names(otel__state *g, const char *list, const char 
         d.exporter = e;
         char name[32];
         snprintf(name, sizeof name, "%.*s", (int)(n < 31 ? n : 31), item);
-        otel__dest_add(g, &d, e.name ? e.name : name);
+        otel__dest_add(g, &d, e.name ? e.name : name, sig);
     }
 }
 
-static void otel__setup_dests(otel__state *g, const otel_desc *in) {
-    const char *env = in->lock_destinations ? NULL : otel__env("OTEL_TRACES_EXPORTER");
+/* Whether a factory has been registered under `name` (otel_otlp.h registers "otlp"). */
+static bool otel__factory_known(const char *name);
+
+/* The destinations of one signal. The env var, when set, decides (unless lock_destinations);
+   else the desc's destinations; else the desc's default list; else "otlp" as the spec says
+   (for logs only when an "otlp" factory is registered, and quietly). */
+static void otel__setup_dests(otel__state *g, const otel_desc *in, otel_signal sig) {
+    bool logs = sig == OTEL_SIGNAL_LOGS;
+    const char *var = logs ? "OTEL_LOGS_EXPORTER" : "OTEL_TRACES_EXPORTER";
+    const otel_destination_desc *code = logs ? in->log_destinations : in->destinations;
+    const char *deflist = logs ? in->default_logs_exporters : in->default_exporters;
+    const char *env = in->lock_destinations ? NULL : otel__env(var);
     bool have_code = false;
-    for (int i = 0; i < OTEL_MAX_DESTINATIONS; i++) have_code |= in->destinations[i].exporter.export_spans != NULL;
+    uint32_t before = otel__dest_count(g, sig);
+    for (int i = 0; i < OTEL_MAX_DESTINATIONS; i++) have_code |= otel__serves(&code[i].exporter, sig);
     if (env) {
-        otel__dests_from_names(g, env, "OTEL_TRACES_EXPORTER");
+        otel__dests_from_names(g, env, var, sig, false);
         for (int i = 0; i < OTEL_MAX_DESTINATIONS; i++) { /* not used: release them */
-            const otel_exporter *e = &in->destinations[i].exporter;
-            if (e->export_spans && e->shutdown) e->shutdown(0, e->user);
+            const otel_exporter *e = &code[i].exporter;
+            if (otel__serves(e, sig) && e->shutdown) e->shutdown(0, e->user);
         }
     } else if (have_code) {
         for (int i = 0; i < OTEL_MAX_DESTINATIONS; i++)
-            if (in->destinations[i].exporter.export_spans)
-                otel__dest_add(g, &in->destinations[i], in->destinations[i].exporter.name);
-    } else {
-        otel__dests_from_names(g, in->default_exporters ? in->default_exporters : "otlp",
-                               in->default_exporters ? "default_exporters" : "default exporter");
+            if (otel__serves(&code[i].exporter, sig)) otel__dest_add(g, &code[i], code[i].exporter.name, sig);
+    } else if (deflist) {
+        otel__dests_from_names(g, deflist, logs ? "default_logs_exporters" : "default_exporters", sig, false);
+    } else if (!logs || otel__factory_known("otlp")) {
+        otel__dests_from_names(g, "otlp", "default exporter", sig, logs);
     }
-    if (g->ndest == 0 && !(env && strstr(env, "none")))
-        otel__logf(OTEL_LOG_INFO, "no trace destination configured: spans are recorded but not exported");
+    const char *list = env ? env : have_code ? NULL : deflist; /* "none" asked for nothing */
+    if (otel__dest_count(g, sig) == before && !(list && strstr(list, "none")))
+        otel__logf(logs ? OTEL_LOG_DEBUG : OTEL_LOG_INFO, "no %s destination configured: %s are recorded but not exported",
+                   logs ? "log" : "trace", logs ? "log records" : "spans");
 }
 
 static void *otel__worker_main(void *arg);
@@ -5902,7 +6813,7 @@ static bool otel__start_threads(otel__state *g) {
             ok = false;
         }
     }
-    if (g->any_batch) {
+    if (g->any_batch || g->any_batch_log) {
         g->pipe_started = pthread_create(&g->pipe_thread, NULL, otel__pipeline_main, g) == 0;
         if (!g->pipe_started) {
             otel__logf(OTEL_LOG_ERROR, "cannot start the pipeline thread");
@@ -5992,6 +6903,10 @@ static void otel__state_free(otel__state *g) {
         OTEL_FREE((void *)g->tracers[i].scope.name.ptr, NULL);
         OTEL_FREE((void *)g->tracers[i].scope.version.ptr, NULL);
     }
+    for (uint32_t i = 1; i < otel__load_rlx(&g->nloggers); i++) {
+        OTEL_FREE((void *)g->loggers[i].scope.name.ptr, NULL);
+        OTEL_FREE((void *)g->loggers[i].scope.version.ptr, NULL);
+    }
     otel__resource_free(&g->resource);
     pthread_mutex_destroy(&g->reg_mu);
     pthread_mutex_destroy(&g->tracer_mu);
@@ -6024,6 +6939,8 @@ OTEL_API otel_result otel_init(const otel_desc *desc) {
         for (int i = 0; i < OTEL_MAX_DESTINATIONS; i++) { /* handed over, never used: released */
             const otel_exporter *e = &in->destinations[i].exporter;
             if (e->export_spans && e->shutdown) e->shutdown(0, e->user);
+            e = &in->log_destinations[i].exporter;
+            if (e->export_logs && e->shutdown) e->shutdown(0, e->user);
         }
         return OTEL_ERR_DISABLED;
     }
@@ -6044,6 +6961,9 @@ OTEL_API otel_result otel_init(const otel_desc *desc) {
     g->tracers[0].scope.version.ptr = c.scope_version;
     g->tracers[0].scope.version.len = strlen(c.scope_version);
     atomic_init(&g->ntracers, 1);
+    g->llim = c.log_limits;
+    g->loggers[0].scope = g->tracers[0].scope; /* the default logger: the default scope */
+    atomic_init(&g->nloggers, 1);
     for (uint32_t s = c.spans_per_thread; s > 1; s >>= 1) g->slot_shift++;
     g->slot_mask = c.spans_per_thread - 1;
     g->threads = (otel__thread **)otel__calloc(sizeof(otel__thread *) * c.max_threads);
@@ -6055,7 +6975,9 @@ OTEL_API otel_result otel_init(const otel_desc *desc) {
         return OTEL_ERR_NO_MEMORY;
     }
     memset(g->cfg.destinations, 0, sizeof g->cfg.destinations); /* filled as they are made */
-    otel__setup_dests(g, in);
+    memset(g->cfg.log_destinations, 0, sizeof g->cfg.log_destinations);
+    otel__setup_dests(g, in, OTEL_SIGNAL_TRACES);
+    otel__setup_dests(g, in, OTEL_SIGNAL_LOGS);
     otel__g = g;
     if (!otel__start_threads(g)) {
         otel_shutdown(1000);
@@ -6116,24 +7038,29 @@ OTEL_API otel_result otel_force_flush(uint32_t timeout_ms) {
     return otel__flush(g, otel__mono_ms() + (timeout_ms ? timeout_ms : 30000));
 }
 
-/* One summary line at shutdown when anything was lost, so drops are never silent. */
+/* One summary line per signal at shutdown when anything was lost, so drops are never silent. */
 static void otel__report_drops(void) {
     otel_stats st;
     char line[900];
-    int n = 0;
-    bool any = false;
     if (otel_stats_get(&st) != OTEL_OK) return;
-    any = st.spans_dropped != 0;
-    n += snprintf(line + n, sizeof line - (size_t)n, "shutdown: spans lost: %llu before any destination (ring full or no span slot)",
-                  (unsigned long long)st.spans_dropped);
-    for (uint32_t i = 0; i < st.destination_count && n < (int)sizeof line; i++) {
-        const otel_destination_stats *d = &st.destinations[i];
-        any |= d->dropped || d->failed;
-        n += snprintf(line + n, sizeof line - (size_t)n, "; '%s': %llu exported, %llu dropped (queue full), %llu failed",
-                      d->name, (unsigned long long)d->exported, (unsigned long long)d->dropped,
-                      (unsigned long long)d->failed);
+    for (int sig = 0; sig < 2; sig++) {
+        const otel_destination_stats *ds = sig ? st.log_destinations : st.destinations;
+        uint32_t count = sig ? st.log_destination_count : st.destination_count;
+        uint64_t lost = sig ? st.logs_dropped : st.spans_dropped;
+        bool any = lost != 0;
+        int n = sig ? snprintf(line, sizeof line, "shutdown: log records lost: %llu before any destination (ring full)",
+                               (unsigned long long)lost)
+                    : snprintf(line, sizeof line, "shutdown: spans lost: %llu before any destination (ring full or no span slot)",
+                               (unsigned long long)lost);
+        for (uint32_t i = 0; i < count && n < (int)sizeof line; i++) {
+            const otel_destination_stats *d = &ds[i];
+            any |= d->dropped || d->failed;
+            n += snprintf(line + n, sizeof line - (size_t)n, "; '%s': %llu exported, %llu dropped (queue full), %llu failed",
+                          d->name, (unsigned long long)d->exported, (unsigned long long)d->dropped,
+                          (unsigned long long)d->failed);
+        }
+        if (any) otel__logf(OTEL_LOG_WARN, "%s", line);
     }
-    if (any) otel__logf(OTEL_LOG_WARN, "%s", line);
 }
 
 OTEL_API otel_result otel_shutdown(uint32_t timeout_ms) {
@@ -6233,12 +7160,17 @@ OTEL_API otel_result otel_stats_get(otel_stats *out) {
         out->spans_ended += otel__load_rlx(&t->ended);
         out->spans_dropped += otel__load_rlx(&t->dropped);
         out->attrs_dropped += otel__load_rlx(&t->attrs_dropped);
+        out->logs_emitted += otel__load_rlx(&t->logs);
+        out->logs_dropped += otel__load_rlx(&t->logs_dropped);
+        out->log_attrs_dropped += otel__load_rlx(&t->log_attrs_dropped);
+        out->logs_truncated += otel__load_rlx(&t->logs_truncated);
     }
+    out->logs_dropped += otel__load_rlx(&g->logs_lost);
     out->misuse = otel__load_rlx(&g->misuse);
-    out->destination_count = g->ndest;
     for (uint32_t i = 0; i < g->ndest; i++) {
         otel__dest *ds = g->dests[i];
-        otel_destination_stats *d = &out->destinations[i];
+        otel_destination_stats *d = ds->signal == OTEL_SIGNAL_LOGS ? &out->log_destinations[out->log_destination_count++]
+                                                                   : &out->destinations[out->destination_count++];
         d->name = ds->name;
         d->exported = otel__load_rlx(&ds->exported);
         d->dropped = otel__load_rlx(&ds->dropped);
