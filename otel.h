@@ -5771,6 +5771,7 @@ static const char *const otel__severity_names[25] = {
     "ERROR", "ERROR2", "ERROR3", "ERROR4", "FATAL", "FATAL2", "FATAL3", "FATAL4"};
 static const uint8_t otel__severity_len[25] = {0, 5, 6, 6, 6, 5, 6, 6, 6, 4, 5, 5, 5, 4, 5, 5, 5, 5, 6, 6, 6, 5, 6, 6, 6};
 
+#define OTEL__HAVE_LOG_ATTRS 1
 OTEL_API otel_iter otel_log_attrs(const otel_log_data *r) {
     otel_iter it;
     it.p = r && r->otel__items ? r->otel__items : NULL;
@@ -6228,6 +6229,8 @@ static void otel__json_log_record(otel__buf *b, const otel_log_data *r) {
 
 /* One OTLP/JSON ExportLogsServiceRequest for the batch (no newline), records grouped by
    scope in first-seen order. Also used by otel_otlp.h for http/json. */
+/* otel_otlp.h sends this body for logs with http/json. */
+#define OTEL__HAVE_JSON_LOGS 1
 static void otel__json_logs_request(otel__buf *b, const otel_log_batch *batch) {
     otel__buf_puts(b, "{\"resourceLogs\":[");
     otel__otlp_resource(b, batch->resource);
