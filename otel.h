@@ -4395,26 +4395,54 @@ static inline uint64_t otel__mum(uint64_t a, uint64_t b) {
     return (uint64_t)(r >> 64) ^ (uint64_t)r;
 }
 
-/* A fast 64-bit hash of p[0..n) (wyhash's mixing, 8 bytes per multiply). */
+/* A fast 64-bit hash of p[0..n): wyhash's mixing, 16 bytes per multiply. */
 static inline uint64_t otel__hash_bytes(const char *p, size_t n, uint64_t seed) {
-    uint64_t h = otel__mum(seed ^ 0x2d358dccaa6c78a5ull, (uint64_t)n ^ 0x8bb84b93962eacc9ull), w = 0;
-    while (n > 8) {
-        memcpy(&w, p, 8);
-        h = otel__mum(h ^ w, 0x4b33a62ed433d4a3ull);
-        p += 8;
-        n -= 8;
+    const uint64_t k0 = 0xa0761d6478bd642full, k1 = 0xe7037ed1a0b428dbull, k2 = 0x8ebc6af09c88c6e3ull;
+    uint64_t a, b, h = seed ^ k0;
+    size_t len = n;
+    uint32_t x, y;
+    while (n > 16) {
+        memcpy(&a, p, 8);
+        memcpy(&b, p + 8, 8);
+        h = otel__mum(a ^ k1, b ^ h);
+        p += 16;
+        n -= 16;
+    }
+    if (n > 8) {
+        memcpy(&a, p, 8);
+        memcpy(&b, p + n - 8, 8);
+    } else if (n >= 4) {
+        memcpy(&x, p, 4);
+        memcpy(&y, p + n - 4, 4);
+        a = ((uint64_t)x << 32) | y;
+        b = 0;
+    } else {
+        a = n ? ((uint64_t)(unsigned char)p[0] << 16) | ((uint64_t)(unsigned char)p[n >> 1] << 8) | (unsigned char)p[n - 1] : 0;
+        b = 0;
+    }
+    return otel__mum(k1 ^ len, otel__mum(a ^ k1, b ^ h ^ k2));
+}
+
+/* a[0..n) == b[0..n), inlined (attribute keys and values are short: no call to memcmp). */
+static inline bool otel__bytes_eq(const char *a, const char *b, size_t n) {
+    uint64_t x, y;
+    if (n >= 8) {
+        for (size_t i = 0; i + 8 < n; i += 8) {
+            memcpy(&x, a + i, 8);
+            memcpy(&y, b + i, 8);
+            if (x != y) return false;
+        }
+        memcpy(&x, a + n - 8, 8);
+        memcpy(&y, b + n - 8, 8);
+        return x == y;
     }
     if (n >= 4) {
-        uint32_t a, b;
-        memcpy(&a, p, 4);
-        memcpy(&b, p + n - 4, 4);
-        w = ((uint64_t)a << 32) | b;
-    } else if (n) {
-        w = ((uint64_t)(unsigned char)p[0] << 16) | ((uint64_t)(unsigned char)p[n >> 1] << 8) | (unsigned char)p[n - 1];
-    } else {
-        w = 0;
+        uint32_t p, q, r, t;
+        memcpy(&p, a, 4); memcpy(&q, b, 4);
+        memcpy(&r, a + n - 4, 4); memcpy(&t, b + n - 4, 4);
+        return p == q && r == t;
     }
-    return otel__mum(h ^ w, 0x9e3779b97f4a7c15ull);
+    return n == 0 || (a[0] == b[0] && a[n >> 1] == b[n >> 1] && a[n - 1] == b[n - 1]); /* n <= 3: every byte */
 }
 
 static inline uint64_t otel__d2u(double d) {
@@ -4465,7 +4493,10 @@ static uint64_t otel__value_hash(const otel_value *v, uint64_t h) {
 
 /* The hash of a set: independent of the attributes' order. */
 static inline uint64_t otel__attr_hash(const otel_attr *a) {
-    return otel__value_hash(&a->value, otel__hash_bytes(a->key.ptr, a->key.len, 0x51ed27f3u));
+    uint64_t h = otel__hash_bytes(a->key.ptr, a->key.len, 0x51ed27f3u);
+    if (a->value.type == OTEL_VALUE_STRING) /* the common case, inlined */
+        return otel__hash_bytes(a->value.u.s, a->value.len, h ^ (uint64_t)OTEL_VALUE_STRING * 0x9e3779b97f4a7c15ull);
+    return otel__value_hash(&a->value, h);
 }
 
 /* False when the set needs the slow path's canonical form (an unusable attribute, too many). */
@@ -4473,7 +4504,9 @@ static inline bool otel__set_hash(const otel_attr *a, size_t n, uint64_t *out) {
     uint64_t h = n;
     if (n > OTEL__METRIC_ATTRS_MAX || (n && !a)) return false;
     for (size_t i = 0; i < n; i++) {
-        if (!otel__mattr_ok(&a[i])) return false;
+        if (!(a[i].value.type == OTEL_VALUE_STRING && a[i].key.ptr && a[i].key.len && a[i].value.u.s) &&
+            !otel__mattr_ok(&a[i]))
+            return false;
         h += otel__attr_hash(&a[i]);
     }
     *out = otel__mum(h, 0x8bb84b93962eacc9ull);
@@ -4483,7 +4516,7 @@ static inline bool otel__set_hash(const otel_attr *a, size_t n, uint64_t *out) {
 static inline bool otel__value_eq(const otel_value *a, const otel_value *b) {
     if (a->type != b->type) return false;
     switch (a->type) {
-    case OTEL_VALUE_STRING: return a->len == b->len && memcmp(a->u.s, b->u.s, a->len) == 0;
+    case OTEL_VALUE_STRING: return a->len == b->len && otel__bytes_eq(a->u.s, b->u.s, a->len);
     case OTEL_VALUE_BOOL: return a->u.b == b->u.b;
     case OTEL_VALUE_INT: return a->u.i == b->u.i;
     case OTEL_VALUE_DOUBLE: return otel__d2u(a->u.d) == otel__d2u(b->u.d);
@@ -4511,7 +4544,7 @@ static inline int otel__key_cmp(const char *a, size_t an, const char *b, size_t 
 }
 
 static inline bool otel__key_eq(const otel_str *a, const otel_str *b) {
-    return a->len == b->len && memcmp(a->ptr, b->ptr, a->len) == 0;
+    return a->len == b->len && otel__bytes_eq(a->ptr, b->ptr, a->len);
 }
 
 /* The series holds exactly the set a[0..n) (any order; the hashes already matched). */
@@ -4531,7 +4564,11 @@ static inline bool otel__attrs_match(const otel__series *s, const otel_attr *a, 
             }
             if (!x) return false;
         }
-        if (!otel__value_eq(&x->value, &a[i].value)) return false;
+        if (x->value.type == OTEL_VALUE_STRING && a[i].value.type == OTEL_VALUE_STRING) {
+            if (x->value.len != a[i].value.len || !otel__bytes_eq(x->value.u.s, a[i].value.u.s, x->value.len)) return false;
+        } else if (!otel__value_eq(&x->value, &a[i].value)) {
+            return false;
+        }
     }
     return true;
 }
@@ -6538,7 +6575,8 @@ static void otel__setup_dests(otel__state *g, const otel_desc *in) {
         otel__dests_from_names(g, in->default_exporters ? in->default_exporters : "otlp",
                                in->default_exporters ? "default_exporters" : "default exporter");
     }
-    if (g->ndest == 0 && !(env && strstr(env, "none")))
+    const char *names = env ? env : in->default_exporters; /* "none" asked for no destination */
+    if (g->ndest == 0 && !(names && strstr(names, "none")))
         otel__logf(OTEL_LOG_INFO, "no trace destination configured: spans are recorded but not exported");
 }
 
