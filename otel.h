@@ -28,6 +28,11 @@
        OTEL_RESOURCE_ATTRIBUTES              k=v,k2=v2 (percent-decoded)
        OTEL_TRACES_SAMPLER, _ARG             parentbased_always_on / 1.0
        OTEL_TRACES_EXPORTER                  comma list: console, file, memory, none, otlp, zipkin
+       OTEL_METRICS_EXPORTER                 comma list: console, none, otlp, prometheus (a pull reader)
+       OTEL_METRIC_EXPORT_INTERVAL, _TIMEOUT periodic metric readers: 60000 / 30000 ms
+       OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE (also OTEL_EXPORTER_METRICS_TEMPORALITY_
+                                             PREFERENCE)  cumulative (default), delta, lowmemory
+       OTEL_EXPORTER_PROMETHEUS_HOST, _PORT  the Prometheus reader's server: localhost / 9464
        (OTEL_PROPAGATORS is not read: otel_context_inject/extract are the W3C tracecontext
         propagator; baggage is not implemented yet)
        OTEL_ATTRIBUTE_COUNT_LIMIT, OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT,
@@ -41,12 +46,14 @@
        OTEL_EXPORTER_FILE_FORMAT             (ours) otlp (default) or flat
        OTEL_EXPORTER_CONSOLE_FORMAT          (ours) pretty (default) or compact
 
-   SECTIONS      [platform] [util] [span] [context] [pipeline] [export] [env] [api]
+   SECTIONS      [platform] [util] [span] [context] [pipeline] [export] [metric] [env] [api]
                  -- grep "==== [" to jump
 
    THREADS       otel_init/otel_shutdown: setup only (one thread, not concurrently with
                  recording). Span calls: the span's owner, i.e. one thread at a time per
                  span; a span may be ended on another thread than the one that started it.
+                 Metric recording (otel_record_*, otel_bound_record_*): any thread, lock-free.
+                 Observable callbacks run on the collecting reader's thread, one at a time.
                  Everything else: any thread. Exporter callbacks run on the destination's
                  worker thread (or the ending thread for SIMPLE processing), never
                  concurrently for one exporter.                                           */
@@ -507,7 +514,9 @@ typedef struct otel_file_desc {
 } otel_file_desc;
 
 /* Built-in exporters. Each fills `out`; on error `out` is zeroed and the reason logged.
-   Thread: any, before passing the exporter to otel_init. */
+   Thread: any, before passing the exporter to otel_init.
+   The console exporter serves traces and metrics (export_metrics: the Python SDK's
+   ConsoleMetricExporter JSON, resource_metrics -> scope_metrics -> metrics). */
 OTEL_API otel_result otel_console_exporter_create(const otel_console_desc *desc, otel_exporter *out);
 /* Opens (appends to) the file now: an unopenable path is OTEL_ERR_IO here. */
 OTEL_API otel_result otel_file_exporter_create(const otel_file_desc *desc, otel_exporter *out);
@@ -704,7 +713,9 @@ typedef struct otel_reader_desc {
 
 /* Collects reader `reader` (its index in otel_config()->readers) now and hands the result
    to `fn` (valid during the call only). Works for every reader kind; for MANUAL readers
-   it is the only way to collect. Thread: any. */
+   it is the only way to collect. A delta reader's next collection starts where this one
+   ended. Runs the observable callbacks; `fn` and the callbacks must not collect again.
+   Thread: any (collections of one reader take turns). */
 typedef void (*otel_metrics_collect_fn)(const otel_metric_batch *batch, void *user);
 OTEL_API otel_result otel_metrics_collect(size_t reader, otel_metrics_collect_fn fn, void *user);
 
@@ -4395,11 +4406,11 @@ static inline uint64_t otel__mum(uint64_t a, uint64_t b) {
     return (uint64_t)(r >> 64) ^ (uint64_t)r;
 }
 
-/* A fast 64-bit hash of p[0..n): wyhash's mixing, 16 bytes per multiply. */
+/* A fast 64-bit hash of p[0..n): wyhash's mixing, 16 bytes per multiply (one multiply for
+   the strings attributes usually are). */
 static inline uint64_t otel__hash_bytes(const char *p, size_t n, uint64_t seed) {
-    const uint64_t k0 = 0xa0761d6478bd642full, k1 = 0xe7037ed1a0b428dbull, k2 = 0x8ebc6af09c88c6e3ull;
-    uint64_t a, b, h = seed ^ k0;
-    size_t len = n;
+    const uint64_t k1 = 0xe7037ed1a0b428dbull, k2 = 0x8ebc6af09c88c6e3ull;
+    uint64_t a, b, h = seed ^ ((uint64_t)n << 1);
     uint32_t x, y;
     while (n > 16) {
         memcpy(&a, p, 8);
@@ -4420,21 +4431,23 @@ static inline uint64_t otel__hash_bytes(const char *p, size_t n, uint64_t seed) 
         a = n ? ((uint64_t)(unsigned char)p[0] << 16) | ((uint64_t)(unsigned char)p[n >> 1] << 8) | (unsigned char)p[n - 1] : 0;
         b = 0;
     }
-    return otel__mum(k1 ^ len, otel__mum(a ^ k1, b ^ h ^ k2));
+    return otel__mum(a ^ k1, b ^ h ^ k2);
 }
 
 /* a[0..n) == b[0..n), inlined (attribute keys and values are short: no call to memcmp). */
 static inline bool otel__bytes_eq(const char *a, const char *b, size_t n) {
-    uint64_t x, y;
-    if (n >= 8) {
-        for (size_t i = 0; i + 8 < n; i += 8) {
-            memcpy(&x, a + i, 8);
-            memcpy(&y, b + i, 8);
-            if (x != y) return false;
-        }
-        memcpy(&x, a + n - 8, 8);
-        memcpy(&y, b + n - 8, 8);
-        return x == y;
+    uint64_t x, y, z, w;
+    for (; n > 16; a += 8, b += 8, n -= 8) {
+        memcpy(&x, a, 8);
+        memcpy(&y, b, 8);
+        if (x != y) return false;
+    }
+    if (n >= 8) { /* 8..16: two overlapping words */
+        memcpy(&x, a, 8);
+        memcpy(&y, b, 8);
+        memcpy(&z, a + n - 8, 8);
+        memcpy(&w, b + n - 8, 8);
+        return ((x ^ y) | (z ^ w)) == 0;
     }
     if (n >= 4) {
         uint32_t p, q, r, t;
@@ -4493,10 +4506,12 @@ static uint64_t otel__value_hash(const otel_value *v, uint64_t h) {
 
 /* The hash of a set: independent of the attributes' order. */
 static inline uint64_t otel__attr_hash(const otel_attr *a) {
-    uint64_t h = otel__hash_bytes(a->key.ptr, a->key.len, 0x51ed27f3u);
-    if (a->value.type == OTEL_VALUE_STRING) /* the common case, inlined */
-        return otel__hash_bytes(a->value.u.s, a->value.len, h ^ (uint64_t)OTEL_VALUE_STRING * 0x9e3779b97f4a7c15ull);
-    return otel__value_hash(&a->value, h);
+    uint64_t kh = otel__hash_bytes(a->key.ptr, a->key.len, 0x51ed27f3u), vh;
+    if (a->value.type == OTEL_VALUE_STRING) /* the common case, inlined; independent of kh */
+        vh = otel__hash_bytes(a->value.u.s, a->value.len, (uint64_t)OTEL_VALUE_STRING * 0x9e3779b97f4a7c15ull);
+    else
+        vh = otel__value_hash(&a->value, 0x2d358dccaa6c78a5ull);
+    return otel__mum(kh ^ 0xa0761d6478bd642full, vh ^ 0x589965cc75374cc3ull);
 }
 
 /* False when the set needs the slow path's canonical form (an unusable attribute, too many). */
