@@ -5920,7 +5920,8 @@ static bool otel__metrics_factory_known(const char *name) {
 
 /* Readers from a comma list: prometheus makes a pull reader, any other name a periodic
    reader with that metric exporter, none nothing. */
-static void otel__readers_from_names(otel__state *g, const char *list, const char *what, const otel__reader_env *env) {
+static void otel__readers_from_names(otel__state *g, const char *list, const char *what, const otel__reader_env *env,
+                                     otel_log_level fail_level) {
     const char *cur = list, *item;
     size_t n;
     while (otel__list_next(&cur, &item, &n)) {
@@ -5936,7 +5937,7 @@ static void otel__readers_from_names(otel__state *g, const char *list, const cha
         }
         otel_result r = otel__exporter_by_name(OTEL_SIGNAL_METRICS, item, n, &d.exporter);
         if (r != OTEL_OK) {
-            otel__logf(OTEL_LOG_WARN, "%s: metric exporter '%.*s' could not be created (%s); no reader for it", what,
+            otel__logf(fail_level, "%s: metric exporter '%.*s' could not be created (%s); no reader for it", what,
                        (int)n, item, otel_result_str(r));
             continue;
         }
@@ -5965,7 +5966,7 @@ static bool otel__metrics_setup(otel__state *g, const otel_desc *in) {
     bool have_code = false;
     for (int i = 0; i < OTEL_MAX_READERS; i++) have_code |= in->readers[i].kind != OTEL_READER_NONE;
     if (env) {
-        otel__readers_from_names(g, env, "OTEL_METRICS_EXPORTER", &renv);
+        otel__readers_from_names(g, env, "OTEL_METRICS_EXPORTER", &renv, OTEL_LOG_WARN);
         for (int i = 0; i < OTEL_MAX_READERS; i++) /* not used: release their exporters */
             if (in->readers[i].kind != OTEL_READER_NONE) otel__reader_release(&in->readers[i]);
     } else if (have_code) {
@@ -5978,9 +5979,10 @@ static bool otel__metrics_setup(otel__state *g, const otel_desc *in) {
                 otel__reader_add(g, d, name, &renv);
             }
     } else if (in->default_metrics_exporters) {
-        otel__readers_from_names(g, in->default_metrics_exporters, "default_metrics_exporters", &renv);
+        otel__readers_from_names(g, in->default_metrics_exporters, "default_metrics_exporters", &renv, OTEL_LOG_WARN);
     } else if (otel__metrics_factory_known("otlp")) {
-        otel__readers_from_names(g, "otlp", "default metric exporter", &renv);
+        /* nobody asked for metrics: not being able to is not worth a warning */
+        otel__readers_from_names(g, "otlp", "default metric exporter", &renv, OTEL_LOG_INFO);
     } else {
         otel__logf(OTEL_LOG_DEBUG, "no metric reader: the default exporter (otlp) is not compiled in");
     }
