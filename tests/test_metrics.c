@@ -279,9 +279,10 @@ static void test_growth_while_collecting(void) {
     for (int t = 0; t < 2; t++) pthread_create(&th[t], NULL, grower, (void *)(intptr_t)t);
     long long delta_sum = 0, delta_count = 0;
     int collections = 0;
+    bool all_ok = true;
     for (;;) {
         bool last = atomic_load(&grow_done) == 2;
-        CHECK(collect(1) == OTEL_OK);
+        all_ok &= collect(1) == OTEL_OK;
         collections++;
         for (size_t i = 0; i < S.n; i++) {
             if (strcmp(S.p[i].metric, "grow") == 0) delta_sum += S.p[i].i;
@@ -297,7 +298,7 @@ static void test_growth_while_collecting(void) {
     for (size_t i = 0; i < S.n; i++)
         if (strcmp(S.p[i].metric, "grow") == 0) cum += S.p[i].i;
     CHECK(cum == want);
-    CHECK(collections >= 1);
+    CHECK(collections >= 1 && all_ok);
     otel_shutdown(1000);
 }
 
