@@ -28,6 +28,11 @@
        OTEL_RESOURCE_ATTRIBUTES              k=v,k2=v2 (percent-decoded)
        OTEL_TRACES_SAMPLER, _ARG             parentbased_always_on / 1.0
        OTEL_TRACES_EXPORTER                  comma list: console, file, memory, none, otlp, zipkin
+       OTEL_METRICS_EXPORTER                 comma list: console, none, otlp, prometheus (a pull reader)
+       OTEL_METRIC_EXPORT_INTERVAL, _TIMEOUT periodic metric readers: 60000 / 30000 ms
+       OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE (also OTEL_EXPORTER_METRICS_TEMPORALITY_
+                                             PREFERENCE)  cumulative (default), delta, lowmemory
+       OTEL_EXPORTER_PROMETHEUS_HOST, _PORT  the Prometheus reader's server: localhost / 9464
        (OTEL_PROPAGATORS is not read: otel_context_inject/extract are the W3C tracecontext
         propagator; baggage is not implemented yet)
        OTEL_ATTRIBUTE_COUNT_LIMIT, OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT,
@@ -47,12 +52,14 @@
        OTEL_EXPORTER_FILE_FORMAT             (ours) otlp (default) or flat
        OTEL_EXPORTER_CONSOLE_FORMAT          (ours) pretty (default) or compact
 
-   SECTIONS      [platform] [util] [span] [context] [pipeline] [export] [env] [api]
+   SECTIONS      [platform] [util] [span] [context] [pipeline] [export] [metric] [env] [api]
                  -- grep "==== [" to jump
 
    THREADS       otel_init/otel_shutdown: setup only (one thread, not concurrently with
                  recording). Span calls: the span's owner, i.e. one thread at a time per
                  span; a span may be ended on another thread than the one that started it.
+                 Metric recording (otel_record_*, otel_bound_record_*): any thread, lock-free.
+                 Observable callbacks run on the collecting reader's thread, one at a time.
                  Everything else: any thread. Exporter callbacks run on the destination's
                  worker thread (or the ending thread for SIMPLE processing), never
                  concurrently for one exporter.                                           */
@@ -568,7 +575,9 @@ typedef struct otel_file_desc {
 } otel_file_desc;
 
 /* Built-in exporters. Each fills `out`; on error `out` is zeroed and the reason logged.
-   Thread: any, before passing the exporter to otel_init. */
+   Thread: any, before passing the exporter to otel_init.
+   The console exporter serves traces and metrics (export_metrics: the Python SDK's
+   ConsoleMetricExporter JSON, resource_metrics -> scope_metrics -> metrics). */
 OTEL_API otel_result otel_console_exporter_create(const otel_console_desc *desc, otel_exporter *out);
 /* Opens (appends to) the file now: an unopenable path is OTEL_ERR_IO here. */
 OTEL_API otel_result otel_file_exporter_create(const otel_file_desc *desc, otel_exporter *out);
@@ -765,7 +774,9 @@ typedef struct otel_reader_desc {
 
 /* Collects reader `reader` (its index in otel_config()->readers) now and hands the result
    to `fn` (valid during the call only). Works for every reader kind; for MANUAL readers
-   it is the only way to collect. Thread: any. */
+   it is the only way to collect. A delta reader's next collection starts where this one
+   ended. Runs the observable callbacks; `fn` and the callbacks must not collect again.
+   Thread: any (collections of one reader take turns). */
 typedef void (*otel_metrics_collect_fn)(const otel_metric_batch *batch, void *user);
 OTEL_API otel_result otel_metrics_collect(size_t reader, otel_metrics_collect_fn fn, void *user);
 
@@ -976,6 +987,16 @@ typedef struct otel_destination_stats {
     bool unfinished;     /* missed the last flush/shutdown deadline */
 } otel_destination_stats;
 
+/* One metric reader (otel_desc.readers / OTEL_METRICS_EXPORTER), in reader order. */
+typedef struct otel_reader_stats {
+    const char *name;             /* "console", "otlp", "prometheus", "manual", ... */
+    otel_reader_kind kind;
+    uint64_t collections;         /* collections run (periodic, scrapes, otel_metrics_collect) */
+    uint64_t exported_points;     /* PERIODIC: points the exporter accepted */
+    uint64_t failed_points;       /* PERIODIC: points in exports that failed */
+    bool unfinished;              /* missed the last flush/shutdown deadline */
+} otel_reader_stats;
+
 typedef struct otel_stats {
     uint64_t spans_started;      /* recording spans */
     uint64_t spans_unsampled;
@@ -992,6 +1013,12 @@ typedef struct otel_stats {
     uint64_t logs_truncated;     /* bodies cut short: printf message or record storage full */
     uint32_t log_destination_count;
     otel_destination_stats log_destinations[OTEL_MAX_DESTINATIONS];
+    /* metrics */
+    uint32_t reader_count;
+    otel_reader_stats readers[OTEL_MAX_READERS];
+    uint64_t metric_dropped;     /* measurements refused: negative on a Counter, NaN or infinite
+                                    sums and histograms, recording on an observable instrument */
+    uint64_t metric_overflowed;  /* measurements that went to an overflow series (cardinality limit) */
 } otel_stats;
 
 /* A snapshot of the counters. Thread: any. */
@@ -1919,6 +1946,7 @@ typedef struct otel__state {
     bool shut;
     _Atomic uint64_t misuse;           /* stale/NULL handles, double ends */
     uint32_t abandoned;                /* workers otel_shutdown left running (flush_mu): the last frees the state */
+    struct otel__metrics *metrics;     /* [metric]: meters, instruments, readers */
 } otel__state;
 
 static otel__state *otel__g;
@@ -3993,6 +4021,7 @@ static otel_export_result otel__file_export_logs(const otel_log_batch *batch, vo
 static otel_export_result otel__memory_export_logs(const otel_log_batch *batch, void *user);
 static otel_export_result otel__multi_export_logs(const otel_log_batch *batch, void *user);
 static otel_export_result otel__none_export_logs(const otel_log_batch *batch, void *user);
+static otel_export_result otel__console_export_metrics(const otel_metric_batch *batch, void *user);
 
 OTEL_API otel_result otel_console_exporter_create(const otel_console_desc *desc, otel_exporter *out) {
     if (!out) return OTEL_ERR_INVALID_ARG;
@@ -4003,6 +4032,7 @@ OTEL_API otel_result otel_console_exporter_create(const otel_console_desc *desc,
     c->format = desc && desc->format ? desc->format : (otel_console_format)otel__env_console_format();
     out->export_spans = otel__console_export;
     out->export_logs = otel__console_export_logs;
+    out->export_metrics = otel__console_export_metrics;
     out->force_flush = otel__console_flush;
     out->shutdown = otel__console_shutdown;
     out->user = c;
@@ -4388,6 +4418,8 @@ OTEL_API otel_result otel_exporter_register(const char *name, otel_exporter_fact
     return r;
 }
 
+static otel_result otel__metric_exporter_by_name(const char *name, size_t n, otel_exporter *out);
+
 static otel_result otel__exporter_by_name(otel_signal sig, const char *name, size_t n, otel_exporter *out) {
     memset(out, 0, sizeof *out);
     otel_exporter_factory_fn fn = NULL;
@@ -4400,10 +4432,7 @@ static otel_result otel__exporter_by_name(otel_signal sig, const char *name, siz
         }
     pthread_mutex_unlock(&otel__factory_mu);
     if (fn) return fn(sig, out, user);
-    if (sig == OTEL_SIGNAL_METRICS) {
-        otel__logf(OTEL_LOG_ERROR, "exporter '%.*s' is not available for %s", (int)n, name, "metrics");
-        return OTEL_ERR_NOT_BUILT;
-    }
+    if (sig == OTEL_SIGNAL_METRICS) return otel__metric_exporter_by_name(name, n, out);
 #define OTEL__IS(s) (n == sizeof(s) - 1 && otel__eq_nocase(name, n, s))
     if (OTEL__IS("console")) return otel_console_exporter_create(NULL, out);
     if (OTEL__IS("file")) return otel__file_create(NULL, sig, out);
@@ -4442,13 +4471,1991 @@ OTEL_API otel_result otel_exporter_create_for(otel_signal signal, const char *na
 /* ==== [metric] =================================================================== */
 
 /* Meter provider, instruments, aggregation, readers and temporality. The Prometheus text
-   format and its HTTP server follow in their own section. */
+   format and its HTTP server follow in their own section.
 
+   Aggregation. An instrument keeps one series per distinct attribute set. A series is found
+   through an order-independent hash of the set (a sum of per-attribute hashes) in an
+   open-addressing table that recording threads read without a lock; a miss goes to the slow
+   path, which canonicalizes the set (sorted by key, a repeated key keeps its last value,
+   strings repaired to UTF-8) and, under the instrument's mutex, finds or creates the series.
+   The table is replaced, never resized in place, and old tables stay until shutdown, so a
+   thread still probing one is safe. A series is one cache-line-aligned allocation whose
+   first line holds what recording touches (value, dirty bits, hash, attributes), so threads
+   recording into different series never write a shared line. Sums are an int64 (atomic
+   add) or a double (CAS on its bit pattern); histograms are bucket counts (their sum is the
+   count), sum, min and max (CAS); gauges the last value and its time.
 
-/* ==== [prometheus] =============================================================== */
+   Readers. Each reader collects on its own. A cumulative reader reads the running values. A
+   delta reader (a "delta slot" of the instrument) keeps, per series, what it reported last
+   and reports the difference; a series has one dirty bit per delta slot, set by recording
+   after the value changed and cleared by the reader before it reads, so series without
+   measurements since that reader's last collection are skipped. Histogram min and max per
+   delta slot are separate words that the reader resets. Series live until otel_shutdown:
+   memory is bounded by the cardinality limit of each instrument.
 
-/* The Prometheus text exposition format (0.0.4) and the pull reader's HTTP server. */
+   Locks (in this order): reader mu (one collection and its export at a time) -> metrics
+   collect_mu (observable callbacks, delta state) -> inst_mu (meters, instrument list) ->
+   an instrument's mu (new series). Recording takes only the last, and only for a new series
+   or an attribute set past the cardinality limit. */
 
+#define OTEL__MAX_METERS 64
+#define OTEL__METRIC_ATTRS_MAX 128u   /* attributes kept per measurement (the spec's default limit) */
+#define OTEL__DEFAULT_CARDINALITY 2000u
+#define OTEL__METRIC_NAME_MAX 255u
+
+static const double otel__default_bounds[15] = {0, 5, 10, 25, 50, 75, 100, 250, 500, 750, 1000, 2500, 5000, 7500, 10000};
+
+struct otel_meter {
+    otel_scope scope;
+};
+
+typedef struct otel__series otel__series;
+
+/* Open addressing with linear probing, at most half full. Read without a lock; replaced by
+   a bigger one under the instrument's mutex (the old one stays on the `retired` chain). */
+typedef struct otel__stable {
+    uint32_t mask;
+    struct otel__stable *retired;
+    _Atomic(otel__series *) slot[];
+} otel__stable;
+
+struct otel__series {
+    /* first cache line: what recording reads and writes */
+    _Atomic uint64_t v;          /* sum or last value: int64 or double bits; HISTOGRAM: the sum */
+    _Atomic uint32_t dirty;      /* bit per delta slot: measured since that reader collected */
+    uint32_t attr_count;
+    uint64_t hash;
+    const otel_attr *attrs;      /* canonical: sorted by key, no repeated key */
+    otel_instrument *inst;
+    _Atomic uint64_t *buckets;   /* HISTOGRAM: boundary_count + 1 counts */
+    _Atomic uint64_t *mm;        /* HISTOGRAM: (min, max) pairs: [0] lifetime, [1 + k] delta slot k */
+    _Atomic uint64_t t;          /* GAUGE: time of the last value */
+    /* cold */
+    _Atomic(otel__series *) next; /* creation order */
+    uint64_t start_ns;
+    uint64_t *prev;              /* per delta slot: the value (HISTOGRAM: sum, buckets) reported last */
+    uint32_t round;              /* observable: collection round of the last observation (collect_mu) */
+    bool overflow;               /* the otel.metric.overflow=true series */
+    void *mem;                   /* the allocation this series is aligned in */
+};
+
+struct otel_instrument {
+    /* read by recording threads, written only at creation */
+    otel_instrument_kind kind;
+    otel_number_type type;
+    uint32_t dirty_all;          /* the bits of every delta slot; 0: no delta reader */
+    uint32_t nbounds;
+    const double *bounds;
+    _Atomic(otel__stable *) table;
+    uint32_t limit;              /* series including the overflow series */
+    uint32_t nd;                 /* delta slots */
+    int8_t dslot[OTEL_MAX_READERS]; /* reader -> its delta slot, -1: cumulative (or a gauge) */
+    char pad[OTEL__CACHE_LINE];  /* what follows is written: keep it off the lines above */
+    pthread_mutex_t mu;          /* new series */
+    uint32_t nseries;            /* series in the table (mu) */
+    _Atomic(otel__series *) head;
+    otel__series *tail, *overflow;
+    uint32_t round;              /* observable: callback runs (collect_mu) */
+    _Atomic(otel_instrument *) next;
+    otel_meter *meter;
+    otel_str name, unit, description;
+    otel_observe_fn cb;
+    void *cb_user;
+    _Atomic uint64_t overflowed; /* measurements that went to the overflow series */
+    _Atomic int once_neg, once_nan, once_kind, once_overflow, once_attrs, once_nomem;
+};
+
+struct otel_observer {
+    otel_instrument *inst;
+    uint32_t round;
+};
+
+/* The Prometheus server (section [prometheus]); declared again with its typedefs there. */
+struct otel__prom_server;
+static struct otel__prom_server *otel__prom_server_start(const char *host, uint16_t port, const char *path,
+                                                         bool (*produce)(otel__buf *b, void *user), void *user,
+                                                         otel_result *err);
+static void otel__prom_server_stop(struct otel__prom_server *s);
+
+typedef struct otel__reader {
+    struct otel__state *g;
+    otel_reader_desc d;          /* resolved */
+    uint32_t index;
+    otel_temporality_preference pref;
+    char name[32];
+    char host[256], path[256];   /* PROMETHEUS */
+    pthread_mutex_t mu;          /* one collection (and its export) at a time: scratch, last_ns, exporter */
+    pthread_mutex_t ctl_mu;      /* stop and flush requests to the periodic thread */
+    pthread_cond_t cv;
+    bool stop;                   /* ctl_mu */
+    uint64_t flush_req;          /* ctl_mu */
+    uint64_t flush_done;         /* g->flush_mu */
+    bool exited, in_shutdown, stuck; /* g->flush_mu */
+    bool started, tainted;
+    uint64_t shutdown_at;        /* monotonic ms deadline handed to the exporter's shutdown */
+    pthread_t thread;
+    uint64_t last_ns;            /* previous collection: the start time of delta points */
+    struct otel__prom_server *server;
+    /* scratch of one collection (mu) */
+    otel_metric_data *md;
+    size_t md_cap;
+    otel_metric_point *pts;
+    size_t pt_cap;
+    uint64_t *words;
+    size_t w_cap;
+    _Atomic uint64_t collections, exported, failed;
+    _Atomic int once_fail, once_nomem;
+} otel__reader;
+
+typedef struct otel__metrics {
+    pthread_mutex_t collect_mu;  /* a collection's gathering: callbacks, rounds, delta state */
+    pthread_mutex_t inst_mu;     /* meters and the instrument list */
+    otel_meter meters[OTEL__MAX_METERS];
+    _Atomic uint32_t nmeters;
+    _Atomic(otel_instrument *) head;
+    otel_instrument *tail;
+    uint32_t nreaders;
+    otel__reader *readers[OTEL_MAX_READERS];
+    _Atomic uint64_t dropped;    /* measurements refused */
+    _Atomic int once_meters;
+} otel__metrics;
+
+static uint32_t otel__pick_pos(uint32_t code, const char *env, uint32_t def);
+
+/* ---- [metric] part: attribute sets ------------------------------------------------------- */
+
+static inline uint64_t otel__mum(uint64_t a, uint64_t b) {
+    __uint128_t r = (__uint128_t)a * b;
+    return (uint64_t)(r >> 64) ^ (uint64_t)r;
+}
+
+/* A fast 64-bit hash of p[0..n): wyhash's mixing, 16 bytes per multiply (one multiply for
+   the strings attributes usually are). */
+static inline uint64_t otel__hash_bytes(const char *p, size_t n, uint64_t seed) {
+    const uint64_t k1 = 0xe7037ed1a0b428dbull, k2 = 0x8ebc6af09c88c6e3ull;
+    uint64_t a, b, h = seed ^ ((uint64_t)n << 1);
+    uint32_t x, y;
+    while (n > 16) {
+        memcpy(&a, p, 8);
+        memcpy(&b, p + 8, 8);
+        h = otel__mum(a ^ k1, b ^ h);
+        p += 16;
+        n -= 16;
+    }
+    if (n > 8) {
+        memcpy(&a, p, 8);
+        memcpy(&b, p + n - 8, 8);
+    } else if (n >= 4) {
+        memcpy(&x, p, 4);
+        memcpy(&y, p + n - 4, 4);
+        a = ((uint64_t)x << 32) | y;
+        b = 0;
+    } else {
+        a = n ? ((uint64_t)(unsigned char)p[0] << 16) | ((uint64_t)(unsigned char)p[n >> 1] << 8) | (unsigned char)p[n - 1] : 0;
+        b = 0;
+    }
+    return otel__mum(a ^ k1, b ^ h ^ k2);
+}
+
+/* a[0..n) == b[0..n), inlined (attribute keys and values are short: no call to memcmp). */
+static inline bool otel__bytes_eq(const char *a, const char *b, size_t n) {
+    uint64_t x, y, z, w;
+    for (; n > 16; a += 8, b += 8, n -= 8) {
+        memcpy(&x, a, 8);
+        memcpy(&y, b, 8);
+        if (x != y) return false;
+    }
+    if (n >= 8) { /* 8..16: two overlapping words */
+        memcpy(&x, a, 8);
+        memcpy(&y, b, 8);
+        memcpy(&z, a + n - 8, 8);
+        memcpy(&w, b + n - 8, 8);
+        return ((x ^ y) | (z ^ w)) == 0;
+    }
+    if (n >= 4) {
+        uint32_t p, q, r, t;
+        memcpy(&p, a, 4); memcpy(&q, b, 4);
+        memcpy(&r, a + n - 4, 4); memcpy(&t, b + n - 4, 4);
+        return p == q && r == t;
+    }
+    return n == 0 || (a[0] == b[0] && a[n >> 1] == b[n >> 1] && a[n - 1] == b[n - 1]); /* n <= 3: every byte */
+}
+
+static inline uint64_t otel__d2u(double d) {
+    uint64_t u;
+    memcpy(&u, &d, 8);
+    return u;
+}
+
+static inline double otel__u2d(uint64_t u) {
+    double d;
+    memcpy(&d, &u, 8);
+    return d;
+}
+
+/* Usable in a metric attribute set: a key, and a value of a known type. */
+static inline bool otel__mattr_ok(const otel_attr *a) {
+    if (!a->key.ptr || !a->key.len || a->value.type < OTEL_VALUE_STRING || a->value.type > OTEL_VALUE_DOUBLE_ARRAY)
+        return false;
+    if (a->value.type == OTEL_VALUE_BOOL || a->value.type == OTEL_VALUE_INT || a->value.type == OTEL_VALUE_DOUBLE)
+        return true;
+    return a->value.len == 0 || a->value.u.packed != NULL;
+}
+
+static uint64_t otel__value_hash(const otel_value *v, uint64_t h) {
+    const uint64_t k = 0x4b33a62ed433d4a3ull;
+    h ^= (uint64_t)v->type * 0x9e3779b97f4a7c15ull;
+    switch (v->type) {
+    case OTEL_VALUE_STRING: return otel__hash_bytes(v->u.s, v->len, h);
+    case OTEL_VALUE_BOOL: return otel__mum(h ^ (v->u.b ? 1u : 2u), k);
+    case OTEL_VALUE_INT: return otel__mum(h ^ (uint64_t)v->u.i, k);
+    case OTEL_VALUE_DOUBLE: return otel__mum(h ^ otel__d2u(v->u.d), k);
+    default: break;
+    }
+    for (size_t i = 0; i < v->len; i++) {
+        switch (v->type) {
+        case OTEL_VALUE_STRING_ARRAY: {
+            otel_str s = otel_value_str_at(v, i);
+            h = otel__hash_bytes(s.ptr, s.len, h);
+            break;
+        }
+        case OTEL_VALUE_BOOL_ARRAY: h = otel__mum(h ^ (v->u.ba[i] ? 1u : 2u), k); break;
+        case OTEL_VALUE_INT_ARRAY: h = otel__mum(h ^ (uint64_t)v->u.ia[i], k); break;
+        default: h = otel__mum(h ^ otel__d2u(v->u.da[i]), k); break;
+        }
+    }
+    return otel__mum(h ^ v->len, k);
+}
+
+/* The hash of a set: independent of the attributes' order. */
+static inline uint64_t otel__attr_hash(const otel_attr *a) {
+    uint64_t kh = otel__hash_bytes(a->key.ptr, a->key.len, 0x51ed27f3u), vh;
+    if (a->value.type == OTEL_VALUE_STRING) /* the common case, inlined; independent of kh */
+        vh = otel__hash_bytes(a->value.u.s, a->value.len, (uint64_t)OTEL_VALUE_STRING * 0x9e3779b97f4a7c15ull);
+    else
+        vh = otel__value_hash(&a->value, 0x2d358dccaa6c78a5ull);
+    return otel__mum(kh ^ 0xa0761d6478bd642full, vh ^ 0x589965cc75374cc3ull);
+}
+
+/* False when the set needs the slow path's canonical form (an unusable attribute, too many). */
+static inline bool otel__set_hash(const otel_attr *a, size_t n, uint64_t *out) {
+    uint64_t h = n;
+    if (n > OTEL__METRIC_ATTRS_MAX || (n && !a)) return false;
+    for (size_t i = 0; i < n; i++) {
+        if (!(a[i].value.type == OTEL_VALUE_STRING && a[i].key.ptr && a[i].key.len && a[i].value.u.s) &&
+            !otel__mattr_ok(&a[i]))
+            return false;
+        h += otel__attr_hash(&a[i]);
+    }
+    *out = otel__mum(h, 0x8bb84b93962eacc9ull);
+    return true;
+}
+
+static inline bool otel__value_eq(const otel_value *a, const otel_value *b) {
+    if (a->type != b->type) return false;
+    switch (a->type) {
+    case OTEL_VALUE_STRING: return a->len == b->len && otel__bytes_eq(a->u.s, b->u.s, a->len);
+    case OTEL_VALUE_BOOL: return a->u.b == b->u.b;
+    case OTEL_VALUE_INT: return a->u.i == b->u.i;
+    case OTEL_VALUE_DOUBLE: return otel__d2u(a->u.d) == otel__d2u(b->u.d);
+    default: break;
+    }
+    if (a->len != b->len) return false;
+    for (size_t i = 0; i < a->len; i++) {
+        switch (a->type) {
+        case OTEL_VALUE_STRING_ARRAY: {
+            otel_str x = otel_value_str_at(a, i), y = otel_value_str_at(b, i);
+            if (x.len != y.len || memcmp(x.ptr, y.ptr, x.len) != 0) return false;
+            break;
+        }
+        case OTEL_VALUE_BOOL_ARRAY: if (a->u.ba[i] != b->u.ba[i]) return false; break;
+        case OTEL_VALUE_INT_ARRAY: if (a->u.ia[i] != b->u.ia[i]) return false; break;
+        default: if (otel__d2u(a->u.da[i]) != otel__d2u(b->u.da[i])) return false; break;
+        }
+    }
+    return true;
+}
+
+static inline int otel__key_cmp(const char *a, size_t an, const char *b, size_t bn) {
+    int c = memcmp(a, b, an < bn ? an : bn);
+    return c ? c : (an < bn ? -1 : an > bn);
+}
+
+static inline bool otel__key_eq(const otel_str *a, const otel_str *b) {
+    return a->len == b->len && otel__bytes_eq(a->ptr, b->ptr, a->len);
+}
+
+/* The series holds exactly the set a[0..n) (any order; the hashes already matched). */
+static inline bool otel__attrs_match(const otel__series *s, const otel_attr *a, size_t n) {
+    if (s->attr_count != n) return false;
+    for (size_t i = 0; i < n; i++) {
+        const otel_attr *x = &s->attrs[i]; /* usually the caller's order is the sorted one */
+        if (!otel__key_eq(&x->key, &a[i].key)) {
+            size_t lo = 0, hi = n;
+            x = NULL;
+            while (lo < hi) {
+                size_t mid = (lo + hi) / 2;
+                int c = otel__key_cmp(s->attrs[mid].key.ptr, s->attrs[mid].key.len, a[i].key.ptr, a[i].key.len);
+                if (c == 0) { x = &s->attrs[mid]; break; }
+                if (c < 0) lo = mid + 1;
+                else hi = mid;
+            }
+            if (!x) return false;
+        }
+        if (x->value.type == OTEL_VALUE_STRING && a[i].value.type == OTEL_VALUE_STRING) {
+            if (x->value.len != a[i].value.len || !otel__bytes_eq(x->value.u.s, a[i].value.u.s, x->value.len)) return false;
+        } else if (!otel__value_eq(&x->value, &a[i].value)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Canonical form of a[0..n) into out (room for n; out == a is allowed): usable attributes
+   sorted by key, a repeated key keeping its last value, at most OTEL__METRIC_ATTRS_MAX.
+   *dropped: something was left out. */
+static size_t otel__attrs_canon(const otel_attr *a, size_t n, otel_attr *out, bool *dropped) {
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        otel_attr x = a[i];
+        if (!otel__mattr_ok(&x)) { *dropped = true; continue; }
+        size_t j = k;
+        while (j > 0 && otel__key_cmp(out[j - 1].key.ptr, out[j - 1].key.len, x.key.ptr, x.key.len) > 0) j--;
+        if (j > 0 && otel__key_eq(&out[j - 1].key, &x.key)) {
+            out[j - 1] = x; /* the last value of a repeated key wins */
+            continue;
+        }
+        memmove(out + j + 1, out + j, (k - j) * sizeof *out);
+        out[j] = x;
+        k++;
+    }
+    if (k > OTEL__METRIC_ATTRS_MAX) {
+        k = OTEL__METRIC_ATTRS_MAX;
+        *dropped = true;
+    }
+    return k;
+}
+
+static bool otel__utf8_valid(const char *s, size_t n) {
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0, bad;
+    while (i < n) {
+        if (p[i] < 0x80) { i++; continue; }
+        size_t l = otel__utf8_seq(p + i, n - i, &bad);
+        if (!l) return false;
+        i += l;
+    }
+    return true;
+}
+
+static bool otel__attrs_utf8_valid(const otel_attr *a, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        if (!otel__utf8_valid(a[i].key.ptr, a[i].key.len)) return false;
+        if (a[i].value.type == OTEL_VALUE_STRING && !otel__utf8_valid(a[i].value.u.s, a[i].value.len)) return false;
+        if (a[i].value.type == OTEL_VALUE_STRING_ARRAY)
+            for (size_t j = 0; j < a[i].value.len; j++) {
+                otel_str s = otel_value_str_at(&a[i].value, j);
+                if (!otel__utf8_valid(s.ptr, s.len)) return false;
+            }
+    }
+    return true;
+}
+
+/* Bytes otel__attrs_store needs after the otel_attr array for a[0..n). */
+static size_t otel__attrs_bytes(const otel_attr *a, size_t n) {
+    size_t b = 0;
+    for (size_t i = 0; i < n; i++) {
+        const otel_value *v = &a[i].value;
+        b += OTEL__ALIGN8(otel__utf8_need(a[i].key.ptr, a[i].key.len, SIZE_MAX) + 1);
+        switch (v->type) {
+        case OTEL_VALUE_STRING: b += OTEL__ALIGN8(otel__utf8_need(v->u.s, v->len, SIZE_MAX) + 1); break;
+        case OTEL_VALUE_STRING_ARRAY:
+            b += OTEL__ALIGN8(v->len * sizeof(char *));
+            for (size_t j = 0; j < v->len; j++) {
+                otel_str s = otel_value_str_at(v, j);
+                b += OTEL__ALIGN8(otel__utf8_need(s.ptr, s.len, SIZE_MAX) + 1);
+            }
+            break;
+        case OTEL_VALUE_BOOL_ARRAY: b += OTEL__ALIGN8(v->len * sizeof(bool)); break;
+        case OTEL_VALUE_INT_ARRAY:
+        case OTEL_VALUE_DOUBLE_ARRAY: b += v->len * 8; break;
+        default: break;
+        }
+    }
+    return b;
+}
+
+/* Copies into `mem` (8-aligned, otel__attrs_bytes long), repairing strings to UTF-8. */
+static char *otel__str_store(char **mem, const char *s, size_t n, size_t *out_len) {
+    char *d = *mem;
+    size_t need = otel__utf8_need(s, n, SIZE_MAX);
+    size_t w = otel__utf8_copy(d, need, s, n, SIZE_MAX, NULL);
+    d[w] = '\0';
+    *out_len = w;
+    *mem += OTEL__ALIGN8(need + 1);
+    return d;
+}
+
+static void otel__attrs_store(otel_attr *dst, const otel_attr *src, size_t n, char *mem) {
+    for (size_t i = 0; i < n; i++) {
+        const otel_value *v = &src[i].value;
+        otel_attr a;
+        memset(&a, 0, sizeof a);
+        a.key.ptr = otel__str_store(&mem, src[i].key.ptr, src[i].key.len, &a.key.len);
+        a.value.type = v->type;
+        a.value.len = v->len;
+        switch (v->type) {
+        case OTEL_VALUE_STRING: a.value.u.s = otel__str_store(&mem, v->u.s, v->len, &a.value.len); break;
+        case OTEL_VALUE_BOOL: a.value.u.b = v->u.b; break;
+        case OTEL_VALUE_INT: a.value.u.i = v->u.i; break;
+        case OTEL_VALUE_DOUBLE: a.value.u.d = v->u.d; break;
+        case OTEL_VALUE_STRING_ARRAY: {
+            const char **arr = (const char **)(void *)mem;
+            mem += OTEL__ALIGN8(v->len * sizeof(char *));
+            for (size_t j = 0; j < v->len; j++) {
+                otel_str s = otel_value_str_at(v, j);
+                size_t l;
+                arr[j] = otel__str_store(&mem, s.ptr, s.len, &l);
+            }
+            a.value.u.sa = arr;
+            break;
+        }
+        case OTEL_VALUE_BOOL_ARRAY:
+            if (v->len) memcpy(mem, v->u.ba, v->len * sizeof(bool));
+            a.value.u.ba = (const bool *)(void *)mem;
+            mem += OTEL__ALIGN8(v->len * sizeof(bool));
+            break;
+        case OTEL_VALUE_INT_ARRAY:
+        case OTEL_VALUE_DOUBLE_ARRAY:
+            if (v->len) memcpy(mem, v->u.packed, v->len * 8);
+            a.value.u.packed = mem;
+            mem += v->len * 8;
+            break;
+        default: break;
+        }
+        dst[i] = a;
+    }
+}
+
+/* ---- [metric] part: series ------------------------------------------------------------- */
+
+static inline bool otel__is_hist(const otel_instrument *inst) { return inst->kind == OTEL_INSTRUMENT_HISTOGRAM; }
+static inline bool otel__is_async(const otel_instrument *inst) { return inst->kind >= OTEL_INSTRUMENT_OBSERVABLE_COUNTER; }
+static inline bool otel__is_gauge(const otel_instrument *inst) {
+    return inst->kind == OTEL_INSTRUMENT_GAUGE || inst->kind == OTEL_INSTRUMENT_OBSERVABLE_GAUGE;
+}
+
+/* Initial min and max words of a histogram (as the instrument's number type). */
+static inline uint64_t otel__mm_init(const otel_instrument *inst, bool max) {
+    if (inst->type == OTEL_NUMBER_INT64) return (uint64_t)(max ? INT64_MIN : INT64_MAX);
+    return otel__d2u(max ? -INFINITY : INFINITY);
+}
+
+/* A new series with a copy of the canonical set a[0..n); not yet visible. */
+static otel__series *otel__series_new(otel_instrument *inst, const otel_attr *a, size_t n, uint64_t hash) {
+    size_t nb = otel__is_hist(inst) ? inst->nbounds + 1 : 0;
+    size_t hot = OTEL__ALIGN8(sizeof(otel__series) + OTEL__CACHE_LINE - 1) / OTEL__CACHE_LINE * OTEL__CACHE_LINE;
+    size_t hist_words = nb ? 2 * (1 + (size_t)inst->nd) + nb : 0;
+    size_t prev_words = (size_t)inst->nd * (nb ? 1 + nb : 1);
+    size_t bytes = hot + (hist_words + prev_words) * 8 + n * sizeof(otel_attr) + otel__attrs_bytes(a, n);
+    bytes = (bytes + OTEL__CACHE_LINE - 1) / OTEL__CACHE_LINE * OTEL__CACHE_LINE; /* no line shared with a neighbour */
+    void *mem = otel__calloc(bytes + OTEL__CACHE_LINE - 1);
+    if (!mem) return NULL;
+    unsigned char *base = (unsigned char *)(((uintptr_t)mem + OTEL__CACHE_LINE - 1) & ~(uintptr_t)(OTEL__CACHE_LINE - 1));
+    otel__series *s = (otel__series *)(void *)base;
+    unsigned char *p = base + hot;
+    s->mem = mem;
+    s->inst = inst;
+    s->hash = hash;
+    s->start_ns = otel_now_ns();
+    if (nb) {
+        s->mm = (_Atomic uint64_t *)(void *)p;
+        for (size_t k = 0; k <= inst->nd; k++) {
+            atomic_init(&s->mm[2 * k], otel__mm_init(inst, false));
+            atomic_init(&s->mm[2 * k + 1], otel__mm_init(inst, true));
+        }
+        s->buckets = s->mm + 2 * (1 + (size_t)inst->nd);
+        p += hist_words * 8;
+    }
+    s->prev = (uint64_t *)(void *)p;
+    p += prev_words * 8;
+    otel_attr *attrs = (otel_attr *)(void *)p;
+    otel__attrs_store(attrs, a, n, (char *)(attrs + n));
+    s->attrs = attrs;
+    s->attr_count = (uint32_t)n;
+    return s;
+}
+
+static otel__stable *otel__table_new(uint32_t size) {
+    otel__stable *t = (otel__stable *)otel__calloc(sizeof(otel__stable) + size * sizeof(t->slot[0]));
+    if (t) t->mask = size - 1;
+    return t;
+}
+
+static void otel__table_put(otel__stable *t, otel__series *s) {
+    uint32_t i = (uint32_t)s->hash & t->mask;
+    while (otel__load_rlx(&t->slot[i])) i = (i + 1) & t->mask;
+    otel__store_rel(&t->slot[i], s); /* the series is complete before it is visible */
+}
+
+/* Adds `s` to the table and the list. inst->mu held. False: out of memory. */
+static bool otel__series_insert(otel_instrument *inst, otel__series *s) {
+    otel__stable *t = otel__load_rlx(&inst->table);
+    if ((inst->nseries + 1) * 2 > t->mask + 1) {
+        otel__stable *nt = otel__table_new((t->mask + 1) * 2);
+        if (!nt) return false;
+        for (otel__series *x = otel__load_rlx(&inst->head); x; x = otel__load_rlx(&x->next))
+            if (!x->overflow) otel__table_put(nt, x);
+        nt->retired = t;
+        otel__store_rel(&inst->table, nt);
+        t = nt;
+    }
+    otel__table_put(t, s);
+    inst->nseries++;
+    if (inst->tail) otel__store_rel(&inst->tail->next, s);
+    else otel__store_rel(&inst->head, s);
+    inst->tail = s;
+    return true;
+}
+
+/* Finds (under inst->mu) the series of the canonical set a[0..n). */
+static otel__series *otel__series_lookup(otel_instrument *inst, const otel_attr *a, size_t n, uint64_t h) {
+    otel__stable *t = otel__load_rlx(&inst->table);
+    for (uint32_t i = (uint32_t)h & t->mask;; i = (i + 1) & t->mask) {
+        otel__series *s = otel__load_rlx(&t->slot[i]);
+        if (!s) return NULL;
+        if (s->hash == h && otel__attrs_match(s, a, n)) return s;
+    }
+}
+
+/* The overflow series (created once). inst->mu held. */
+static otel__series *otel__series_overflow(otel_instrument *inst) {
+    if (!inst->overflow) {
+        otel_attr a = otel_attr_bool("otel.metric.overflow", true);
+        otel__series *s = otel__series_new(inst, &a, 1, 0);
+        if (!s) return NULL;
+        s->overflow = true;
+        inst->overflow = s;
+        if (inst->tail) otel__store_rel(&inst->tail->next, s);
+        else otel__store_rel(&inst->head, s);
+        inst->tail = s;
+    }
+    return inst->overflow;
+}
+
+/* Slow path: canonicalize the set, then find or create its series under the mutex; past the
+   cardinality limit, the overflow series. NULL: out of memory (the measurement is dropped). */
+static otel__series *otel__series_slow(otel_instrument *inst, const otel_attr *a, size_t n) {
+    otel_attr stack[16], *canon = stack, *repaired = NULL;
+    bool dropped = false;
+    if (!a) n = 0;
+    if (n > 16 && !(canon = (otel_attr *)OTEL_MALLOC(n * sizeof *canon, NULL))) return NULL;
+    size_t k = otel__attrs_canon(a, n, canon, &dropped);
+    if (dropped)
+        OTEL__LOG_ONCE(inst->once_attrs, OTEL_LOG_WARN,
+                       "instrument '%s': attributes without a key or a value, or beyond %u, were left out (reported once)",
+                       inst->name.ptr, (unsigned)OTEL__METRIC_ATTRS_MAX);
+    const otel_attr *set = canon;
+    if (!otel__attrs_utf8_valid(canon, k)) { /* compare and hash the repaired strings */
+        repaired = (otel_attr *)OTEL_MALLOC(k * sizeof(otel_attr) + otel__attrs_bytes(canon, k), NULL);
+        if (!repaired) {
+            if (canon != stack) OTEL_FREE(canon, NULL);
+            return NULL;
+        }
+        otel__attrs_store(repaired, canon, k, (char *)(repaired + k));
+        k = otel__attrs_canon(repaired, k, repaired, &dropped); /* repairing may merge two keys */
+        set = repaired;
+    }
+    uint64_t h = 0;
+    otel__set_hash(set, k, &h);
+    pthread_mutex_lock(&inst->mu);
+    otel__series *s = otel__series_lookup(inst, set, k, h);
+    if (!s && inst->nseries + 1 >= inst->limit) {
+        s = otel__series_overflow(inst);
+        otel__add_rlx(&inst->overflowed, 1);
+        OTEL__LOG_ONCE(inst->once_overflow, OTEL_LOG_WARN,
+                       "instrument '%s': cardinality limit %u reached; measurements with new attribute sets go to "
+                       "the series otel.metric.overflow=true (reported once)", inst->name.ptr, (unsigned)inst->limit);
+    } else if (!s) {
+        s = otel__series_new(inst, set, k, h);
+        if (s && !otel__series_insert(inst, s)) {
+            OTEL_FREE(s->mem, NULL);
+            s = NULL;
+        }
+    }
+    pthread_mutex_unlock(&inst->mu);
+    if (!s) OTEL__LOG_ONCE(inst->once_nomem, OTEL_LOG_ERROR, "instrument '%s': out of memory, measurements dropped",
+                           inst->name.ptr);
+    if (canon != stack) OTEL_FREE(canon, NULL);
+    if (repaired) OTEL_FREE(repaired, NULL);
+    return s;
+}
+
+/* The series of a[0..n): a lock-free probe, else the slow path. */
+static inline otel__series *otel__series_get(otel_instrument *inst, const otel_attr *a, size_t n) {
+    uint64_t h;
+    if (otel__set_hash(a, n, &h)) {
+        otel__stable *t = otel__load_acq(&inst->table);
+        for (uint32_t i = (uint32_t)h & t->mask;; i = (i + 1) & t->mask) {
+            otel__series *s = otel__load_acq(&t->slot[i]);
+            if (!s) break;
+            if (s->hash == h && otel__attrs_match(s, a, n)) return s;
+        }
+    }
+    return otel__series_slow(inst, a, n);
+}
+
+/* ---- [metric] part: recording ----------------------------------------------------------- */
+
+/* After the value changed: tell every delta reader. The value's RMW and this load are both
+   seq_cst, the reader's clear and its loads too: either the reader sees the new value or
+   this thread sees the cleared bit and sets it again. */
+static inline void otel__mark(const otel_instrument *inst, otel__series *s) {
+    uint32_t all = inst->dirty_all;
+    if (all && atomic_load(&s->dirty) != all) atomic_fetch_or(&s->dirty, all);
+}
+
+static inline void otel__add_double(_Atomic uint64_t *w, double v) {
+    uint64_t old = otel__load_rlx(w);
+    while (!atomic_compare_exchange_weak(w, &old, otel__d2u(otel__u2d(old) + v))) {
+    }
+}
+
+static inline void otel__min_max(_Atomic uint64_t *mm, bool is_int, int64_t iv, double dv) {
+    uint64_t old = otel__load_rlx(&mm[0]);
+    if (is_int) {
+        while (iv < (int64_t)old && !atomic_compare_exchange_weak(&mm[0], &old, (uint64_t)iv)) {
+        }
+        old = otel__load_rlx(&mm[1]);
+        while (iv > (int64_t)old && !atomic_compare_exchange_weak(&mm[1], &old, (uint64_t)iv)) {
+        }
+    } else {
+        while (dv < otel__u2d(old) && !atomic_compare_exchange_weak(&mm[0], &old, otel__d2u(dv))) {
+        }
+        old = otel__load_rlx(&mm[1]);
+        while (dv > otel__u2d(old) && !atomic_compare_exchange_weak(&mm[1], &old, otel__d2u(dv))) {
+        }
+    }
+}
+
+/* Bucket i counts (bounds[i-1], bounds[i]]; the last one (bounds[n-1], +inf). */
+static inline size_t otel__bucket_of(const double *b, size_t n, double v) {
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (v <= b[mid]) hi = mid;
+        else lo = mid + 1;
+    }
+    return lo;
+}
+
+static inline void otel__hist_record(const otel_instrument *inst, otel__series *s, int64_t iv, double dv) {
+    bool is_int = inst->type == OTEL_NUMBER_INT64;
+    atomic_fetch_add(&s->buckets[otel__bucket_of(inst->bounds, inst->nbounds, is_int ? (double)iv : dv)], 1);
+    if (is_int) atomic_fetch_add(&s->v, (uint64_t)iv);
+    else otel__add_double(&s->v, dv);
+    for (uint32_t k = 0; k <= inst->nd; k++) otel__min_max(&s->mm[2 * k], is_int, iv, dv);
+}
+
+static void otel__dropped(void) {
+    otel__state *g = otel__g;
+    if (g && g->metrics) otel__add_rlx(&g->metrics->dropped, 1);
+}
+
+/* Whether a synchronous measurement of `inst` may be recorded (else it is counted and reported once). */
+static inline bool otel__measure_ok(otel_instrument *inst, bool negative, bool finite) {
+    if (inst->kind >= OTEL_INSTRUMENT_OBSERVABLE_COUNTER) {
+        otel__dropped();
+        OTEL__LOG_ONCE(inst->once_kind, OTEL_LOG_WARN,
+                       "instrument '%s' is observable: record values from its callback with otel_observe_* (ignored; "
+                       "reported once)", inst->name.ptr);
+        return false;
+    }
+    if (negative && inst->kind == OTEL_INSTRUMENT_COUNTER) {
+        otel__dropped();
+        OTEL__LOG_ONCE(inst->once_neg, OTEL_LOG_WARN,
+                       "counter '%s': negative value ignored (a Counter only goes up; use an UpDownCounter; reported once)",
+                       inst->name.ptr);
+        return false;
+    }
+    if (!finite && inst->kind != OTEL_INSTRUMENT_GAUGE) {
+        otel__dropped();
+        OTEL__LOG_ONCE(inst->once_nan, OTEL_LOG_WARN, "instrument '%s': NaN or infinite value ignored (reported once)",
+                       inst->name.ptr);
+        return false;
+    }
+    return true;
+}
+
+/* A double for an int64 instrument: truncated toward zero, clamped to the int64 range. */
+static inline int64_t otel__d2i(double d) {
+    if (d >= 9223372036854775807.0) return INT64_MAX;
+    if (d <= -9223372036854775808.0) return INT64_MIN;
+    return (int64_t)d;
+}
+
+static inline void otel__apply(otel_instrument *inst, otel__series *s, int64_t iv, double dv) {
+    switch (inst->kind) {
+    case OTEL_INSTRUMENT_COUNTER:
+    case OTEL_INSTRUMENT_UP_DOWN_COUNTER:
+        if (inst->type == OTEL_NUMBER_INT64) atomic_fetch_add(&s->v, (uint64_t)iv);
+        else otel__add_double(&s->v, dv);
+        break;
+    case OTEL_INSTRUMENT_HISTOGRAM: otel__hist_record(inst, s, iv, dv); break;
+    case OTEL_INSTRUMENT_GAUGE:
+        otel__store_rlx(&s->v, inst->type == OTEL_NUMBER_INT64 ? (uint64_t)iv : otel__d2u(dv));
+        otel__store_rlx(&s->t, otel_now_ns());
+        break;
+    default: return;
+    }
+    otel__mark(inst, s);
+}
+
+OTEL_API void otel_record_int(otel_instrument *inst, int64_t value, const otel_attr *attrs, size_t count) {
+    if (!inst || !otel__g || !otel__measure_ok(inst, value < 0, true)) return;
+    otel__series *s = otel__series_get(inst, attrs, count);
+    if (s) otel__apply(inst, s, value, (double)value);
+}
+
+OTEL_API void otel_record_double(otel_instrument *inst, double value, const otel_attr *attrs, size_t count) {
+    if (!inst || !otel__g || !otel__measure_ok(inst, value < 0, isfinite(value))) return;
+    otel__series *s = otel__series_get(inst, attrs, count);
+    if (s) otel__apply(inst, s, otel__d2i(value), value);
+}
+
+OTEL_API otel_bound *otel_instrument_bind(otel_instrument *inst, const otel_attr *attrs, size_t count) {
+    if (!inst || !otel__g) return NULL;
+    if (otel__is_async(inst)) {
+        otel__logf(OTEL_LOG_ERROR, "otel_instrument_bind: instrument '%s' is observable; it cannot be bound",
+                   inst->name.ptr);
+        return NULL;
+    }
+    return (otel_bound *)otel__series_get(inst, attrs, count);
+}
+
+OTEL_API void otel_bound_record_int(otel_bound *b, int64_t value) {
+    otel__series *s = (otel__series *)b;
+    if (!s || !otel__g || !otel__measure_ok(s->inst, value < 0, true)) return;
+    otel__apply(s->inst, s, value, (double)value);
+}
+
+OTEL_API void otel_bound_record_double(otel_bound *b, double value) {
+    otel__series *s = (otel__series *)b;
+    if (!s || !otel__g || !otel__measure_ok(s->inst, value < 0, isfinite(value))) return;
+    otel__apply(s->inst, s, otel__d2i(value), value);
+}
+
+/* Observable instruments: the callback reports current values (a total for counters). */
+static void otel__observe(otel_observer *obs, int64_t iv, double dv, const otel_attr *attrs, size_t count) {
+    if (!obs || !obs->inst || obs->round != obs->inst->round) return;
+    otel_instrument *inst = obs->inst;
+    otel__series *s = otel__series_get(inst, attrs, count);
+    if (!s) return;
+    otel__store_rlx(&s->v, inst->type == OTEL_NUMBER_INT64 ? (uint64_t)iv : otel__d2u(dv));
+    s->round = obs->round; /* collect_mu held by the collection running the callback */
+}
+
+OTEL_API void otel_observe_int(otel_observer *obs, int64_t value, const otel_attr *attrs, size_t count) {
+    otel__observe(obs, value, (double)value, attrs, count);
+}
+
+OTEL_API void otel_observe_double(otel_observer *obs, double value, const otel_attr *attrs, size_t count) {
+    otel__observe(obs, otel__d2i(value), value, attrs, count);
+}
+
+/* ---- [metric] part: meters and instruments --------------------------------------------- */
+
+static otel_temporality otel__temporality_of(otel_instrument_kind k, otel_temporality_preference p) {
+    if (k == OTEL_INSTRUMENT_GAUGE || k == OTEL_INSTRUMENT_OBSERVABLE_GAUGE) return OTEL_TEMPORALITY_UNSPECIFIED;
+    /* the presets of the spec's OTLP metric exporter (and the Python SDK's guide) */
+    if (p == OTEL_TEMPORALITY_PREF_DELTA &&
+        (k == OTEL_INSTRUMENT_COUNTER || k == OTEL_INSTRUMENT_OBSERVABLE_COUNTER || k == OTEL_INSTRUMENT_HISTOGRAM))
+        return OTEL_TEMPORALITY_DELTA;
+    if (p == OTEL_TEMPORALITY_PREF_LOWMEMORY && (k == OTEL_INSTRUMENT_COUNTER || k == OTEL_INSTRUMENT_HISTOGRAM))
+        return OTEL_TEMPORALITY_DELTA;
+    return OTEL_TEMPORALITY_CUMULATIVE;
+}
+
+OTEL_API otel_meter *otel_meter_get(const char *scope_name, const char *scope_version) {
+    otel__state *g = otel__g;
+    if (!g || !g->metrics) return NULL;
+    otel__metrics *m = g->metrics;
+    if (!scope_name) return &m->meters[0];
+    const char *ver = scope_version ? scope_version : "";
+    otel_meter *found = NULL;
+    pthread_mutex_lock(&m->inst_mu);
+    uint32_t n = otel__load_rlx(&m->nmeters);
+    for (uint32_t i = 0; i < n && !found; i++)
+        if (strcmp(m->meters[i].scope.name.ptr, scope_name) == 0 && strcmp(m->meters[i].scope.version.ptr, ver) == 0)
+            found = &m->meters[i];
+    if (!found && n < OTEL__MAX_METERS) {
+        char *nm = otel__strndup(scope_name, strlen(scope_name)), *vs = otel__strndup(ver, strlen(ver));
+        if (nm && vs) {
+            found = &m->meters[n];
+            found->scope.name.ptr = nm; found->scope.name.len = strlen(nm);
+            found->scope.version.ptr = vs; found->scope.version.len = strlen(vs);
+            otel__store_rel(&m->nmeters, n + 1);
+        } else {
+            OTEL_FREE(nm, NULL);
+            OTEL_FREE(vs, NULL);
+        }
+    }
+    pthread_mutex_unlock(&m->inst_mu);
+    if (!found) {
+        OTEL__LOG_ONCE(m->once_meters, OTEL_LOG_WARN, "meter '%s': too many meters (%d) or no memory; using the default meter",
+                       scope_name, OTEL__MAX_METERS);
+        return &m->meters[0];
+    }
+    return found;
+}
+
+/* The API spec's instrument name syntax: [A-Za-z][A-Za-z0-9_.\-/]{0,254}. */
+static bool otel__instrument_name_ok(const char *s) {
+    size_t n = otel__strnlen(s, OTEL__METRIC_NAME_MAX + 1);
+    if (n == 0 || n > OTEL__METRIC_NAME_MAX) return false;
+    if (!((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z'))) return false;
+    for (size_t i = 1; i < n; i++) {
+        char c = s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '.' ||
+              c == '-' || c == '/'))
+            return false;
+    }
+    return true;
+}
+
+/* A unit: at most 63 printable ASCII characters. */
+static bool otel__unit_ok(const char *s) {
+    size_t n = otel__strnlen(s, 64);
+    if (n > 63) return false;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] > 0x7e) return false;
+    return true;
+}
+
+static const char *const otel__instrument_kind_names[] = {"?", "Counter", "UpDownCounter", "Histogram", "Gauge",
+                                                          "ObservableCounter", "ObservableUpDownCounter",
+                                                          "ObservableGauge"};
+
+/* Checks the desc; NULL when it is fine, else why not. */
+static const char *otel__instrument_check(otel_instrument_kind kind, otel_number_type type, const otel_instrument_desc *d) {
+    if (kind < OTEL_INSTRUMENT_COUNTER || kind > OTEL_INSTRUMENT_OBSERVABLE_GAUGE) return "unknown instrument kind";
+    if (type != OTEL_NUMBER_INT64 && type != OTEL_NUMBER_DOUBLE) return "unknown number type";
+    if (!otel__instrument_name_ok(d->name))
+        return "invalid name: it must start with a letter and have at most 255 characters of A-Z a-z 0-9 _ . - /";
+    if (d->unit && !otel__unit_ok(d->unit)) return "invalid unit: at most 63 printable ASCII characters";
+    if (kind >= OTEL_INSTRUMENT_OBSERVABLE_COUNTER && !d->callback) return "an observable instrument needs a callback";
+    if (kind == OTEL_INSTRUMENT_HISTOGRAM && d->boundaries) {
+        if (d->boundary_count > 4096) return "more than 4096 histogram boundaries";
+        for (size_t i = 0; i < d->boundary_count; i++) {
+            if (!isfinite(d->boundaries[i])) return "histogram boundaries must be finite";
+            if (i && !(d->boundaries[i] > d->boundaries[i - 1])) return "histogram boundaries must be strictly increasing";
+        }
+    }
+    return NULL;
+}
+
+static bool otel__str_eq0(otel_str a, const char *b) {
+    b = b ? b : "";
+    return a.len == strlen(b) && memcmp(a.ptr, b, a.len) == 0;
+}
+
+/* An existing instrument of `meter` with this name (case-insensitive, as the spec says). inst_mu held. */
+static otel_instrument *otel__instrument_find(otel__metrics *m, otel_meter *meter, const char *name,
+                                             otel_instrument_kind kind, otel_number_type type, bool *conflict) {
+    size_t n = strlen(name);
+    *conflict = false;
+    for (otel_instrument *i = otel__load_rlx(&m->head); i; i = otel__load_rlx(&i->next)) {
+        if (i->meter != meter || !otel__eq_nocase(i->name.ptr, i->name.len, name) || n != i->name.len) continue;
+        if (i->kind == kind && i->type == type) return i;
+        *conflict = true;
+    }
+    return NULL;
+}
+
+static void otel__instrument_free(otel_instrument *inst) {
+    otel__series *s = otel__load_rlx(&inst->head);
+    while (s) {
+        otel__series *next = otel__load_rlx(&s->next);
+        OTEL_FREE(s->mem, NULL);
+        s = next;
+    }
+    otel__stable *t = otel__load_rlx(&inst->table);
+    while (t) {
+        otel__stable *older = t->retired;
+        OTEL_FREE(t, NULL);
+        t = older;
+    }
+    pthread_mutex_destroy(&inst->mu);
+    OTEL_FREE(inst, NULL);
+}
+
+static otel_instrument *otel__instrument_new(otel__metrics *m, otel_meter *meter, otel_instrument_kind kind,
+                                             otel_number_type type, const otel_instrument_desc *d) {
+    const char *unit = d->unit ? d->unit : "", *desc = d->description ? d->description : "";
+    bool hist = kind == OTEL_INSTRUMENT_HISTOGRAM;
+    const double *bounds = hist ? (d->boundaries ? d->boundaries : otel__default_bounds) : NULL;
+    size_t nb = hist ? (d->boundaries ? d->boundary_count : 15) : 0;
+    size_t ln = strlen(d->name), lu = strlen(unit), ldesc = strlen(desc);
+    size_t bytes = OTEL__ALIGN8(sizeof(otel_instrument)) + nb * sizeof(double) + ln + lu + ldesc + 3;
+    otel_instrument *inst = (otel_instrument *)otel__calloc(bytes);
+    otel__stable *t = otel__table_new(16);
+    if (!inst || !t) {
+        OTEL_FREE(inst, NULL);
+        OTEL_FREE(t, NULL);
+        return NULL;
+    }
+    double *bcopy = (double *)(void *)((char *)inst + OTEL__ALIGN8(sizeof(otel_instrument)));
+    char *str = (char *)(bcopy + nb);
+    if (nb) memcpy(bcopy, bounds, nb * sizeof(double));
+    inst->kind = kind;
+    inst->type = type;
+    inst->bounds = bcopy;
+    inst->nbounds = (uint32_t)nb;
+    inst->limit = d->cardinality_limit ? d->cardinality_limit : OTEL__DEFAULT_CARDINALITY;
+    for (uint32_t r = 0; r < OTEL_MAX_READERS; r++) {
+        inst->dslot[r] = -1;
+        if (r < m->nreaders && otel__temporality_of(kind, m->readers[r]->pref) == OTEL_TEMPORALITY_DELTA)
+            inst->dslot[r] = (int8_t)inst->nd++;
+    }
+    if (kind <= OTEL_INSTRUMENT_GAUGE && inst->nd) inst->dirty_all = (1u << inst->nd) - 1;
+    atomic_init(&inst->table, t);
+    pthread_mutex_init(&inst->mu, NULL);
+    inst->meter = meter;
+    memcpy(str, d->name, ln + 1);
+    inst->name.ptr = str; inst->name.len = ln;
+    memcpy(str + ln + 1, unit, lu + 1);
+    inst->unit.ptr = str + ln + 1; inst->unit.len = lu;
+    memcpy(str + ln + lu + 2, desc, ldesc + 1);
+    inst->description.ptr = str + ln + lu + 2; inst->description.len = ldesc;
+    inst->cb = d->callback;
+    inst->cb_user = d->callback_user;
+    return inst;
+}
+
+OTEL_API otel_instrument *otel_instrument_create(otel_meter *meter, otel_instrument_kind kind, otel_number_type type,
+                                                 const otel_instrument_desc *desc) {
+    otel__state *g = otel__g;
+    if (!g || !g->metrics) return NULL;
+    otel__metrics *m = g->metrics;
+    if (!meter) meter = &m->meters[0];
+    if (!desc || !desc->name) {
+        otel__logf(OTEL_LOG_ERROR, "otel_instrument_create: an instrument needs a name");
+        return NULL;
+    }
+    const char *why = otel__instrument_check(kind, type, desc);
+    if (why) {
+        otel__logf(OTEL_LOG_ERROR, "otel_instrument_create: instrument '%.300s': %s; it records nothing", desc->name, why);
+        return NULL;
+    }
+    bool conflict;
+    pthread_mutex_lock(&m->inst_mu);
+    otel_instrument *inst = otel__instrument_find(m, meter, desc->name, kind, type, &conflict);
+    if (inst) {
+        bool same = otel__str_eq0(inst->unit, desc->unit) && otel__str_eq0(inst->description, desc->description);
+        if (kind == OTEL_INSTRUMENT_HISTOGRAM && desc->boundaries)
+            same = same && inst->nbounds == desc->boundary_count &&
+                   (!inst->nbounds || memcmp(inst->bounds, desc->boundaries, inst->nbounds * sizeof(double)) == 0);
+        if (kind >= OTEL_INSTRUMENT_OBSERVABLE_COUNTER)
+            same = same && inst->cb == desc->callback && inst->cb_user == desc->callback_user;
+        pthread_mutex_unlock(&m->inst_mu);
+        if (!same)
+            otel__logf(OTEL_LOG_WARN, "instrument '%s' already exists with another unit, description, boundaries or "
+                       "callback; the first one is used", desc->name);
+        return inst;
+    }
+    if (conflict)
+        otel__logf(OTEL_LOG_WARN, "instrument '%s' already exists as another kind or number type; both are kept and "
+                   "exported under the same name", desc->name);
+    inst = otel__instrument_new(m, meter, kind, type, desc);
+    if (inst) {
+        if (m->tail) otel__store_rel(&m->tail->next, inst);
+        else otel__store_rel(&m->head, inst);
+        m->tail = inst;
+    }
+    pthread_mutex_unlock(&m->inst_mu);
+    if (!inst) otel__logf(OTEL_LOG_ERROR, "otel_instrument_create: out of memory");
+    return inst;
+}
+
+/* ---- [metric] part: collection ---------------------------------------------------------- */
+
+/* `p` with room for `need` elements (contents kept); NULL when out of memory (p unchanged). */
+static void *otel__grow(void *p, size_t *cap, size_t need, size_t elem) {
+    if (need <= *cap) return p;
+    size_t nc = *cap ? *cap : 16;
+    while (nc < need) nc *= 2;
+    void *np = OTEL_MALLOC(nc * elem, NULL);
+    if (!np) return NULL;
+    if (p) {
+        memcpy(np, p, *cap * elem);
+        OTEL_FREE(p, NULL);
+    }
+    *cap = nc;
+    return np;
+}
+
+/* Histogram part of a point: bucket counts into bk. False: nothing to report. */
+static bool otel__hist_point(otel_instrument *inst, otel__series *s, int slot, otel_metric_point *p, uint64_t *bk) {
+    bool is_int = inst->type == OTEL_NUMBER_INT64;
+    size_t nb = inst->nbounds + 1;
+    uint64_t mn, mx, v, count = 0, init_min = otel__mm_init(inst, false), init_max = otel__mm_init(inst, true);
+    double sum;
+    if (slot >= 0) {
+        uint64_t *prev = s->prev + (size_t)slot * (1 + nb);
+        /* min/max first: every measurement they saw has its bucket counted below */
+        mn = atomic_exchange(&s->mm[2 + 2 * slot], init_min);
+        mx = atomic_exchange(&s->mm[3 + 2 * slot], init_max);
+        for (size_t i = 0; i < nb; i++) {
+            uint64_t c = atomic_load(&s->buckets[i]);
+            bk[i] = c - prev[1 + i];
+            prev[1 + i] = c;
+            count += bk[i];
+        }
+        v = atomic_load(&s->v);
+        sum = is_int ? (double)(int64_t)(v - prev[0]) : otel__u2d(v) - otel__u2d(prev[0]);
+        prev[0] = v;
+    } else {
+        mn = atomic_load(&s->mm[0]);
+        mx = atomic_load(&s->mm[1]);
+        for (size_t i = 0; i < nb; i++) count += bk[i] = atomic_load(&s->buckets[i]);
+        v = atomic_load(&s->v);
+        sum = is_int ? (double)(int64_t)v : otel__u2d(v);
+    }
+    if (!count) return false;
+    p->count = count;
+    p->sum = sum;
+    if (mn == init_min || mx == init_max) { /* a measurement in flight: its min/max come next time */
+        p->min = p->max = sum / (double)count;
+    } else {
+        p->min = is_int ? (double)(int64_t)mn : otel__u2d(mn);
+        p->max = is_int ? (double)(int64_t)mx : otel__u2d(mx);
+    }
+    p->bucket_count = nb;
+    return true;
+}
+
+/* The point of series `s` for reader `r` (delta slot `slot`, -1: cumulative). False: none
+   this time (no measurement since this delta reader's last collection, not observed). */
+static bool otel__point(otel__reader *r, otel_instrument *inst, otel__series *s, int slot, uint64_t now,
+                        otel_metric_point *p, uint64_t *bk) {
+    bool is_int = inst->type == OTEL_NUMBER_INT64;
+    memset(p, 0, sizeof *p);
+    p->attrs = s->attrs;
+    p->attr_count = s->attr_count;
+    p->time_ns = now;
+    if (otel__is_async(inst)) {
+        if (s->round != inst->round) return false;
+    } else if (slot >= 0) {
+        uint32_t bit = 1u << slot;
+        if (!(atomic_fetch_and(&s->dirty, ~bit) & bit)) return false;
+    }
+    if (otel__is_gauge(inst)) {
+        uint64_t v = otel__load_rlx(&s->v);
+        if (is_int) p->value.i = (int64_t)v;
+        else p->value.d = otel__u2d(v);
+        if (inst->kind == OTEL_INSTRUMENT_GAUGE) p->time_ns = otel__load_rlx(&s->t);
+        return true;
+    }
+    p->start_time_ns = slot >= 0 ? r->last_ns : s->start_ns;
+    if (otel__is_hist(inst)) return otel__hist_point(inst, s, slot, p, bk);
+    uint64_t v = atomic_load(&s->v);
+    if (slot >= 0) { /* delta: what changed since this reader's last collection */
+        uint64_t pv = s->prev[slot];
+        s->prev[slot] = v;
+        if (is_int) p->value.i = (int64_t)(v - pv);
+        else p->value.d = otel__u2d(v) - otel__u2d(pv);
+    } else if (is_int) {
+        p->value.i = (int64_t)v;
+    } else {
+        p->value.d = otel__u2d(v);
+    }
+    return true;
+}
+
+static void otel__metric_fill(otel_metric_data *md, const otel_instrument *inst, int slot) {
+    memset(md, 0, sizeof *md);
+    md->name = inst->name;
+    md->description = inst->description;
+    md->unit = inst->unit;
+    md->scope = &inst->meter->scope;
+    md->instrument_kind = inst->kind;
+    md->number_type = inst->type;
+    md->type = otel__is_hist(inst) ? OTEL_METRIC_HISTOGRAM : otel__is_gauge(inst) ? OTEL_METRIC_GAUGE : OTEL_METRIC_SUM;
+    md->monotonic = inst->kind == OTEL_INSTRUMENT_COUNTER || inst->kind == OTEL_INSTRUMENT_OBSERVABLE_COUNTER;
+    if (md->type != OTEL_METRIC_GAUGE) md->temporality = slot >= 0 ? OTEL_TEMPORALITY_DELTA : OTEL_TEMPORALITY_CUMULATIVE;
+    if (md->type == OTEL_METRIC_HISTOGRAM) {
+        md->boundaries = inst->bounds;
+        md->boundary_count = inst->nbounds;
+    }
+}
+
+/* Collects reader `r` into its scratch arrays; `out` is valid until the next collection.
+   r->mu held. Runs the observable callbacks. */
+static otel_result otel__collect(otel__reader *r, otel_metric_batch *out) {
+    otel__metrics *m = r->g->metrics;
+    size_t nmd = 0, npt = 0, nw = 0;
+    bool oom = false;
+    void *np;
+    pthread_mutex_lock(&m->collect_mu);
+    uint64_t now = otel_now_ns();
+    uint32_t nmeters = otel__load_acq(&m->nmeters);
+    for (uint32_t mi = 0; mi < nmeters && !oom; mi++) { /* a scope's metrics stay adjacent */
+        for (otel_instrument *inst = otel__load_acq(&m->head); inst && !oom; inst = otel__load_acq(&inst->next)) {
+            if (inst->meter != &m->meters[mi]) continue;
+            if (inst->cb) {
+                otel_observer obs;
+                obs.inst = inst;
+                obs.round = ++inst->round;
+                inst->cb(&obs, inst->cb_user);
+            }
+            int slot = inst->dslot[r->index];
+            size_t first = npt, nb = otel__is_hist(inst) ? inst->nbounds + 1 : 0;
+            for (otel__series *s = otel__load_acq(&inst->head); s; s = otel__load_acq(&s->next)) {
+                if (!(np = otel__grow(r->pts, &r->pt_cap, npt + 1, sizeof *r->pts))) { oom = true; break; }
+                r->pts = (otel_metric_point *)np;
+                if (!(np = otel__grow(r->words, &r->w_cap, nw + nb + 1, 8))) { oom = true; break; }
+                r->words = (uint64_t *)np;
+                otel_metric_point *p = &r->pts[npt];
+                if (!otel__point(r, inst, s, slot, now, p, r->words + nw)) continue;
+                if (nb) {
+                    p->bucket_counts = (const uint64_t *)(uintptr_t)nw; /* an offset until the arrays stop moving */
+                    nw += nb;
+                }
+                npt++;
+            }
+            if (npt == first) continue;
+            if (!(np = otel__grow(r->md, &r->md_cap, nmd + 1, sizeof *r->md))) {
+                oom = true;
+                npt = first;
+                break;
+            }
+            r->md = (otel_metric_data *)np;
+            otel__metric_fill(&r->md[nmd], inst, slot);
+            r->md[nmd].points = (const otel_metric_point *)(uintptr_t)first;
+            r->md[nmd].point_count = npt - first;
+            nmd++;
+        }
+    }
+    pthread_mutex_unlock(&m->collect_mu);
+    r->last_ns = now;
+    for (size_t i = 0; i < nmd; i++) {
+        otel_metric_data *md = &r->md[i];
+        otel_metric_point *pts = r->pts + (uintptr_t)md->points;
+        md->points = pts;
+        if (md->type == OTEL_METRIC_HISTOGRAM)
+            for (size_t k = 0; k < md->point_count; k++) pts[k].bucket_counts = r->words + (uintptr_t)pts[k].bucket_counts;
+    }
+    out->metrics = r->md;
+    out->count = nmd;
+    out->resource = &r->g->resource;
+    out->timeout_ms = r->d.export_timeout_ms;
+    otel__add_rlx(&r->collections, 1);
+    if (oom) OTEL__LOG_ONCE(r->once_nomem, OTEL_LOG_ERROR, "reader '%s': out of memory while collecting; points left out",
+                            r->name);
+    return oom ? OTEL_ERR_NO_MEMORY : OTEL_OK;
+}
+
+static size_t otel__batch_points(const otel_metric_batch *b) {
+    size_t n = 0;
+    for (size_t i = 0; i < b->count; i++) n += b->metrics[i].point_count;
+    return n;
+}
+
+/* PERIODIC: one collection and its export (empty collections are not exported). */
+static void otel__reader_export(otel__reader *r) {
+    otel_metric_batch b;
+    pthread_mutex_lock(&r->mu);
+    otel__collect(r, &b);
+    if (b.count && !r->tainted) {
+        size_t n = otel__batch_points(&b);
+        bool ok = r->d.exporter.export_metrics(&b, r->d.exporter.user) == OTEL_EXPORT_SUCCESS;
+        otel__add_rlx(ok ? &r->exported : &r->failed, n);
+        if (!ok)
+            OTEL__LOG_ONCE(r->once_fail, OTEL_LOG_WARN, "metric reader '%s': exporter failed a collection of %u points "
+                           "(reported once)", r->name, (unsigned)n);
+    }
+    pthread_mutex_unlock(&r->mu);
+}
+
+static void otel__state_destroy(otel__state *g);
+
+static void *otel__reader_main(void *arg) {
+    otel__reader *r = (otel__reader *)arg;
+    otel__state *g = r->g;
+    uint64_t next = otel__mono_ms() + r->d.export_interval_ms, seen;
+    pthread_mutex_lock(&r->ctl_mu);
+    seen = r->flush_done; /* not flush_req: a flush asked before this thread ran still counts */
+    for (;;) {
+        while (!r->stop && r->flush_req == seen) {
+            uint64_t now = otel__mono_ms();
+            if (now >= next) break;
+            struct timespec ts = otel__abstime((uint32_t)(next - now));
+            pthread_cond_timedwait(&r->cv, &r->ctl_mu, &ts);
+        }
+        bool stop = r->stop;
+        uint64_t flush = r->flush_req;
+        pthread_mutex_unlock(&r->ctl_mu);
+        otel__reader_export(r);
+        next = otel__mono_ms() + r->d.export_interval_ms;
+        if (flush != seen) {
+            seen = flush;
+            pthread_mutex_lock(&r->mu);
+            if (r->d.exporter.force_flush && !r->tainted)
+                r->d.exporter.force_flush(r->d.export_timeout_ms, r->d.exporter.user);
+            pthread_mutex_unlock(&r->mu);
+            pthread_mutex_lock(&g->flush_mu);
+            r->flush_done = flush;
+            pthread_cond_broadcast(&g->flush_cv);
+            pthread_mutex_unlock(&g->flush_mu);
+        }
+        pthread_mutex_lock(&r->ctl_mu);
+        if (stop) break;
+    }
+    pthread_mutex_unlock(&r->ctl_mu);
+    pthread_mutex_lock(&g->flush_mu); /* from here on otel_shutdown no longer calls cancel */
+    r->in_shutdown = true;
+    pthread_mutex_unlock(&g->flush_mu);
+    if (r->d.exporter.shutdown && !r->tainted) {
+        uint64_t now = otel__mono_ms();
+        pthread_mutex_lock(&r->mu);
+        r->d.exporter.shutdown(r->shutdown_at > now ? (uint32_t)(r->shutdown_at - now) : 1, r->d.exporter.user);
+        pthread_mutex_unlock(&r->mu);
+    }
+    pthread_mutex_lock(&g->flush_mu);
+    r->exited = true;
+    bool last = g->abandoned && --g->abandoned == 0;
+    pthread_cond_broadcast(&g->flush_cv);
+    pthread_mutex_unlock(&g->flush_mu);
+    if (last) otel__state_destroy(g); /* abandoned by otel_shutdown, and the last one out */
+    return NULL;
+}
+
+/* PROMETHEUS: one scrape's text (the reader is cumulative). Runs on the server's thread. */
+static bool otel__prom_format_buf(otel__buf *b, const otel_metric_batch *batch);
+
+static bool otel__reader_produce(otel__buf *b, void *user) {
+    otel__reader *r = (otel__reader *)user;
+    otel_metric_batch batch;
+    pthread_mutex_lock(&r->mu);
+    bool ok = otel__collect(r, &batch) == OTEL_OK && otel__prom_format_buf(b, &batch);
+    pthread_mutex_unlock(&r->mu);
+    return ok;
+}
+
+OTEL_API otel_result otel_metrics_collect(size_t reader, otel_metrics_collect_fn fn, void *user) {
+    otel__state *g = otel__g;
+    if (!g || g->shut || !g->metrics) return OTEL_ERR_STATE;
+    otel__metrics *m = g->metrics;
+    if (!fn || reader >= m->nreaders) return OTEL_ERR_INVALID_ARG;
+    otel__reader *r = m->readers[reader];
+    otel_metric_batch b;
+    pthread_mutex_lock(&r->mu);
+    otel_result res = otel__collect(r, &b);
+    fn(&b, user);
+    pthread_mutex_unlock(&r->mu);
+    return res;
+}
+
+/* ---- [metric] part: JSON (console exporter, OTLP/JSON) ------------------------------------ */
+
+/* Re-indents compact JSON s[0..n) the way Python's json.dumps(indent=4) writes it. */
+static void otel__json_pretty(otel__buf *o, const char *s, size_t n) {
+    int depth = 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        switch (c) {
+        case '"': {
+            size_t j = i + 1;
+            while (j < n && s[j] != '"') j += s[j] == '\\' ? 2 : 1;
+            otel__buf_put(o, s + i, (j < n ? j + 1 : n) - i);
+            i = j;
+            break;
+        }
+        case '{':
+        case '[':
+            if (i + 1 < n && (s[i + 1] == '}' || s[i + 1] == ']')) {
+                otel__buf_put(o, s + i, 2);
+                i++;
+                break;
+            }
+            otel__buf_putc(o, c);
+            otel__json_nl(o, ++depth);
+            break;
+        case '}':
+        case ']':
+            otel__json_nl(o, --depth);
+            otel__buf_putc(o, c);
+            break;
+        case ',':
+            otel__buf_putc(o, ',');
+            otel__json_nl(o, depth);
+            break;
+        case ':': otel__buf_puts(o, ": "); break;
+        default: otel__buf_putc(o, c); break;
+        }
+    }
+}
+
+/* A number of the metric's type: int64 as a JSON number (console) or string (OTLP). */
+static void otel__json_number(otel__buf *b, const otel_metric_data *md, const otel_metric_point *p, bool otlp) {
+    if (md->number_type == OTEL_NUMBER_INT64) otel__buf_printf(b, otlp ? "\"%lld\"" : "%lld", (long long)p->value.i);
+    else otel__buf_json_double(b, p->value.d);
+}
+
+static void otel__console_attr_map(otel__buf *b, const otel_attr *a, size_t n) {
+    otel__buf_putc(b, '{');
+    for (size_t i = 0; i < n; i++) {
+        if (i) otel__buf_putc(b, ',');
+        otel__buf_json_str(b, a[i].key.ptr, a[i].key.len);
+        otel__buf_putc(b, ':');
+        otel__json_value(b, &a[i].value, false);
+    }
+    otel__buf_putc(b, '}');
+}
+
+static void otel__console_metric(otel__buf *b, const otel_metric_data *md) {
+    otel__buf_puts(b, "{\"name\":");
+    otel__buf_json_str(b, md->name.ptr, md->name.len);
+    otel__buf_puts(b, ",\"description\":");
+    otel__buf_json_str(b, md->description.ptr, md->description.len);
+    otel__buf_puts(b, ",\"unit\":");
+    otel__buf_json_str(b, md->unit.ptr, md->unit.len);
+    otel__buf_puts(b, ",\"data\":{\"data_points\":[");
+    for (size_t k = 0; k < md->point_count; k++) {
+        const otel_metric_point *p = &md->points[k];
+        if (k) otel__buf_putc(b, ',');
+        otel__buf_puts(b, "{\"attributes\":");
+        otel__console_attr_map(b, p->attrs, p->attr_count);
+        otel__buf_printf(b, ",\"start_time_unix_nano\":%llu,\"time_unix_nano\":%llu,",
+                         (unsigned long long)p->start_time_ns, (unsigned long long)p->time_ns);
+        if (md->type == OTEL_METRIC_HISTOGRAM) {
+            otel__buf_printf(b, "\"count\":%llu,\"sum\":", (unsigned long long)p->count);
+            otel__buf_json_double(b, p->sum);
+            otel__buf_puts(b, ",\"bucket_counts\":[");
+            for (size_t i = 0; i < p->bucket_count; i++)
+                otel__buf_printf(b, i ? ",%llu" : "%llu", (unsigned long long)p->bucket_counts[i]);
+            otel__buf_puts(b, "],\"explicit_bounds\":[");
+            for (size_t i = 0; i < md->boundary_count; i++) {
+                if (i) otel__buf_putc(b, ',');
+                otel__buf_json_double(b, md->boundaries[i]);
+            }
+            otel__buf_puts(b, "],\"min\":");
+            otel__buf_json_double(b, p->min);
+            otel__buf_puts(b, ",\"max\":");
+            otel__buf_json_double(b, p->max);
+        } else {
+            otel__buf_puts(b, "\"value\":");
+            otel__json_number(b, md, p, false);
+        }
+        otel__buf_puts(b, ",\"exemplars\":[]}");
+    }
+    otel__buf_putc(b, ']');
+    if (md->type != OTEL_METRIC_GAUGE) otel__buf_printf(b, ",\"aggregation_temporality\":%d", (int)md->temporality);
+    if (md->type == OTEL_METRIC_SUM) otel__buf_printf(b, ",\"is_monotonic\":%s", md->monotonic ? "true" : "false");
+    otel__buf_puts(b, "}}");
+}
+
+/* The Python SDK's MetricsData.to_json() shape, compact. */
+static void otel__console_metrics(otel__buf *b, const otel_metric_batch *batch) {
+    const otel_resource *res = batch->resource;
+    otel__buf_puts(b, "{\"resource_metrics\":[{\"resource\":{\"attributes\":");
+    otel__console_attr_map(b, res ? res->attrs : NULL, res ? res->count : 0);
+    otel__buf_puts(b, ",\"schema_url\":\"\"},\"scope_metrics\":[");
+    for (size_t i = 0; i < batch->count; i++) {
+        const otel_scope *sc = batch->metrics[i].scope;
+        size_t j = 0;
+        while (j < i && batch->metrics[j].scope != sc) j++;
+        if (j < i) continue; /* scope already written */
+        if (i) otel__buf_putc(b, ',');
+        otel__buf_puts(b, "{\"scope\":{\"name\":");
+        otel__buf_json_str(b, sc ? sc->name.ptr : "", sc ? sc->name.len : 0);
+        otel__buf_puts(b, ",\"version\":");
+        otel__buf_json_str(b, sc ? sc->version.ptr : "", sc ? sc->version.len : 0);
+        otel__buf_puts(b, ",\"schema_url\":\"\",\"attributes\":null},\"metrics\":[");
+        bool first = true;
+        for (size_t k = i; k < batch->count; k++) {
+            if (batch->metrics[k].scope != sc) continue;
+            if (!first) otel__buf_putc(b, ',');
+            first = false;
+            otel__console_metric(b, &batch->metrics[k]);
+        }
+        otel__buf_puts(b, "],\"schema_url\":\"\"}");
+    }
+    otel__buf_puts(b, "],\"schema_url\":\"\"}]}");
+}
+
+static otel_export_result otel__console_export_metrics(const otel_metric_batch *batch, void *user) {
+    otel__console *c = (otel__console *)user;
+    otel__buf tmp, out;
+    memset(&tmp, 0, sizeof tmp);
+    memset(&out, 0, sizeof out);
+    otel__console_metrics(&tmp, batch);
+    if (c->format == OTEL_CONSOLE_COMPACT) {
+        out = tmp;
+        memset(&tmp, 0, sizeof tmp);
+    } else if (!tmp.failed) {
+        otel__json_pretty(&out, tmp.p, tmp.len);
+    }
+    otel__buf_putc(&out, '\n');
+    bool ok = !tmp.failed && !out.failed && fwrite(out.p, 1, out.len, c->out) == out.len;
+    ok = fflush(c->out) == 0 && ok;
+    otel__buf_free(&tmp);
+    otel__buf_free(&out);
+    return ok ? OTEL_EXPORT_SUCCESS : OTEL_EXPORT_FAILURE;
+}
+
+static void otel__otlp_attr_array(otel__buf *b, const otel_attr *a, size_t n) {
+    otel__buf_puts(b, "\"attributes\":[");
+    for (size_t i = 0; i < n; i++) {
+        if (i) otel__buf_putc(b, ',');
+        otel__buf_puts(b, "{\"key\":");
+        otel__buf_json_str(b, a[i].key.ptr, a[i].key.len);
+        otel__buf_puts(b, ",\"value\":");
+        otel__json_value(b, &a[i].value, true);
+        otel__buf_putc(b, '}');
+    }
+    otel__buf_putc(b, ']');
+}
+
+static void otel__otlp_metric(otel__buf *b, const otel_metric_data *md) {
+    static const char *const kinds[] = {"", "sum", "gauge", "histogram"};
+    otel__buf_puts(b, "{\"name\":");
+    otel__buf_json_str(b, md->name.ptr, md->name.len);
+    otel__buf_puts(b, ",\"description\":");
+    otel__buf_json_str(b, md->description.ptr, md->description.len);
+    otel__buf_puts(b, ",\"unit\":");
+    otel__buf_json_str(b, md->unit.ptr, md->unit.len);
+    otel__buf_printf(b, ",\"%s\":{\"dataPoints\":[", kinds[md->type <= OTEL_METRIC_HISTOGRAM ? md->type : 1]);
+    for (size_t k = 0; k < md->point_count; k++) {
+        const otel_metric_point *p = &md->points[k];
+        if (k) otel__buf_putc(b, ',');
+        otel__buf_putc(b, '{');
+        otel__otlp_attr_array(b, p->attrs, p->attr_count);
+        if (p->start_time_ns) otel__buf_printf(b, ",\"startTimeUnixNano\":\"%llu\"", (unsigned long long)p->start_time_ns);
+        otel__buf_printf(b, ",\"timeUnixNano\":\"%llu\",", (unsigned long long)p->time_ns);
+        if (md->type == OTEL_METRIC_HISTOGRAM) {
+            otel__buf_printf(b, "\"count\":\"%llu\",\"sum\":", (unsigned long long)p->count);
+            otel__buf_json_double(b, p->sum);
+            otel__buf_puts(b, ",\"bucketCounts\":[");
+            for (size_t i = 0; i < p->bucket_count; i++)
+                otel__buf_printf(b, i ? ",\"%llu\"" : "\"%llu\"", (unsigned long long)p->bucket_counts[i]);
+            otel__buf_puts(b, "],\"explicitBounds\":[");
+            for (size_t i = 0; i < md->boundary_count; i++) {
+                if (i) otel__buf_putc(b, ',');
+                otel__buf_json_double(b, md->boundaries[i]);
+            }
+            otel__buf_putc(b, ']');
+            if (p->count) {
+                otel__buf_puts(b, ",\"min\":");
+                otel__buf_json_double(b, p->min);
+                otel__buf_puts(b, ",\"max\":");
+                otel__buf_json_double(b, p->max);
+            }
+        } else {
+            otel__buf_puts(b, md->number_type == OTEL_NUMBER_INT64 ? "\"asInt\":" : "\"asDouble\":");
+            otel__json_number(b, md, p, true);
+        }
+        otel__buf_putc(b, '}');
+    }
+    otel__buf_putc(b, ']');
+    if (md->type != OTEL_METRIC_GAUGE) otel__buf_printf(b, ",\"aggregationTemporality\":%d", (int)md->temporality);
+    if (md->type == OTEL_METRIC_SUM) otel__buf_printf(b, ",\"isMonotonic\":%s", md->monotonic ? "true" : "false");
+    otel__buf_puts(b, "}}");
+}
+
+/* One OTLP/JSON ExportMetricsServiceRequest for the batch (no newline), metrics grouped by
+   scope in first-seen order. The conventions of otel__otlp_json_traces: lowerCamelCase
+   names, 64-bit integers as strings, enums as numbers. For an OTLP http/json exporter
+   (otel_otlp.h) and tests: unused by otel.h itself. */
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((unused))
+#endif
+/* otel_otlp.h sends this body for metrics with http/json. */
+#define OTEL__HAVE_JSON_METRICS 1
+static void otel__json_metrics_request(otel__buf *b, const otel_metric_batch *batch) {
+    otel__buf_puts(b, "{\"resourceMetrics\":[");
+    otel__otlp_resource(b, batch->resource);
+    otel__buf_puts(b, ",\"scopeMetrics\":[");
+    for (size_t i = 0; i < batch->count; i++) {
+        const otel_scope *sc = batch->metrics[i].scope;
+        size_t j = 0;
+        while (j < i && batch->metrics[j].scope != sc) j++;
+        if (j < i) continue;
+        if (i) otel__buf_putc(b, ',');
+        otel__buf_puts(b, "{\"scope\":{\"name\":");
+        otel__buf_json_str(b, sc ? sc->name.ptr : "", sc ? sc->name.len : 0);
+        otel__buf_puts(b, ",\"version\":");
+        otel__buf_json_str(b, sc ? sc->version.ptr : "", sc ? sc->version.len : 0);
+        otel__buf_puts(b, "},\"metrics\":[");
+        bool first = true;
+        for (size_t k = i; k < batch->count; k++) {
+            if (batch->metrics[k].scope != sc) continue;
+            if (!first) otel__buf_putc(b, ',');
+            first = false;
+            otel__otlp_metric(b, &batch->metrics[k]);
+        }
+        otel__buf_puts(b, "]}");
+    }
+    otel__buf_puts(b, "]}]}");
+}
+
+/* ---- [metric] part: exporters by name ---------------------------------------------------- */
+
+static otel_export_result otel__none_export_metrics(const otel_metric_batch *batch, void *user) {
+    (void)batch;
+    (void)user;
+    return OTEL_EXPORT_SUCCESS;
+}
+
+/* Names otel.h knows for metrics (after the registered factories): console, none. */
+static otel_result otel__metric_exporter_by_name(const char *name, size_t n, otel_exporter *out) {
+#define OTEL__IS(s) (n == sizeof(s) - 1 && otel__eq_nocase(name, n, s))
+    if (OTEL__IS("console")) return otel_console_exporter_create(NULL, out);
+    if (OTEL__IS("none")) {
+        out->export_metrics = otel__none_export_metrics;
+        out->name = "none";
+        return OTEL_OK;
+    }
+    if (OTEL__IS("prometheus")) {
+        otel__logf(OTEL_LOG_ERROR, "'prometheus' is a pull reader, not an exporter: use a reader of kind "
+                   "OTEL_READER_PROMETHEUS, or OTEL_METRICS_EXPORTER=prometheus");
+        return OTEL_ERR_INVALID_ARG;
+    }
+    if (OTEL__IS("otlp")) {
+        otel__logf(OTEL_LOG_ERROR, "metric exporter 'otlp' is not built in: compile otel_otlp.h with "
+                   "OTEL_OTLP_IMPLEMENTATION in the same program");
+        return OTEL_ERR_NOT_BUILT;
+    }
+#undef OTEL__IS
+    otel__logf(OTEL_LOG_ERROR, "unknown metric exporter '%.*s' (known: console, none, otlp, prometheus)", (int)n, name);
+    return OTEL_ERR_UNKNOWN;
+}
+
+/* ---- [metric] part: setup ------------------------------------------------------------- */
+
+static const char *const otel__temporality_names[] = {"", "cumulative", "delta", "lowmemory"};
+
+/* OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE (the spec's name, wins), else
+   OTEL_EXPORTER_METRICS_TEMPORALITY_PREFERENCE (the Python guide's name). */
+static otel_temporality_preference otel__env_temporality(void) {
+    const char *var = "OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE", *v = otel__env(var), *t;
+    if (!v) v = otel__env(var = "OTEL_EXPORTER_METRICS_TEMPORALITY_PREFERENCE");
+    if (!v) return OTEL_TEMPORALITY_PREF_CUMULATIVE;
+    size_t n = strlen(v);
+    t = otel__trim(v, &n);
+    for (int i = 1; i <= 3; i++)
+        if (otel__eq_nocase(t, n, otel__temporality_names[i])) return (otel_temporality_preference)i;
+    otel__logf(OTEL_LOG_WARN, "%s=\"%.100s\" is not CUMULATIVE, DELTA or LOWMEMORY; using CUMULATIVE", var, v);
+    return OTEL_TEMPORALITY_PREF_CUMULATIVE;
+}
+
+static void otel__reader_release(const otel_reader_desc *d) {
+    if (d->exporter.shutdown) d->exporter.shutdown(0, d->exporter.user);
+}
+
+/* Copies s into out[256], or def; a too long value is a warning. */
+static void otel__copy_setting(char *out, const char *s, const char *def, const char *what) {
+    if (!s) s = def;
+    if (strlen(s) > 255) {
+        otel__logf(OTEL_LOG_WARN, "%s is longer than 255 characters; using \"%s\"", what, def);
+        s = def;
+    }
+    snprintf(out, 256, "%s", s);
+}
+
+/* What the environment says for every reader (read once by otel__metrics_setup). */
+typedef struct otel__reader_env {
+    otel_temporality_preference pref;
+    uint32_t interval_ms, timeout_ms;
+} otel__reader_env;
+
+static void otel__reader_add(otel__state *g, const otel_reader_desc *in, const char *name, const otel__reader_env *env) {
+    otel__metrics *m = g->metrics;
+    const char *why = NULL;
+    if (m->nreaders == OTEL_MAX_READERS) why = "too many readers (OTEL_MAX_READERS)";
+    else if (in->kind < OTEL_READER_PERIODIC || in->kind > OTEL_READER_MANUAL) why = "unknown reader kind";
+    else if (in->kind == OTEL_READER_PERIODIC && !in->exporter.export_metrics)
+        why = "a periodic reader needs an exporter with export_metrics";
+    else if ((unsigned)in->temporality > OTEL_TEMPORALITY_PREF_LOWMEMORY) why = "unknown temporality preference";
+    otel__reader *r = why ? NULL : (otel__reader *)otel__calloc(sizeof *r);
+    if (!r) {
+        otel__logf(OTEL_LOG_ERROR, "metric reader '%s': %s; left out", name ? name : "custom", why ? why : "out of memory");
+        otel__reader_release(in);
+        return;
+    }
+    r->g = g;
+    r->d = *in;
+    r->index = m->nreaders;
+    snprintf(r->name, sizeof r->name, "%s", name ? name : "custom");
+    r->pref = in->temporality ? in->temporality : env->pref;
+    r->d.export_timeout_ms = in->export_timeout_ms ? in->export_timeout_ms : env->timeout_ms;
+    if (in->kind == OTEL_READER_PERIODIC) {
+        r->d.export_interval_ms = in->export_interval_ms ? in->export_interval_ms : env->interval_ms;
+    } else if (in->kind == OTEL_READER_PROMETHEUS) {
+        if (in->temporality && in->temporality != OTEL_TEMPORALITY_PREF_CUMULATIVE)
+            otel__logf(OTEL_LOG_WARN, "metric reader '%s': Prometheus is always cumulative; temporality ignored", r->name);
+        r->pref = OTEL_TEMPORALITY_PREF_CUMULATIVE;
+        otel__copy_setting(r->host, in->host ? in->host : otel__env("OTEL_EXPORTER_PROMETHEUS_HOST"), "localhost",
+                           "Prometheus host");
+        uint32_t port = in->port;
+        if (!port) port = otel__env_u32("OTEL_EXPORTER_PROMETHEUS_PORT", 9464);
+        if (port == 0 || port > 65535) {
+            otel__logf(OTEL_LOG_WARN, "OTEL_EXPORTER_PROMETHEUS_PORT=%u is not a port; using 9464", (unsigned)port);
+            port = 9464;
+        }
+        otel__copy_setting(r->path, in->path, "/metrics", "Prometheus path");
+        if (r->path[0] != '/') {
+            otel__logf(OTEL_LOG_WARN, "Prometheus path '%s' does not start with '/'; using /metrics", r->path);
+            snprintf(r->path, sizeof r->path, "/metrics");
+        }
+        r->d.host = r->host;
+        r->d.port = (uint16_t)port;
+        r->d.path = r->path;
+    }
+    r->d.temporality = r->pref;
+    r->last_ns = otel_now_ns();
+    pthread_mutex_init(&r->mu, NULL);
+    pthread_mutex_init(&r->ctl_mu, NULL);
+    pthread_cond_init(&r->cv, NULL);
+    m->readers[m->nreaders++] = r;
+    g->cfg.readers[r->index] = r->d; /* otel_config() shows what is in use */
+}
+
+static bool otel__metrics_factory_known(const char *name) {
+    bool known = false;
+    pthread_mutex_lock(&otel__factory_mu);
+    for (size_t i = 0; i < sizeof otel__factories / sizeof otel__factories[0]; i++)
+        known |= otel__factories[i].fn && strcmp(otel__factories[i].name, name) == 0;
+    pthread_mutex_unlock(&otel__factory_mu);
+    return known;
+}
+
+/* Readers from a comma list: prometheus makes a pull reader, any other name a periodic
+   reader with that metric exporter, none nothing. */
+static void otel__readers_from_names(otel__state *g, const char *list, const char *what, const otel__reader_env *env,
+                                     otel_log_level fail_level) {
+    const char *cur = list, *item;
+    size_t n;
+    while (otel__list_next(&cur, &item, &n)) {
+        otel_reader_desc d;
+        char name[32];
+        memset(&d, 0, sizeof d);
+        snprintf(name, sizeof name, "%.*s", (int)(n < 31 ? n : 31), item);
+        if (otel__eq_nocase(item, n, "none")) continue;
+        if (otel__eq_nocase(item, n, "prometheus")) {
+            d.kind = OTEL_READER_PROMETHEUS;
+            otel__reader_add(g, &d, "prometheus", env);
+            continue;
+        }
+        otel_result r = otel__exporter_by_name(OTEL_SIGNAL_METRICS, item, n, &d.exporter);
+        if (r != OTEL_OK) {
+            otel__logf(fail_level, "%s: metric exporter '%.*s' could not be created (%s); no reader for it", what,
+                       (int)n, item, otel_result_str(r));
+            continue;
+        }
+        d.kind = OTEL_READER_PERIODIC;
+        otel__reader_add(g, &d, d.exporter.name ? d.exporter.name : name, env);
+    }
+}
+
+/* The metrics half of otel_init: the meter provider and its readers (nothing started yet).
+   Precedence as for trace destinations: OTEL_METRICS_EXPORTER (unless lock_destinations),
+   else desc.readers, else desc.default_metrics_exporters, else "otlp". */
+static bool otel__metrics_setup(otel__state *g, const otel_desc *in) {
+    otel__metrics *m = (otel__metrics *)otel__calloc(sizeof *m);
+    if (!m) return false;
+    pthread_mutex_init(&m->collect_mu, NULL);
+    pthread_mutex_init(&m->inst_mu, NULL);
+    m->meters[0].scope = g->tracers[0].scope; /* the default scope (strings owned by cfg) */
+    atomic_init(&m->nmeters, 1);
+    g->metrics = m;
+    memset(g->cfg.readers, 0, sizeof g->cfg.readers); /* filled as readers are made */
+    otel__reader_env renv;
+    renv.pref = otel__env_temporality();
+    renv.interval_ms = otel__pick_pos(0, "OTEL_METRIC_EXPORT_INTERVAL", 60000);
+    renv.timeout_ms = otel__pick_pos(0, "OTEL_METRIC_EXPORT_TIMEOUT", 30000);
+    const char *env = in->lock_destinations ? NULL : otel__env("OTEL_METRICS_EXPORTER");
+    bool have_code = false;
+    for (int i = 0; i < OTEL_MAX_READERS; i++) have_code |= in->readers[i].kind != OTEL_READER_NONE;
+    if (env) {
+        otel__readers_from_names(g, env, "OTEL_METRICS_EXPORTER", &renv, OTEL_LOG_WARN);
+        for (int i = 0; i < OTEL_MAX_READERS; i++) /* not used: release their exporters */
+            if (in->readers[i].kind != OTEL_READER_NONE) otel__reader_release(&in->readers[i]);
+    } else if (have_code) {
+        for (int i = 0; i < OTEL_MAX_READERS; i++)
+            if (in->readers[i].kind != OTEL_READER_NONE) {
+                const otel_reader_desc *d = &in->readers[i];
+                const char *name = d->kind == OTEL_READER_PROMETHEUS ? "prometheus"
+                                   : d->kind == OTEL_READER_MANUAL   ? "manual"
+                                                                     : d->exporter.name;
+                otel__reader_add(g, d, name, &renv);
+            }
+    } else if (in->default_metrics_exporters) {
+        otel__readers_from_names(g, in->default_metrics_exporters, "default_metrics_exporters", &renv, OTEL_LOG_WARN);
+    } else if (otel__metrics_factory_known("otlp")) {
+        /* nobody asked for metrics: not being able to is not worth a warning */
+        otel__readers_from_names(g, "otlp", "default metric exporter", &renv, OTEL_LOG_INFO);
+    } else {
+        otel__logf(OTEL_LOG_DEBUG, "no metric reader: the default exporter (otlp) is not compiled in");
+    }
+    return true;
+}
+
+/* Starts the periodic readers' threads and the Prometheus servers (after otel__g is set). */
+static void otel__metrics_start(otel__state *g) {
+    otel__metrics *m = g->metrics;
+    for (uint32_t i = 0; m && i < m->nreaders; i++) {
+        otel__reader *r = m->readers[i];
+        if (r->d.kind == OTEL_READER_PERIODIC) {
+            r->started = pthread_create(&r->thread, NULL, otel__reader_main, r) == 0;
+            if (!r->started) otel__logf(OTEL_LOG_ERROR, "metric reader '%s': cannot start its thread", r->name);
+        } else if (r->d.kind == OTEL_READER_PROMETHEUS) {
+            otel_result err = OTEL_OK;
+            r->server = otel__prom_server_start(r->host, r->d.port, r->path, otel__reader_produce, r, &err);
+            if (!r->server)
+                otel__logf(OTEL_LOG_ERROR, "metric reader 'prometheus': cannot serve http://%s:%u%s (%s); the other "
+                           "readers keep working and otel_prometheus_render() can still read this one", r->host,
+                           (unsigned)r->d.port, r->path, otel_result_str(err));
+        }
+    }
+}
+
+/* otel_init disabled: readers handed over in the desc are released unused. */
+static void otel__metrics_release_desc(const otel_desc *in) {
+    for (int i = 0; i < OTEL_MAX_READERS; i++)
+        if (in->readers[i].kind != OTEL_READER_NONE) otel__reader_release(&in->readers[i]);
+}
+
+/* ---- [metric] part: flush, shutdown, fork, stats ------------------------------------------ */
+
+/* Asks every periodic reader to collect and export now; targets[i] = what to wait for. */
+static void otel__metrics_flush_begin(otel__state *g, uint64_t *targets) {
+    otel__metrics *m = g->metrics;
+    for (uint32_t i = 0; m && i < m->nreaders; i++) {
+        otel__reader *r = m->readers[i];
+        targets[i] = 0;
+        if (!r->started) continue;
+        pthread_mutex_lock(&r->ctl_mu);
+        targets[i] = ++r->flush_req;
+        pthread_cond_signal(&r->cv);
+        pthread_mutex_unlock(&r->ctl_mu);
+    }
+}
+
+static otel_result otel__metrics_flush_wait(otel__state *g, const uint64_t *targets, uint64_t deadline) {
+    otel__metrics *m = g->metrics;
+    bool all = true;
+    if (!m) return OTEL_OK;
+    pthread_mutex_lock(&g->flush_mu);
+    for (;;) {
+        all = true;
+        for (uint32_t i = 0; i < m->nreaders; i++)
+            if (targets[i] && m->readers[i]->flush_done < targets[i] && !m->readers[i]->exited) all = false;
+        uint64_t now = otel__mono_ms();
+        if (all || now >= deadline) break;
+        struct timespec ts = otel__abstime((uint32_t)(deadline - now < 50 ? deadline - now : 50));
+        pthread_cond_timedwait(&g->flush_cv, &g->flush_mu, &ts);
+    }
+    for (uint32_t i = 0; i < m->nreaders; i++) {
+        otel__reader *r = m->readers[i];
+        r->stuck = targets[i] && r->flush_done < targets[i] && !r->exited;
+        if (r->stuck) otel__logf(OTEL_LOG_WARN, "metric reader '%s' did not finish flushing by the deadline", r->name);
+    }
+    pthread_mutex_unlock(&g->flush_mu);
+    return all ? OTEL_OK : OTEL_ERR_TIMEOUT;
+}
+
+/* Shutdown, first half: periodic readers do a last collection and export and then shut
+   their exporter down, on their own threads; Prometheus servers stop. */
+static void otel__metrics_stop_begin(otel__state *g, uint64_t deadline) {
+    otel__metrics *m = g->metrics;
+    for (uint32_t i = 0; m && i < m->nreaders; i++) {
+        otel__reader *r = m->readers[i];
+        if (r->started) {
+            pthread_mutex_lock(&r->ctl_mu);
+            r->stop = true;
+            r->shutdown_at = deadline;
+            pthread_cond_signal(&r->cv);
+            pthread_mutex_unlock(&r->ctl_mu);
+            continue;
+        }
+        if (r->server) {
+            otel__prom_server_stop(r->server);
+            r->server = NULL;
+        }
+        if (r->d.exporter.shutdown && !r->tainted) {
+            uint64_t now = otel__mono_ms();
+            pthread_mutex_lock(&r->mu);
+            r->d.exporter.shutdown(deadline > now ? (uint32_t)(deadline - now) : 1, r->d.exporter.user);
+            pthread_mutex_unlock(&r->mu);
+        }
+        pthread_mutex_lock(&g->flush_mu);
+        r->exited = true;
+        pthread_mutex_unlock(&g->flush_mu);
+    }
+}
+
+/* Shutdown, second half: waits for the periodic readers until the deadline, then cancels
+   their exporters and gives them 100 ms more; the ones still running are abandoned (they
+   free the state if they are the last). Returns true when any was abandoned. */
+static bool otel__metrics_stop_wait(otel__state *g, uint64_t deadline, otel_result *res) {
+    otel__metrics *m = g->metrics;
+    bool cancelled = false, leak = false;
+    if (!m) return false;
+    pthread_mutex_lock(&g->flush_mu);
+    for (;;) {
+        bool all = true;
+        for (uint32_t i = 0; i < m->nreaders; i++) all &= m->readers[i]->exited;
+        uint64_t now = otel__mono_ms();
+        if (all) break;
+        if (now >= deadline) {
+            if (cancelled) break;
+            cancelled = true;
+            for (uint32_t i = 0; i < m->nreaders; i++) {
+                otel__reader *r = m->readers[i];
+                if (!r->exited && !r->in_shutdown && r->d.exporter.cancel) r->d.exporter.cancel(r->d.exporter.user);
+            }
+            deadline = now + 100;
+        }
+        struct timespec ts = otel__abstime((uint32_t)(deadline - now < 50 ? deadline - now : 50));
+        pthread_cond_timedwait(&g->flush_cv, &g->flush_mu, &ts);
+    }
+    for (uint32_t i = 0; i < m->nreaders; i++) {
+        m->readers[i]->stuck = !m->readers[i]->exited;
+        leak |= m->readers[i]->stuck;
+    }
+    pthread_mutex_unlock(&g->flush_mu);
+    for (uint32_t i = 0; i < m->nreaders; i++) {
+        otel__reader *r = m->readers[i];
+        if (r->stuck) {
+            otel__logf(OTEL_LOG_ERROR, "shutdown: metric reader '%s' did not stop by the deadline; abandoning its thread",
+                       r->name);
+            pthread_detach(r->thread);
+            *res = OTEL_ERR_TIMEOUT;
+        } else if (r->started) {
+            pthread_join(r->thread, NULL);
+        }
+    }
+    return leak;
+}
+
+/* Reader threads still running (g->flush_mu held). */
+static uint32_t otel__metrics_unexited(otel__state *g) {
+    uint32_t n = 0;
+    for (uint32_t i = 0; g->metrics && i < g->metrics->nreaders; i++) n += !g->metrics->readers[i]->exited;
+    return n;
+}
+
+static void otel__metrics_free(otel__state *g) {
+    otel__metrics *m = g->metrics;
+    if (!m) return;
+    for (uint32_t i = 0; i < m->nreaders; i++) {
+        otel__reader *r = m->readers[i];
+        pthread_mutex_destroy(&r->mu);
+        pthread_mutex_destroy(&r->ctl_mu);
+        pthread_cond_destroy(&r->cv);
+        OTEL_FREE(r->md, NULL);
+        OTEL_FREE(r->pts, NULL);
+        OTEL_FREE(r->words, NULL);
+        OTEL_FREE(r, NULL);
+    }
+    otel_instrument *inst = otel__load_rlx(&m->head);
+    while (inst) {
+        otel_instrument *next = otel__load_rlx(&inst->next);
+        otel__instrument_free(inst);
+        inst = next;
+    }
+    for (uint32_t i = 1; i < otel__load_rlx(&m->nmeters); i++) {
+        OTEL_FREE((void *)m->meters[i].scope.name.ptr, NULL);
+        OTEL_FREE((void *)m->meters[i].scope.version.ptr, NULL);
+    }
+    pthread_mutex_destroy(&m->collect_mu);
+    pthread_mutex_destroy(&m->inst_mu);
+    OTEL_FREE(m, NULL);
+    g->metrics = NULL;
+}
+
+/* fork(): no collection, instrument or series creation may be half done in the child. A
+   reader busy exporting (its exporter may hold locks of its own) is waited for briefly,
+   else disabled in the child. */
+static void otel__metrics_fork_prepare(otel__state *g) {
+    otel__metrics *m = g->metrics;
+    if (!m) return;
+    for (uint32_t i = 0; i < m->nreaders; i++) {
+        struct timespec ts = otel__abstime(100);
+        m->readers[i]->tainted = pthread_mutex_timedlock(&m->readers[i]->mu, &ts) != 0;
+    }
+    pthread_mutex_lock(&m->collect_mu);
+    pthread_mutex_lock(&m->inst_mu);
+    for (otel_instrument *i = otel__load_rlx(&m->head); i; i = otel__load_rlx(&i->next)) pthread_mutex_lock(&i->mu);
+}
+
+static void otel__metrics_fork_parent(otel__state *g) {
+    otel__metrics *m = g->metrics;
+    if (!m) return;
+    for (otel_instrument *i = otel__load_rlx(&m->head); i; i = otel__load_rlx(&i->next)) pthread_mutex_unlock(&i->mu);
+    pthread_mutex_unlock(&m->inst_mu);
+    pthread_mutex_unlock(&m->collect_mu);
+    for (uint32_t i = 0; i < m->nreaders; i++) {
+        if (!m->readers[i]->tainted) pthread_mutex_unlock(&m->readers[i]->mu);
+        m->readers[i]->tainted = false;
+    }
+}
+
+/* In the child: fresh locks; periodic readers get a new thread (the values recorded so far
+   are kept), a reader that was exporting during fork() and the Prometheus servers (the
+   parent keeps the port) are off. */
+static void otel__metrics_fork_child(otel__state *g) {
+    otel__metrics *m = g->metrics;
+    if (!m) return;
+    pthread_mutex_init(&m->collect_mu, NULL);
+    pthread_mutex_init(&m->inst_mu, NULL);
+    for (otel_instrument *i = otel__load_rlx(&m->head); i; i = otel__load_rlx(&i->next)) pthread_mutex_init(&i->mu, NULL);
+    for (uint32_t i = 0; i < m->nreaders; i++) {
+        otel__reader *r = m->readers[i];
+        pthread_mutex_init(&r->mu, NULL);
+        pthread_mutex_init(&r->ctl_mu, NULL);
+        pthread_cond_init(&r->cv, NULL);
+        r->flush_done = r->flush_req;
+        r->stop = r->exited = r->in_shutdown = r->stuck = false;
+        if (r->server) {
+            r->server = NULL; /* its thread is not in the child: left alone */
+            otel__logf(OTEL_LOG_INFO, "metric reader 'prometheus': not served in the forked child (pid %ld)", (long)getpid());
+        }
+        if (r->d.kind != OTEL_READER_PERIODIC) continue;
+        r->started = false;
+        if (r->tainted) {
+            otel__logf(OTEL_LOG_WARN, "metric reader '%s' was exporting during fork(): disabled in the child", r->name);
+            continue;
+        }
+        r->started = pthread_create(&r->thread, NULL, otel__reader_main, r) == 0;
+    }
+}
+
+static void otel__metrics_stats(otel__state *g, otel_stats *out) {
+    otel__metrics *m = g->metrics;
+    if (!m) return;
+    out->reader_count = m->nreaders;
+    for (uint32_t i = 0; i < m->nreaders; i++) {
+        otel__reader *r = m->readers[i];
+        otel_reader_stats *s = &out->readers[i];
+        s->name = r->name;
+        s->kind = r->d.kind;
+        s->collections = otel__load_rlx(&r->collections);
+        s->exported_points = otel__load_rlx(&r->exported);
+        s->failed_points = otel__load_rlx(&r->failed);
+        pthread_mutex_lock(&g->flush_mu);
+        s->unfinished = r->stuck;
+        pthread_mutex_unlock(&g->flush_mu);
+    }
+    out->metric_dropped = otel__load_rlx(&m->dropped);
+    pthread_mutex_lock(&m->inst_mu);
+    for (otel_instrument *i = otel__load_rlx(&m->head); i; i = otel__load_rlx(&i->next))
+        out->metric_overflowed += otel__load_rlx(&i->overflowed);
+    pthread_mutex_unlock(&m->inst_mu);
+}
+
+/* ---- the prometheus server interface (implemented in [prometheus]) ---- */
 typedef struct otel__prom_server otel__prom_server;
 /* produce: writes the exposition text of one scrape into *b (otel__buf); return false on error */
 typedef bool (*otel__prom_produce_fn)(otel__buf *b, void *user);
@@ -4456,19 +6463,13 @@ static otel__prom_server *otel__prom_server_start(const char *host, uint16_t por
                                                   otel__prom_produce_fn produce, void *user, otel_result *err);
 static void otel__prom_server_stop(otel__prom_server *s);
 
-/* ---- TEMPORARY (branch prom only: delete this block when merging the metrics core) -------
-   This branch has no metrics core: otel_metrics_collect is only a weak reference here (the
-   tests define it), and nothing calls the server until the PROMETHEUS reader does. */
-#if (defined(__GNUC__) || defined(__clang__)) && !defined(OTEL_STATIC)
-#define OTEL__PROM_NO_METRICS_CORE 1
-OTEL_API otel_result otel_metrics_collect(size_t reader, otel_metrics_collect_fn fn, void *user)
-    __attribute__((weak));
-static otel__prom_server *otel__prom_server_start(const char *host, uint16_t port, const char *path,
-                                                  otel__prom_produce_fn produce, void *user, otel_result *err)
-    __attribute__((unused));
-static void otel__prom_server_stop(otel__prom_server *s) __attribute__((unused));
-#endif
-/* ---- end of TEMPORARY ------------------------------------------------------------------- */
+
+
+/* ==== [prometheus] =============================================================== */
+
+/* The Prometheus text exposition format (0.0.4) and the pull reader's HTTP server
+   (otel__prom_server_start/stop, declared in [metric]). */
+
 
 #if defined(__GNUC__) || defined(__clang__)
 #define OTEL__PROM_MAYBE_UNUSED __attribute__((unused))
@@ -5133,7 +7134,6 @@ static bool otel__prom_write(otel__prom_out *o, const otel_metric_batch *batch) 
 
 /* Appends the exposition of `batch` to b (the PROMETHEUS reader's produce function uses
    this). False when memory ran out. */
-static bool otel__prom_format_buf(otel__buf *b, const otel_metric_batch *batch) OTEL__PROM_MAYBE_UNUSED;
 static bool otel__prom_format_buf(otel__buf *b, const otel_metric_batch *batch) {
     otel__prom_out o;
     memset(&o, 0, sizeof o);
@@ -5173,9 +7173,6 @@ OTEL_API otel_result otel_prometheus_render(size_t reader, char *buf, size_t cap
     otel_result res;
     if (len) *len = 0;
     if (!buf) cap = 0;
-#ifdef OTEL__PROM_NO_METRICS_CORE /* TEMPORARY (see above) */
-    if (!otel_metrics_collect) return OTEL_ERR_NOT_BUILT;
-#endif
     memset(&r, 0, sizeof r);
     r.buf = buf;
     r.cap = cap;
@@ -6836,11 +8833,13 @@ static void otel__fork_prepare(void) {
         /* an export in progress may hold exporter-internal locks: wait briefly for it */
         ds->tainted = pthread_mutex_timedlock(&ds->export_mu, &ts) != 0;
     }
+    otel__metrics_fork_prepare(g);
 }
 
 static void otel__fork_parent(void) {
     otel__state *g = otel__g;
     if (!g) return;
+    otel__metrics_fork_parent(g);
     for (uint32_t i = 0; i < g->ndest; i++) {
         otel__dest *ds = g->dests[i];
         if (!ds->tainted) pthread_mutex_unlock(&ds->export_mu);
@@ -6889,6 +8888,7 @@ static void otel__after_fork_child(void) {
     otel__store_rlx(&g->flush_drained, otel__load_rlx(&g->flush_req));
     g->pipe_started = false;
     otel__start_threads(g);
+    otel__metrics_fork_child(g);
 }
 
 static void otel__atexit(void) {
@@ -6921,6 +8921,7 @@ static void otel__state_free(otel__state *g) {
 
 /* Frees the state and its destinations once no thread of the library uses them. */
 static void otel__state_destroy(otel__state *g) {
+    otel__metrics_free(g);
     for (uint32_t i = 0; i < g->ndest; i++) otel__dest_free(g->dests[i]);
     otel__state_free(g);
 }
@@ -6945,6 +8946,7 @@ OTEL_API otel_result otel_init(const otel_desc *desc) {
             e = &in->log_destinations[i].exporter;
             if (e->export_logs && e->shutdown) e->shutdown(0, e->user);
         }
+        otel__metrics_release_desc(in);
         return OTEL_ERR_DISABLED;
     }
     otel__state *g = (otel__state *)otel__calloc(sizeof *g);
@@ -6981,11 +8983,14 @@ OTEL_API otel_result otel_init(const otel_desc *desc) {
     memset(g->cfg.log_destinations, 0, sizeof g->cfg.log_destinations);
     otel__setup_dests(g, in, OTEL_SIGNAL_TRACES);
     otel__setup_dests(g, in, OTEL_SIGNAL_LOGS);
+    bool metrics_ok = otel__metrics_setup(g, in);
     otel__g = g;
-    if (!otel__start_threads(g)) {
+    if (!metrics_ok || !otel__start_threads(g)) {
+        if (!metrics_ok) otel__logf(OTEL_LOG_ERROR, "otel_init: out of memory");
         otel_shutdown(1000);
         return OTEL_ERR_NO_MEMORY;
     }
+    otel__metrics_start(g);
     if (!hooks) {
         hooks = true;
         pthread_atfork(otel__fork_prepare, otel__fork_parent, otel__after_fork_child);
@@ -7037,8 +9042,12 @@ static otel_result otel__flush(otel__state *g, uint64_t deadline) {
 
 OTEL_API otel_result otel_force_flush(uint32_t timeout_ms) {
     otel__state *g = otel__g;
+    uint64_t targets[OTEL_MAX_READERS];
     if (!g || g->shut) return OTEL_ERR_STATE;
-    return otel__flush(g, otel__mono_ms() + (timeout_ms ? timeout_ms : 30000));
+    uint64_t deadline = otel__mono_ms() + (timeout_ms ? timeout_ms : 30000);
+    otel__metrics_flush_begin(g, targets); /* metric readers export while the spans flush */
+    otel_result r = otel__flush(g, deadline), mr = otel__metrics_flush_wait(g, targets, deadline);
+    return r != OTEL_OK ? r : mr;
 }
 
 /* One summary line per signal at shutdown when anything was lost, so drops are never silent. */
@@ -7075,6 +9084,7 @@ OTEL_API otel_result otel_shutdown(uint32_t timeout_ms) {
        ring before it exits, each worker exports all it holds before its exporter's shutdown. */
     otel_result r = OTEL_OK;
     g->shut = true;
+    otel__metrics_stop_begin(g, deadline); /* metric readers: last export on their own threads */
     /* the pipeline makes no outside calls, so it always stops promptly */
     otel__store_rel(&g->stop, 1);
     if (g->pipe_started) {
@@ -7134,6 +9144,7 @@ OTEL_API otel_result otel_shutdown(uint32_t timeout_ms) {
             pthread_join(ds->thread, NULL);
         }
     }
+    leak |= otel__metrics_stop_wait(g, deadline, &r);
     otel__report_drops();
     otel__g = NULL;
     pthread_key_delete(g->key);
@@ -7141,6 +9152,7 @@ OTEL_API otel_result otel_shutdown(uint32_t timeout_ms) {
     if (leak) { /* stuck workers still use the state: the last of them to finish frees it */
         pthread_mutex_lock(&g->flush_mu);
         for (uint32_t i = 0; i < g->ndest; i++) g->abandoned += !g->dests[i]->exited;
+        g->abandoned += otel__metrics_unexited(g);
         leak = g->abandoned != 0;
         pthread_mutex_unlock(&g->flush_mu);
         if (leak) return r;
@@ -7185,6 +9197,7 @@ OTEL_API otel_result otel_stats_get(otel_stats *out) {
         d->unfinished = ds->stuck; /* written under flush_mu by flush and shutdown */
         pthread_mutex_unlock(&g->flush_mu);
     }
+    otel__metrics_stats(g, out);
     return OTEL_OK;
 }
 
