@@ -301,6 +301,34 @@ static size_t pn_total(const pnode *root, const char *l1, const char *l2, const 
     return n;
 }
 
+/* A subtree back in protoc's text format (strings re-escaped as protoc does), for
+   comparing with text made from the data (otlp_check.h's proto_value/proto_attr). */
+static void pn_dump(sink_buf *b, const pnode *n) {
+    size_t i;
+    for (i = 0; n && i < n->nkids; i++) {
+        const pnode *k = n->kids[i];
+        if (!k->val) {
+            sink_buf_fmt(b, "%s {\n", k->key);
+            pn_dump(b, k);
+            line(b, "}");
+        } else if (k->is_str) {
+            line_str(b, k->key, k->val, k->val_len);
+        } else {
+            sink_buf_fmt(b, "%s: %s\n", k->key, k->val);
+        }
+    }
+}
+/* Every child named `key` of n, dumped with its name. */
+static void pn_dump_all(sink_buf *b, const pnode *n, const char *key) {
+    size_t i;
+    const pnode *k;
+    for (i = 0; (k = pn_kid(n, key, i)) != NULL; i++) {
+        sink_buf_fmt(b, "%s {\n", key);
+        pn_dump(b, k);
+        line(b, "}");
+    }
+}
+
 /* Wall clock, as the SDK stamps. */
 static uint64_t wall_ns(void) {
     struct timespec t;

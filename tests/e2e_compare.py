@@ -3,7 +3,7 @@
 requests of the same data, as `protoc --decode` printed them (issue 6). Standard library only.
 Used by tests/test_e2e_metrics.c and tests/test_e2e_logs.c.
 
-    e2e_compare.py SIGNAL PROTO_TEXT JSON_LINES [--ignore-times] [--min-items N]
+    e2e_compare.py SIGNAL PROTO_TEXT JSON_LINES [--ignore-times] [--sort] [--min-items N]
 
 SIGNAL is metrics, logs or traces. PROTO_TEXT holds one or more protoc text dumps of
 Export{Metrics,Logs,Trace}ServiceRequest (concatenated); JSON_LINES one OTLP/JSON request
@@ -15,7 +15,8 @@ have presence: as_int, as_double, *_value, sum, min, max). Then each request is 
 into items (one per data point / log record / span, with its resource, scope and metric
 header), so that how the items are grouped into requests does not matter, and the two item
 lists are compared in order, every field. --ignore-times leaves out *_time_unix_nano (for
-two collections of the same recordings). Exit 0 when equal; otherwise the first
+two collections of the same recordings); --sort compares the items in a canonical order
+(for destinations that may have cut their batches differently). Exit 0 when equal; otherwise the first
 difference is printed and the exit status is 1.
 """
 import json
@@ -308,6 +309,9 @@ def main(argv):
                 json_items += flatten(signal, canon_json(obj))
         if ignore_times:
             proto_items, json_items = drop_times(proto_items), drop_times(json_items)
+        if "--sort" in argv:
+            key = lambda item: json.dumps(item, sort_keys=True, default=repr)
+            proto_items, json_items = sorted(proto_items, key=key), sorted(json_items, key=key)
         if len(proto_items) < min_items:
             raise Bad("only %d items in the protobuf requests (want at least %d)" % (len(proto_items), min_items))
         d = same(proto_items, json_items, "items")
