@@ -5556,6 +5556,10 @@ static bool otel__point(otel__reader *r, otel_instrument *inst, otel__series *s,
         if (inst->kind == OTEL_INSTRUMENT_GAUGE) p->time_ns = otel__load_rlx(&s->t);
         return true;
     }
+    /* A series created after this collection's clock read (by an observation in a callback,
+       or a measurement racing the collection) starts no later than the point's time. All
+       readers of start_ns hold collect_mu. */
+    if (s->start_ns > now) s->start_ns = now;
     p->start_time_ns = slot >= 0 ? r->last_ns : s->start_ns;
     if (otel__is_hist(inst)) return otel__hist_point(inst, s, slot, p, bk);
     uint64_t v = atomic_load(&s->v);

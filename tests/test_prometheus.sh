@@ -179,6 +179,7 @@ add_target handbuilt "$TMP/handbuilt.expect" "$TMP/prom_helper" serve "@PORT@" 1
 # (After the metrics core lands: a program recording through the public instrument API with
 #  a PROMETHEUS reader is added here the same way, e.g.
 #  add_target e2e "$TMP/e2e.expect" "$TMP/prom_e2e" --seconds 120 )
+$CC -std=c11 -O1 -g -Wall -Wextra -Werror -pthread -I. tests/prom_e2e.c -o "$TMP/prom_e2e" -lm >"$TMP/build-e2e.log" 2>&1 && "$TMP/prom_e2e" --expect >"$TMP/e2e.expect" && add_target e2e "$TMP/e2e.expect" "$TMP/prom_e2e" --seconds 120 || bad "building tests/prom_e2e.c: $(cat "$TMP/build-e2e.log")"
 
 PROM_SERVER_PORT=$(free_port)
 {
