@@ -583,7 +583,8 @@ OTEL_API otel_result otel_console_exporter_create(const otel_console_desc *desc,
 OTEL_API otel_result otel_file_exporter_create(const otel_file_desc *desc, otel_exporter *out);
 /* Keeps deep copies of up to `capacity` spans (0 -> 1 << 20) for tests. */
 OTEL_API otel_result otel_memory_exporter_create(size_t capacity, otel_exporter *out);
-/* Synchronous fan-out: exports to every child in turn; succeeds when any one succeeds. */
+/* Synchronous fan-out: exports to every child in turn; succeeds when any one succeeds.
+   Serves each signal (spans, metrics, logs) that every child serves. */
 OTEL_API otel_result otel_multi_exporter_create(const otel_exporter *children, size_t count,
                                                 otel_exporter *out);
 /* By name: console, file, memory, none (an exporter that drops), otlp, zipkin, and names
@@ -4322,6 +4323,14 @@ static otel_export_result otel__multi_export(const otel_span_batch *batch, void 
     return any ? OTEL_EXPORT_SUCCESS : OTEL_EXPORT_FAILURE;
 }
 
+static otel_export_result otel__multi_export_metrics(const otel_metric_batch *batch, void *user) {
+    otel__multi *m = (otel__multi *)user;
+    bool any = false;
+    for (size_t i = 0; i < m->count; i++)
+        if (m->children[i].export_metrics(batch, m->children[i].user) == OTEL_EXPORT_SUCCESS) any = true;
+    return any ? OTEL_EXPORT_SUCCESS : OTEL_EXPORT_FAILURE;
+}
+
 static otel_result otel__multi_flush(uint32_t timeout_ms, void *user) {
     otel__multi *m = (otel__multi *)user;
     otel_result r = OTEL_OK;
@@ -4351,11 +4360,12 @@ OTEL_API otel_result otel_multi_exporter_create(const otel_exporter *children, s
         otel__logf(OTEL_LOG_ERROR, "multi exporter: needs 1 to %d children", OTEL_MAX_DESTINATIONS);
         return OTEL_ERR_INVALID_ARG;
     }
-    bool spans = true, logs = true; /* the multi exporter serves what all its children serve */
+    bool spans = true, metrics = true, logs = true; /* the multi exporter serves what all its children serve */
     for (size_t i = 0; i < count; i++) {
         spans &= children[i].export_spans != NULL;
+        metrics &= children[i].export_metrics != NULL;
         logs &= children[i].export_logs != NULL;
-        if (!children[i].export_spans && !children[i].export_logs) {
+        if (!children[i].export_spans && !children[i].export_metrics && !children[i].export_logs) {
             otel__logf(OTEL_LOG_ERROR, "multi exporter: child %u has no export_spans", (unsigned)i);
             return OTEL_ERR_INVALID_ARG;
         }
@@ -4365,6 +4375,7 @@ OTEL_API otel_result otel_multi_exporter_create(const otel_exporter *children, s
     m->count = count;
     memcpy(m->children, children, count * sizeof *children);
     out->export_spans = spans ? otel__multi_export : NULL;
+    out->export_metrics = metrics ? otel__multi_export_metrics : NULL;
     out->export_logs = logs ? otel__multi_export_logs : NULL;
     out->force_flush = otel__multi_flush;
     out->shutdown = otel__multi_shutdown;

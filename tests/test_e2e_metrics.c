@@ -1,8 +1,8 @@
 /* test_e2e_metrics.c - metrics end to end through the real pipeline (issues 5 and 6):
    real instruments (int and double counters with attributes, an up-down counter, double
    and int histograms with custom and default bounds, a gauge, observable gauge, counter
-   and up-down counter, a bound handle, two meters) -> PERIODIC readers -> otel_otlp.h's
-   exporter -> HTTP to the in-process receiver on 127.0.0.1 (tests/otlp_test_server.h) ->
+   and up-down counter, NaN/-Inf/1e300/subnormal values, a bound handle, two meters) ->
+   PERIODIC readers -> otel_otlp.h's exporter -> HTTP to the in-process receiver on 127.0.0.1 (tests/otlp_test_server.h) ->
    each /v1/metrics body decoded by `protoc --decode` with the official protos, and every
    value checked: names, units, descriptions, temporality under the CUMULATIVE and the
    DELTA preference, the monotonic flag, values, attributes, bucket counts, bounds,
@@ -10,7 +10,7 @@
    cumulative start kept).
    - code config: a cumulative and a delta reader on one provider, two rounds of
      recording, each collection sent as protobuf AND as OTLP/JSON (one collection, two
-     exporters), the JSON parsed by python3 and compared field by field with the protobuf
+     exporters under a multi exporter), the JSON parsed by python3 and compared field by field with the protobuf
      decode (tests/e2e_compare.py);
    - env config: OTEL_METRICS_EXPORTER=otlp, OTEL_EXPORTER_OTLP_METRICS_ENDPOINT,
      OTEL_METRIC_EXPORT_INTERVAL (exports without any flush), then the same recordings
@@ -36,34 +36,8 @@
 static test_server g_srv;
 static bool g_skip_protoc;
 
-/* ---- a fan-out for one collection: the same batch to two exporters ------------------------- */
+/* ---- one collection to two exporters: protobuf and OTLP/JSON (the multi exporter) ---------- */
 
-typedef struct mtee {
-    otel_exporter a, b;
-} mtee;
-static otel_export_result tee_export(const otel_metric_batch *batch, void *user) {
-    mtee *t = (mtee *)user;
-    otel_export_result ra = t->a.export_metrics(batch, t->a.user);
-    otel_export_result rb = t->b.export_metrics(batch, t->b.user);
-    return ra == OTEL_EXPORT_SUCCESS && rb == OTEL_EXPORT_SUCCESS ? OTEL_EXPORT_SUCCESS : OTEL_EXPORT_FAILURE;
-}
-static otel_result tee_flush(uint32_t ms, void *user) {
-    mtee *t = (mtee *)user;
-    if (t->a.force_flush) t->a.force_flush(ms, t->a.user);
-    if (t->b.force_flush) t->b.force_flush(ms, t->b.user);
-    return OTEL_OK;
-}
-static void tee_cancel(void *user) {
-    mtee *t = (mtee *)user;
-    if (t->a.cancel) t->a.cancel(t->a.user);
-    if (t->b.cancel) t->b.cancel(t->b.user);
-}
-static void tee_shutdown(uint32_t ms, void *user) {
-    mtee *t = (mtee *)user;
-    t->a.shutdown(ms, t->a.user);
-    t->b.shutdown(ms, t->b.user);
-    free(t);
-}
 static bool otlp_metrics(const char *path, otel_otlp_protocol proto, otel_exporter *out) {
     char url[200];
     otel_otlp_desc d;
@@ -76,27 +50,22 @@ static bool otlp_metrics(const char *path, otel_otlp_protocol proto, otel_export
     return otel_otlp_exporter_create(&d, out) == OTEL_OK;
 }
 static bool tee_create(const char *pb_path, const char *json_path, otel_exporter *out) {
-    mtee *t = (mtee *)calloc(1, sizeof *t);
+    otel_exporter kids[2];
     memset(out, 0, sizeof *out);
-    if (!otlp_metrics(pb_path, OTEL_OTLP_PROTOCOL_HTTP_PROTOBUF, &t->a)) { free(t); return false; }
-    if (!otlp_metrics(json_path, OTEL_OTLP_PROTOCOL_HTTP_JSON, &t->b)) {
-        t->a.shutdown(0, t->a.user);
-        free(t);
+    if (!otlp_metrics(pb_path, OTEL_OTLP_PROTOCOL_HTTP_PROTOBUF, &kids[0])) return false;
+    if (!otlp_metrics(json_path, OTEL_OTLP_PROTOCOL_HTTP_JSON, &kids[1])) {
+        kids[0].shutdown(0, kids[0].user);
         return false;
     }
-    out->export_metrics = tee_export;
-    out->force_flush = tee_flush;
-    out->cancel = tee_cancel;
-    out->shutdown = tee_shutdown;
-    out->user = t;
-    out->name = "tee";
+    if (otel_multi_exporter_create(kids, 2, out) != OTEL_OK) return false;
+    CHECK(out->export_metrics && !out->export_spans && !out->export_logs);
     return true;
 }
 
 /* ---- the instruments and what the test records -------------------------------------------- */
 
 static otel_instrument *g_requests, *g_bytes, *g_queue, *g_latency, *g_sizes, *g_temp, *g_cpu, *g_faults,
-    *g_threads, *g_events;
+    *g_threads, *g_events, *g_special;
 static otel_bound *g_get_a;
 static _Atomic double g_cpu0, g_cpu1;
 static _Atomic int64_t g_faults_v, g_threads_v;
@@ -113,6 +82,15 @@ static void observe_faults(otel_observer *obs, void *user) {
 static void observe_threads(otel_observer *obs, void *user) {
     (void)user;
     otel_observe_int(obs, g_threads_v, NULL, 0);
+}
+
+/* values JSON spells as strings, and the extremes of a double */
+static void observe_special(otel_observer *obs, void *user) {
+    (void)user;
+    otel_observe_double(obs, NAN, (otel_attr[]){otel_attr_str("k", "nan")}, 1);
+    otel_observe_double(obs, -INFINITY, (otel_attr[]){otel_attr_str("k", "-inf")}, 1);
+    otel_observe_double(obs, 1e300, (otel_attr[]){otel_attr_str("k", "big")}, 1);
+    otel_observe_double(obs, 5e-324, (otel_attr[]){otel_attr_str("k", "tiny")}, 1);
 }
 
 static const double g_lat_bounds[3] = {1, 5, 10};
@@ -146,11 +124,14 @@ static bool make_instruments(void) {
     memset(&d, 0, sizeof d);
     d.name = "e2e.threads"; d.unit = "{thread}"; d.description = "Live threads"; d.callback = observe_threads;
     g_threads = otel_instrument_create(m, OTEL_INSTRUMENT_OBSERVABLE_UP_DOWN_COUNTER, OTEL_NUMBER_INT64, &d);
+    memset(&d, 0, sizeof d);
+    d.name = "e2e.special"; d.description = "Special doubles"; d.callback = observe_special;
+    g_special = otel_instrument_create(m, OTEL_INSTRUMENT_OBSERVABLE_GAUGE, OTEL_NUMBER_DOUBLE, &d);
     g_events = otel_counter_create(other, "e2e.other.events", NULL, "Events");
     g_get_a = otel_instrument_bind(g_requests, (otel_attr[]){otel_attr_str("http.method", "GET"),
                                                              otel_attr_str("http.route", "/a")}, 2);
     return g_requests && g_bytes && g_queue && g_latency && g_sizes && g_temp && g_cpu && g_faults && g_threads &&
-           g_events && g_get_a;
+           g_events && g_special && g_get_a;
 }
 
 static void record_round1(void) {
@@ -348,7 +329,7 @@ static void check_collection(const pnode *root, int round, bool delta, const tim
     CHECK(pn_count(rm, "scope_metrics") == (d2 ? 1u : 2u));
     sm = pn_kid(rm, "scope_metrics", 0);
     CHECK(pn_is(pn_kid(sm, "scope", 0), "name", "e2e.meter") && pn_is(pn_kid(sm, "scope", 0), "version", "1.2.3"));
-    CHECK(pn_count(sm, "metrics") == (d2 ? 8u : 9u));
+    CHECK(pn_count(sm, "metrics") == (d2 ? 9u : 10u));
     if (!d2) {
         sm = pn_kid(rm, "scope_metrics", 1);
         CHECK(pn_is(pn_kid(sm, "scope", 0), "name", "e2e.other") && !pn_has(pn_kid(sm, "scope", 0), "version"));
@@ -419,6 +400,17 @@ static void check_collection(const pnode *root, int round, bool delta, const tim
     d = metric(root, "e2e.meter", "e2e.threads", "{thread}", "Live threads", "sum", 2, false);
     CHECK(pn_count(d, "data_points") == 1);
     coll_times(point(d, "", true, round == 1 ? 4 : 3), t, false, seen, NULL);
+    /* NaN, -Inf, 1e300 and the smallest subnormal, as protoc reads them */
+    d = metric(root, "e2e.meter", "e2e.special", NULL, "Special doubles", "gauge", 0, false);
+    CHECK(pn_count(d, "data_points") == 4);
+    p = d ? pn_point(d, "k=s:nan") : NULL;
+    CHECK(p && pn_is(p, "as_double", "nan"));
+    p = d ? pn_point(d, "k=s:-inf") : NULL;
+    CHECK(p && pn_is(p, "as_double", "-inf"));
+    p = d ? pn_point(d, "k=s:big") : NULL;
+    CHECK(p && pn_dbl(p, "as_double") == 1e300);
+    p = d ? pn_point(d, "k=s:tiny") : NULL;
+    CHECK(p && pn_dbl(p, "as_double") == 5e-324);
     /* the other meter's counter, no unit */
     if (!d2) {
         d = metric(root, "e2e.other", "e2e.other.events", NULL, "Events", "sum", sum_t, true);
@@ -535,8 +527,8 @@ static void test_code_config(void) {
         otel_stats st;
         CHECK(otel_stats_get(&st) == OTEL_OK && st.reader_count == 2);
         CHECK(st.readers[0].collections == 2 && st.readers[1].collections == 2);
-        CHECK(st.readers[0].exported_points == 12 + 13 && st.readers[0].failed_points == 0);
-        CHECK(st.readers[1].exported_points == 12 + 10 && st.readers[1].failed_points == 0);
+        CHECK(st.readers[0].exported_points == 16 + 17 && st.readers[0].failed_points == 0);
+        CHECK(st.readers[1].exported_points == 16 + 14 && st.readers[1].failed_points == 0);
         CHECK(st.metric_dropped == 1); /* the negative add on a counter */
     }
     CHECK(otel_shutdown(10000) == OTEL_OK);
@@ -562,7 +554,7 @@ static void test_code_config(void) {
         root = decode(req_at("/cum/v1/metrics", k, n), cp, NULL);
         if (g_skip_protoc) break;
         if (k < 2) check_collection(root, k + 1, false, t, k == 0 ? &sc1 : &sc2, &keep_c);
-        else CHECK(root && pn_total(root, "resource_metrics", "scope_metrics", "metrics") == 10);
+        else CHECK(root && pn_total(root, "resource_metrics", "scope_metrics", "metrics") == 11);
         pn_free(root);
         save_json(req_at("/cumjson/v1/metrics", k, n), cj);
         compare(k == 0 ? "cumulative, round 1" : k == 1 ? "cumulative, round 2" : "cumulative, shutdown", cp, cj,
@@ -576,7 +568,7 @@ static void test_code_config(void) {
         } else {
             /* nothing recorded since: the gauges, the observables and the (cumulative) up-down
                counter only */
-            CHECK(root && pn_total(root, "resource_metrics", "scope_metrics", "metrics") == 5);
+            CHECK(root && pn_total(root, "resource_metrics", "scope_metrics", "metrics") == 6);
             CHECK(pn_metric(root, NULL, "e2e.queue", NULL) != NULL);
             CHECK(pn_metric(root, NULL, "e2e.temperature", NULL) && pn_metric(root, NULL, "e2e.cpu.utilization", NULL));
             CHECK(pn_metric(root, NULL, "e2e.page_faults", NULL) && pn_metric(root, NULL, "e2e.threads", NULL));
