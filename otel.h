@@ -2860,36 +2860,45 @@ OTEL_API bool otel_span_get_context(const otel_span *span, otel_span_context *ou
     return true;
 }
 
+/* The scope (name, version) in a table of `max` elements of `stride` bytes that start with
+   an otel_scope (tracers, loggers, meters), *n of them in use: found, or added when there
+   is room. NULL: the table is full or out of memory. The caller holds the table's lock;
+   lock-free readers see a new entry complete (release store of *n). */
+static otel_scope *otel__scope_table_get(void *base, size_t stride, _Atomic uint32_t *n, uint32_t max,
+                                         const char *name, const char *ver) {
+    uint32_t cnt = otel__load_rlx(n);
+    for (uint32_t i = 0; i < cnt; i++) {
+        otel_scope *sc = (otel_scope *)((char *)base + i * stride);
+        if (strcmp(sc->name.ptr, name) == 0 && strcmp(sc->version.ptr, ver) == 0) return sc;
+    }
+    if (cnt >= max) return NULL;
+    char *nm = otel__strndup(name, strlen(name)), *vs = otel__strndup(ver, strlen(ver));
+    if (!nm || !vs) {
+        OTEL_FREE(nm, NULL);
+        OTEL_FREE(vs, NULL);
+        return NULL;
+    }
+    otel_scope *sc = (otel_scope *)((char *)base + cnt * stride);
+    sc->name.ptr = nm; sc->name.len = strlen(nm);
+    sc->version.ptr = vs; sc->version.len = strlen(vs);
+    otel__store_rel(n, cnt + 1);
+    return sc;
+}
+
 OTEL_API otel_tracer *otel_tracer_get(const char *scope_name, const char *scope_version) {
     otel__state *g = otel__g;
     if (!g) return NULL;
     if (!scope_name) return &g->tracers[0];
-    const char *ver = scope_version ? scope_version : "";
-    otel_tracer *found = NULL;
     pthread_mutex_lock(&g->tracer_mu);
-    uint32_t n = otel__load_rlx(&g->ntracers);
-    for (uint32_t i = 0; i < n && !found; i++)
-        if (strcmp(g->tracers[i].scope.name.ptr, scope_name) == 0 && strcmp(g->tracers[i].scope.version.ptr, ver) == 0)
-            found = &g->tracers[i];
-    if (!found && n < OTEL__MAX_TRACERS) {
-        char *nm = otel__strndup(scope_name, strlen(scope_name)), *vs = otel__strndup(ver, strlen(ver));
-        if (nm && vs) {
-            found = &g->tracers[n];
-            found->scope.name.ptr = nm; found->scope.name.len = strlen(nm);
-            found->scope.version.ptr = vs; found->scope.version.len = strlen(vs);
-            otel__store_rel(&g->ntracers, n + 1);
-        } else {
-            OTEL_FREE(nm, NULL);
-            OTEL_FREE(vs, NULL);
-        }
-    }
+    otel_scope *sc = otel__scope_table_get(g->tracers, sizeof g->tracers[0], &g->ntracers, OTEL__MAX_TRACERS,
+                                           scope_name, scope_version ? scope_version : "");
     pthread_mutex_unlock(&g->tracer_mu);
-    if (!found) {
+    if (!sc) {
         otel__logf(OTEL_LOG_WARN, "tracer '%s': too many tracers (%d) or no memory; using the default tracer",
                    scope_name, OTEL__MAX_TRACERS);
         return &g->tracers[0];
     }
-    return found;
+    return (otel_tracer *)sc; /* the scope is the tracer's first member */
 }
 
 /* ==== [context] ================================================================== */
@@ -3763,6 +3772,25 @@ static void otel__hex_field(otel__buf *b, const char *key, const uint8_t *id, si
     otel__buf_putc(b, '"');
 }
 
+/* The console records' "resource": {"attributes": {...}, "schema_url": ""} member (at
+   indent i1, -1 compact), up to its closing brace, which the caller writes. */
+static void otel__console_resource(otel__buf *b, const otel_resource *res, const char *sep, int i1) {
+    int i2 = i1 < 0 ? -1 : i1 + 1, i3 = i1 < 0 ? -1 : i1 + 2;
+    otel__json_nl(b, i1); otel__buf_printf(b, "\"resource\"%s{", sep);
+    otel__json_nl(b, i2); otel__buf_printf(b, "\"attributes\"%s{", sep);
+    for (size_t k = 0; res && k < res->count; k++) {
+        if (k) otel__buf_putc(b, ',');
+        otel__json_nl(b, i3);
+        otel__buf_json_str(b, res->attrs[k].key.ptr, res->attrs[k].key.len);
+        otel__buf_puts(b, sep);
+        otel__json_value(b, &res->attrs[k].value, false);
+    }
+    if (res && res->count) otel__json_nl(b, i2);
+    otel__buf_puts(b, "},");
+    otel__json_nl(b, i2); otel__buf_printf(b, "\"schema_url\"%s\"\"", sep);
+    otel__json_nl(b, i1);
+}
+
 /* The Python SDK's ConsoleSpanExporter shape; pretty (ind 0) or one line (ind -1). */
 static void otel__console_span(otel__buf *b, const otel_span_data *s, const otel_resource *res, int ind) {
     char ts[40];
@@ -3831,19 +3859,7 @@ static void otel__console_span(otel__buf *b, const otel_span_data *s, const otel
     }
     if (!first) otel__json_nl(b, i1);
     otel__buf_puts(b, "],");
-    otel__json_nl(b, i1); otel__buf_printf(b, "\"resource\"%s{", sep);
-    otel__json_nl(b, i2); otel__buf_printf(b, "\"attributes\"%s{", sep);
-    for (size_t k = 0; res && k < res->count; k++) {
-        if (k) otel__buf_putc(b, ',');
-        otel__json_nl(b, i3);
-        otel__buf_json_str(b, res->attrs[k].key.ptr, res->attrs[k].key.len);
-        otel__buf_puts(b, sep);
-        otel__json_value(b, &res->attrs[k].value, false);
-    }
-    if (res && res->count) otel__json_nl(b, i2);
-    otel__buf_puts(b, "},");
-    otel__json_nl(b, i2); otel__buf_printf(b, "\"schema_url\"%s\"\"", sep);
-    otel__json_nl(b, i1); otel__buf_putc(b, '}');
+    otel__console_resource(b, res, sep, i1); otel__buf_putc(b, '}');
     otel__json_nl(b, ind);
     otel__buf_putc(b, '}');
 }
@@ -3951,30 +3967,48 @@ static void otel__otlp_resource(otel__buf *b, const otel_resource *res) {
 
 /* One OTLP/JSON ExportTraceServiceRequest for the batch (no newline), spans grouped by
    scope in first-seen order. */
-static void otel__otlp_json_traces(otel__buf *b, const otel_span_batch *batch) {
-    otel__buf_puts(b, "{\"resourceSpans\":[");
-    otel__otlp_resource(b, batch->resource);
-    otel__buf_puts(b, ",\"scopeSpans\":[");
-    for (size_t i = 0; i < batch->count; i++) {
-        const otel_scope *sc = batch->spans[i]->scope;
+/* A batch's items grouped by scope in first-seen order, as the OTLP/JSON and console
+   writers nest them: per scope `{"scope":{"name":..,"version":..` + `mid`, the scope's
+   items (comma-separated, written by `item`), `end`; scopes comma-separated. scope_at(batch,
+   i) is item i's scope. */
+typedef const otel_scope *(*otel__scope_at_fn)(const void *batch, size_t i);
+typedef void (*otel__item_fn)(otel__buf *b, const void *batch, size_t i);
+static void otel__json_by_scope(otel__buf *b, const void *batch, size_t count, otel__scope_at_fn scope_at,
+                                const char *mid, otel__item_fn item, const char *end) {
+    for (size_t i = 0; i < count; i++) {
+        const otel_scope *sc = scope_at(batch, i);
         size_t j = 0;
-        while (j < i && batch->spans[j]->scope != sc) j++;
+        while (j < i && scope_at(batch, j) != sc) j++;
         if (j < i) continue; /* scope already written */
         if (i) otel__buf_putc(b, ',');
         otel__buf_puts(b, "{\"scope\":{\"name\":");
         otel__buf_json_str(b, sc ? sc->name.ptr : "", sc ? sc->name.len : 0);
         otel__buf_puts(b, ",\"version\":");
         otel__buf_json_str(b, sc ? sc->version.ptr : "", sc ? sc->version.len : 0);
-        otel__buf_puts(b, "},\"spans\":[");
+        otel__buf_puts(b, mid);
         bool first = true;
-        for (size_t k = i; k < batch->count; k++) {
-            if (batch->spans[k]->scope != sc) continue;
+        for (size_t k = i; k < count; k++) {
+            if (scope_at(batch, k) != sc) continue;
             if (!first) otel__buf_putc(b, ',');
             first = false;
-            otel__otlp_span(b, batch->spans[k]);
+            item(b, batch, k);
         }
-        otel__buf_puts(b, "]}");
+        otel__buf_puts(b, end);
     }
+}
+
+static const otel_scope *otel__span_scope_at(const void *batch, size_t i) {
+    return ((const otel_span_batch *)batch)->spans[i]->scope;
+}
+static void otel__otlp_span_at(otel__buf *b, const void *batch, size_t i) {
+    otel__otlp_span(b, ((const otel_span_batch *)batch)->spans[i]);
+}
+
+static void otel__otlp_json_traces(otel__buf *b, const otel_span_batch *batch) {
+    otel__buf_puts(b, "{\"resourceSpans\":[");
+    otel__otlp_resource(b, batch->resource);
+    otel__buf_puts(b, ",\"scopeSpans\":[");
+    otel__json_by_scope(b, batch, batch->count, otel__span_scope_at, "},\"spans\":[", otel__otlp_span_at, "]}");
     otel__buf_puts(b, "]}]}");
 }
 
@@ -4051,9 +4085,24 @@ typedef struct otel__file {
     char *path;
 } otel__file;
 
+/* Writes what an export put into f->buf (under f->mu, which it releases) with O_APPEND:
+   each write lands at the end, whichever signal's batch it is. */
+static otel_export_result otel__file_write_unlock(otel__file *f) {
+    bool ok = !f->buf.failed;
+    for (size_t off = 0; ok && off < f->buf.len;) {
+        ssize_t w = write(f->fd, f->buf.p + off, f->buf.len - off);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) ok = false;
+        else off += (size_t)w;
+    }
+    if (f->buf.cap > (4u << 20)) otel__buf_free(&f->buf);
+    pthread_mutex_unlock(&f->mu);
+    if (!ok) otel__logf(OTEL_LOG_ERROR, "file exporter: writing %s failed: %s", f->path, strerror(errno));
+    return ok ? OTEL_EXPORT_SUCCESS : OTEL_EXPORT_FAILURE;
+}
+
 static otel_export_result otel__file_export(const otel_span_batch *batch, void *user) {
     otel__file *f = (otel__file *)user;
-    bool ok = true;
     pthread_mutex_lock(&f->mu);
     f->buf.len = 0;
     f->buf.failed = false;
@@ -4066,17 +4115,7 @@ static otel_export_result otel__file_export(const otel_span_batch *batch, void *
         otel__otlp_json_traces(&f->buf, batch);
         otel__buf_putc(&f->buf, '\n');
     }
-    if (f->buf.failed) ok = false;
-    for (size_t off = 0; ok && off < f->buf.len;) { /* O_APPEND: each write lands at the end */
-        ssize_t w = write(f->fd, f->buf.p + off, f->buf.len - off);
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) ok = false;
-        else off += (size_t)w;
-    }
-    if (f->buf.cap > (4u << 20)) otel__buf_free(&f->buf);
-    pthread_mutex_unlock(&f->mu);
-    if (!ok) otel__logf(OTEL_LOG_ERROR, "file exporter: writing %s failed: %s", f->path, strerror(errno));
-    return ok ? OTEL_EXPORT_SUCCESS : OTEL_EXPORT_FAILURE;
+    return otel__file_write_unlock(f);
 }
 
 static otel_result otel__file_flush(uint32_t timeout_ms, void *user) {
@@ -5292,32 +5331,16 @@ OTEL_API otel_meter *otel_meter_get(const char *scope_name, const char *scope_ve
     if (!g || !g->metrics) return NULL;
     otel__metrics *m = g->metrics;
     if (!scope_name) return &m->meters[0];
-    const char *ver = scope_version ? scope_version : "";
-    otel_meter *found = NULL;
     pthread_mutex_lock(&m->inst_mu);
-    uint32_t n = otel__load_rlx(&m->nmeters);
-    for (uint32_t i = 0; i < n && !found; i++)
-        if (strcmp(m->meters[i].scope.name.ptr, scope_name) == 0 && strcmp(m->meters[i].scope.version.ptr, ver) == 0)
-            found = &m->meters[i];
-    if (!found && n < OTEL__MAX_METERS) {
-        char *nm = otel__strndup(scope_name, strlen(scope_name)), *vs = otel__strndup(ver, strlen(ver));
-        if (nm && vs) {
-            found = &m->meters[n];
-            found->scope.name.ptr = nm; found->scope.name.len = strlen(nm);
-            found->scope.version.ptr = vs; found->scope.version.len = strlen(vs);
-            otel__store_rel(&m->nmeters, n + 1);
-        } else {
-            OTEL_FREE(nm, NULL);
-            OTEL_FREE(vs, NULL);
-        }
-    }
+    otel_scope *sc = otel__scope_table_get(m->meters, sizeof m->meters[0], &m->nmeters, OTEL__MAX_METERS,
+                                           scope_name, scope_version ? scope_version : "");
     pthread_mutex_unlock(&m->inst_mu);
-    if (!found) {
+    if (!sc) {
         OTEL__LOG_ONCE(m->once_meters, OTEL_LOG_WARN, "meter '%s': too many meters (%d) or no memory; using the default meter",
                        scope_name, OTEL__MAX_METERS);
         return &m->meters[0];
     }
-    return found;
+    return (otel_meter *)sc; /* the scope is the meter's first member */
 }
 
 /* The API spec's instrument name syntax: [A-Za-z][A-Za-z0-9_.\-/]{0,254}. */
@@ -5871,31 +5894,20 @@ static void otel__console_metric(otel__buf *b, const otel_metric_data *md) {
 }
 
 /* The Python SDK's MetricsData.to_json() shape, compact. */
+static const otel_scope *otel__metric_scope_at(const void *batch, size_t i) {
+    return ((const otel_metric_batch *)batch)->metrics[i].scope;
+}
+static void otel__console_metric_at(otel__buf *b, const void *batch, size_t i) {
+    otel__console_metric(b, &((const otel_metric_batch *)batch)->metrics[i]);
+}
+
 static void otel__console_metrics(otel__buf *b, const otel_metric_batch *batch) {
     const otel_resource *res = batch->resource;
     otel__buf_puts(b, "{\"resource_metrics\":[{\"resource\":{\"attributes\":");
     otel__console_attr_map(b, res ? res->attrs : NULL, res ? res->count : 0);
     otel__buf_puts(b, ",\"schema_url\":\"\"},\"scope_metrics\":[");
-    for (size_t i = 0; i < batch->count; i++) {
-        const otel_scope *sc = batch->metrics[i].scope;
-        size_t j = 0;
-        while (j < i && batch->metrics[j].scope != sc) j++;
-        if (j < i) continue; /* scope already written */
-        if (i) otel__buf_putc(b, ',');
-        otel__buf_puts(b, "{\"scope\":{\"name\":");
-        otel__buf_json_str(b, sc ? sc->name.ptr : "", sc ? sc->name.len : 0);
-        otel__buf_puts(b, ",\"version\":");
-        otel__buf_json_str(b, sc ? sc->version.ptr : "", sc ? sc->version.len : 0);
-        otel__buf_puts(b, ",\"schema_url\":\"\",\"attributes\":null},\"metrics\":[");
-        bool first = true;
-        for (size_t k = i; k < batch->count; k++) {
-            if (batch->metrics[k].scope != sc) continue;
-            if (!first) otel__buf_putc(b, ',');
-            first = false;
-            otel__console_metric(b, &batch->metrics[k]);
-        }
-        otel__buf_puts(b, "],\"schema_url\":\"\"}");
-    }
+    otel__json_by_scope(b, batch, batch->count, otel__metric_scope_at, ",\"schema_url\":\"\",\"attributes\":null},\"metrics\":[",
+                        otel__console_metric_at, "],\"schema_url\":\"\"}");
     otel__buf_puts(b, "],\"schema_url\":\"\"}]}");
 }
 
@@ -5978,39 +5990,23 @@ static void otel__otlp_metric(otel__buf *b, const otel_metric_data *md) {
     otel__buf_puts(b, "}}");
 }
 
+static void otel__otlp_metric_at(otel__buf *b, const void *batch, size_t i) {
+    otel__otlp_metric(b, &((const otel_metric_batch *)batch)->metrics[i]);
+}
+
 /* One OTLP/JSON ExportMetricsServiceRequest for the batch (no newline), metrics grouped by
    scope in first-seen order. The conventions of otel__otlp_json_traces: lowerCamelCase
-   names, 64-bit integers as strings, enums as numbers. For an OTLP http/json exporter
-   (otel_otlp.h) and tests: unused by otel.h itself. */
+   names, 64-bit integers as strings, enums as numbers. otel_otlp.h sends it for metrics
+   with http/json; unused by otel.h itself. */
 #if defined(__GNUC__) || defined(__clang__)
 __attribute__((unused))
 #endif
-/* otel_otlp.h sends this body for metrics with http/json. */
 #define OTEL__HAVE_JSON_METRICS 1
 static void otel__json_metrics_request(otel__buf *b, const otel_metric_batch *batch) {
     otel__buf_puts(b, "{\"resourceMetrics\":[");
     otel__otlp_resource(b, batch->resource);
     otel__buf_puts(b, ",\"scopeMetrics\":[");
-    for (size_t i = 0; i < batch->count; i++) {
-        const otel_scope *sc = batch->metrics[i].scope;
-        size_t j = 0;
-        while (j < i && batch->metrics[j].scope != sc) j++;
-        if (j < i) continue;
-        if (i) otel__buf_putc(b, ',');
-        otel__buf_puts(b, "{\"scope\":{\"name\":");
-        otel__buf_json_str(b, sc ? sc->name.ptr : "", sc ? sc->name.len : 0);
-        otel__buf_puts(b, ",\"version\":");
-        otel__buf_json_str(b, sc ? sc->version.ptr : "", sc ? sc->version.len : 0);
-        otel__buf_puts(b, "},\"metrics\":[");
-        bool first = true;
-        for (size_t k = i; k < batch->count; k++) {
-            if (batch->metrics[k].scope != sc) continue;
-            if (!first) otel__buf_putc(b, ',');
-            first = false;
-            otel__otlp_metric(b, &batch->metrics[k]);
-        }
-        otel__buf_puts(b, "]}");
-    }
+    otel__json_by_scope(b, batch, batch->count, otel__metric_scope_at, "},\"metrics\":[", otel__otlp_metric_at, "]}");
     otel__buf_puts(b, "]}]}");
 }
 
@@ -6136,14 +6132,6 @@ static void otel__reader_add(otel__state *g, const otel_reader_desc *in, const c
     g->cfg.readers[r->index] = r->d; /* otel_config() shows what is in use */
 }
 
-static bool otel__metrics_factory_known(const char *name) {
-    bool known = false;
-    pthread_mutex_lock(&otel__factory_mu);
-    for (size_t i = 0; i < sizeof otel__factories / sizeof otel__factories[0]; i++)
-        known |= otel__factories[i].fn && strcmp(otel__factories[i].name, name) == 0;
-    pthread_mutex_unlock(&otel__factory_mu);
-    return known;
-}
 
 /* Readers from a comma list: prometheus makes a pull reader, any other name a periodic
    reader with that metric exporter, none nothing. */
@@ -6207,7 +6195,7 @@ static bool otel__metrics_setup(otel__state *g, const otel_desc *in) {
             }
     } else if (in->default_metrics_exporters) {
         otel__readers_from_names(g, in->default_metrics_exporters, "default_metrics_exporters", &renv, OTEL_LOG_WARN);
-    } else if (otel__metrics_factory_known("otlp")) {
+    } else if (otel__factory_known("otlp")) {
         /* nobody asked for metrics: not being able to is not worth a warning */
         otel__readers_from_names(g, "otlp", "default metric exporter", &renv, OTEL_LOG_INFO);
     } else {
@@ -7795,32 +7783,16 @@ OTEL_API otel_logger *otel_logger_get(const char *scope_name, const char *scope_
     otel__state *g = otel__g;
     if (!g) return NULL;
     if (!scope_name) return &g->loggers[0];
-    const char *ver = scope_version ? scope_version : "";
-    otel_logger *found = NULL;
     pthread_mutex_lock(&g->tracer_mu);
-    uint32_t n = otel__load_rlx(&g->nloggers);
-    for (uint32_t i = 0; i < n && !found; i++)
-        if (strcmp(g->loggers[i].scope.name.ptr, scope_name) == 0 && strcmp(g->loggers[i].scope.version.ptr, ver) == 0)
-            found = &g->loggers[i];
-    if (!found && n < OTEL__MAX_TRACERS) {
-        char *nm = otel__strndup(scope_name, strlen(scope_name)), *vs = otel__strndup(ver, strlen(ver));
-        if (nm && vs) {
-            found = &g->loggers[n];
-            found->scope.name.ptr = nm; found->scope.name.len = strlen(nm);
-            found->scope.version.ptr = vs; found->scope.version.len = strlen(vs);
-            otel__store_rel(&g->nloggers, n + 1);
-        } else {
-            OTEL_FREE(nm, NULL);
-            OTEL_FREE(vs, NULL);
-        }
-    }
+    otel_scope *sc = otel__scope_table_get(g->loggers, sizeof g->loggers[0], &g->nloggers, OTEL__MAX_TRACERS,
+                                           scope_name, scope_version ? scope_version : "");
     pthread_mutex_unlock(&g->tracer_mu);
-    if (!found) {
+    if (!sc) {
         otel__logf(OTEL_LOG_WARN, "logger '%s': too many loggers (%d) or no memory; using the default logger",
                    scope_name, OTEL__MAX_TRACERS);
         return &g->loggers[0];
     }
-    return found;
+    return (otel_logger *)sc; /* the scope is the logger's first member */
 }
 
 /* ---- writing a record ----------------------------------------------------------------- */
@@ -8159,7 +8131,7 @@ static bool otel__id_is_zero(const uint8_t *id, size_t n) {
 static void otel__console_log(otel__buf *b, const otel_log_data *r, const otel_resource *res, int ind) {
     char ts[40];
     const char *sep = ind < 0 ? ":" : ": ";
-    int i1 = ind < 0 ? -1 : ind + 1, i2 = ind < 0 ? -1 : ind + 2, i3 = ind < 0 ? -1 : ind + 3;
+    int i1 = ind < 0 ? -1 : ind + 1;
     otel__buf_putc(b, '{');
     otel__json_nl(b, i1); otel__buf_printf(b, "\"body\"%s", sep);
     if (r->body.type == OTEL_VALUE_NONE) otel__buf_puts(b, "null");
@@ -8186,19 +8158,7 @@ static void otel__console_log(otel__buf *b, const otel_log_data *r, const otel_r
     otel__json_nl(b, i1); otel__hex_field(b, "trace_id", r->trace_id, 16, true, sep); otel__buf_putc(b, ',');
     otel__json_nl(b, i1); otel__hex_field(b, "span_id", r->span_id, 8, true, sep); otel__buf_putc(b, ',');
     otel__json_nl(b, i1); otel__buf_printf(b, "\"trace_flags\"%s%u,", sep, (unsigned)r->trace_flags);
-    otel__json_nl(b, i1); otel__buf_printf(b, "\"resource\"%s{", sep);
-    otel__json_nl(b, i2); otel__buf_printf(b, "\"attributes\"%s{", sep);
-    for (size_t k = 0; res && k < res->count; k++) {
-        if (k) otel__buf_putc(b, ',');
-        otel__json_nl(b, i3);
-        otel__buf_json_str(b, res->attrs[k].key.ptr, res->attrs[k].key.len);
-        otel__buf_puts(b, sep);
-        otel__json_value(b, &res->attrs[k].value, false);
-    }
-    if (res && res->count) otel__json_nl(b, i2);
-    otel__buf_puts(b, "},");
-    otel__json_nl(b, i2); otel__buf_printf(b, "\"schema_url\"%s\"\"", sep);
-    otel__json_nl(b, i1); otel__buf_puts(b, "},");
+    otel__console_resource(b, res, sep, i1); otel__buf_puts(b, "},");
     otel__json_nl(b, i1); otel__buf_printf(b, "\"event_name\"%s", sep);
     otel__buf_json_str(b, r->event_name.ptr, r->event_name.len);
     otel__json_nl(b, ind);
@@ -8243,30 +8203,18 @@ static void otel__json_log_record(otel__buf *b, const otel_log_data *r) {
    scope in first-seen order. Also used by otel_otlp.h for http/json. */
 /* otel_otlp.h sends this body for logs with http/json. */
 #define OTEL__HAVE_JSON_LOGS 1
+static const otel_scope *otel__log_scope_at(const void *batch, size_t i) {
+    return ((const otel_log_batch *)batch)->records[i]->scope;
+}
+static void otel__json_log_record_at(otel__buf *b, const void *batch, size_t i) {
+    otel__json_log_record(b, ((const otel_log_batch *)batch)->records[i]);
+}
+
 static void otel__json_logs_request(otel__buf *b, const otel_log_batch *batch) {
     otel__buf_puts(b, "{\"resourceLogs\":[");
     otel__otlp_resource(b, batch->resource);
     otel__buf_puts(b, ",\"scopeLogs\":[");
-    for (size_t i = 0; i < batch->count; i++) {
-        const otel_scope *sc = batch->records[i]->scope;
-        size_t j = 0;
-        while (j < i && batch->records[j]->scope != sc) j++;
-        if (j < i) continue; /* scope already written */
-        if (i) otel__buf_putc(b, ',');
-        otel__buf_puts(b, "{\"scope\":{\"name\":");
-        otel__buf_json_str(b, sc ? sc->name.ptr : "", sc ? sc->name.len : 0);
-        otel__buf_puts(b, ",\"version\":");
-        otel__buf_json_str(b, sc ? sc->version.ptr : "", sc ? sc->version.len : 0);
-        otel__buf_puts(b, "},\"logRecords\":[");
-        bool first = true;
-        for (size_t k = i; k < batch->count; k++) {
-            if (batch->records[k]->scope != sc) continue;
-            if (!first) otel__buf_putc(b, ',');
-            first = false;
-            otel__json_log_record(b, batch->records[k]);
-        }
-        otel__buf_puts(b, "]}");
-    }
+    otel__json_by_scope(b, batch, batch->count, otel__log_scope_at, "},\"logRecords\":[", otel__json_log_record_at, "]}");
     otel__buf_puts(b, "]}]}");
 }
 
@@ -8291,7 +8239,6 @@ static otel_export_result otel__console_export_logs(const otel_log_batch *batch,
    per line), written with the span side's lock and O_APPEND. */
 static otel_export_result otel__file_export_logs(const otel_log_batch *batch, void *user) {
     otel__file *f = (otel__file *)user;
-    bool ok = true;
     pthread_mutex_lock(&f->mu);
     f->buf.len = 0;
     f->buf.failed = false;
@@ -8304,17 +8251,7 @@ static otel_export_result otel__file_export_logs(const otel_log_batch *batch, vo
         otel__json_logs_request(&f->buf, batch);
         otel__buf_putc(&f->buf, '\n');
     }
-    if (f->buf.failed) ok = false;
-    for (size_t off = 0; ok && off < f->buf.len;) {
-        ssize_t w = write(f->fd, f->buf.p + off, f->buf.len - off);
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) ok = false;
-        else off += (size_t)w;
-    }
-    if (f->buf.cap > (4u << 20)) otel__buf_free(&f->buf);
-    pthread_mutex_unlock(&f->mu);
-    if (!ok) otel__logf(OTEL_LOG_ERROR, "file exporter: writing %s failed: %s", f->path, strerror(errno));
-    return ok ? OTEL_EXPORT_SUCCESS : OTEL_EXPORT_FAILURE;
+    return otel__file_write_unlock(f);
 }
 
 /* Bytes of a body value's out-of-line part once copied (string arrays packed). */
@@ -8778,9 +8715,6 @@ static void otel__dests_from_names(otel__state *g, const char *list, const char 
         otel__dest_add(g, &d, e.name ? e.name : name, sig);
     }
 }
-
-/* Whether a factory has been registered under `name` (otel_otlp.h registers "otlp"). */
-static bool otel__factory_known(const char *name);
 
 /* The destinations of one signal. The env var, when set, decides (unless lock_destinations);
    else the desc's destinations; else the desc's default list; else "otlp" as the spec says

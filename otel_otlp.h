@@ -1969,6 +1969,11 @@ typedef struct otel__otlp {
     otel_signal signal;         /* what export_* sends */
     bool json;                  /* http/json: OTLP/JSON bodies in jbuf */
     const char *noun;           /* "spans", "data points", "log records": for messages */
+    const char *who;            /* "otlp" or "zipkin": what messages start with */
+    /* A non-OTLP receiver (Zipkin): the body comes from body_fn(owner, ...), a 2xx answer
+       carries no partial success and an error answer is plain text. NULL for OTLP. */
+    int (*body_fn)(void *owner, const void *batch, const uint8_t **body, size_t *len);
+    void *owner;
     otel__buf jbuf;
     otel_otlp_encoder *enc;
     int fd;                     /* keep-alive connection, -1 none */
@@ -2013,10 +2018,10 @@ static void otel__otlp_log(otel__otlp *x, int kind, otel_log_level level, const 
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     if (x->log_suppressed[kind])
-        otel_log(level, "otlp %s: %s: %s (and %u more like it since the last report)", x->url,
+        otel_log(level, "%s %s: %s: %s (and %u more like it since the last report)", x->who, x->url,
                  otel__otlp_log_text[kind], msg, x->log_suppressed[kind]);
     else
-        otel_log(level, "otlp %s: %s: %s", x->url, otel__otlp_log_text[kind], msg);
+        otel_log(level, "%s %s: %s: %s", x->who, x->url, otel__otlp_log_text[kind], msg);
     x->log_last[kind] = now ? now : 1;
     x->log_suppressed[kind] = 0;
 }
@@ -2752,7 +2757,7 @@ static otel_result otel__otlp_transport_init(otel__otlp *x) {
     if (x->tls_cert) curl_easy_setopt(c, CURLOPT_SSLCERT, x->tls_cert);
     if (x->tls_key) curl_easy_setopt(c, CURLOPT_SSLKEY, x->tls_key);
     if (x->tls_insecure) {
-        otel_log(OTEL_LOG_WARN, "otlp %s: TLS certificate verification is off (insecure)", x->url);
+        otel_log(OTEL_LOG_WARN, "%s %s: TLS certificate verification is off (insecure)", x->who, x->url);
         curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
         curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
     }
@@ -2932,29 +2937,50 @@ static otel_result otel__otlp_parse_headers(otel__otlp_sb *list, const char *s, 
     return c.rc;
 }
 
-static bool otel__otlp_parse_ms(const char *v, const char *name, uint32_t *out) {
+static bool otel__otlp_parse_ms(const otel__otlp *x, const char *v, const char *name, uint32_t *out) {
     size_t n = strlen(v);
     while (n && (v[n - 1] == ' ' || v[n - 1] == '\t')) n--;
     while (n && (*v == ' ' || *v == '\t')) { v++; n--; }
     if (!otel__otlp_is_digits(v, n) || n > 9) {
-        otel_log(OTEL_LOG_WARN, "otlp: %s=\"%s\" is not a number of milliseconds: ignored", name, v);
+        otel_log(OTEL_LOG_WARN, "%s: %s=\"%s\" is not a number of milliseconds: ignored", x->who, name, v);
         return false;
     }
     *out = (uint32_t)strtoul(v, NULL, 10);
     return true;
 }
 
+/* The request line and fixed headers (up to Content-Length) into x->head, from x->u,
+   x->json and x->user_headers. */
+static otel_result otel__otlp_head(otel__otlp *x, bool has_ua) {
+    otel__otlp_sb head = {NULL, 0, 0, false};
+    const char *v;
+    otel__otlp_sb_str(&head, "POST ");
+    otel__otlp_sb_str(&head, x->u.path);
+    otel__otlp_sb_str(&head, " HTTP/1.1\r\nHost: ");
+    otel__otlp_sb_str(&head, x->u.authority);
+    if (!has_ua) otel__otlp_sb_str(&head, "\r\nUser-Agent: " OTEL__OTLP_USER_AGENT);
+    otel__otlp_sb_str(&head, x->json ? "\r\nContent-Type: application/json\r\n" : "\r\nContent-Type: application/x-protobuf\r\n");
+    for (v = x->user_headers; *v; v += strlen(v) + 1) {
+        otel__otlp_sb_str(&head, v);
+        otel__otlp_sb_add(&head, "\r\n", 2);
+    }
+    x->head = head.p;
+    x->head_len = head.len;
+    return head.oom ? OTEL_ERR_NO_MEMORY : OTEL_OK;
+}
+
 /* Resolves desc + environment into x. Errors are logged here. */
 static otel_result otel__otlp_configure(otel__otlp *x, const otel_otlp_desc *d) {
     const char *v, *name, *why = NULL;
     otel_otlp_protocol proto = d->protocol;
-    otel__otlp_sb list = {NULL, 0, 0, false}, head = {NULL, 0, 0, false};
+    otel__otlp_sb list = {NULL, 0, 0, false};
     bool has_ua = false;
     otel_result rc;
     size_t i;
     if ((unsigned)d->signal > OTEL_SIGNAL_LOGS) return OTEL_ERR_INVALID_ARG;
     x->signal = d->signal;
     x->noun = d->signal == OTEL_SIGNAL_METRICS ? "data points" : d->signal == OTEL_SIGNAL_LOGS ? "log records" : "spans";
+    x->who = "otlp";
     if (!proto && (v = otel__otlp_env(d->signal, "PROTOCOL", &name)) != NULL) {
         if (!strcasecmp(v, "http/protobuf")) proto = OTEL_OTLP_PROTOCOL_HTTP_PROTOBUF;
         else if (!strcasecmp(v, "http/json")) proto = OTEL_OTLP_PROTOCOL_HTTP_JSON;
@@ -2992,7 +3018,7 @@ static otel_result otel__otlp_configure(otel__otlp *x, const otel_otlp_desc *d) 
         return rc;
     }
     x->timeout_ms = d->timeout_ms;
-    if (!x->timeout_ms && (v = otel__otlp_env(d->signal, "TIMEOUT", &name)) != NULL) (void)otel__otlp_parse_ms(v, name, &x->timeout_ms);
+    if (!x->timeout_ms && (v = otel__otlp_env(d->signal, "TIMEOUT", &name)) != NULL) (void)otel__otlp_parse_ms(x, v, name, &x->timeout_ms);
     if (!x->timeout_ms) x->timeout_ms = OTEL__OTLP_TIMEOUT_MS;
     if (d->compression) {
         x->gzip = d->compression == OTEL_OTLP_COMPRESSION_GZIP;
@@ -3020,19 +3046,7 @@ static otel_result otel__otlp_configure(otel__otlp *x, const otel_otlp_desc *d) 
     x->user_headers = list.p;
     if (rc != OTEL_OK) return rc;
     if (list.oom) return OTEL_ERR_NO_MEMORY;
-    otel__otlp_sb_str(&head, "POST ");
-    otel__otlp_sb_str(&head, x->u.path);
-    otel__otlp_sb_str(&head, " HTTP/1.1\r\nHost: ");
-    otel__otlp_sb_str(&head, x->u.authority);
-    if (!has_ua) otel__otlp_sb_str(&head, "\r\nUser-Agent: " OTEL__OTLP_USER_AGENT);
-    otel__otlp_sb_str(&head, x->json ? "\r\nContent-Type: application/json\r\n" : "\r\nContent-Type: application/x-protobuf\r\n");
-    for (v = x->user_headers; *v; v += strlen(v) + 1) {
-        otel__otlp_sb_str(&head, v);
-        otel__otlp_sb_add(&head, "\r\n", 2);
-    }
-    x->head = head.p;
-    x->head_len = head.len;
-    if (head.oom) return OTEL_ERR_NO_MEMORY;
+    if ((rc = otel__otlp_head(x, has_ua)) != OTEL_OK) return rc;
 #ifdef OTEL_USE_CURL
     {
         const char *ca = d->certificate, *key = d->client_key, *cert = d->client_certificate;
@@ -3163,6 +3177,14 @@ static void otel__otlp_body_text(const otel__otlp_resp *r, char *out, size_t cap
     out[n] = 0;
 }
 
+/* The start of a plain-text error body (Zipkin's), non-printables as '.'. */
+static void otel__otlp_plain_text(const otel__otlp_resp *r, char *out, size_t cap) {
+    size_t n = r->body_len < cap - 1 ? r->body_len : cap - 1, i;
+    for (i = 0; i < n; i++) out[i] = (r->body[i] >= 0x20 && r->body[i] < 0x7f) ? (char)r->body[i] : '.';
+    while (n && out[n - 1] == '.') n--; /* a trailing newline */
+    out[n] = 0;
+}
+
 static bool otel__otlp_retryable(int status) {
     return status == 429 || status == 502 || status == 503 || status == 504;
 }
@@ -3194,7 +3216,8 @@ static int otel__otlp_body(otel__otlp *x, const void *batch, const uint8_t **bod
     return rc;
 }
 
-/* One export of `n` items: encode, gzip, POST with retries until the deadline. */
+/* One export of `n` items: encode, gzip, POST with retries until the deadline. Serves
+   the OTLP exporters of the three signals and (with x->body_fn) the Zipkin exporter. */
 static otel_export_result otel__otlp_deliver(otel__otlp *x, const void *batch, size_t n, uint32_t batch_timeout_ms) {
     size_t raw_len = 0, len;
     const uint8_t *body = NULL;
@@ -3208,7 +3231,7 @@ static otel_export_result otel__otlp_deliver(otel__otlp *x, const void *batch, s
     timeout = x->timeout_ms; /* ours, or the destination's export timeout if shorter */
     if (batch_timeout_ms && batch_timeout_ms < timeout) timeout = batch_timeout_ms;
     deadline = start + timeout;
-    rc = otel__otlp_body(x, batch, &body, &raw_len);
+    rc = x->body_fn ? x->body_fn(x->owner, batch, &body, &raw_len) : otel__otlp_body(x, batch, &body, &raw_len);
     if (rc == 1) {
         OTEL__OTLP_ADD(&x->st.spans_dropped, n);
         otel__otlp_log(x, OTEL__OTLP_LOG_TOO_BIG, OTEL_LOG_ERROR, "%zu %s make %zu bytes, over the %zu-byte limit",
@@ -3237,14 +3260,15 @@ static otel_export_result otel__otlp_deliver(otel__otlp *x, const void *batch, s
         tx = otel__otlp_post(x, body, len, gz, deadline, &r);
         if (tx == OTEL__OTLP_TX_DONE) {
             OTEL__OTLP_STORE(&x->st.last_status, r.status);
-            if (r.status >= 200 && r.status < 300) {
-                otel__otlp_partial(x, &r);
+            if (r.status >= 200 && r.status < 300) { /* Zipkin answers 202, with no partial success */
+                if (!x->body_fn) otel__otlp_partial(x, &r);
                 OTEL__OTLP_ADD(&x->st.spans_exported, n);
                 return OTEL_EXPORT_SUCCESS;
             }
             if (!otel__otlp_retryable(r.status)) {
                 char text[129];
-                otel__otlp_body_text(&r, text, sizeof text);
+                if (x->body_fn) otel__otlp_plain_text(&r, text, sizeof text);
+                else otel__otlp_body_text(&r, text, sizeof text);
                 OTEL__OTLP_ADD(&x->st.spans_failed, n);
                 otel__otlp_log(x, OTEL__OTLP_LOG_HTTP, OTEL_LOG_ERROR, "HTTP %d for %zu %s (not retried): %s",
                                r.status, n, x->noun, text[0] ? text : "(empty body)");
@@ -3327,11 +3351,23 @@ static otel__otlp *otel__otlp_of(const otel_exporter *exp) {
     return x->magic == OTEL__OTLP_MAGIC ? x : NULL;
 }
 
+/* After configure: the cancel pipe, the encoder (also the gzip buffers), the transport.
+   On failure the caller destroys x. */
+static otel_result otel__otlp_start(otel__otlp *x) {
+    int i;
+    if (pipe(x->wake) != 0) return OTEL_ERR_IO;
+    for (i = 0; i < 2; i++) {
+        (void)fcntl(x->wake[i], F_SETFD, FD_CLOEXEC);
+        (void)fcntl(x->wake[i], F_SETFL, fcntl(x->wake[i], F_GETFL) | O_NONBLOCK);
+    }
+    if (!(x->enc = otel_otlp_encoder_create())) return OTEL_ERR_NO_MEMORY;
+    return otel__otlp_transport_init(x);
+}
+
 OTEL_API otel_result otel_otlp_exporter_create(const otel_otlp_desc *desc, otel_exporter *out) {
     otel_otlp_desc d;
     otel__otlp *x;
     otel_result rc;
-    int i;
     if (!out) return OTEL_ERR_INVALID_ARG;
     memset(out, 0, sizeof *out);
     if (desc) d = *desc;
@@ -3342,13 +3378,7 @@ OTEL_API otel_result otel_otlp_exporter_create(const otel_otlp_desc *desc, otel_
     x->fd = -1;
     x->wake[0] = x->wake[1] = -1;
     rc = otel__otlp_configure(x, &d);
-    if (rc == OTEL_OK && pipe(x->wake) != 0) rc = OTEL_ERR_IO;
-    for (i = 0; rc == OTEL_OK && i < 2; i++) {
-        (void)fcntl(x->wake[i], F_SETFD, FD_CLOEXEC);
-        (void)fcntl(x->wake[i], F_SETFL, fcntl(x->wake[i], F_GETFL) | O_NONBLOCK);
-    }
-    if (rc == OTEL_OK && !(x->enc = otel_otlp_encoder_create())) rc = OTEL_ERR_NO_MEMORY;
-    if (rc == OTEL_OK) rc = otel__otlp_transport_init(x);
+    if (rc == OTEL_OK) rc = otel__otlp_start(x);
     if (rc != OTEL_OK) {
         otel__otlp_destroy(x);
         return rc;
@@ -3421,8 +3451,9 @@ __attribute__((constructor)) static void otel__otlp_autoregister(void) {
 /* ==== [zipkin] ==================================================================== */
 
 /* The Zipkin v2 JSON exporter, over the same transport and retry rules as OTLP: an
-   otel__otlp (URL, request head, connection, cancel pipe, counters, log limiter) drives
-   the POST; only the body and the retry loop's messages are Zipkin's.
+   otel__otlp (URL, request head, connection, cancel pipe, counters, log limiter) and
+   otel__otlp_deliver do the POST and retries; only the body (body_fn), the messages'
+   prefix and the plain-text error answers (no partial success) are Zipkin's.
 
    Mapping (spec/trace/sdk_exporters/zipkin.md, common/mapping-to-non-otlp.md):
    - traceId 32 and id/parentId 16 lower-hex chars; parentId absent on roots.
@@ -4059,146 +4090,44 @@ static bool otel__zk_encode(otel__zipkin *z, const otel_span_batch *batch) {
 
 /* ---- delivery --------------------------------------------------------------------- */
 
-/* otel__otlp_log with the exporter's own name in front; the same rate limit. */
-static void otel__zk_log(otel__otlp *x, int kind, otel_log_level level, const char *fmt, ...) OTEL__PRINTF(4, 5);
-static void otel__zk_log(otel__otlp *x, int kind, otel_log_level level, const char *fmt, ...) {
-    char msg[512];
-    va_list ap;
-    int64_t now = otel__otlp_ms();
-    if (x->log_last[kind] && now - x->log_last[kind] < (int64_t)OTEL__OTLP_LOG_INTERVAL_MS) {
-        x->log_suppressed[kind]++;
-        return;
-    }
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    if (x->log_suppressed[kind])
-        otel_log(level, "zipkin %s: %s: %s (and %u more like it since the last report)", x->url,
-                 otel__otlp_log_text[kind], msg, x->log_suppressed[kind]);
-    else
-        otel_log(level, "zipkin %s: %s: %s", x->url, otel__otlp_log_text[kind], msg);
-    x->log_last[kind] = now ? now : 1;
-    x->log_suppressed[kind] = 0;
+/* The body for otel__otlp_deliver: 0, 1 over max_request (*len = its size), -1 out of memory. */
+static int otel__zk_body(void *owner, const void *batch, const uint8_t **body, size_t *len) {
+    otel__zipkin *z = (otel__zipkin *)owner;
+    if (!otel__zk_encode(z, (const otel_span_batch *)batch)) return -1;
+    *body = (const uint8_t *)z->out.p;
+    *len = z->out.len;
+    return z->out.len > z->t->max_request ? 1 : 0;
 }
 
-/* The start of an error body (Zipkin answers in plain text), non-printables as '.'. */
-static void otel__zk_body_text(const otel__otlp_resp *r, char *out, size_t cap) {
-    size_t n = r->body_len < cap - 1 ? r->body_len : cap - 1, i;
-    for (i = 0; i < n; i++) out[i] = (r->body[i] >= 0x20 && r->body[i] < 0x7f) ? (char)r->body[i] : '.';
-    while (n && out[n - 1] == '.') n--; /* a trailing newline */
-    out[n] = 0;
-}
-
+/* OTLP's delivery (gzip, retries, backoff, Retry-After, deadline, cancel, counters and
+   rate-limited messages) with the Zipkin body: see otel__otlp_deliver. */
 static otel_export_result otel__zipkin_export(const otel_span_batch *batch, void *user) {
     otel__zipkin *z = (otel__zipkin *)user;
-    otel__otlp *x;
-    size_t n = batch ? batch->count : 0, len;
-    const uint8_t *body;
-    bool gz = false;
-    int64_t deadline;
-    uint32_t timeout;
-    int attempt;
+    size_t n = batch ? batch->count : 0;
     if (!z || !n) return OTEL_EXPORT_SUCCESS; /* empty batches are not sent */
-    x = z->t;
-    OTEL__OTLP_ADD(&x->st.batches, 1);
-    if (OTEL__OTLP_LOAD(&x->cancelled) || !batch->spans) { OTEL__OTLP_ADD(&x->st.spans_failed, n); return OTEL_EXPORT_FAILURE; }
-    timeout = x->timeout_ms; /* ours, or the destination's export timeout if shorter */
-    if (batch->timeout_ms && batch->timeout_ms < timeout) timeout = batch->timeout_ms;
-    deadline = otel__otlp_ms() + timeout;
-    if (!otel__zk_encode(z, batch)) {
-        OTEL__OTLP_ADD(&x->st.spans_failed, n);
-        otel__zk_log(x, OTEL__OTLP_LOG_ENCODE, OTEL_LOG_ERROR, "out of memory");
+    if (!batch->spans) {
+        OTEL__OTLP_ADD(&z->t->st.batches, 1);
+        OTEL__OTLP_ADD(&z->t->st.spans_failed, n);
         return OTEL_EXPORT_FAILURE;
     }
-    if (z->out.len > x->max_request) {
-        OTEL__OTLP_ADD(&x->st.spans_dropped, n);
-        otel__zk_log(x, OTEL__OTLP_LOG_TOO_BIG, OTEL_LOG_ERROR, "%zu spans make %zu bytes, over the %zu-byte limit",
-                     n, z->out.len, x->max_request);
-        return OTEL_EXPORT_FAILURE;
-    }
-    body = (const uint8_t *)z->out.p;
-    len = z->out.len;
-    OTEL__OTLP_ADD(&x->st.bytes_raw, len);
-    if (x->gzip) {
-        const uint8_t *g;
-        size_t gl;
-        if (otel_otlp_gzip(x->enc, body, len, &g, &gl) == OTEL_OK) { body = g; len = gl; gz = true; }
-    }
-    for (attempt = 0;; attempt++) { /* the OTLP exporter's loop, with Zipkin's messages */
-        otel__otlp_resp r;
-        otel__otlp_tx tx;
-        int64_t wait, now;
-        char reason[200];
-        memset(&r, 0, sizeof r);
-        r.retry_after_ms = -1;
-        tx = otel__otlp_post(x, body, len, gz, deadline, &r);
-        if (tx == OTEL__OTLP_TX_DONE) {
-            OTEL__OTLP_STORE(&x->st.last_status, r.status);
-            if (r.status >= 200 && r.status < 300) { /* Zipkin answers 202 */
-                OTEL__OTLP_ADD(&x->st.spans_exported, n);
-                return OTEL_EXPORT_SUCCESS;
-            }
-            if (!otel__otlp_retryable(r.status)) {
-                char text[129];
-                otel__zk_body_text(&r, text, sizeof text);
-                OTEL__OTLP_ADD(&x->st.spans_failed, n);
-                otel__zk_log(x, OTEL__OTLP_LOG_HTTP, OTEL_LOG_ERROR, "HTTP %d for %zu spans (not retried): %s",
-                             r.status, n, text[0] ? text : "(empty body)");
-                return OTEL_EXPORT_FAILURE;
-            }
-            snprintf(reason, sizeof reason, "HTTP %d", r.status);
-        } else if (tx == OTEL__OTLP_TX_RETRY) {
-            snprintf(reason, sizeof reason, "%s", r.detail);
-        } else {
-            OTEL__OTLP_ADD(&x->st.spans_failed, n);
-            if (tx == OTEL__OTLP_TX_TIMEOUT)
-                otel__zk_log(x, OTEL__OTLP_LOG_TIMEOUT, OTEL_LOG_ERROR, "%zu spans lost after %u ms and %d tries (%s)",
-                             n, timeout, attempt + 1, r.detail[0] ? r.detail : "no answer");
-            else if (tx == OTEL__OTLP_TX_FAIL)
-                otel__zk_log(x, OTEL__OTLP_LOG_GAVE_UP, OTEL_LOG_ERROR, "%zu spans lost: %s", n, r.detail);
-            return OTEL_EXPORT_FAILURE; /* cancelled: the caller knows why */
-        }
-        wait = r.retry_after_ms >= 0 ? r.retry_after_ms : otel__otlp_backoff(x, attempt);
-        now = otel__otlp_ms();
-        if (now + wait >= deadline) {
-            OTEL__OTLP_ADD(&x->st.spans_failed, n);
-            otel__zk_log(x, OTEL__OTLP_LOG_GAVE_UP, OTEL_LOG_ERROR,
-                         "%zu spans lost: %s after %d tries; the next in %lld ms would pass the %u ms timeout",
-                         n, reason, attempt + 1, (long long)wait, timeout);
-            return OTEL_EXPORT_FAILURE;
-        }
-        otel__zk_log(x, OTEL__OTLP_LOG_RETRY, OTEL_LOG_DEBUG, "%s; retrying in %lld ms", reason, (long long)wait);
-        if (otel__otlp_wait(x, -1, 0, now + wait) != 0) { /* cancelled */
-            OTEL__OTLP_ADD(&x->st.spans_failed, n);
-            return OTEL_EXPORT_FAILURE;
-        }
-        OTEL__OTLP_ADD(&x->st.retries, 1);
-    }
+    return otel__otlp_deliver(z->t, batch, n, batch->timeout_ms);
 }
 
 /* ---- setup ------------------------------------------------------------------------ */
 
-static bool otel__zk_parse_ms(const char *v, const char *name, uint32_t *out) {
-    size_t n = strlen(v);
-    while (n && (v[n - 1] == ' ' || v[n - 1] == '\t')) n--;
-    while (n && (*v == ' ' || *v == '\t')) { v++; n--; }
-    if (!otel__otlp_is_digits(v, n) || n > 9) {
-        otel_log(OTEL_LOG_WARN, "zipkin: %s=\"%s\" is not a number of milliseconds: ignored", name, v);
-        return false;
-    }
-    *out = (uint32_t)strtoul(v, NULL, 10);
-    return true;
-}
-
 static otel_result otel__zk_configure(otel__otlp *x, const otel_zipkin_desc *d) {
     const char *v, *why = NULL;
-    otel__otlp_sb list = {NULL, 0, 0, false}, head = {NULL, 0, 0, false};
+    otel__otlp_sb list = {NULL, 0, 0, false};
     bool has_ua = false;
     otel_result rc = OTEL_OK;
     size_t i;
     v = d->endpoint;
     if (!v || !*v) v = getenv("OTEL_EXPORTER_ZIPKIN_ENDPOINT");
     if (!v || !*v) v = OTEL__ZIPKIN_ENDPOINT;
+    x->who = "zipkin";
+    x->noun = "spans";
+    x->json = true; /* the Content-Type (built-in and curl transports) */
+    x->body_fn = otel__zk_body;
     if (!(x->url = otel__otlp_strdup(v))) return OTEL_ERR_NO_MEMORY;
     rc = otel__otlp_url_parse(x->url, &x->u, &why);
     if (rc != OTEL_OK) {
@@ -4207,7 +4136,7 @@ static otel_result otel__zk_configure(otel__otlp *x, const otel_zipkin_desc *d) 
     }
     x->timeout_ms = d->timeout_ms;
     if (!x->timeout_ms && (v = getenv("OTEL_EXPORTER_ZIPKIN_TIMEOUT")) != NULL && *v)
-        (void)otel__zk_parse_ms(v, "OTEL_EXPORTER_ZIPKIN_TIMEOUT", &x->timeout_ms);
+        (void)otel__otlp_parse_ms(x, v, "OTEL_EXPORTER_ZIPKIN_TIMEOUT", &x->timeout_ms);
     if (!x->timeout_ms) x->timeout_ms = OTEL__OTLP_TIMEOUT_MS;
     x->gzip = d->compression == OTEL_OTLP_COMPRESSION_GZIP;
     x->retry_initial_ms = d->retry_initial_ms ? d->retry_initial_ms : OTEL__OTLP_RETRY_INITIAL_MS;
@@ -4224,19 +4153,7 @@ static otel_result otel__zk_configure(otel__otlp *x, const otel_zipkin_desc *d) 
     x->user_headers = list.p;
     if (rc != OTEL_OK) return rc;
     if (list.oom) return OTEL_ERR_NO_MEMORY;
-    otel__otlp_sb_str(&head, "POST ");
-    otel__otlp_sb_str(&head, x->u.path);
-    otel__otlp_sb_str(&head, " HTTP/1.1\r\nHost: ");
-    otel__otlp_sb_str(&head, x->u.authority);
-    if (!has_ua) otel__otlp_sb_str(&head, "\r\nUser-Agent: " OTEL__OTLP_USER_AGENT);
-    otel__otlp_sb_str(&head, "\r\nContent-Type: application/json\r\n");
-    for (v = x->user_headers; *v; v += strlen(v) + 1) {
-        otel__otlp_sb_str(&head, v);
-        otel__otlp_sb_add(&head, "\r\n", 2);
-    }
-    x->head = head.p;
-    x->head_len = head.len;
-    if (head.oom) return OTEL_ERR_NO_MEMORY;
+    if ((rc = otel__otlp_head(x, has_ua)) != OTEL_OK) return rc;
     if (x->u.https) {
 #ifndef OTEL_USE_CURL
         otel_log(OTEL_LOG_ERROR, "zipkin: %s: https:// needs libcurl: build with -DOTEL_USE_CURL and link -lcurl "
@@ -4253,37 +4170,6 @@ static otel_result otel__zk_configure(otel__otlp *x, const otel_zipkin_desc *d) 
 #endif
     return OTEL_OK;
 }
-
-#ifdef OTEL_USE_CURL
-/* The transport's header lists name application/x-protobuf: swap in JSON ones. */
-static otel_result otel__zk_curl_headers(otel__otlp *x) {
-    int gz;
-    for (gz = 0; gz < 2; gz++) {
-        struct curl_slist *l = NULL, *t;
-        const char *h;
-        const char *fixed[3];
-        int i;
-        fixed[0] = "Content-Type: application/json";
-        fixed[1] = "Expect:";
-        fixed[2] = gz ? "Content-Encoding: gzip" : NULL;
-        for (i = 0; i < 3 && (i == 0 || l); i++) {
-            if (!fixed[i]) continue;
-            t = curl_slist_append(l, fixed[i]);
-            if (!t) { curl_slist_free_all(l); l = NULL; break; }
-            l = t;
-        }
-        for (h = x->user_headers; l && h && *h; h += strlen(h) + 1) {
-            t = curl_slist_append(l, h);
-            if (!t) { curl_slist_free_all(l); l = NULL; break; }
-            l = t;
-        }
-        if (!l) return OTEL_ERR_NO_MEMORY;
-        if (gz) { curl_slist_free_all(x->curl_headers_gz); x->curl_headers_gz = l; }
-        else { curl_slist_free_all(x->curl_headers); x->curl_headers = l; }
-    }
-    return OTEL_OK;
-}
-#endif
 
 static void otel__zipkin_destroy(otel__zipkin *z) {
     if (!z) return;
@@ -4319,7 +4205,6 @@ OTEL_API otel_result otel_zipkin_exporter_create(const otel_zipkin_desc *desc, o
     otel__zipkin *z;
     otel__otlp *x;
     otel_result rc;
-    int i;
     if (!out) return OTEL_ERR_INVALID_ARG;
     memset(out, 0, sizeof *out);
     if (desc) d = *desc;
@@ -4334,19 +4219,11 @@ OTEL_API otel_result otel_zipkin_exporter_create(const otel_zipkin_desc *desc, o
     memset(z, 0, sizeof *z);
     memset(x, 0, sizeof *x);
     z->t = x;
+    x->owner = z;
     x->fd = -1;
     x->wake[0] = x->wake[1] = -1;
     rc = otel__zk_configure(x, &d);
-    if (rc == OTEL_OK && pipe(x->wake) != 0) rc = OTEL_ERR_IO;
-    for (i = 0; rc == OTEL_OK && i < 2; i++) {
-        (void)fcntl(x->wake[i], F_SETFD, FD_CLOEXEC);
-        (void)fcntl(x->wake[i], F_SETFL, fcntl(x->wake[i], F_GETFL) | O_NONBLOCK);
-    }
-    if (rc == OTEL_OK && !(x->enc = otel_otlp_encoder_create())) rc = OTEL_ERR_NO_MEMORY; /* gzip buffers */
-    if (rc == OTEL_OK) rc = otel__otlp_transport_init(x);
-#ifdef OTEL_USE_CURL
-    if (rc == OTEL_OK) rc = otel__zk_curl_headers(x);
-#endif
+    if (rc == OTEL_OK) rc = otel__otlp_start(x);
     if (rc != OTEL_OK) {
         otel__zipkin_destroy(z);
         return rc;
