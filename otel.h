@@ -5237,8 +5237,10 @@ static inline bool otel__measure_ok(otel_instrument *inst, bool negative, bool f
     return true;
 }
 
-/* A double for an int64 instrument: truncated toward zero, clamped to the int64 range. */
+/* A double for an int64 instrument: truncated toward zero, clamped to the int64 range; NaN
+   (which a gauge or an observation may carry) is 0, not an undefined conversion. */
 static inline int64_t otel__d2i(double d) {
+    if (d != d) return 0;
     if (d >= 9223372036854775807.0) return INT64_MAX;
     if (d <= -9223372036854775808.0) return INT64_MIN;
     return (int64_t)d;
