@@ -1903,6 +1903,21 @@ struct otel__thread {
 
 typedef struct otel__dest otel__dest;
 
+/* The exporter objects handed over in otel_desc (destinations, log_destinations, readers),
+   told apart by (user, shutdown). One object may serve several of them (a console or file
+   exporter for traces, logs and metrics): its shutdown runs once, by the last of them to
+   let it go, after their last export (otel__exp_release). */
+typedef struct otel__exp_ref {
+    void *user;
+    void (*shutdown)(uint32_t timeout_ms, void *user);
+    _Atomic int refs;       /* holders that have not let it go; 0: done, never matches again */
+    _Atomic bool tainted;   /* a holder was left unusable by fork: no shutdown */
+} otel__exp_ref;
+typedef struct otel__exp_refs {
+    otel__exp_ref e[2 * OTEL_MAX_DESTINATIONS + OTEL_MAX_READERS];
+    int n;
+} otel__exp_refs;
+
 /* The library state: one instance between otel_init and otel_shutdown. */
 typedef struct otel__state {
     otel_desc cfg;                     /* resolved settings */
@@ -1947,7 +1962,48 @@ typedef struct otel__state {
     _Atomic uint64_t misuse;           /* stale/NULL handles, double ends */
     uint32_t abandoned;                /* workers otel_shutdown left running (flush_mu): the last frees the state */
     struct otel__metrics *metrics;     /* [metric]: meters, instruments, readers */
+    otel__exp_refs xrefs;              /* the desc's exporters: one shutdown each */
 } otel__state;
+
+static void otel__exp_refs_add(otel__exp_refs *t, const otel_exporter *e) {
+    if (!e->shutdown || !e->user) return; /* no object to share */
+    for (int i = 0; i < t->n; i++)
+        if (t->e[i].user == e->user && t->e[i].shutdown == e->shutdown) {
+            atomic_fetch_add(&t->e[i].refs, 1);
+            return;
+        }
+    otel__exp_ref *r = &t->e[t->n++];
+    r->user = e->user;
+    r->shutdown = e->shutdown;
+    atomic_init(&r->refs, 1);
+    atomic_init(&r->tainted, false);
+}
+
+/* Counts each exporter of `in` that otel_init either uses or releases, once per use. */
+static void otel__exp_refs_count(otel__exp_refs *t, const otel_desc *in) {
+    t->n = 0;
+    for (int i = 0; i < OTEL_MAX_DESTINATIONS; i++) {
+        if (in->destinations[i].exporter.export_spans) otel__exp_refs_add(t, &in->destinations[i].exporter);
+        if (in->log_destinations[i].exporter.export_logs) otel__exp_refs_add(t, &in->log_destinations[i].exporter);
+    }
+    for (int i = 0; i < OTEL_MAX_READERS; i++)
+        if (in->readers[i].kind != OTEL_READER_NONE) otel__exp_refs_add(t, &in->readers[i].exporter);
+}
+
+/* A destination or reader lets its exporter go: the shutdown runs now, unless the object
+   is shared and another holder still has it (the last one runs it then). `tainted`: this
+   holder may not call into the exporter (fork); then nobody does. */
+static void otel__exp_release(otel__exp_refs *t, const otel_exporter *e, uint32_t timeout_ms, bool tainted) {
+    if (!e->shutdown) return;
+    for (int i = 0; t && i < t->n; i++) {
+        otel__exp_ref *r = &t->e[i];
+        if (r->user != e->user || r->shutdown != e->shutdown || atomic_load(&r->refs) <= 0) continue;
+        if (tainted) atomic_store(&r->tainted, true);
+        if (atomic_fetch_sub(&r->refs, 1) == 1 && !atomic_load(&r->tainted)) e->shutdown(timeout_ms, e->user);
+        return;
+    }
+    if (!tainted) e->shutdown(timeout_ms, e->user); /* made by otel_init from a name: its own */
+}
 
 static otel__state *otel__g;
 static uint32_t otel__instances;
@@ -3598,10 +3654,12 @@ static void *otel__worker_main(void *arg) {
     pthread_mutex_lock(&g->flush_mu); /* from here on otel_shutdown no longer calls cancel */
     ds->in_shutdown = true;
     pthread_mutex_unlock(&g->flush_mu);
-    if (ds->exp.shutdown && !ds->tainted) {
+    if (ds->tainted) {
+        otel__exp_release(&g->xrefs, &ds->exp, 0, true);
+    } else if (ds->exp.shutdown) {
         uint64_t now = otel__mono_ms();
         pthread_mutex_lock(&ds->export_mu);
-        ds->exp.shutdown(ds->shutdown_at > now ? (uint32_t)(ds->shutdown_at - now) : 1, ds->exp.user);
+        otel__exp_release(&g->xrefs, &ds->exp, ds->shutdown_at > now ? (uint32_t)(ds->shutdown_at - now) : 1, false);
         pthread_mutex_unlock(&ds->export_mu);
     }
     pthread_mutex_lock(&g->flush_mu);
@@ -4016,22 +4074,30 @@ static void otel__otlp_json_traces(otel__buf *b, const otel_span_batch *batch) {
 typedef struct otel__console {
     FILE *out;
     otel_console_format format;
+    pthread_mutex_t mu; /* buf and whole batches on `out`: one exporter may serve traces, logs
+                           and metrics, from their destinations' and readers' threads */
     otel__buf buf;
 } otel__console;
 
+/* Writes what an export put into c->buf (under c->mu, which it releases). */
+static otel_export_result otel__console_write_unlock(otel__console *c) {
+    bool ok = !c->buf.failed && fwrite(c->buf.p, 1, c->buf.len, c->out) == c->buf.len;
+    ok = fflush(c->out) == 0 && ok;
+    if (c->buf.cap > (1u << 20)) otel__buf_free(&c->buf); /* do not keep a huge buffer */
+    pthread_mutex_unlock(&c->mu);
+    return ok ? OTEL_EXPORT_SUCCESS : OTEL_EXPORT_FAILURE;
+}
+
 static otel_export_result otel__console_export(const otel_span_batch *batch, void *user) {
     otel__console *c = (otel__console *)user;
+    pthread_mutex_lock(&c->mu);
     c->buf.len = 0;
     c->buf.failed = false;
     for (size_t i = 0; i < batch->count; i++) {
         otel__console_span(&c->buf, batch->spans[i], batch->resource, c->format == OTEL_CONSOLE_COMPACT ? -1 : 0);
         otel__buf_putc(&c->buf, '\n');
     }
-    if (c->buf.failed) return OTEL_EXPORT_FAILURE;
-    bool ok = fwrite(c->buf.p, 1, c->buf.len, c->out) == c->buf.len;
-    ok = fflush(c->out) == 0 && ok;
-    if (c->buf.cap > (1u << 20)) otel__buf_free(&c->buf); /* do not keep a huge buffer */
-    return ok ? OTEL_EXPORT_SUCCESS : OTEL_EXPORT_FAILURE;
+    return otel__console_write_unlock(c);
 }
 
 static otel_result otel__console_flush(uint32_t timeout_ms, void *user) {
@@ -4044,6 +4110,7 @@ static void otel__console_shutdown(uint32_t timeout_ms, void *user) {
     (void)timeout_ms;
     fflush(c->out);
     otel__buf_free(&c->buf);
+    pthread_mutex_destroy(&c->mu);
     OTEL_FREE(c, NULL);
 }
 
@@ -4064,6 +4131,7 @@ OTEL_API otel_result otel_console_exporter_create(const otel_console_desc *desc,
     if (!c) return OTEL_ERR_NO_MEMORY;
     c->out = desc && desc->stream ? (FILE *)desc->stream : stdout;
     c->format = desc && desc->format ? desc->format : (otel_console_format)otel__env_console_format();
+    pthread_mutex_init(&c->mu, NULL);
     out->export_spans = otel__console_export;
     out->export_logs = otel__console_export_logs;
     out->export_metrics = otel__console_export_metrics;
@@ -5738,10 +5806,12 @@ static void *otel__reader_main(void *arg) {
     pthread_mutex_lock(&g->flush_mu); /* from here on otel_shutdown no longer calls cancel */
     r->in_shutdown = true;
     pthread_mutex_unlock(&g->flush_mu);
-    if (r->d.exporter.shutdown && !r->tainted) {
+    if (r->tainted) {
+        otel__exp_release(&g->xrefs, &r->d.exporter, 0, true);
+    } else if (r->d.exporter.shutdown) {
         uint64_t now = otel__mono_ms();
         pthread_mutex_lock(&r->mu);
-        r->d.exporter.shutdown(r->shutdown_at > now ? (uint32_t)(r->shutdown_at - now) : 1, r->d.exporter.user);
+        otel__exp_release(&g->xrefs, &r->d.exporter, r->shutdown_at > now ? (uint32_t)(r->shutdown_at - now) : 1, false);
         pthread_mutex_unlock(&r->mu);
     }
     pthread_mutex_lock(&g->flush_mu);
@@ -6045,8 +6115,8 @@ static otel_temporality_preference otel__env_temporality(void) {
     return OTEL_TEMPORALITY_PREF_CUMULATIVE;
 }
 
-static void otel__reader_release(const otel_reader_desc *d) {
-    if (d->exporter.shutdown) d->exporter.shutdown(0, d->exporter.user);
+static void otel__reader_release(otel__exp_refs *t, const otel_reader_desc *d) {
+    otel__exp_release(t, &d->exporter, 0, false);
 }
 
 /* Copies s into out[256], or def; a too long value is a warning. */
@@ -6076,7 +6146,7 @@ static void otel__reader_add(otel__state *g, const otel_reader_desc *in, const c
     otel__reader *r = why ? NULL : (otel__reader *)otel__calloc(sizeof *r);
     if (!r) {
         otel__logf(OTEL_LOG_ERROR, "metric reader '%s': %s; left out", name ? name : "custom", why ? why : "out of memory");
-        otel__reader_release(in);
+        otel__reader_release(&g->xrefs, in);
         return;
     }
     r->g = g;
@@ -6168,7 +6238,7 @@ static bool otel__metrics_setup(otel__state *g, const otel_desc *in) {
     if (env) {
         otel__readers_from_names(g, env, "OTEL_METRICS_EXPORTER", &renv, OTEL_LOG_WARN);
         for (int i = 0; i < OTEL_MAX_READERS; i++) /* not used: release their exporters */
-            if (in->readers[i].kind != OTEL_READER_NONE) otel__reader_release(&in->readers[i]);
+            if (in->readers[i].kind != OTEL_READER_NONE) otel__reader_release(&g->xrefs, &in->readers[i]);
     } else if (have_code) {
         for (int i = 0; i < OTEL_MAX_READERS; i++)
             if (in->readers[i].kind != OTEL_READER_NONE) {
@@ -6209,9 +6279,9 @@ static void otel__metrics_start(otel__state *g) {
 }
 
 /* otel_init disabled: readers handed over in the desc are released unused. */
-static void otel__metrics_release_desc(const otel_desc *in) {
+static void otel__metrics_release_desc(otel__exp_refs *t, const otel_desc *in) {
     for (int i = 0; i < OTEL_MAX_READERS; i++)
-        if (in->readers[i].kind != OTEL_READER_NONE) otel__reader_release(&in->readers[i]);
+        if (in->readers[i].kind != OTEL_READER_NONE) otel__reader_release(t, &in->readers[i]);
 }
 
 /* ---- [metric] part: flush, shutdown, fork, stats ------------------------------------------ */
@@ -6271,10 +6341,12 @@ static void otel__metrics_stop_begin(otel__state *g, uint64_t deadline) {
             otel__prom_server_stop(r->server);
             r->server = NULL;
         }
-        if (r->d.exporter.shutdown && !r->tainted) {
+        if (r->tainted) {
+            otel__exp_release(&g->xrefs, &r->d.exporter, 0, true);
+        } else if (r->d.exporter.shutdown) {
             uint64_t now = otel__mono_ms();
             pthread_mutex_lock(&r->mu);
-            r->d.exporter.shutdown(deadline > now ? (uint32_t)(deadline - now) : 1, r->d.exporter.user);
+            otel__exp_release(&g->xrefs, &r->d.exporter, deadline > now ? (uint32_t)(deadline - now) : 1, false);
             pthread_mutex_unlock(&r->mu);
         }
         pthread_mutex_lock(&g->flush_mu);
@@ -8207,17 +8279,14 @@ static void otel__json_logs_request(otel__buf *b, const otel_log_batch *batch) {
 
 static otel_export_result otel__console_export_logs(const otel_log_batch *batch, void *user) {
     otel__console *c = (otel__console *)user;
+    pthread_mutex_lock(&c->mu);
     c->buf.len = 0;
     c->buf.failed = false;
     for (size_t i = 0; i < batch->count; i++) {
         otel__console_log(&c->buf, batch->records[i], batch->resource, c->format == OTEL_CONSOLE_COMPACT ? -1 : 0);
         otel__buf_putc(&c->buf, '\n');
     }
-    if (c->buf.failed) return OTEL_EXPORT_FAILURE;
-    bool ok = fwrite(c->buf.p, 1, c->buf.len, c->out) == c->buf.len;
-    ok = fflush(c->out) == 0 && ok;
-    if (c->buf.cap > (1u << 20)) otel__buf_free(&c->buf);
-    return ok ? OTEL_EXPORT_SUCCESS : OTEL_EXPORT_FAILURE;
+    return otel__console_write_unlock(c);
 }
 
 /* One OTLP/JSON ExportLogsServiceRequest line per batch (flat: one console-shaped record
@@ -8634,7 +8703,7 @@ static otel_result otel__dest_add(otel__state *g, const otel_destination_desc *i
     if (k == OTEL_MAX_DESTINATIONS) {
         otel__logf(OTEL_LOG_WARN, "more than %d %s destinations; '%s' ignored", OTEL_MAX_DESTINATIONS,
                    sig == OTEL_SIGNAL_LOGS ? "log" : "trace", name);
-        if (in->exporter.shutdown) in->exporter.shutdown(0, in->exporter.user);
+        otel__exp_release(&g->xrefs, &in->exporter, 0, false);
         return OTEL_ERR_INVALID_ARG;
     }
     otel__dest *ds = (otel__dest *)otel__calloc(sizeof *ds);
@@ -8717,7 +8786,7 @@ static void otel__setup_dests(otel__state *g, const otel_desc *in, otel_signal s
         otel__dests_from_names(g, env, var, sig, false);
         for (int i = 0; i < OTEL_MAX_DESTINATIONS; i++) { /* not used: release them */
             const otel_exporter *e = &code[i].exporter;
-            if (otel__serves(e, sig) && e->shutdown) e->shutdown(0, e->user);
+            if (otel__serves(e, sig)) otel__exp_release(&g->xrefs, e, 0, false);
         }
     } else if (have_code) {
         for (int i = 0; i < OTEL_MAX_DESTINATIONS; i++)
@@ -8874,13 +8943,13 @@ OTEL_API otel_result otel_init(const otel_desc *desc) {
     otel__desc_defaults(in, &c);
     otel__diag_g.level = c.log_level;
     if (c.disabled) {
-        for (int i = 0; i < OTEL_MAX_DESTINATIONS; i++) { /* handed over, never used: released */
-            const otel_exporter *e = &in->destinations[i].exporter;
-            if (e->export_spans && e->shutdown) e->shutdown(0, e->user);
-            e = &in->log_destinations[i].exporter;
-            if (e->export_logs && e->shutdown) e->shutdown(0, e->user);
+        otel__exp_refs t; /* handed over, never used: released, each object once */
+        otel__exp_refs_count(&t, in);
+        for (int i = 0; i < OTEL_MAX_DESTINATIONS; i++) {
+            if (in->destinations[i].exporter.export_spans) otel__exp_release(&t, &in->destinations[i].exporter, 0, false);
+            if (in->log_destinations[i].exporter.export_logs) otel__exp_release(&t, &in->log_destinations[i].exporter, 0, false);
         }
-        otel__metrics_release_desc(in);
+        otel__metrics_release_desc(&t, in);
         return OTEL_ERR_DISABLED;
     }
     otel__state *g = (otel__state *)otel__calloc(sizeof *g);
@@ -8913,6 +8982,7 @@ OTEL_API otel_result otel_init(const otel_desc *desc) {
         otel__state_free(g);
         return OTEL_ERR_NO_MEMORY;
     }
+    otel__exp_refs_count(&g->xrefs, in);
     memset(g->cfg.destinations, 0, sizeof g->cfg.destinations); /* filled as they are made */
     memset(g->cfg.log_destinations, 0, sizeof g->cfg.log_destinations);
     otel__setup_dests(g, in, OTEL_SIGNAL_TRACES);
@@ -8920,7 +8990,10 @@ OTEL_API otel_result otel_init(const otel_desc *desc) {
     bool metrics_ok = otel__metrics_setup(g, in);
     otel__g = g;
     if (!metrics_ok || !otel__start_threads(g)) {
-        if (!metrics_ok) otel__logf(OTEL_LOG_ERROR, "otel_init: out of memory");
+        if (!metrics_ok) {
+            otel__logf(OTEL_LOG_ERROR, "otel_init: out of memory");
+            otel__metrics_release_desc(&g->xrefs, in); /* never reached the readers */
+        }
         otel_shutdown(1000);
         return OTEL_ERR_NO_MEMORY;
     }
@@ -9035,7 +9108,7 @@ OTEL_API otel_result otel_shutdown(uint32_t timeout_ms) {
         if (ds->d.processor == OTEL_PROCESSOR_SIMPLE || !ds->started) {
             uint64_t now = otel__mono_ms();
             pthread_mutex_lock(&ds->export_mu);
-            if (ds->exp.shutdown) ds->exp.shutdown(deadline > now ? (uint32_t)(deadline - now) : 1, ds->exp.user);
+            otel__exp_release(&g->xrefs, &ds->exp, deadline > now ? (uint32_t)(deadline - now) : 1, false);
             pthread_mutex_unlock(&ds->export_mu);
             ds->exited = true;
         }
