@@ -1,24 +1,33 @@
-/* otel.h - v0.1 - OpenTelemetry traces for C, one header. License (MIT) at end.
+/* otel.h - v0.1 - OpenTelemetry traces, metrics and logs for C, one header. License (MIT) at end.
 
    In exactly one .c file:     #define OTEL_IMPLEMENTATION
                                #include "otel.h"
    Everywhere else:            #include "otel.h"
    Build:                      cc -pthread app.c -o app
 
-   QUICK START   (also examples/getting_started.c and the top of README.md)
+   QUICK START   (also examples/getting_started.c, metrics.c,
+                  multi_destination_logs.c and README.md)
        otel_init(&(otel_desc){ .service_name = "hello",
-                               .default_exporters = "console" });
+                               .default_exporters = "console",           (traces)
+                               .default_metrics_exporters = "console",
+                               .default_logs_exporters = "console" });
        otel_span *s = otel_span_start("work", NULL);   (NULL desc: child of the active span)
        otel_span_set_int(s, "items", 3);
+       otel_logger_info(NULL, NULL, 0, "did %d items", 3);   (NULL: the default logger;
+                                                              the record gets the span's ids)
+       otel_instrument *c = otel_counter_create(NULL, "items.done", "1", NULL);
+       otel_record_int(c, 3, NULL, 0);     (NULL meter: the default one; no attributes)
        otel_span_end(s);
-       otel_shutdown(0);                   (flushes every destination, 0 = default deadline)
+       otel_shutdown(0);                   (flushes every destination and reader, 0 = default
+                                            deadline)
 
    CONFIG MACROS (define before the implementation; defaults in brackets)
        OTEL_MALLOC(size,user)/OTEL_FREE(ptr,user)  allocator, both or neither [malloc/free]
        OTEL_ASSERT(c)             the library's own invariants [assert(c)]
        OTEL_API                   prefix of every public declaration [extern]
        OTEL_STATIC                makes OTEL_API `static` (implementation private to one TU)
-       OTEL_MAX_DESTINATIONS      destinations per signal [8]
+       OTEL_MAX_DESTINATIONS      destinations per signal (traces, logs) [8]
+       OTEL_MAX_READERS           metric readers [8]
        OTEL_TRACE_STATE_MAX       bytes of a tracestate header kept [512]
        OTEL_NO_ATEXIT             do not flush from an atexit() handler
 
@@ -26,13 +35,16 @@
        OTEL_SDK_DISABLED                     true: every call is a cheap no-op
        OTEL_SERVICE_NAME                     service.name
        OTEL_RESOURCE_ATTRIBUTES              k=v,k2=v2 (percent-decoded)
-       OTEL_TRACES_SAMPLER, _ARG             parentbased_always_on / 1.0
+       OTEL_TRACES_SAMPLER, OTEL_TRACES_SAMPLER_ARG   parentbased_always_on / 1.0
        OTEL_TRACES_EXPORTER                  comma list: console, file, memory, none, otlp, zipkin
+                                             (otlp, zipkin: otel_otlp.h, which lists its own
+                                             OTEL_EXPORTER_OTLP_* and OTEL_EXPORTER_ZIPKIN_*)
        OTEL_METRICS_EXPORTER                 comma list: console, none, otlp, prometheus (a pull reader)
-       OTEL_METRIC_EXPORT_INTERVAL, _TIMEOUT periodic metric readers: 60000 / 30000 ms
-       OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE (also OTEL_EXPORTER_METRICS_TEMPORALITY_
-                                             PREFERENCE)  cumulative (default), delta, lowmemory
-       OTEL_EXPORTER_PROMETHEUS_HOST, _PORT  the Prometheus reader's server: localhost / 9464
+       OTEL_METRIC_EXPORT_INTERVAL, OTEL_METRIC_EXPORT_TIMEOUT   periodic readers: 60000 / 30000 ms
+       OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE    cumulative (default), delta, lowmemory
+                                             (else OTEL_EXPORTER_METRICS_TEMPORALITY_PREFERENCE)
+       OTEL_EXPORTER_PROMETHEUS_HOST, OTEL_EXPORTER_PROMETHEUS_PORT   the Prometheus reader's
+                                             server: localhost / 9464
        (OTEL_PROPAGATORS is not read: otel_context_inject/extract are the W3C tracecontext
         propagator; baggage is not implemented yet)
        OTEL_ATTRIBUTE_COUNT_LIMIT, OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT,
@@ -52,7 +64,10 @@
        OTEL_EXPORTER_FILE_FORMAT             (ours) otlp (default) or flat
        OTEL_EXPORTER_CONSOLE_FORMAT          (ours) pretty (default) or compact
 
-   SECTIONS      [platform] [util] [span] [context] [pipeline] [export] [metric] [env] [api]
+   SECTIONS      API:            [util] [span] [context] [signals] [export] [metric] [log]
+                                 [pipeline]
+                 implementation: [platform] [util] [span] [context] [pipeline] [export]
+                                 [metric] [prometheus] [log] [env] [api]
                  -- grep "==== [" to jump
 
    THREADS       otel_init/otel_shutdown: setup only (one thread, not concurrently with
@@ -60,9 +75,14 @@
                  span; a span may be ended on another thread than the one that started it.
                  Metric recording (otel_record_*, otel_bound_record_*): any thread, lock-free.
                  Observable callbacks run on the collecting reader's thread, one at a time.
+                 Log calls (otel_logger_*): any thread, lock-free.
                  Everything else: any thread. Exporter callbacks run on the destination's
-                 worker thread (or the ending thread for SIMPLE processing), never
-                 concurrently for one exporter.                                           */
+                 worker thread (the ending/emitting thread for SIMPLE processing) or the
+                 periodic reader's thread, never concurrently for one destination or reader.
+                 One exporter object may serve several destinations and readers (e.g. a
+                 console exporter for traces, logs and metrics): then its callbacks may run
+                 concurrently (the built-in exporters allow it), and its shutdown runs once,
+                 after the last of them has finished.                                      */
 #ifndef OTEL_H_INCLUDED
 #define OTEL_H_INCLUDED
 
@@ -941,7 +961,9 @@ typedef struct otel_desc {
     otel_reader_desc readers[OTEL_MAX_READERS];
     const char *default_metrics_exporters;
     /* Log destinations: the same rule with OTEL_LOGS_EXPORTER (export_logs NULL -> unused;
-       zero settings from OTEL_BLRP_*: delay 1000 ms, timeout 30000, queue 2048, batch 512). */
+       zero settings from OTEL_BLRP_*: delay 1000 ms, timeout 30000, queue 2048, batch 512).
+       The same exporter object may also be in `destinations` and `readers`: it is shut
+       down once, by the last destination or reader using it. */
     otel_destination_desc log_destinations[OTEL_MAX_DESTINATIONS];
     const char *default_logs_exporters;
     otel_sampler sampler;
