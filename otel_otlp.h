@@ -1,4 +1,4 @@
-/* otel_otlp.h - v0.1 - OTLP/HTTP exporter (traces, metrics, logs) for otel.h. License (MIT) at end.
+/* otel_otlp.h - v0.2 - OTLP/HTTP exporter (traces, metrics, logs) for otel.h. License (MIT) at end.
 
    In exactly one .c file (after, or instead of, otel.h's implementation):
        #define OTEL_OTLP_IMPLEMENTATION
