@@ -1,24 +1,33 @@
-/* otel.h - v0.1 - OpenTelemetry traces for C, one header. License (MIT) at end.
+/* otel.h - v0.2 - OpenTelemetry traces, metrics and logs for C, one header. License (MIT) at end.
 
    In exactly one .c file:     #define OTEL_IMPLEMENTATION
                                #include "otel.h"
    Everywhere else:            #include "otel.h"
    Build:                      cc -pthread app.c -o app
 
-   QUICK START   (also examples/getting_started.c and the top of README.md)
+   QUICK START   (also examples/getting_started.c, metrics.c,
+                  multi_destination_logs.c and README.md)
        otel_init(&(otel_desc){ .service_name = "hello",
-                               .default_exporters = "console" });
+                               .default_exporters = "console",           (traces)
+                               .default_metrics_exporters = "console",
+                               .default_logs_exporters = "console" });
        otel_span *s = otel_span_start("work", NULL);   (NULL desc: child of the active span)
        otel_span_set_int(s, "items", 3);
+       otel_logger_info(NULL, NULL, 0, "did %d items", 3);   (NULL: the default logger;
+                                                              the record gets the span's ids)
+       otel_instrument *c = otel_counter_create(NULL, "items.done", "1", NULL);
+       otel_record_int(c, 3, NULL, 0);     (NULL meter: the default one; no attributes)
        otel_span_end(s);
-       otel_shutdown(0);                   (flushes every destination, 0 = default deadline)
+       otel_shutdown(0);                   (flushes every destination and reader, 0 = default
+                                            deadline)
 
    CONFIG MACROS (define before the implementation; defaults in brackets)
        OTEL_MALLOC(size,user)/OTEL_FREE(ptr,user)  allocator, both or neither [malloc/free]
        OTEL_ASSERT(c)             the library's own invariants [assert(c)]
        OTEL_API                   prefix of every public declaration [extern]
        OTEL_STATIC                makes OTEL_API `static` (implementation private to one TU)
-       OTEL_MAX_DESTINATIONS      destinations per signal [8]
+       OTEL_MAX_DESTINATIONS      destinations per signal (traces, logs) [8]
+       OTEL_MAX_READERS           metric readers [8]
        OTEL_TRACE_STATE_MAX       bytes of a tracestate header kept [512]
        OTEL_NO_ATEXIT             do not flush from an atexit() handler
 
@@ -26,13 +35,16 @@
        OTEL_SDK_DISABLED                     true: every call is a cheap no-op
        OTEL_SERVICE_NAME                     service.name
        OTEL_RESOURCE_ATTRIBUTES              k=v,k2=v2 (percent-decoded)
-       OTEL_TRACES_SAMPLER, _ARG             parentbased_always_on / 1.0
+       OTEL_TRACES_SAMPLER, OTEL_TRACES_SAMPLER_ARG   parentbased_always_on / 1.0
        OTEL_TRACES_EXPORTER                  comma list: console, file, memory, none, otlp, zipkin
+                                             (otlp, zipkin: otel_otlp.h, which lists its own
+                                             OTEL_EXPORTER_OTLP_* and OTEL_EXPORTER_ZIPKIN_*)
        OTEL_METRICS_EXPORTER                 comma list: console, none, otlp, prometheus (a pull reader)
-       OTEL_METRIC_EXPORT_INTERVAL, _TIMEOUT periodic metric readers: 60000 / 30000 ms
-       OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE (also OTEL_EXPORTER_METRICS_TEMPORALITY_
-                                             PREFERENCE)  cumulative (default), delta, lowmemory
-       OTEL_EXPORTER_PROMETHEUS_HOST, _PORT  the Prometheus reader's server: localhost / 9464
+       OTEL_METRIC_EXPORT_INTERVAL, OTEL_METRIC_EXPORT_TIMEOUT   periodic readers: 60000 / 30000 ms
+       OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE    cumulative (default), delta, lowmemory
+                                             (else OTEL_EXPORTER_METRICS_TEMPORALITY_PREFERENCE)
+       OTEL_EXPORTER_PROMETHEUS_HOST, OTEL_EXPORTER_PROMETHEUS_PORT   the Prometheus reader's
+                                             server: localhost / 9464
        (OTEL_PROPAGATORS is not read: otel_context_inject/extract are the W3C tracecontext
         propagator; baggage is not implemented yet)
        OTEL_ATTRIBUTE_COUNT_LIMIT, OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT,
@@ -52,7 +64,10 @@
        OTEL_EXPORTER_FILE_FORMAT             (ours) otlp (default) or flat
        OTEL_EXPORTER_CONSOLE_FORMAT          (ours) pretty (default) or compact
 
-   SECTIONS      [platform] [util] [span] [context] [pipeline] [export] [metric] [env] [api]
+   SECTIONS      API:            [util] [span] [context] [signals] [export] [metric] [log]
+                                 [pipeline]
+                 implementation: [platform] [util] [span] [context] [pipeline] [export]
+                                 [metric] [prometheus] [log] [env] [api]
                  -- grep "==== [" to jump
 
    THREADS       otel_init/otel_shutdown: setup only (one thread, not concurrently with
@@ -60,9 +75,14 @@
                  span; a span may be ended on another thread than the one that started it.
                  Metric recording (otel_record_*, otel_bound_record_*): any thread, lock-free.
                  Observable callbacks run on the collecting reader's thread, one at a time.
+                 Log calls (otel_logger_*): any thread, lock-free.
                  Everything else: any thread. Exporter callbacks run on the destination's
-                 worker thread (or the ending thread for SIMPLE processing), never
-                 concurrently for one exporter.                                           */
+                 worker thread (the ending/emitting thread for SIMPLE processing) or the
+                 periodic reader's thread, never concurrently for one destination or reader.
+                 One exporter object may serve several destinations and readers (e.g. a
+                 console exporter for traces, logs and metrics): then its callbacks may run
+                 concurrently (the built-in exporters allow it), and its shutdown runs once,
+                 after the last of them has finished.                                      */
 #ifndef OTEL_H_INCLUDED
 #define OTEL_H_INCLUDED
 
@@ -95,7 +115,7 @@
 #ifndef OTEL_TRACE_STATE_MAX
 #define OTEL_TRACE_STATE_MAX 512
 #endif
-#define OTEL_VERSION "0.1.0"
+#define OTEL_VERSION "0.2.0"
 #define OTEL_TRACEPARENT_SIZE 56 /* 55 characters and a NUL */
 
 #ifdef __cplusplus
@@ -942,7 +962,9 @@ typedef struct otel_desc {
     otel_reader_desc readers[OTEL_MAX_READERS];
     const char *default_metrics_exporters;
     /* Log destinations: the same rule with OTEL_LOGS_EXPORTER (export_logs NULL -> unused;
-       zero settings from OTEL_BLRP_*: delay 1000 ms, timeout 30000, queue 2048, batch 512). */
+       zero settings from OTEL_BLRP_*: delay 1000 ms, timeout 30000, queue 2048, batch 512).
+       The same exporter object may also be in `destinations` and `readers`: it is shut
+       down once, by the last destination or reader using it. */
     otel_destination_desc log_destinations[OTEL_MAX_DESTINATIONS];
     const char *default_logs_exporters;
     otel_sampler sampler;
@@ -1904,6 +1926,21 @@ struct otel__thread {
 
 typedef struct otel__dest otel__dest;
 
+/* The exporter objects handed over in otel_desc (destinations, log_destinations, readers),
+   told apart by (user, shutdown). One object may serve several of them (a console or file
+   exporter for traces, logs and metrics): its shutdown runs once, by the last of them to
+   let it go, after their last export (otel__exp_release). */
+typedef struct otel__exp_ref {
+    void *user;
+    void (*shutdown)(uint32_t timeout_ms, void *user);
+    _Atomic int refs;       /* holders that have not let it go; 0: done, never matches again */
+    _Atomic bool tainted;   /* a holder was left unusable by fork: no shutdown */
+} otel__exp_ref;
+typedef struct otel__exp_refs {
+    otel__exp_ref e[2 * OTEL_MAX_DESTINATIONS + OTEL_MAX_READERS];
+    int n;
+} otel__exp_refs;
+
 /* The library state: one instance between otel_init and otel_shutdown. */
 typedef struct otel__state {
     otel_desc cfg;                     /* resolved settings */
@@ -1948,7 +1985,48 @@ typedef struct otel__state {
     _Atomic uint64_t misuse;           /* stale/NULL handles, double ends */
     uint32_t abandoned;                /* workers otel_shutdown left running (flush_mu): the last frees the state */
     struct otel__metrics *metrics;     /* [metric]: meters, instruments, readers */
+    otel__exp_refs xrefs;              /* the desc's exporters: one shutdown each */
 } otel__state;
+
+static void otel__exp_refs_add(otel__exp_refs *t, const otel_exporter *e) {
+    if (!e->shutdown || !e->user) return; /* no object to share */
+    for (int i = 0; i < t->n; i++)
+        if (t->e[i].user == e->user && t->e[i].shutdown == e->shutdown) {
+            atomic_fetch_add(&t->e[i].refs, 1);
+            return;
+        }
+    otel__exp_ref *r = &t->e[t->n++];
+    r->user = e->user;
+    r->shutdown = e->shutdown;
+    atomic_init(&r->refs, 1);
+    atomic_init(&r->tainted, false);
+}
+
+/* Counts each exporter of `in` that otel_init either uses or releases, once per use. */
+static void otel__exp_refs_count(otel__exp_refs *t, const otel_desc *in) {
+    t->n = 0;
+    for (int i = 0; i < OTEL_MAX_DESTINATIONS; i++) {
+        if (in->destinations[i].exporter.export_spans) otel__exp_refs_add(t, &in->destinations[i].exporter);
+        if (in->log_destinations[i].exporter.export_logs) otel__exp_refs_add(t, &in->log_destinations[i].exporter);
+    }
+    for (int i = 0; i < OTEL_MAX_READERS; i++)
+        if (in->readers[i].kind != OTEL_READER_NONE) otel__exp_refs_add(t, &in->readers[i].exporter);
+}
+
+/* A destination or reader lets its exporter go: the shutdown runs now, unless the object
+   is shared and another holder still has it (the last one runs it then). `tainted`: this
+   holder may not call into the exporter (fork); then nobody does. */
+static void otel__exp_release(otel__exp_refs *t, const otel_exporter *e, uint32_t timeout_ms, bool tainted) {
+    if (!e->shutdown) return;
+    for (int i = 0; t && i < t->n; i++) {
+        otel__exp_ref *r = &t->e[i];
+        if (r->user != e->user || r->shutdown != e->shutdown || atomic_load(&r->refs) <= 0) continue;
+        if (tainted) atomic_store(&r->tainted, true);
+        if (atomic_fetch_sub(&r->refs, 1) == 1 && !atomic_load(&r->tainted)) e->shutdown(timeout_ms, e->user);
+        return;
+    }
+    if (!tainted) e->shutdown(timeout_ms, e->user); /* made by otel_init from a name: its own */
+}
 
 static otel__state *otel__g;
 static uint32_t otel__instances;
@@ -3599,10 +3677,12 @@ static void *otel__worker_main(void *arg) {
     pthread_mutex_lock(&g->flush_mu); /* from here on otel_shutdown no longer calls cancel */
     ds->in_shutdown = true;
     pthread_mutex_unlock(&g->flush_mu);
-    if (ds->exp.shutdown && !ds->tainted) {
+    if (ds->tainted) {
+        otel__exp_release(&g->xrefs, &ds->exp, 0, true);
+    } else if (ds->exp.shutdown) {
         uint64_t now = otel__mono_ms();
         pthread_mutex_lock(&ds->export_mu);
-        ds->exp.shutdown(ds->shutdown_at > now ? (uint32_t)(ds->shutdown_at - now) : 1, ds->exp.user);
+        otel__exp_release(&g->xrefs, &ds->exp, ds->shutdown_at > now ? (uint32_t)(ds->shutdown_at - now) : 1, false);
         pthread_mutex_unlock(&ds->export_mu);
     }
     pthread_mutex_lock(&g->flush_mu);
@@ -4017,22 +4097,30 @@ static void otel__otlp_json_traces(otel__buf *b, const otel_span_batch *batch) {
 typedef struct otel__console {
     FILE *out;
     otel_console_format format;
+    pthread_mutex_t mu; /* buf and whole batches on `out`: one exporter may serve traces, logs
+                           and metrics, from their destinations' and readers' threads */
     otel__buf buf;
 } otel__console;
 
+/* Writes what an export put into c->buf (under c->mu, which it releases). */
+static otel_export_result otel__console_write_unlock(otel__console *c) {
+    bool ok = !c->buf.failed && fwrite(c->buf.p, 1, c->buf.len, c->out) == c->buf.len;
+    ok = fflush(c->out) == 0 && ok;
+    if (c->buf.cap > (1u << 20)) otel__buf_free(&c->buf); /* do not keep a huge buffer */
+    pthread_mutex_unlock(&c->mu);
+    return ok ? OTEL_EXPORT_SUCCESS : OTEL_EXPORT_FAILURE;
+}
+
 static otel_export_result otel__console_export(const otel_span_batch *batch, void *user) {
     otel__console *c = (otel__console *)user;
+    pthread_mutex_lock(&c->mu);
     c->buf.len = 0;
     c->buf.failed = false;
     for (size_t i = 0; i < batch->count; i++) {
         otel__console_span(&c->buf, batch->spans[i], batch->resource, c->format == OTEL_CONSOLE_COMPACT ? -1 : 0);
         otel__buf_putc(&c->buf, '\n');
     }
-    if (c->buf.failed) return OTEL_EXPORT_FAILURE;
-    bool ok = fwrite(c->buf.p, 1, c->buf.len, c->out) == c->buf.len;
-    ok = fflush(c->out) == 0 && ok;
-    if (c->buf.cap > (1u << 20)) otel__buf_free(&c->buf); /* do not keep a huge buffer */
-    return ok ? OTEL_EXPORT_SUCCESS : OTEL_EXPORT_FAILURE;
+    return otel__console_write_unlock(c);
 }
 
 static otel_result otel__console_flush(uint32_t timeout_ms, void *user) {
@@ -4045,6 +4133,7 @@ static void otel__console_shutdown(uint32_t timeout_ms, void *user) {
     (void)timeout_ms;
     fflush(c->out);
     otel__buf_free(&c->buf);
+    pthread_mutex_destroy(&c->mu);
     OTEL_FREE(c, NULL);
 }
 
@@ -4065,6 +4154,7 @@ OTEL_API otel_result otel_console_exporter_create(const otel_console_desc *desc,
     if (!c) return OTEL_ERR_NO_MEMORY;
     c->out = desc && desc->stream ? (FILE *)desc->stream : stdout;
     c->format = desc && desc->format ? desc->format : (otel_console_format)otel__env_console_format();
+    pthread_mutex_init(&c->mu, NULL);
     out->export_spans = otel__console_export;
     out->export_logs = otel__console_export_logs;
     out->export_metrics = otel__console_export_metrics;
@@ -5755,10 +5845,12 @@ static void *otel__reader_main(void *arg) {
     pthread_mutex_lock(&g->flush_mu); /* from here on otel_shutdown no longer calls cancel */
     r->in_shutdown = true;
     pthread_mutex_unlock(&g->flush_mu);
-    if (r->d.exporter.shutdown && !r->tainted) {
+    if (r->tainted) {
+        otel__exp_release(&g->xrefs, &r->d.exporter, 0, true);
+    } else if (r->d.exporter.shutdown) {
         uint64_t now = otel__mono_ms();
         pthread_mutex_lock(&r->mu);
-        r->d.exporter.shutdown(r->shutdown_at > now ? (uint32_t)(r->shutdown_at - now) : 1, r->d.exporter.user);
+        otel__exp_release(&g->xrefs, &r->d.exporter, r->shutdown_at > now ? (uint32_t)(r->shutdown_at - now) : 1, false);
         pthread_mutex_unlock(&r->mu);
     }
     pthread_mutex_lock(&g->flush_mu);
@@ -6062,8 +6154,8 @@ static otel_temporality_preference otel__env_temporality(void) {
     return OTEL_TEMPORALITY_PREF_CUMULATIVE;
 }
 
-static void otel__reader_release(const otel_reader_desc *d) {
-    if (d->exporter.shutdown) d->exporter.shutdown(0, d->exporter.user);
+static void otel__reader_release(otel__exp_refs *t, const otel_reader_desc *d) {
+    otel__exp_release(t, &d->exporter, 0, false);
 }
 
 /* Copies s into out[256], or def; a too long value is a warning. */
@@ -6093,7 +6185,7 @@ static void otel__reader_add(otel__state *g, const otel_reader_desc *in, const c
     otel__reader *r = why ? NULL : (otel__reader *)otel__calloc(sizeof *r);
     if (!r) {
         otel__logf(OTEL_LOG_ERROR, "metric reader '%s': %s; left out", name ? name : "custom", why ? why : "out of memory");
-        otel__reader_release(in);
+        otel__reader_release(&g->xrefs, in);
         return;
     }
     r->g = g;
@@ -6185,7 +6277,7 @@ static bool otel__metrics_setup(otel__state *g, const otel_desc *in) {
     if (env) {
         otel__readers_from_names(g, env, "OTEL_METRICS_EXPORTER", &renv, OTEL_LOG_WARN);
         for (int i = 0; i < OTEL_MAX_READERS; i++) /* not used: release their exporters */
-            if (in->readers[i].kind != OTEL_READER_NONE) otel__reader_release(&in->readers[i]);
+            if (in->readers[i].kind != OTEL_READER_NONE) otel__reader_release(&g->xrefs, &in->readers[i]);
     } else if (have_code) {
         for (int i = 0; i < OTEL_MAX_READERS; i++)
             if (in->readers[i].kind != OTEL_READER_NONE) {
@@ -6226,9 +6318,9 @@ static void otel__metrics_start(otel__state *g) {
 }
 
 /* otel_init disabled: readers handed over in the desc are released unused. */
-static void otel__metrics_release_desc(const otel_desc *in) {
+static void otel__metrics_release_desc(otel__exp_refs *t, const otel_desc *in) {
     for (int i = 0; i < OTEL_MAX_READERS; i++)
-        if (in->readers[i].kind != OTEL_READER_NONE) otel__reader_release(&in->readers[i]);
+        if (in->readers[i].kind != OTEL_READER_NONE) otel__reader_release(t, &in->readers[i]);
 }
 
 /* ---- [metric] part: flush, shutdown, fork, stats ------------------------------------------ */
@@ -6288,10 +6380,12 @@ static void otel__metrics_stop_begin(otel__state *g, uint64_t deadline) {
             otel__prom_server_stop(r->server);
             r->server = NULL;
         }
-        if (r->d.exporter.shutdown && !r->tainted) {
+        if (r->tainted) {
+            otel__exp_release(&g->xrefs, &r->d.exporter, 0, true);
+        } else if (r->d.exporter.shutdown) {
             uint64_t now = otel__mono_ms();
             pthread_mutex_lock(&r->mu);
-            r->d.exporter.shutdown(deadline > now ? (uint32_t)(deadline - now) : 1, r->d.exporter.user);
+            otel__exp_release(&g->xrefs, &r->d.exporter, deadline > now ? (uint32_t)(deadline - now) : 1, false);
             pthread_mutex_unlock(&r->mu);
         }
         pthread_mutex_lock(&g->flush_mu);
@@ -8224,17 +8318,14 @@ static void otel__json_logs_request(otel__buf *b, const otel_log_batch *batch) {
 
 static otel_export_result otel__console_export_logs(const otel_log_batch *batch, void *user) {
     otel__console *c = (otel__console *)user;
+    pthread_mutex_lock(&c->mu);
     c->buf.len = 0;
     c->buf.failed = false;
     for (size_t i = 0; i < batch->count; i++) {
         otel__console_log(&c->buf, batch->records[i], batch->resource, c->format == OTEL_CONSOLE_COMPACT ? -1 : 0);
         otel__buf_putc(&c->buf, '\n');
     }
-    if (c->buf.failed) return OTEL_EXPORT_FAILURE;
-    bool ok = fwrite(c->buf.p, 1, c->buf.len, c->out) == c->buf.len;
-    ok = fflush(c->out) == 0 && ok;
-    if (c->buf.cap > (1u << 20)) otel__buf_free(&c->buf);
-    return ok ? OTEL_EXPORT_SUCCESS : OTEL_EXPORT_FAILURE;
+    return otel__console_write_unlock(c);
 }
 
 /* One OTLP/JSON ExportLogsServiceRequest line per batch (flat: one console-shaped record
@@ -8651,7 +8742,7 @@ static otel_result otel__dest_add(otel__state *g, const otel_destination_desc *i
     if (k == OTEL_MAX_DESTINATIONS) {
         otel__logf(OTEL_LOG_WARN, "more than %d %s destinations; '%s' ignored", OTEL_MAX_DESTINATIONS,
                    sig == OTEL_SIGNAL_LOGS ? "log" : "trace", name);
-        if (in->exporter.shutdown) in->exporter.shutdown(0, in->exporter.user);
+        otel__exp_release(&g->xrefs, &in->exporter, 0, false);
         return OTEL_ERR_INVALID_ARG;
     }
     otel__dest *ds = (otel__dest *)otel__calloc(sizeof *ds);
@@ -8734,7 +8825,7 @@ static void otel__setup_dests(otel__state *g, const otel_desc *in, otel_signal s
         otel__dests_from_names(g, env, var, sig, false);
         for (int i = 0; i < OTEL_MAX_DESTINATIONS; i++) { /* not used: release them */
             const otel_exporter *e = &code[i].exporter;
-            if (otel__serves(e, sig) && e->shutdown) e->shutdown(0, e->user);
+            if (otel__serves(e, sig)) otel__exp_release(&g->xrefs, e, 0, false);
         }
     } else if (have_code) {
         for (int i = 0; i < OTEL_MAX_DESTINATIONS; i++)
@@ -8891,13 +8982,13 @@ OTEL_API otel_result otel_init(const otel_desc *desc) {
     otel__desc_defaults(in, &c);
     otel__diag_g.level = c.log_level;
     if (c.disabled) {
-        for (int i = 0; i < OTEL_MAX_DESTINATIONS; i++) { /* handed over, never used: released */
-            const otel_exporter *e = &in->destinations[i].exporter;
-            if (e->export_spans && e->shutdown) e->shutdown(0, e->user);
-            e = &in->log_destinations[i].exporter;
-            if (e->export_logs && e->shutdown) e->shutdown(0, e->user);
+        otel__exp_refs t; /* handed over, never used: released, each object once */
+        otel__exp_refs_count(&t, in);
+        for (int i = 0; i < OTEL_MAX_DESTINATIONS; i++) {
+            if (in->destinations[i].exporter.export_spans) otel__exp_release(&t, &in->destinations[i].exporter, 0, false);
+            if (in->log_destinations[i].exporter.export_logs) otel__exp_release(&t, &in->log_destinations[i].exporter, 0, false);
         }
-        otel__metrics_release_desc(in);
+        otel__metrics_release_desc(&t, in);
         return OTEL_ERR_DISABLED;
     }
     otel__state *g = (otel__state *)otel__calloc(sizeof *g);
@@ -8930,6 +9021,7 @@ OTEL_API otel_result otel_init(const otel_desc *desc) {
         otel__state_free(g);
         return OTEL_ERR_NO_MEMORY;
     }
+    otel__exp_refs_count(&g->xrefs, in);
     memset(g->cfg.destinations, 0, sizeof g->cfg.destinations); /* filled as they are made */
     memset(g->cfg.log_destinations, 0, sizeof g->cfg.log_destinations);
     otel__setup_dests(g, in, OTEL_SIGNAL_TRACES);
@@ -8937,7 +9029,10 @@ OTEL_API otel_result otel_init(const otel_desc *desc) {
     bool metrics_ok = otel__metrics_setup(g, in);
     otel__g = g;
     if (!metrics_ok || !otel__start_threads(g)) {
-        if (!metrics_ok) otel__logf(OTEL_LOG_ERROR, "otel_init: out of memory");
+        if (!metrics_ok) {
+            otel__logf(OTEL_LOG_ERROR, "otel_init: out of memory");
+            otel__metrics_release_desc(&g->xrefs, in); /* never reached the readers */
+        }
         otel_shutdown(1000);
         return OTEL_ERR_NO_MEMORY;
     }
@@ -9052,7 +9147,7 @@ OTEL_API otel_result otel_shutdown(uint32_t timeout_ms) {
         if (ds->d.processor == OTEL_PROCESSOR_SIMPLE || !ds->started) {
             uint64_t now = otel__mono_ms();
             pthread_mutex_lock(&ds->export_mu);
-            if (ds->exp.shutdown) ds->exp.shutdown(deadline > now ? (uint32_t)(deadline - now) : 1, ds->exp.user);
+            otel__exp_release(&g->xrefs, &ds->exp, deadline > now ? (uint32_t)(deadline - now) : 1, false);
             pthread_mutex_unlock(&ds->export_mu);
             ds->exited = true;
         }

@@ -1,4 +1,4 @@
-/* otel_otlp.h - v0.1 - OTLP/HTTP exporter (traces, metrics, logs) for otel.h. License (MIT) at end.
+/* otel_otlp.h - v0.2 - OTLP/HTTP exporter (traces, metrics, logs) for otel.h. License (MIT) at end.
 
    In exactly one .c file (after, or instead of, otel.h's implementation):
        #define OTEL_OTLP_IMPLEMENTATION
@@ -24,7 +24,8 @@
                  (TRACES_, METRICS_ or LOGS_: [SIG_] below) wins over the generic one)
        OTEL_EXPORTER_OTLP_ENDPOINT           base URL, "v1/traces" (v1/metrics, v1/logs)
                                              appended after exactly one "/" [http://localhost:4318]
-       OTEL_EXPORTER_OTLP_SIG_ENDPOINT       full URL used as is ("/" when it has no path)
+       OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, OTEL_EXPORTER_OTLP_METRICS_ENDPOINT,
+       OTEL_EXPORTER_OTLP_LOGS_ENDPOINT      full URL used as is ("/" when it has no path)
        OTEL_EXPORTER_OTLP_[SIG_]HEADERS      k=v,k2=v2 (values percent-decoded; CR/LF or other
                                              control bytes: error at setup)
        OTEL_EXPORTER_OTLP_[SIG_]TIMEOUT      ms for a whole export, retries included [10000]
@@ -56,7 +57,9 @@
                  spec's Zipkin rules): see the [zipkin] section.
 
    THREADS       otel_otlp_exporter_create and otel_otlp_register: setup. The exporter's
-                 callbacks: the destination worker (never two at once, as otel.h promises).
+                 callbacks: the destination worker or metric reader thread (never two at
+                 once for one destination, as otel.h promises; an OTLP exporter serves one
+                 signal, so give each destination or reader its own).
                  otel_otlp_exporter_stats and otel_otlp_exporter_cancel: any thread.
                  An encoder (otel_otlp_encoder_*) belongs to one thread at a time.        */
 /* The implementation needs POSIX (sockets, poll, clock_gettime); under -std=c11 ask for it

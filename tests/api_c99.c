@@ -7,6 +7,27 @@
 #include "otel_otlp.h"
 #include "test.h"
 
+/* metrics and logs: an observable callback and a collect callback, as plain C99 */
+static void observe(otel_observer *obs, void *user) {
+    otel_attr a = otel_attr_str("cpu", "0");
+    (void)user;
+    otel_observe_double(obs, 0.25, &a, 1);
+    otel_observe_int(obs, 7, NULL, 0);
+}
+
+typedef struct collected {
+    size_t metrics, points, prom_len;
+    char prom[4096];
+} collected;
+
+static void on_collect(const otel_metric_batch *batch, void *user) {
+    collected *c = (collected *)user;
+    size_t i;
+    c->metrics = batch->count;
+    for (i = 0; i < batch->count; i++) c->points += batch->metrics[i].point_count;
+    c->prom_len = otel_prometheus_format(batch, c->prom, sizeof c->prom);
+}
+
 int main(void) {
     otel_desc desc;
     otel_span_context ctx;
@@ -70,6 +91,80 @@ int main(void) {
         otel_zipkin_exporter_cancel(&exp);
         if (exp.shutdown) exp.shutdown(0, exp.user);
         CHECK(otel_zipkin_register() == OTEL_OK);
+    }
+    /* metrics and logs through the SDK: a MANUAL reader, a memory log destination */
+    {
+        otel_desc d;
+        otel_exporter mem;
+        otel_meter *meter;
+        otel_instrument *ctr, *hist, *gauge, *obs;
+        otel_instrument_desc od;
+        otel_bound *bound;
+        otel_logger *lg;
+        otel_log_record rec;
+        const otel_log_data *r;
+        otel_iter it;
+        otel_attr got;
+        collected col;
+        char text[4096];
+        size_t len = 0;
+        int nattrs = 0;
+        CHECK(otel_memory_exporter_create(0, &mem) == OTEL_OK);
+        memset(&d, 0, sizeof d);
+        d.service_name = "c99";
+        d.default_exporters = "none";
+        d.log_destinations[0].exporter = mem;
+        d.log_destinations[0].processor = OTEL_PROCESSOR_SIMPLE;
+        d.readers[0].kind = OTEL_READER_MANUAL;
+        d.lock_destinations = true;
+        CHECK(otel_init(&d) == OTEL_OK);
+        meter = otel_meter_get("c99.meter", "1.0");
+        CHECK(meter != NULL && otel_meter_get("c99.meter", "1.0") == meter);
+        ctr = otel_counter_create(meter, "c99.requests", "1", "requests");
+        hist = otel_histogram_create(meter, "c99.latency", "ms", NULL);
+        memset(&od, 0, sizeof od);
+        od.name = "c99.temperature";
+        gauge = otel_instrument_create(meter, OTEL_INSTRUMENT_GAUGE, OTEL_NUMBER_DOUBLE, &od);
+        od.name = "c99.cpu";
+        od.callback = observe;
+        obs = otel_instrument_create(meter, OTEL_INSTRUMENT_OBSERVABLE_GAUGE, OTEL_NUMBER_DOUBLE, &od);
+        CHECK(ctr && hist && gauge && obs);
+        otel_record_int(ctr, 2, attrs, 2);
+        otel_record_double(hist, 12.5, NULL, 0);
+        otel_record_double(gauge, 21.5, NULL, 0);
+        bound = otel_instrument_bind(ctr, attrs, 1);
+        CHECK(bound != NULL);
+        otel_bound_record_int(bound, 3);
+        otel_bound_record_double(NULL, 1.0); /* NULL is accepted */
+        memset(&col, 0, sizeof col);
+        CHECK(otel_metrics_collect(0, on_collect, &col) == OTEL_OK);
+        CHECK(col.metrics == 4 && col.points == 6 && col.prom_len > 0 && col.prom_len < sizeof col.prom);
+        CHECK(strstr(col.prom, "c99_requests_total") != NULL);
+        CHECK(otel_prometheus_render(0, text, sizeof text, &len) == OTEL_OK && len > 0 && strstr(text, "c99_latency") != NULL);
+
+        lg = otel_logger_get("c99.logger", NULL);
+        CHECK(lg != NULL);
+        memset(&rec, 0, sizeof rec);
+        rec.severity = OTEL_SEVERITY_WARN;
+        rec.body = otel_attr_str("", "structured").value;
+        rec.attrs = attrs;
+        rec.attr_count = 2;
+        rec.event_name = "c99.event";
+        otel_logger_emit(lg, &rec);
+        otel_logger_logf(lg, OTEL_SEVERITY_ERROR, NULL, 0, "printf %d", 42);
+        otel_logger_info(NULL, NULL, 0, "info %s", "default logger");
+        CHECK(otel_force_flush(1000) == OTEL_OK);
+        CHECK(otel_memory_exporter_log_count(&mem) == 3);
+        r = otel_memory_exporter_log(&mem, 0);
+        CHECK(r != NULL && r->severity == OTEL_SEVERITY_WARN && r->attr_count == 2);
+        it = otel_log_attrs(r);
+        while (otel_iter_attr(&it, &got)) nattrs++;
+        CHECK(nattrs == 2);
+        r = otel_memory_exporter_log(&mem, 1);
+        CHECK(r != NULL && r->body.type == OTEL_VALUE_STRING && r->body.len == 9 && !memcmp(r->body.u.s, "printf 42", 9));
+        CHECK(otel_memory_exporter_log(&mem, 3) == NULL);
+        CHECK(otel_shutdown(1000) == OTEL_OK);
+        otel_memory_exporter_destroy(&mem);
     }
     return TEST_DONE();
 }

@@ -1,7 +1,7 @@
 // tests/test_compile.cpp - the API halves of otel.h and otel_otlp.h compile as C++11 with
 // -Wall -Wextra -Werror and link: types, enums, constants and the inline attribute
-// constructors are used, function signatures checked with decltype; no library function is
-// called, so no implementation is linked. tests/run.sh builds it with g++ and clang++.
+// constructors are used, function signatures (traces, metrics, logs, OTLP, Zipkin) checked
+// with decltype; no library function is called, so no implementation is linked. tests/run.sh builds it with g++ and clang++.
 #include "../otel.h"
 #include "../otel.h" // the include guard holds
 #include "../otel_otlp.h"
@@ -51,6 +51,78 @@ static_assert(std::is_same<decltype(&otel_zipkin_exporter_cancel), void (*)(cons
 static_assert(std::is_same<decltype(&otel_zipkin_exporter_url), const char *(*)(const otel_exporter *)>::value,
               "zipkin url");
 static_assert(std::is_same<decltype(&otel_zipkin_register), otel_result (*)()>::value, "zipkin register");
+
+// Metrics and logs (otel.h): every function by its type, the inline helpers included.
+static_assert(std::is_same<decltype(&otel_meter_get), otel_meter *(*)(const char *, const char *)>::value, "meter");
+static_assert(std::is_same<decltype(&otel_instrument_create),
+                           otel_instrument *(*)(otel_meter *, otel_instrument_kind, otel_number_type,
+                                                const otel_instrument_desc *)>::value, "instrument");
+static_assert(std::is_same<decltype(&otel_counter_create),
+                           otel_instrument *(*)(otel_meter *, const char *, const char *, const char *)>::value,
+              "counter");
+static_assert(std::is_same<decltype(&otel_histogram_create), decltype(&otel_counter_create)>::value, "histogram");
+static_assert(std::is_same<decltype(&otel_record_int),
+                           void (*)(otel_instrument *, int64_t, const otel_attr *, size_t)>::value, "record int");
+static_assert(std::is_same<decltype(&otel_record_double),
+                           void (*)(otel_instrument *, double, const otel_attr *, size_t)>::value, "record double");
+static_assert(std::is_same<decltype(&otel_instrument_bind),
+                           otel_bound *(*)(otel_instrument *, const otel_attr *, size_t)>::value, "bind");
+static_assert(std::is_same<decltype(&otel_bound_record_int), void (*)(otel_bound *, int64_t)>::value, "bound int");
+static_assert(std::is_same<decltype(&otel_bound_record_double), void (*)(otel_bound *, double)>::value,
+              "bound double");
+static_assert(std::is_same<decltype(&otel_observe_int),
+                           void (*)(otel_observer *, int64_t, const otel_attr *, size_t)>::value, "observe int");
+static_assert(std::is_same<decltype(&otel_observe_double),
+                           void (*)(otel_observer *, double, const otel_attr *, size_t)>::value, "observe double");
+static_assert(std::is_same<otel_observe_fn, void (*)(otel_observer *, void *)>::value, "observe fn");
+static_assert(std::is_same<otel_metrics_collect_fn, void (*)(const otel_metric_batch *, void *)>::value, "collect fn");
+static_assert(std::is_same<decltype(&otel_metrics_collect),
+                           otel_result (*)(size_t, otel_metrics_collect_fn, void *)>::value, "collect");
+static_assert(std::is_same<decltype(&otel_prometheus_format),
+                           size_t (*)(const otel_metric_batch *, char *, size_t)>::value, "prometheus format");
+static_assert(std::is_same<decltype(&otel_prometheus_render),
+                           otel_result (*)(size_t, char *, size_t, size_t *)>::value, "prometheus render");
+static_assert(std::is_same<decltype(&otel_logger_get), otel_logger *(*)(const char *, const char *)>::value, "logger");
+static_assert(std::is_same<decltype(&otel_logger_emit), void (*)(otel_logger *, const otel_log_record *)>::value,
+              "emit");
+// The printf-style ones carry a format attribute, which g++ will not put in a template
+// argument: their types are checked by an unevaluated static_cast (no conversion between
+// different function pointer types exists).
+typedef void (*logf_type)(otel_logger *, otel_severity, const otel_attr *, size_t, const char *, ...);
+typedef void (*level_type)(otel_logger *, const otel_attr *, size_t, const char *, ...);
+#define CHECK_FN_TYPE(type, fn) static_assert(sizeof(static_cast<type>(&fn)) > 0, #fn)
+CHECK_FN_TYPE(logf_type, otel_logger_logf);
+CHECK_FN_TYPE(level_type, otel_logger_trace);
+CHECK_FN_TYPE(level_type, otel_logger_debug);
+CHECK_FN_TYPE(level_type, otel_logger_info);
+CHECK_FN_TYPE(level_type, otel_logger_warn);
+CHECK_FN_TYPE(level_type, otel_logger_error);
+CHECK_FN_TYPE(level_type, otel_logger_fatal);
+static_assert(std::is_same<decltype(&otel_log_attrs), otel_iter (*)(const otel_log_data *)>::value, "log attrs");
+static_assert(std::is_same<decltype(&otel_memory_exporter_log_count), size_t (*)(const otel_exporter *)>::value,
+              "memory log count");
+static_assert(std::is_same<decltype(&otel_memory_exporter_log),
+                           const otel_log_data *(*)(const otel_exporter *, size_t)>::value, "memory log");
+static_assert(std::is_same<decltype(&otel_exporter_create_for),
+                           otel_result (*)(otel_signal, const char *, otel_exporter *)>::value, "create for");
+static_assert(std::is_same<decltype(&otel_exporter_register),
+                           otel_result (*)(const char *, otel_exporter_factory_fn, void *)>::value, "register");
+static_assert(std::is_same<decltype(&otel_otlp_encode_metrics),
+                           otel_result (*)(otel_otlp_encoder *, const otel_metric_batch *, const uint8_t **,
+                                           size_t *)>::value, "encode metrics");
+static_assert(std::is_same<decltype(&otel_otlp_encode_logs),
+                           otel_result (*)(otel_otlp_encoder *, const otel_log_batch *, const uint8_t **,
+                                           size_t *)>::value, "encode logs");
+static_assert(std::is_trivially_copyable<otel_metric_point>::value && std::is_standard_layout<otel_metric_data>::value &&
+                  std::is_standard_layout<otel_metric_batch>::value && std::is_standard_layout<otel_reader_desc>::value,
+              "plain C structs");
+static_assert(std::is_trivially_copyable<otel_log_record>::value && std::is_standard_layout<otel_log_data>::value &&
+                  std::is_standard_layout<otel_log_batch>::value && std::is_trivially_copyable<otel_log_limits>::value,
+              "plain C structs");
+static_assert(OTEL_SIGNAL_TRACES == 0 && OTEL_SIGNAL_METRICS == 1 && OTEL_SIGNAL_LOGS == 2, "signals");
+static_assert(OTEL_SEVERITY_INFO == 9 && OTEL_SEVERITY_FATAL4 == 24, "severity numbers");
+static_assert(OTEL_TEMPORALITY_DELTA == 1 && OTEL_TEMPORALITY_CUMULATIVE == 2, "OTLP values");
+static_assert(OTEL_MAX_READERS >= 1, "readers");
 
 int main() {
     otel_desc desc = {};
@@ -102,6 +174,52 @@ int main() {
     otel_span *span = nullptr;
     otel_tracer *tracer = nullptr;
     CHECK(span == nullptr && tracer == nullptr);
+
+    // metrics and logs: the data views and descs as plain aggregates
+    double bounds[] = {1, 10};
+    otel_instrument_desc id = {};
+    id.name = "http.server.duration";
+    id.unit = "ms";
+    id.boundaries = bounds;
+    id.boundary_count = 2;
+    CHECK(id.callback == nullptr && id.cardinality_limit == 0);
+    desc.readers[0].kind = OTEL_READER_PERIODIC;
+    desc.readers[0].temporality = OTEL_TEMPORALITY_PREF_DELTA;
+    desc.readers[1].kind = OTEL_READER_PROMETHEUS;
+    desc.readers[1].port = 9464;
+    desc.default_metrics_exporters = "console";
+    desc.default_logs_exporters = "console";
+    desc.log_destinations[0].processor = OTEL_PROCESSOR_BATCH;
+    desc.log_limits.attr_count = 16;
+    CHECK(desc.readers[OTEL_MAX_READERS - 1].kind == OTEL_READER_NONE);
+    otel_metric_point pt = {};
+    pt.value.i = 3;
+    otel_metric_data md = {};
+    md.type = OTEL_METRIC_SUM;
+    md.number_type = OTEL_NUMBER_INT64;
+    md.temporality = OTEL_TEMPORALITY_CUMULATIVE;
+    md.points = &pt;
+    md.point_count = 1;
+    otel_metric_batch mb = {&md, 1, nullptr, 0};
+    CHECK(mb.metrics[0].points[0].value.i == 3);
+    otel_log_record rec = {};
+    rec.severity = OTEL_SEVERITY_WARN;
+    rec.body = otel_attr_str("", "text").value;
+    rec.attrs = &a;
+    rec.attr_count = 1;
+    CHECK(rec.body.type == OTEL_VALUE_STRING && rec.context == nullptr);
+    otel_log_data ld = {};
+    const otel_log_data *recs[] = {&ld};
+    otel_log_batch lb = {recs, 1, nullptr, 0};
+    CHECK(lb.records[0]->severity == OTEL_SEVERITY_UNSPECIFIED);
+    CHECK(stats.reader_count == 0 && stats.log_destination_count == 0 && stats.logs_emitted == 0);
+    otel_logger *logger = nullptr;
+    otel_meter *meter = nullptr;
+    otel_instrument *inst = nullptr;
+    otel_bound *bound = nullptr;
+    CHECK(logger == nullptr && meter == nullptr && inst == nullptr && bound == nullptr);
+    exp.export_metrics = nullptr;
+    exp.export_logs = nullptr;
 
     otel_otlp_header hdr = {"x-api-key", "secret"};
     otel_otlp_desc od = {};
