@@ -4275,6 +4275,22 @@ typedef struct otel__memory {
     bool owned; /* made from a name by otel_init (nobody else can reach it): freed at shutdown */
 } otel__memory;
 
+/* Room for one more pointer in a growable pointer array (`arrp` points at any T**;
+   doubling from 1024). The pointer is read and written through memcpy: any object pointer
+   type, no aliasing games. */
+static bool otel__ptrs_reserve(void *arrp, size_t count, size_t *cap) {
+    if (count < *cap) return true;
+    size_t ncap = *cap ? *cap * 2 : 1024;
+    void *n = OTEL_MALLOC(ncap * sizeof(void *), NULL), *old;
+    if (!n) return false;
+    memcpy(&old, arrp, sizeof old);
+    if (count) memcpy(n, old, count * sizeof(void *));
+    OTEL_FREE(old, NULL);
+    memcpy(arrp, &n, sizeof n);
+    *cap = ncap;
+    return true;
+}
+
 /* A deep copy of `s` in one allocation (scope strings included). Worker thread. */
 static otel_span_data *otel__span_copy(const otel_span_data *s) {
     size_t sn = s->scope ? s->scope->name.len : 0, sv = s->scope ? s->scope->version.len : 0;
@@ -4340,15 +4356,7 @@ static otel_export_result otel__memory_export(const otel_span_batch *batch, void
     if (!m->have_resource && batch->resource) m->have_resource = otel__resource_copy(&m->resource, batch->resource);
     for (size_t i = 0; i < batch->count; i++) {
         if (m->count == m->limit) { ok = false; break; }
-        if (m->count == m->cap) {
-            size_t ncap = m->cap ? m->cap * 2 : 1024;
-            otel_span_data **n = (otel_span_data **)OTEL_MALLOC(ncap * sizeof(void *), NULL);
-            if (!n) { ok = false; break; }
-            if (m->count) memcpy(n, m->spans, m->count * sizeof(void *));
-            OTEL_FREE(m->spans, NULL);
-            m->spans = n;
-            m->cap = ncap;
-        }
+        if (!otel__ptrs_reserve(&m->spans, m->count, &m->cap)) { ok = false; break; }
         otel_span_data *c = otel__span_copy(batch->spans[i]);
         if (!c) { ok = false; break; }
         m->spans[m->count++] = c;
@@ -8436,15 +8444,7 @@ static otel_export_result otel__memory_export_logs(const otel_log_batch *batch, 
     if (!m->have_resource && batch->resource) m->have_resource = otel__resource_copy(&m->resource, batch->resource);
     for (size_t i = 0; i < batch->count; i++) {
         if (m->lcount == m->limit) { ok = false; break; }
-        if (m->lcount == m->lcap) {
-            size_t ncap = m->lcap ? m->lcap * 2 : 1024;
-            otel_log_data **n = (otel_log_data **)OTEL_MALLOC(ncap * sizeof(void *), NULL);
-            if (!n) { ok = false; break; }
-            if (m->lcount) memcpy(n, m->logs, m->lcount * sizeof(void *));
-            OTEL_FREE(m->logs, NULL);
-            m->logs = n;
-            m->lcap = ncap;
-        }
+        if (!otel__ptrs_reserve(&m->logs, m->lcount, &m->lcap)) { ok = false; break; }
         otel_log_data *c = otel__log_copy(batch->records[i]);
         if (!c) { ok = false; break; }
         m->logs[m->lcount++] = c;

@@ -1455,6 +1455,16 @@ OTEL_API void otel_otlp_encoder_destroy(otel_otlp_encoder *e) {
     OTEL_FREE(e, NULL);
 }
 
+/* The public encoders' common ending: the result of an encode pass into e->buf. */
+static otel_result otel__otlp_encode_done(otel_otlp_encoder *e, int r, size_t len, const uint8_t **out,
+                                          size_t *out_len) {
+    if (r == -1) return OTEL_ERR_NO_MEMORY;
+    if (r != 0) return OTEL_ERR_INVALID_ARG;
+    *out = e->buf;
+    *out_len = len;
+    return OTEL_OK;
+}
+
 OTEL_API otel_result otel_otlp_encode_spans(otel_otlp_encoder *e, const otel_span_batch *batch,
                                             const uint8_t **out, size_t *out_len) {
     size_t len = 0;
@@ -1463,11 +1473,7 @@ OTEL_API otel_result otel_otlp_encode_spans(otel_otlp_encoder *e, const otel_spa
     if (out_len) *out_len = 0;
     if (!e || !batch || !out || !out_len || (batch->count && !batch->spans)) return OTEL_ERR_INVALID_ARG;
     r = otel__otlp_encode(e, batch, SIZE_MAX, &len);
-    if (r == -1) return OTEL_ERR_NO_MEMORY;
-    if (r != 0) return OTEL_ERR_INVALID_ARG;
-    *out = e->buf;
-    *out_len = len;
-    return OTEL_OK;
+    return otel__otlp_encode_done(e, r, len, out, out_len);
 }
 
 OTEL_API otel_result otel_otlp_encode_metrics(otel_otlp_encoder *e, const otel_metric_batch *batch,
@@ -1478,11 +1484,7 @@ OTEL_API otel_result otel_otlp_encode_metrics(otel_otlp_encoder *e, const otel_m
     if (out_len) *out_len = 0;
     if (!e || !batch || !out || !out_len || (batch->count && !batch->metrics)) return OTEL_ERR_INVALID_ARG;
     r = otel__otlp_encode_metrics(e, batch, SIZE_MAX, &len);
-    if (r == -1) return OTEL_ERR_NO_MEMORY;
-    if (r != 0) return OTEL_ERR_INVALID_ARG;
-    *out = e->buf;
-    *out_len = len;
-    return OTEL_OK;
+    return otel__otlp_encode_done(e, r, len, out, out_len);
 }
 
 OTEL_API otel_result otel_otlp_encode_logs(otel_otlp_encoder *e, const otel_log_batch *batch,
@@ -1493,11 +1495,7 @@ OTEL_API otel_result otel_otlp_encode_logs(otel_otlp_encoder *e, const otel_log_
     if (out_len) *out_len = 0;
     if (!e || !batch || !out || !out_len || (batch->count && !batch->records)) return OTEL_ERR_INVALID_ARG;
     r = otel__otlp_encode_logs(e, batch, SIZE_MAX, &len);
-    if (r == -1) return OTEL_ERR_NO_MEMORY;
-    if (r != 0) return OTEL_ERR_INVALID_ARG;
-    *out = e->buf;
-    *out_len = len;
-    return OTEL_OK;
+    return otel__otlp_encode_done(e, r, len, out, out_len);
 }
 
 /* ==== [gzip] ====================================================================== */
