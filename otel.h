@@ -350,11 +350,11 @@ OTEL_API void otel__span_end_at(otel_span *span, uint64_t end_time_ns);
 /* Attributes. A key set twice keeps the last value. Strings are copied during the call
    and repaired to valid UTF-8. Over the limits values are truncated / attributes dropped
    and counted. Thread: the span's owner. Allocates: never. */
-OTEL_API void otel__span_set_str(otel_span *span, const char *key, const char *value);
-OTEL_API void otel__span_set_strn(otel_span *span, const char *key, const char *value, size_t len);
-OTEL_API void otel__span_set_int(otel_span *span, const char *key, int64_t value);
-OTEL_API void otel__span_set_double(otel_span *span, const char *key, double value);
-OTEL_API void otel__span_set_bool(otel_span *span, const char *key, bool value);
+/* One call behind otel_span_set_str/_strn/_int/_double/_bool: the wrappers pass the key's
+   (and a string's) length, which the compiler works out for string literals, and the value
+   as 64 bits (`str` set for a string, NULL for a scalar). */
+OTEL_API void otel__span_kv(otel_span *span, const char *key, size_t klen, int type, uint64_t bits,
+                            const char *str, size_t slen);
 OTEL_API void otel__span_set_attr(otel_span *span, const otel_attr *attr);
 OTEL_API void otel__span_set_attrs(otel_span *span, const otel_attr *attrs, size_t count);
 /* Renames the span. */
@@ -387,20 +387,24 @@ OTEL_API bool otel_span_get_context(const otel_span *span, otel_span_context *ou
 #define OTEL__NREC_BIT_ ((uintptr_t)1 << 23)
 #endif
 #define OTEL__SPAN_INERT(span) ((uintptr_t)(span) == 1 || ((uintptr_t)(span) & OTEL__NREC_BIT_) != 0)
-static inline void otel_span_set_str(otel_span *span, const char *key, const char *value) {
-    if (!(OTEL__SPAN_INERT(span))) otel__span_set_str(span, key, value);
-}
 static inline void otel_span_set_strn(otel_span *span, const char *key, const char *value, size_t len) {
-    if (!(OTEL__SPAN_INERT(span))) otel__span_set_strn(span, key, value, len);
+    if (!(OTEL__SPAN_INERT(span)))
+        otel__span_kv(span, key, key ? strlen(key) : 0, OTEL_VALUE_STRING, 0, value ? value : "", value ? len : 0);
+}
+static inline void otel_span_set_str(otel_span *span, const char *key, const char *value) {
+    if (!(OTEL__SPAN_INERT(span)))
+        otel__span_kv(span, key, key ? strlen(key) : 0, OTEL_VALUE_STRING, 0, value ? value : "", value ? strlen(value) : 0);
 }
 static inline void otel_span_set_int(otel_span *span, const char *key, int64_t value) {
-    if (!(OTEL__SPAN_INERT(span))) otel__span_set_int(span, key, value);
+    if (!(OTEL__SPAN_INERT(span))) otel__span_kv(span, key, key ? strlen(key) : 0, OTEL_VALUE_INT, (uint64_t)value, NULL, 0);
 }
 static inline void otel_span_set_double(otel_span *span, const char *key, double value) {
-    if (!(OTEL__SPAN_INERT(span))) otel__span_set_double(span, key, value);
+    uint64_t bits;
+    memcpy(&bits, &value, sizeof bits);
+    if (!(OTEL__SPAN_INERT(span))) otel__span_kv(span, key, key ? strlen(key) : 0, OTEL_VALUE_DOUBLE, bits, NULL, 0);
 }
 static inline void otel_span_set_bool(otel_span *span, const char *key, bool value) {
-    if (!(OTEL__SPAN_INERT(span))) otel__span_set_bool(span, key, value);
+    if (!(OTEL__SPAN_INERT(span))) otel__span_kv(span, key, key ? strlen(key) : 0, OTEL_VALUE_BOOL, value ? 1 : 0, NULL, 0);
 }
 static inline void otel_span_set_attr(otel_span *span, const otel_attr *attr) {
     if (!(OTEL__SPAN_INERT(span))) otel__span_set_attr(span, attr);
@@ -1042,6 +1046,9 @@ typedef struct otel_stats {
     uint64_t metric_dropped;     /* measurements refused: negative on a Counter, NaN or infinite
                                     sums and histograms, recording on an observable instrument */
     uint64_t metric_overflowed;  /* measurements that went to an overflow series (cardinality limit) */
+    /* the clock */
+    bool clock_tsc;              /* otel_now_ns reads the CPU's time-stamp counter, calibrated
+                                    against CLOCK_REALTIME (else: clock_gettime) */
 } otel_stats;
 
 /* A snapshot of the counters. Thread: any. */
@@ -1119,10 +1126,159 @@ int pthread_mutex_timedlock(pthread_mutex_t *mutex, const struct timespec *absti
 #define otel__store_rlx(p, v) atomic_store_explicit((p), (v), memory_order_relaxed)
 #define otel__add_rlx(p, v) atomic_fetch_add_explicit((p), (v), memory_order_relaxed)
 
-OTEL_API uint64_t otel_now_ns(void) {
+static uint64_t otel__realtime_ns(void) {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* ---- the clock ------------------------------------------------------------------------
+   Every span reads the wall clock twice, and clock_gettime costs ~27 ns here against ~16 ns
+   for the CPU's time-stamp counter, which the vDSO reads and scales itself. Where the kernel
+   itself keeps time with the TSC (clocksource "tsc": it checked that the counter is
+   invariant and in step across CPUs), otel_now_ns reads the TSC and maps it to
+   CLOCK_REALTIME with an anchor and a rate that the pipeline thread refreshes every 50 ms
+   (otel__clock_tick). The rate is measured over 0.5-2 s windows (a few ppm); each refresh
+   re-anchors to clock_gettime, so NTP slews and steps are followed within 50 ms. An anchor
+   older than a second (no pipeline running, or a stalled one) is not used: the call falls
+   back to clock_gettime. A re-anchor can move the mapping by a few microseconds, so span
+   end times are clamped to their start. Build with OTEL_NO_TSC to always use clock_gettime. */
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && !defined(OTEL_NO_TSC)
+#define OTEL__HAVE_TSC 1
+static inline uint64_t otel__rdtsc(void) {
+    uint32_t lo, hi;
+    __asm__ __volatile__("rdtsc" : "=a"(lo), "=d"(hi));
+    return ((uint64_t)hi << 32) | lo;
+}
+
+/* Seqlock: odd while written. max_delta 0 (before the first calibration, or the TSC not
+   usable): every read falls back to clock_gettime. */
+static struct {
+    _Atomic uint32_t seq;
+    _Atomic uint64_t tsc0, ns0, mult, max_delta; /* ns = ns0 + (tsc - tsc0) * mult / 2^32 */
+} otel__clk;
+
+/* Calibration state: the pipeline thread of the one live SDK instance (otel__clk_mu). */
+static pthread_mutex_t otel__clk_mu = PTHREAD_MUTEX_INITIALIZER;
+static int otel__clk_ok;               /* 0 unknown, 1 the kernel keeps time with the TSC, -1 not */
+static uint64_t otel__clk_base_tsc, otel__clk_base_ns; /* start of the rate window */
+static uint64_t otel__clk_last_ms, otel__clk_mult;
+
+/* One (tsc, realtime) pair: the tightest of three brackets. */
+static void otel__clk_pair(uint64_t *tsc, uint64_t *ns) {
+    uint64_t best = UINT64_MAX;
+    for (int i = 0; i < 3; i++) {
+        uint64_t a = otel__rdtsc(), n = otel__realtime_ns(), b = otel__rdtsc();
+        if (b - a < best) {
+            best = b - a;
+            *tsc = a + (b - a) / 2;
+            *ns = n;
+        }
+    }
+}
+
+static void otel__clk_publish(uint64_t tsc0, uint64_t ns0, uint64_t mult, uint64_t max_delta) {
+    uint32_t q = otel__load_rlx(&otel__clk.seq); /* even: only this (locked) writer changes it */
+    otel__store_rlx(&otel__clk.seq, q + 1); /* odd: readers fall back meanwhile */
+    atomic_thread_fence(memory_order_release);
+    otel__store_rlx(&otel__clk.tsc0, tsc0);
+    otel__store_rlx(&otel__clk.ns0, ns0);
+    otel__store_rlx(&otel__clk.mult, mult);
+    otel__store_rlx(&otel__clk.max_delta, max_delta);
+    otel__store_rel(&otel__clk.seq, q + 2);
+}
+
+static void otel__clk_disable(void) {
+    otel__clk_publish(0, 0, 0, 0);
+    otel__clk_mult = 0;
+}
+
+static bool otel__clk_kernel_tsc(void) {
+    char buf[32] = {0};
+    int fd = open("/sys/devices/system/clocksource/clocksource0/current_clocksource", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return false;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    return n >= 3 && memcmp(buf, "tsc", 3) == 0 && (n == 3 || buf[3] == '\n');
+}
+
+/* Called by the pipeline thread on every wake (at least every 20 ms); works every 50 ms. */
+static void otel__clock_tick(uint64_t now_ms) {
+    if (otel__clk_ok < 0 || now_ms - otel__clk_last_ms < 50) return;
+    if (pthread_mutex_trylock(&otel__clk_mu) != 0) return;
+    if (otel__clk_ok == 0) otel__clk_ok = otel__clk_kernel_tsc() ? 1 : -1;
+    if (otel__clk_ok < 0) {
+        otel__clk_disable();
+        pthread_mutex_unlock(&otel__clk_mu);
+        return;
+    }
+    uint64_t tsc = 0, ns = 0;
+    otel__clk_pair(&tsc, &ns);
+    otel__clk_last_ms = now_ms;
+    if (otel__clk_mult) { /* how far the mapping drifted: more than 100 us means a clock
+                             step or a counter that misbehaves: measure the rate afresh */
+        uint64_t pred = otel__load_rlx(&otel__clk.ns0) +
+                        (uint64_t)(((unsigned __int128)(tsc - otel__load_rlx(&otel__clk.tsc0)) * otel__clk_mult) >> 32);
+        uint64_t err = pred > ns ? pred - ns : ns - pred;
+        if (err > 100000u) {
+            otel__clk_disable();
+            otel__clk_base_tsc = tsc, otel__clk_base_ns = ns;
+            pthread_mutex_unlock(&otel__clk_mu);
+            return;
+        }
+    }
+    if (otel__clk_base_tsc == 0 || tsc <= otel__clk_base_tsc || ns <= otel__clk_base_ns) {
+        otel__clk_base_tsc = tsc, otel__clk_base_ns = ns;
+        pthread_mutex_unlock(&otel__clk_mu);
+        return;
+    }
+    uint64_t dns = ns - otel__clk_base_ns, dtsc = tsc - otel__clk_base_tsc;
+    /* a new rate from a window of at least 0.5 s (50 ms for the very first one) */
+    if (dns >= 500000000u || (!otel__clk_mult && dns >= 50000000u)) {
+        otel__clk_mult = (uint64_t)(((unsigned __int128)dns << 32) / dtsc);
+        if (dns >= 2000000000u) otel__clk_base_tsc = tsc, otel__clk_base_ns = ns; /* next window */
+    }
+    if (otel__clk_mult) {
+        /* ticks in one second: older anchors are not trusted */
+        uint64_t max_delta = (uint64_t)(((unsigned __int128)1000000000u << 32) / otel__clk_mult);
+        otel__clk_publish(tsc, ns, otel__clk_mult, max_delta);
+    }
+    pthread_mutex_unlock(&otel__clk_mu);
+}
+
+/* In a child after fork (one thread): the parent's calibrating thread may have held the
+   lock or been mid-publish. */
+static void otel__clock_after_fork(void) {
+    pthread_mutex_init(&otel__clk_mu, NULL);
+    uint32_t q = otel__load_rlx(&otel__clk.seq);
+    if (q & 1) {
+        otel__store_rlx(&otel__clk.max_delta, 0);
+        otel__store_rel(&otel__clk.seq, q + 1);
+    }
+}
+
+/* True while otel_now_ns reads the TSC (tests). */
+static bool otel__clock_uses_tsc(void) {
+    return otel__load_acq(&otel__clk.max_delta) != 0;
+}
+#else
+static void otel__clock_tick(uint64_t now_ms) { (void)now_ms; }
+static void otel__clock_after_fork(void) {}
+static bool otel__clock_uses_tsc(void) { return false; }
+#endif
+
+OTEL_API uint64_t otel_now_ns(void) {
+#ifdef OTEL__HAVE_TSC
+    uint32_t q = otel__load_acq(&otel__clk.seq);
+    if (!(q & 1)) {
+        uint64_t t0 = otel__load_rlx(&otel__clk.tsc0), n0 = otel__load_rlx(&otel__clk.ns0);
+        uint64_t m = otel__load_rlx(&otel__clk.mult), lim = otel__load_rlx(&otel__clk.max_delta);
+        atomic_thread_fence(memory_order_acquire);
+        uint64_t d = otel__rdtsc() - t0;
+        if (otel__load_rlx(&otel__clk.seq) == q && d < lim) return n0 + (uint64_t)(((unsigned __int128)d * m) >> 32);
+    }
+#endif
+    return otel__realtime_ns();
 }
 
 static uint64_t otel__mono_ms(void) {
@@ -1881,6 +2037,7 @@ typedef struct otel__slot {
     uint32_t attr_count, dropped_attrs;
     uint32_t event_count, dropped_events;
     uint32_t link_count, dropped_links;
+    uint64_t keys;               /* OTEL__KEYBIT of every attribute key set: a new key skips the duplicate scan */
     uint32_t items_off, items_end; /* items area in arena; strings are allocated from the end */
     uint32_t str_used;           /* bytes used from the top of the arena for strings */
     uint32_t cap;                /* arena bytes */
@@ -2315,6 +2472,46 @@ static inline bool otel__ascii(const char *s, size_t n) {
     return (acc & 0x80) == 0;
 }
 
+/* Filter bit of an attribute key (klen >= 1): its length and last byte, which tell apart
+   the keys one span usually carries. Two keys with the same bit only cost a scan. */
+#define OTEL__KEYBIT(key, klen) ((uint64_t)1 << (((klen) ^ ((size_t)(unsigned char)(key)[(klen) - 1] << 1)) & 63))
+
+/* Copies n bytes to d, which has room for OTEL__ALIGN8(n + 1) bytes: the copy, its NUL and
+   zero padding to the 8-byte boundary. Returns the OR of the bytes copied, whose 0x80 bits
+   tell whether any was not ASCII: one pass over the source for the check and the copy.
+   The last word is zeroed first; the word copies (the tail one overlapping) then write
+   exactly bytes [0, n), so byte n and the padding stay 0. */
+static inline uint64_t otel__copy_pad(unsigned char *d, const char *src, size_t n) {
+    uint64_t w, acc = 0;
+    memset(d + OTEL__ALIGN8(n + 1) - 8, 0, 8);
+    if (n >= 8) {
+        size_t k = 0;
+        for (; k + 8 <= n; k += 8) {
+            memcpy(&w, src + k, 8);
+            memcpy(d + k, &w, 8);
+            acc |= w;
+        }
+        if (k < n) {
+            memcpy(&w, src + n - 8, 8);
+            memcpy(d + n - 8, &w, 8);
+            acc |= w;
+        }
+    } else if (n >= 4) {
+        uint32_t x, y;
+        memcpy(&x, src, 4);
+        memcpy(&y, src + n - 4, 4);
+        memcpy(d, &x, 4);
+        memcpy(d + n - 4, &y, 4);
+        acc = x | y;
+    } else {
+        for (size_t i = 0; i < n; i++) {
+            d[i] = (unsigned char)src[i];
+            acc |= (unsigned char)src[i];
+        }
+    }
+    return acc;
+}
+
 static size_t otel__arena_put_str(otel__slot *s, size_t at, const char *str, size_t n, size_t max_chars,
                                   size_t *out_len, bool *truncated) {
     size_t avail = s->cap - s->str_used;
@@ -2463,6 +2660,7 @@ static int otel__attr_append(otel__state *g, otel__slot *s, size_t region, uint3
     it->klen = (uint16_t)kl;
     it->aux = (uint32_t)vused;
     s->items_end = (uint32_t)(at + it->size);
+    if (kl) s->keys |= OTEL__KEYBIT(k, kl);
     if (old) {
         old->tag = OTEL__ITEM_DEAD;
         return 0;
@@ -2691,8 +2889,14 @@ OTEL_API otel_span *otel_span_start(const char *name, const otel_span_desc *desc
     s->name_off = 0;
     size_t nl = 0, used;
     if (rec) {
-        used = otel__arena_put_str(s, 0, name ? name : "", name ? strlen(name) : 0, SIZE_MAX, &nl, NULL);
-        if (!used) used = 8, s->arena[0] = 0, nl = 0;
+        nl = name ? strlen(name) : 0;
+        used = OTEL__ALIGN8(nl + 1);
+        /* an ASCII name that fits is copied and checked in one pass; else the general copy
+           (UTF-8 repair, a name cut to the storage) */
+        if (used + 64 > s->cap || (otel__copy_pad(s->arena, name ? name : "", nl) & 0x8080808080808080ull)) {
+            used = otel__arena_put_str(s, 0, name ? name : "", nl, SIZE_MAX, &nl, NULL);
+            if (!used) used = 8, s->arena[0] = 0, nl = 0;
+        }
     } else {
         used = 8; s->arena[0] = 0;
     }
@@ -2708,6 +2912,7 @@ OTEL_API otel_span *otel_span_start(const char *name, const otel_span_desc *desc
     s->items_off = s->items_end = (uint32_t)(used + tsused);
     s->attr_count = s->dropped_attrs = s->event_count = s->dropped_events = 0;
     s->link_count = s->dropped_links = 0;
+    s->keys = 0;
     s->msg_off = s->msg_len = 0;
     s->status_code = OTEL_STATUS_UNSET;
     s->kind = (uint8_t)(d->kind >= OTEL_SPAN_KIND_INTERNAL && d->kind <= OTEL_SPAN_KIND_CONSUMER ? d->kind
@@ -2752,7 +2957,14 @@ OTEL_API void otel__span_end_at(otel_span *span, uint64_t end_time_ns) {
     otel__thread *t = otel__self(g);
     if (!t) return;
     otel__stack_remove(t, (uintptr_t)span);
-    if (s->flags & OTEL__SPAN_RECORDING) otel__emit(g, t, s, end_time_ns ? end_time_ns : otel_now_ns());
+    if (s->flags & OTEL__SPAN_RECORDING) {
+        uint64_t end = end_time_ns;
+        if (!end) { /* read now; a clock re-anchor or step never makes a span end before it began */
+            end = otel_now_ns();
+            if (end < s->start_ns) end = s->start_ns;
+        }
+        otel__emit(g, t, s, end);
+    }
     otel__slot_release(t, s);
 }
 
@@ -2775,36 +2987,32 @@ OTEL_API void otel__span_set_attrs(otel_span *span, const otel_attr *attrs, size
 /* The common case of a span attribute, straight-line: a new ASCII key, a scalar or an
    ASCII string within the limits, room in the inline storage. Anything else (a key already
    set, UTF-8 to repair, a limit reached, storage full) returns false and takes the general
-   path, which handles and counts it. Log records use it with their own limits. */
+   path, which handles and counts it. Log records use it with their own limits.
+   `str` is non-NULL for a string value (type OTEL_VALUE_STRING). Bytes written past
+   items_end before a false return are free space, overwritten by the general path. */
 static inline bool otel__attr_fast_lim(otel__slot *s, const char *key, size_t klen, otel_value_type type, uint64_t bits,
                                        const char *str, size_t slen, uint32_t count_limit, uint32_t length_limit) {
-    size_t at = s->items_end, avail = s->cap - s->str_used;
-    size_t kused = OTEL__ALIGN8(klen + 1), vused = type == OTEL_VALUE_STRING ? OTEL__ALIGN8(slen + 1) : 0;
+    size_t at = s->items_end;
+    size_t kused = OTEL__ALIGN8(klen + 1), vused = str ? OTEL__ALIGN8(slen + 1) : 0;
     size_t size = sizeof(otel__item) + kused + vused;
-    if (s->attr_count >= count_limit || klen == 0 || klen > 0xfff0 || at + size > avail) return false;
-    if (type == OTEL_VALUE_STRING && (slen > length_limit || !otel__ascii(str, slen))) return false;
-    if (!otel__ascii(key, klen)) return false;
-    for (size_t p = s->items_off; p < at;) {
-        const otel__item *o = (const otel__item *)(const void *)(s->arena + p);
-        if (o->klen == klen && o->tag == OTEL__ITEM_ATTR && memcmp(o + 1, key, klen) == 0) return false;
-        p += o->size;
-    }
+    if (s->attr_count >= count_limit || klen - 1 >= 0xfff0 || slen > length_limit || at + size > s->cap - s->str_used)
+        return false;
+    uint64_t kb = OTEL__KEYBIT(key, klen);
+    if ((s->keys & kb) && otel__attr_find(s, s->items_off, at, key, klen)) return false;
     otel__item *it = (otel__item *)(void *)(s->arena + at);
     unsigned char *kd = (unsigned char *)(it + 1);
+    uint64_t acc = otel__copy_pad(kd, key, klen);
+    if (str) acc |= otel__copy_pad(kd + kused, str, slen);
+    if (acc & 0x8080808080808080ull) return false;
     it->size = (uint32_t)size;
     it->tag = OTEL__ITEM_ATTR;
     it->vtype = (uint8_t)type;
     it->klen = (uint16_t)klen;
-    it->vlen = type == OTEL_VALUE_STRING ? (uint32_t)slen : 0;
+    it->vlen = (uint32_t)slen;
     it->aux = (uint32_t)vused;
     it->v.u = bits;
-    otel__copy(kd, key, klen);
-    kd[klen] = 0;
-    if (type == OTEL_VALUE_STRING) {
-        otel__copy(kd + kused, str, slen);
-        kd[kused + slen] = 0;
-    }
     s->items_end = (uint32_t)(at + size);
+    s->keys |= kb;
     s->attr_count++;
     return true;
 }
@@ -2814,53 +3022,36 @@ static inline bool otel__attr_fast(otel__state *g, otel__slot *s, const char *ke
     return otel__attr_fast_lim(s, key, klen, type, bits, str, slen, g->lim.attr_count, g->lim.attr_value_length);
 }
 
-static void otel__set_scalar(otel_span *span, const char *key, otel_value_type type, int64_t i, double d,
-                             const char *what) {
+OTEL_API void otel__span_kv(otel_span *span, const char *key, size_t klen, int type, uint64_t bits,
+                            const char *str, size_t slen) {
     otel__state *g = otel__g;
     if (!g) return;
-    otel__slot *s = otel__rec_slot(g, span, what);
-    if (!s) return;
-    size_t klen = key ? strlen(key) : 0;
-    uint64_t bits;
-    if (type == OTEL_VALUE_DOUBLE) memcpy(&bits, &d, 8);
-    else bits = (uint64_t)(type == OTEL_VALUE_BOOL ? (i != 0) : i);
-    if (otel__attr_fast(g, s, key, klen, type, bits, NULL, 0)) return;
+    otel__slot *s = otel__tls_s;
+    /* the span this thread touched last, as in otel__slot_get, without the call */
+    if ((uintptr_t)span == otel__tls_h && otel__tls_instance == g->instance && s &&
+        otel__load_acq(&s->state) == OTEL__OPEN &&
+        (otel__load_rlx((_Atomic uint32_t *)&s->gen) & OTEL__GEN_MASK) == ((uint32_t)((uintptr_t)span >> OTEL__GEN_SHIFT) & OTEL__GEN_MASK)) {
+        if (!(s->flags & OTEL__SPAN_RECORDING)) return;
+    } else if (!(s = otel__rec_slot(g, span, "otel_span_set_*"))) {
+        return;
+    }
+    if (type == OTEL_VALUE_STRING) {
+        if (!str) str = "", slen = 0;
+    } else {
+        str = NULL, slen = 0;
+    }
+    if (otel__attr_fast(g, s, key, klen, (otel_value_type)type, bits, str, slen)) return;
     otel_value v;
     memset(&v, 0, sizeof v);
-    v.type = type;
-    if (type == OTEL_VALUE_DOUBLE) v.u.d = d;
-    else if (type == OTEL_VALUE_BOOL) v.u.b = i != 0;
-    else v.u.i = i;
+    v.type = (otel_value_type)type;
+    switch (type) {
+    case OTEL_VALUE_STRING: v.u.s = str; v.len = slen; break;
+    case OTEL_VALUE_BOOL: v.u.b = bits != 0; break;
+    case OTEL_VALUE_INT: v.u.i = (int64_t)bits; break;
+    case OTEL_VALUE_DOUBLE: memcpy(&v.u.d, &bits, sizeof v.u.d); break;
+    default: v.type = OTEL_VALUE_NONE; break; /* not a scalar or string: rejected and counted below */
+    }
     otel__span_attr(g, s, key, klen, &v);
-}
-
-OTEL_API void otel__span_set_int(otel_span *span, const char *key, int64_t value) {
-    otel__set_scalar(span, key, OTEL_VALUE_INT, value, 0, "otel_span_set_int");
-}
-OTEL_API void otel__span_set_double(otel_span *span, const char *key, double value) {
-    otel__set_scalar(span, key, OTEL_VALUE_DOUBLE, 0, value, "otel_span_set_double");
-}
-OTEL_API void otel__span_set_bool(otel_span *span, const char *key, bool value) {
-    otel__set_scalar(span, key, OTEL_VALUE_BOOL, value ? 1 : 0, 0, "otel_span_set_bool");
-}
-
-OTEL_API void otel__span_set_strn(otel_span *span, const char *key, const char *value, size_t len) {
-    otel__state *g = otel__g;
-    if (!g) return;
-    otel__slot *s = otel__rec_slot(g, span, "otel_span_set_str");
-    if (!s) return;
-    otel_value v;
-    memset(&v, 0, sizeof v);
-    v.type = OTEL_VALUE_STRING;
-    v.u.s = value ? value : "";
-    v.len = value ? len : 0;
-    size_t klen = key ? strlen(key) : 0;
-    if (!otel__attr_fast(g, s, key, klen, OTEL_VALUE_STRING, 0, v.u.s, v.len)) otel__span_attr(g, s, key, klen, &v);
-}
-
-OTEL_API void otel__span_set_str(otel_span *span, const char *key, const char *value) {
-    if (!otel__g || OTEL__NREC(span)) return;
-    otel_span_set_strn(span, key, value, value ? strlen(value) : 0);
 }
 
 OTEL_API void otel__span_set_name(otel_span *span, const char *name) {
@@ -3560,6 +3751,7 @@ static void *otel__pipeline_main(void *arg) {
         uint64_t fr = otel__load_acq(&g->flush_req);
         bool stop = otel__load_acq(&g->stop) != 0;
         size_t moved = otel__drain(g);
+        otel__clock_tick(otel__mono_ms());
         if (fr > otel__load_rlx(&g->flush_drained)) otel__notify_flush(g, fr);
         if (stop) {
             otel__drain(g);
@@ -8068,6 +8260,7 @@ static void otel__log_write(otel__state *g, otel__thread *t, const otel_logger *
     s.items_off = s.items_end = 0;
     s.flags = OTEL__SPAN_IS_LOG;
     s.attr_count = 0;
+    s.keys = 0;
     uint32_t dropped = 0;
     size_t maxc = otel__limit_chars(g->llim.attr_value_length);
     for (size_t i = 0; i < na; i++) {
@@ -8078,7 +8271,8 @@ static void otel__log_write(otel__state *g, otel__thread *t, const otel_logger *
             if (v->type == OTEL_VALUE_DOUBLE) memcpy(&bits, &v->u.d, 8);
             else if (v->type != OTEL_VALUE_STRING) bits = (uint64_t)(v->type == OTEL_VALUE_BOOL ? (v->u.b ? 1 : 0) : v->u.i);
             if (a->key.ptr && (v->type != OTEL_VALUE_STRING || v->u.s) &&
-                otel__attr_fast_lim(&s, a->key.ptr, a->key.len, v->type, bits, v->u.s, v->type == OTEL_VALUE_STRING ? v->len : 0,
+                otel__attr_fast_lim(&s, a->key.ptr, a->key.len, v->type, bits, v->type == OTEL_VALUE_STRING ? v->u.s : NULL,
+                                    v->type == OTEL_VALUE_STRING ? v->len : 0,
                                     g->llim.attr_count, g->llim.attr_value_length))
                 continue;
         }
@@ -8903,6 +9097,7 @@ static void otel__after_fork_child(void) {
     pthread_mutex_init(&otel__diag_g.mu, NULL);
     pthread_mutex_init(&otel__factory_mu, NULL);
     pthread_mutex_init(&otel__pool_mu, NULL);
+    otel__clock_after_fork();
     otel__event_init(&g->pipe_ev);
     uint32_t n = otel__load_rlx(&g->nthreads);
     for (uint32_t i = 0; i < n; i++) {
@@ -9213,6 +9408,7 @@ OTEL_API otel_result otel_stats_get(otel_stats *out) {
     if (!out) return OTEL_ERR_INVALID_ARG;
     memset(out, 0, sizeof *out);
     if (!g) return OTEL_ERR_STATE;
+    out->clock_tsc = otel__clock_uses_tsc();
     uint32_t n = otel__load_acq(&g->nthreads);
     for (uint32_t i = 0; i < n; i++) {
         otel__thread *t = g->threads[i];
