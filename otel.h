@@ -350,11 +350,11 @@ OTEL_API void otel__span_end_at(otel_span *span, uint64_t end_time_ns);
 /* Attributes. A key set twice keeps the last value. Strings are copied during the call
    and repaired to valid UTF-8. Over the limits values are truncated / attributes dropped
    and counted. Thread: the span's owner. Allocates: never. */
-/* One call behind otel_span_set_str/_strn/_int/_double/_bool: the wrappers pass the key's
-   (and a string's) length, which the compiler works out for string literals, and the value
-   as 64 bits (`str` set for a string, NULL for a scalar). */
-OTEL_API void otel__span_kv(otel_span *span, const char *key, size_t klen, int type, uint64_t bits,
-                            const char *str, size_t slen);
+/* The calls behind otel_span_set_str/_strn/_int/_double/_bool: the wrappers pass the key's
+   (and a string's) length, which the compiler works out for string literals, and a scalar
+   as 64 bits with its otel_value_type. */
+OTEL_API void otel__span_kv_str(otel_span *span, const char *key, size_t klen, const char *str, size_t slen);
+OTEL_API void otel__span_kv_num(otel_span *span, const char *key, size_t klen, int type, uint64_t bits);
 OTEL_API void otel__span_set_attr(otel_span *span, const otel_attr *attr);
 OTEL_API void otel__span_set_attrs(otel_span *span, const otel_attr *attrs, size_t count);
 /* Renames the span. */
@@ -389,22 +389,22 @@ OTEL_API bool otel_span_get_context(const otel_span *span, otel_span_context *ou
 #define OTEL__SPAN_INERT(span) ((uintptr_t)(span) == 1 || ((uintptr_t)(span) & OTEL__NREC_BIT_) != 0)
 static inline void otel_span_set_strn(otel_span *span, const char *key, const char *value, size_t len) {
     if (!(OTEL__SPAN_INERT(span)))
-        otel__span_kv(span, key, key ? strlen(key) : 0, OTEL_VALUE_STRING, 0, value ? value : "", value ? len : 0);
+        otel__span_kv_str(span, key, key ? strlen(key) : 0, value ? value : "", value ? len : 0);
 }
 static inline void otel_span_set_str(otel_span *span, const char *key, const char *value) {
     if (!(OTEL__SPAN_INERT(span)))
-        otel__span_kv(span, key, key ? strlen(key) : 0, OTEL_VALUE_STRING, 0, value ? value : "", value ? strlen(value) : 0);
+        otel__span_kv_str(span, key, key ? strlen(key) : 0, value ? value : "", value ? strlen(value) : 0);
 }
 static inline void otel_span_set_int(otel_span *span, const char *key, int64_t value) {
-    if (!(OTEL__SPAN_INERT(span))) otel__span_kv(span, key, key ? strlen(key) : 0, OTEL_VALUE_INT, (uint64_t)value, NULL, 0);
+    if (!(OTEL__SPAN_INERT(span))) otel__span_kv_num(span, key, key ? strlen(key) : 0, OTEL_VALUE_INT, (uint64_t)value);
 }
 static inline void otel_span_set_double(otel_span *span, const char *key, double value) {
     uint64_t bits;
     memcpy(&bits, &value, sizeof bits);
-    if (!(OTEL__SPAN_INERT(span))) otel__span_kv(span, key, key ? strlen(key) : 0, OTEL_VALUE_DOUBLE, bits, NULL, 0);
+    if (!(OTEL__SPAN_INERT(span))) otel__span_kv_num(span, key, key ? strlen(key) : 0, OTEL_VALUE_DOUBLE, bits);
 }
 static inline void otel_span_set_bool(otel_span *span, const char *key, bool value) {
-    if (!(OTEL__SPAN_INERT(span))) otel__span_kv(span, key, key ? strlen(key) : 0, OTEL_VALUE_BOOL, value ? 1 : 0, NULL, 0);
+    if (!(OTEL__SPAN_INERT(span))) otel__span_kv_num(span, key, key ? strlen(key) : 0, OTEL_VALUE_BOOL, value ? 1 : 0);
 }
 static inline void otel_span_set_attr(otel_span *span, const otel_attr *attr) {
     if (!(OTEL__SPAN_INERT(span))) otel__span_set_attr(span, attr);
@@ -1119,6 +1119,14 @@ int pthread_mutex_timedlock(pthread_mutex_t *mutex, const struct timespec *absti
 #define OTEL__BLOCK_POOL 64          /* free blocks kept for reuse (4 MiB) */
 
 /* ==== [platform] ================================================================= */
+
+#if defined(__GNUC__) || defined(__clang__)
+#define OTEL__ALWAYS_INLINE inline __attribute__((always_inline))
+#define OTEL__NOINLINE __attribute__((noinline))
+#else
+#define OTEL__ALWAYS_INLINE inline
+#define OTEL__NOINLINE
+#endif
 
 #define otel__load_acq(p) atomic_load_explicit((p), memory_order_acquire)
 #define otel__load_rlx(p) atomic_load_explicit((p), memory_order_relaxed)
@@ -2481,7 +2489,7 @@ static inline bool otel__ascii(const char *s, size_t n) {
    tell whether any was not ASCII: one pass over the source for the check and the copy.
    The last word is zeroed first; the word copies (the tail one overlapping) then write
    exactly bytes [0, n), so byte n and the padding stay 0. */
-static inline uint64_t otel__copy_pad(unsigned char *d, const char *src, size_t n) {
+static OTEL__ALWAYS_INLINE uint64_t otel__copy_pad(unsigned char *d, const char *src, size_t n) {
     uint64_t w, acc = 0;
     memset(d + OTEL__ALIGN8(n + 1) - 8, 0, 8);
     if (n >= 8) {
@@ -2910,19 +2918,19 @@ OTEL_API otel_span *otel_span_start(const char *name, const otel_span_desc *desc
     }
     s->ts_len = (uint32_t)tl;
     s->items_off = s->items_end = (uint32_t)(used + tsused);
-    s->attr_count = s->dropped_attrs = s->event_count = s->dropped_events = 0;
-    s->link_count = s->dropped_links = 0;
-    s->keys = 0;
-    s->msg_off = s->msg_len = 0;
-    s->status_code = OTEL_STATUS_UNSET;
-    s->kind = (uint8_t)(d->kind >= OTEL_SPAN_KIND_INTERNAL && d->kind <= OTEL_SPAN_KIND_CONSUMER ? d->kind
-                                                                                               : OTEL_SPAN_KIND_INTERNAL);
-    s->tracer = d->tracer ? d->tracer : &g->tracers[0];
     otel__store_rlx(&s->state, OTEL__OPEN);
     otel_span *h = otel__handle(s);
     otel__tls_h = (uintptr_t)h;
     otel__tls_s = s;
-    if (rec) {
+    if (rec) { /* what only a recording span reads (calls on the others return early) */
+        s->attr_count = s->dropped_attrs = s->event_count = s->dropped_events = 0;
+        s->link_count = s->dropped_links = 0;
+        s->keys = 0;
+        s->msg_off = s->msg_len = 0;
+        s->status_code = OTEL_STATUS_UNSET;
+        s->kind = (uint8_t)(d->kind >= OTEL_SPAN_KIND_INTERNAL && d->kind <= OTEL_SPAN_KIND_CONSUMER
+                                ? d->kind : OTEL_SPAN_KIND_INTERNAL);
+        s->tracer = d->tracer ? d->tracer : &g->tracers[0];
         s->start_ns = d->start_time_ns ? d->start_time_ns : otel_now_ns();
         for (size_t i = 0; d->attrs && i < d->attr_count; i++)
             otel__span_attr(g, s, d->attrs[i].key.ptr, d->attrs[i].key.len, &d->attrs[i].value);
@@ -2990,7 +2998,7 @@ OTEL_API void otel__span_set_attrs(otel_span *span, const otel_attr *attrs, size
    path, which handles and counts it. Log records use it with their own limits.
    `str` is non-NULL for a string value (type OTEL_VALUE_STRING). Bytes written past
    items_end before a false return are free space, overwritten by the general path. */
-static inline bool otel__attr_fast_lim(otel__slot *s, const char *key, size_t klen, otel_value_type type, uint64_t bits,
+static OTEL__ALWAYS_INLINE bool otel__attr_fast_lim(otel__slot *s, const char *key, size_t klen, otel_value_type type, uint64_t bits,
                                        const char *str, size_t slen, uint32_t count_limit, uint32_t length_limit) {
     size_t at = s->items_end;
     size_t kused = OTEL__ALIGN8(klen + 1), vused = str ? OTEL__ALIGN8(slen + 1) : 0;
@@ -3017,30 +3025,37 @@ static inline bool otel__attr_fast_lim(otel__slot *s, const char *key, size_t kl
     return true;
 }
 
-static inline bool otel__attr_fast(otel__state *g, otel__slot *s, const char *key, size_t klen,
+static OTEL__ALWAYS_INLINE bool otel__attr_fast(otel__state *g, otel__slot *s, const char *key, size_t klen,
                                    otel_value_type type, uint64_t bits, const char *str, size_t slen) {
     return otel__attr_fast_lim(s, key, klen, type, bits, str, slen, g->lim.attr_count, g->lim.attr_value_length);
 }
 
-OTEL_API void otel__span_kv(otel_span *span, const char *key, size_t klen, int type, uint64_t bits,
-                            const char *str, size_t slen) {
+/* The slot of the span this thread touched last, when `span` is that one and records:
+   the check of otel__slot_get without the call. NULL: take the general path. */
+static inline otel__slot *otel__kv_slot(otel__state *g, const otel_span *span) {
+    otel__slot *s = otel__tls_s;
+    if (g && (uintptr_t)span == otel__tls_h && otel__tls_instance == g->instance && s &&
+        otel__load_acq(&s->state) == OTEL__OPEN &&
+        (otel__load_rlx((_Atomic uint32_t *)&s->gen) & OTEL__GEN_MASK) == ((uint32_t)((uintptr_t)span >> OTEL__GEN_SHIFT) & OTEL__GEN_MASK) &&
+        (s->flags & OTEL__SPAN_RECORDING))
+        return s;
+    return NULL;
+}
+
+/* Everything the fast paths below leave: another thread's or an older span, misuse, a
+   key already set, UTF-8 to repair, limits, full storage, other value types. */
+static OTEL__NOINLINE void otel__kv_general(otel_span *span, const char *key, size_t klen, int type, uint64_t bits,
+                             const char *str, size_t slen) {
     otel__state *g = otel__g;
     if (!g) return;
-    otel__slot *s = otel__tls_s;
-    /* the span this thread touched last, as in otel__slot_get, without the call */
-    if ((uintptr_t)span == otel__tls_h && otel__tls_instance == g->instance && s &&
-        otel__load_acq(&s->state) == OTEL__OPEN &&
-        (otel__load_rlx((_Atomic uint32_t *)&s->gen) & OTEL__GEN_MASK) == ((uint32_t)((uintptr_t)span >> OTEL__GEN_SHIFT) & OTEL__GEN_MASK)) {
-        if (!(s->flags & OTEL__SPAN_RECORDING)) return;
-    } else if (!(s = otel__rec_slot(g, span, "otel_span_set_*"))) {
-        return;
-    }
+    otel__slot *s = otel__rec_slot(g, span, "otel_span_set_*");
+    if (!s) return;
     if (type == OTEL_VALUE_STRING) {
         if (!str) str = "", slen = 0;
     } else {
         str = NULL, slen = 0;
     }
-    if (otel__attr_fast(g, s, key, klen, (otel_value_type)type, bits, str, slen)) return;
+    if (otel__attr_fast(g, s, key, klen, (otel_value_type)type, bits, str, slen)) return; /* another span's */
     otel_value v;
     memset(&v, 0, sizeof v);
     v.type = (otel_value_type)type;
@@ -3049,9 +3064,25 @@ OTEL_API void otel__span_kv(otel_span *span, const char *key, size_t klen, int t
     case OTEL_VALUE_BOOL: v.u.b = bits != 0; break;
     case OTEL_VALUE_INT: v.u.i = (int64_t)bits; break;
     case OTEL_VALUE_DOUBLE: memcpy(&v.u.d, &bits, sizeof v.u.d); break;
-    default: v.type = OTEL_VALUE_NONE; break; /* not a scalar or string: rejected and counted below */
+    default: v.type = OTEL_VALUE_NONE; break; /* not a scalar: rejected and counted below */
     }
     otel__span_attr(g, s, key, klen, &v);
+}
+
+OTEL_API void otel__span_kv_str(otel_span *span, const char *key, size_t klen, const char *str, size_t slen) {
+    otel__state *g = otel__g;
+    otel__slot *s = otel__kv_slot(g, span);
+    if (s && str && otel__attr_fast(g, s, key, klen, OTEL_VALUE_STRING, 0, str, slen)) return;
+    otel__kv_general(span, key, klen, OTEL_VALUE_STRING, 0, str, slen);
+}
+
+OTEL_API void otel__span_kv_num(otel_span *span, const char *key, size_t klen, int type, uint64_t bits) {
+    otel__state *g = otel__g;
+    otel__slot *s = otel__kv_slot(g, span);
+    if (s && type >= OTEL_VALUE_BOOL && type <= OTEL_VALUE_DOUBLE &&
+        otel__attr_fast(g, s, key, klen, (otel_value_type)type, bits, NULL, 0))
+        return;
+    otel__kv_general(span, key, klen, type, bits, NULL, 0);
 }
 
 OTEL_API void otel__span_set_name(otel_span *span, const char *name) {
