@@ -2391,26 +2391,29 @@ static inline otel__thread *otel__self(otel__state *g) {
 
 /* ---- slots ------------------------------------------------------------------------ */
 
-static otel__slot *otel__slot_alloc(otel__thread *t) {
-    if (t->free_top == 0) {
-        if (otel__load_acq(&t->remote_frees) > 0) {
-            uint32_t n = otel__load_rlx(&t->slot_count), got = 0;
-            for (uint32_t i = 0; i < n; i++) {
-                otel__slot *s = otel__slot_at(t, i);
-                if (otel__load_acq(&s->state) == OTEL__FREE_REMOTE) {
-                    otel__store_rlx(&s->state, OTEL__FREE_LOCAL);
-                    t->free_stack[t->free_top++] = i;
-                    got++;
-                }
+static OTEL__NOINLINE otel__slot *otel__slot_alloc_slow(otel__thread *t) {
+    if (otel__load_acq(&t->remote_frees) > 0) { /* slots ended by other threads */
+        uint32_t n = otel__load_rlx(&t->slot_count), got = 0;
+        for (uint32_t i = 0; i < n; i++) {
+            otel__slot *s = otel__slot_at(t, i);
+            if (otel__load_acq(&s->state) == OTEL__FREE_REMOTE) {
+                otel__store_rlx(&s->state, OTEL__FREE_LOCAL);
+                t->free_stack[t->free_top++] = i;
+                got++;
             }
-            atomic_fetch_sub_explicit(&t->remote_frees, got, memory_order_relaxed);
         }
-        if (t->free_top == 0 && !otel__slots_grow(t)) return NULL;
+        atomic_fetch_sub_explicit(&t->remote_frees, got, memory_order_relaxed);
     }
+    if (t->free_top == 0 && !otel__slots_grow(t)) return NULL;
     return otel__slot_at(t, t->free_stack[--t->free_top]);
 }
 
-static void otel__slot_release(otel__thread *self, otel__slot *s) {
+static OTEL__ALWAYS_INLINE otel__slot *otel__slot_alloc(otel__thread *t) {
+    if (t->free_top == 0) return otel__slot_alloc_slow(t);
+    return otel__slot_at(t, t->free_stack[--t->free_top]);
+}
+
+static OTEL__ALWAYS_INLINE void otel__slot_release(otel__thread *self, otel__slot *s) {
     uint32_t gen = s->gen + 1;
     if ((gen & OTEL__GEN_MASK) == 0) gen++;
     otel__store_rlx((_Atomic uint32_t *)&s->gen, gen);
@@ -2780,7 +2783,7 @@ static bool otel__ratio_sample(const otel__state *g, const uint8_t *trace_id) {
 }
 
 /* The sampling decision for a new span (spec: trace/sdk.md, built-in samplers). */
-static bool otel__sample(const otel__state *g, bool has_parent, bool parent_sampled, const uint8_t *trace_id) {
+static OTEL__ALWAYS_INLINE bool otel__sample(const otel__state *g, bool has_parent, bool parent_sampled, const uint8_t *trace_id) {
     switch (g->cfg.sampler) {
     case OTEL_SAMPLER_ALWAYS_ON: return true;
     case OTEL_SAMPLER_ALWAYS_OFF: return false;
@@ -2796,11 +2799,7 @@ static bool otel__sample(const otel__state *g, bool has_parent, bool parent_samp
 
 /* ---- the active-span stack --------------------------------------------------------- */
 
-static void otel__stack_remove(otel__thread *t, uintptr_t h) {
-    if (t->depth && t->stack[t->depth - 1] == h) { /* the usual case: the innermost span */
-        t->depth--;
-        return;
-    }
+static OTEL__NOINLINE void otel__stack_remove_inner(otel__thread *t, uintptr_t h) {
     for (uint32_t i = t->depth; i > 0; i--) {
         if (t->stack[i - 1] == h) {
             memmove(&t->stack[i - 1], &t->stack[i], (t->depth - i) * sizeof(uintptr_t));
@@ -2811,8 +2810,16 @@ static void otel__stack_remove(otel__thread *t, uintptr_t h) {
     }
 }
 
+static OTEL__ALWAYS_INLINE void otel__stack_remove(otel__thread *t, uintptr_t h) {
+    if (t->depth && t->stack[t->depth - 1] == h) { /* the usual case: the innermost span */
+        t->depth--;
+        return;
+    }
+    otel__stack_remove_inner(t, h);
+}
+
 /* Top of the stack that is still open; drops entries of spans ended elsewhere. */
-static otel__slot *otel__stack_top(otel__state *g, otel__thread *t) {
+static OTEL__ALWAYS_INLINE otel__slot *otel__stack_top(otel__state *g, otel__thread *t) {
     while (t->depth > 0) {
         uintptr_t h = t->stack[t->depth - 1];
         otel__slot *s = t->stack_s[t->depth - 1];
@@ -2825,7 +2832,7 @@ static otel__slot *otel__stack_top(otel__state *g, otel__thread *t) {
     return NULL;
 }
 
-static void otel__stack_push(otel__thread *t, otel_span *h, otel__slot *s) {
+static OTEL__ALWAYS_INLINE void otel__stack_push(otel__thread *t, otel_span *h, otel__slot *s) {
     if (t->depth < OTEL__STACK_MAX) {
         t->stack_s[t->depth] = s;
         t->stack[t->depth++] = (uintptr_t)h;
@@ -2847,13 +2854,11 @@ static void otel__rand_bytes(otel__thread *t, uint8_t *out, size_t n) {
     if (n == 16) memcpy(out + 8, &b, 8);
 }
 
-OTEL_API otel_span *otel_span_start(const char *name, const otel_span_desc *desc) {
-    otel__state *g = otel__g;
-    if (!g) return OTEL__NOOP;
+/* Called with a constant `d` for otel_span_start(name, NULL): the compiler then drops
+   every branch on the desc's fields. */
+static OTEL__ALWAYS_INLINE otel_span *otel__start(otel__state *g, const char *name, const otel_span_desc *d) {
     otel__thread *t = otel__self(g);
     if (!t) return OTEL__NOOP;
-    static const otel_span_desc zero_desc;
-    const otel_span_desc *d = desc ? desc : &zero_desc;
     /* parent */
     const uint8_t *ptid = NULL, *psid = NULL;
     const char *pts = "";
@@ -2894,8 +2899,7 @@ OTEL_API otel_span *otel_span_start(const char *name, const otel_span_desc *desc
                (premote ? OTEL__SPAN_PARENT_REMOTE : 0);
     s->trace_flags = rec ? OTEL_TRACE_FLAG_SAMPLED : 0;
     s->str_used = 0;
-    s->name_off = 0;
-    size_t nl = 0, used;
+    size_t nl = 0, used = 0;
     if (rec) {
         nl = name ? strlen(name) : 0;
         used = OTEL__ALIGN8(nl + 1);
@@ -2905,19 +2909,20 @@ OTEL_API otel_span *otel_span_start(const char *name, const otel_span_desc *desc
             used = otel__arena_put_str(s, 0, name ? name : "", nl, SIZE_MAX, &nl, NULL);
             if (!used) used = 8, s->arena[0] = 0, nl = 0;
         }
-    } else {
-        used = 8; s->arena[0] = 0;
     }
-    s->name_len = (uint32_t)nl;
+    s->name_off = 0;
+    s->name_len = (uint32_t)nl; /* a non-recording span keeps no name */
     s->ts_off = (uint32_t)used;
     size_t tl = 0, tsused = ptsn ? otel__arena_put_str(s, used, pts, ptsn, SIZE_MAX, &tl, NULL) : 0;
-    if (!tsused) { /* none, or it does not fit: an empty, NUL-terminated trace state */
-        s->arena[used] = 0;
-        tsused = 8;
-        tl = 0;
-    }
+    if (!tsused) tl = 0; /* none, or it does not fit: empty (read by its length) */
     s->ts_len = (uint32_t)tl;
-    s->items_off = s->items_end = (uint32_t)(used + tsused);
+    if (rec) {
+        if (!tsused) { /* a recording span's strings are NUL-terminated in its record */
+            s->arena[used] = 0;
+            tsused = 8;
+        }
+        s->items_off = s->items_end = (uint32_t)(used + tsused);
+    }
     otel__store_rlx(&s->state, OTEL__OPEN);
     otel_span *h = otel__handle(s);
     otel__tls_h = (uintptr_t)h;
@@ -2943,6 +2948,13 @@ OTEL_API otel_span *otel_span_start(const char *name, const otel_span_desc *desc
     return h;
 }
 
+OTEL_API otel_span *otel_span_start(const char *name, const otel_span_desc *desc) {
+    static const otel_span_desc zero_desc;
+    otel__state *g = otel__g;
+    if (!g) return OTEL__NOOP;
+    return desc ? otel__start(g, name, desc) : otel__start(g, name, &zero_desc);
+}
+
 /* The open slot of a handle for a recording call, or NULL (misuse reported). */
 static otel__slot *otel__rec_slot(otel__state *g, const otel_span *h, const char *what) {
     if (OTEL__NREC(h)) return NULL; /* unsampled: nothing to record */
@@ -2954,7 +2966,7 @@ static otel__slot *otel__rec_slot(otel__state *g, const otel_span *h, const char
     return (s->flags & OTEL__SPAN_RECORDING) ? s : NULL;
 }
 
-OTEL_API void otel__span_end_at(otel_span *span, uint64_t end_time_ns) {
+static OTEL__ALWAYS_INLINE void otel__end(otel_span *span, uint64_t end_time_ns) {
     otel__state *g = otel__g;
     if (!g) return;
     otel__slot *s = otel__slot_get(g, span);
@@ -2976,7 +2988,8 @@ OTEL_API void otel__span_end_at(otel_span *span, uint64_t end_time_ns) {
     otel__slot_release(t, s);
 }
 
-OTEL_API void otel__span_end(otel_span *span) { otel_span_end_at(span, 0); }
+OTEL_API void otel__span_end_at(otel_span *span, uint64_t end_time_ns) { otel__end(span, end_time_ns); }
+OTEL_API void otel__span_end(otel_span *span) { otel__end(span, 0); }
 
 OTEL_API void otel__span_set_attr(otel_span *span, const otel_attr *attr) {
     otel__state *g = otel__g;
