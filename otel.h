@@ -3019,7 +3019,7 @@ static OTEL__ALWAYS_INLINE bool otel__attr_fast_lim(otel__slot *s, const char *k
     if (s->attr_count >= count_limit || klen - 1 >= 0xfff0 || slen > length_limit || at + size > s->cap - s->str_used)
         return false;
     uint64_t kb = OTEL__KEYBIT(key, klen);
-    if ((s->keys & kb) && otel__attr_find(s, s->items_off, at, key, klen)) return false;
+    if (s->keys & kb) return false; /* maybe set already: the general path looks (no call here keeps this a leaf) */
     otel__item *it = (otel__item *)(void *)(s->arena + at);
     unsigned char *kd = (unsigned char *)(it + 1);
     uint64_t acc = otel__copy_pad(kd, key, klen);
@@ -3082,11 +3082,21 @@ static OTEL__NOINLINE void otel__kv_general(otel_span *span, const char *key, si
     otel__span_attr(g, s, key, klen, &v);
 }
 
+/* (Two entry points with at most 5 arguments each, so that the fast paths below reach
+   the general one by a tail call.) */
+static OTEL__NOINLINE void otel__kv_general_str(otel_span *span, const char *key, size_t klen, const char *str, size_t slen) {
+    otel__kv_general(span, key, klen, OTEL_VALUE_STRING, 0, str, slen);
+}
+
+static OTEL__NOINLINE void otel__kv_general_num(otel_span *span, const char *key, size_t klen, int type, uint64_t bits) {
+    otel__kv_general(span, key, klen, type, bits, NULL, 0);
+}
+
 OTEL_API void otel__span_kv_str(otel_span *span, const char *key, size_t klen, const char *str, size_t slen) {
     otel__state *g = otel__g;
     otel__slot *s = otel__kv_slot(g, span);
     if (s && str && otel__attr_fast(g, s, key, klen, OTEL_VALUE_STRING, 0, str, slen)) return;
-    otel__kv_general(span, key, klen, OTEL_VALUE_STRING, 0, str, slen);
+    otel__kv_general_str(span, key, klen, str, slen);
 }
 
 OTEL_API void otel__span_kv_num(otel_span *span, const char *key, size_t klen, int type, uint64_t bits) {
@@ -3095,7 +3105,7 @@ OTEL_API void otel__span_kv_num(otel_span *span, const char *key, size_t klen, i
     if (s && type >= OTEL_VALUE_BOOL && type <= OTEL_VALUE_DOUBLE &&
         otel__attr_fast(g, s, key, klen, (otel_value_type)type, bits, NULL, 0))
         return;
-    otel__kv_general(span, key, klen, type, bits, NULL, 0);
+    otel__kv_general_num(span, key, klen, type, bits);
 }
 
 OTEL_API void otel__span_set_name(otel_span *span, const char *name) {
