@@ -479,6 +479,12 @@ OTEL__PB_INLINE uint8_t *otel__pb_put_bytes(uint8_t *p, const void *src, size_t 
     }
     return p + n;
 }
+OTEL__PB_INLINE uint8_t *otel__pb_put_fixed64(uint8_t *p, uint64_t v) {
+    int i;
+    if (OTEL__PB_LITTLE_ENDIAN) memcpy(p, &v, 8);
+    else for (i = 0; i < 8; i++) p[i] = (uint8_t)(v >> (8 * i));
+    return p + 8;
+}
 OTEL__PB_INLINE void otel__pb_fixed64(otel__pb *b, uint64_t v) {
     uint8_t t[8];
     int i;
@@ -584,8 +590,16 @@ static bool otel__pbr_next(otel__pbr *r, uint32_t *field, uint32_t *wire, uint64
    would first have to copy every span's items into a scratch array to walk them in
    reverse. The size pass stores the length of each span, event, link, scope group and the
    resource group in `sizes`, in visit order, and the write pass takes them back in the
-   same order; KeyValue/AnyValue/Status lengths are cheap enough to compute twice. Both
-   passes are straight-line twins, and tests check size == bytes written. */
+   same order; Status lengths are cheap enough to compute twice. Both passes are
+   straight-line twins, and tests check size == bytes written.
+
+   Attributes are the exception: they are most of a span's bytes, and reading one
+   (otel_iter_attr) costs more than encoding it. So the size pass reads each attribute
+   once and encodes it at once, as a whole KeyValue field, into `kvbuf`; it records each
+   attribute list's byte length in its size slot, and the write pass copies those bytes
+   back in the same visit order (otel__pb_write_attrs). A KeyValue's bytes depend only on
+   the attribute, never on where the field lands, so the output is the same as encoding it
+   in the write pass. */
 
 struct otel_otlp_encoder {
     uint8_t *buf;                 /* the request, reused across batches */
@@ -598,8 +612,8 @@ struct otel_otlp_encoder {
     const otel_scope **scopes;    /* distinct scopes of the batch */
     uint32_t *scope_first, *scope_count;
     size_t scopes_cap, scopes_n;
-    struct otel__pb_kv *kvs;      /* attributes met in the size pass, reused by the write pass */
-    size_t kvs_cap, kvs_n, kvs_pos;
+    uint8_t *kvbuf;               /* attribute lists encoded by the size pass, in visit order */
+    size_t kvbuf_cap, kvbuf_n, kvbuf_pos;
     bool bad;                     /* a size slot was missing: the batch changed under us */
     bool oom;
     struct otel__gz *gz;          /* gzip state, made on first use */
@@ -607,26 +621,7 @@ struct otel_otlp_encoder {
     size_t gzcap;
 };
 
-/* An attribute as the size pass met it, with its KeyValue and AnyValue lengths: the write
-   pass takes them back in order instead of walking the items and sizing them again. */
-typedef struct otel__pb_kv {
-    otel_attr a;
-    uint32_t size;       /* KeyValue body */
-    uint32_t value_size; /* AnyValue body */
-} otel__pb_kv;
-
-static otel__pb_kv *otel__pb_kv_push(otel_otlp_encoder *e) {
-    if (e->kvs_n == e->kvs_cap) {
-        size_t cap = e->kvs_cap ? e->kvs_cap * 2 : 256;
-        otel__pb_kv *p = (otel__pb_kv *)OTEL_MALLOC(cap * sizeof *p, NULL);
-        if (!p) { e->oom = true; return NULL; }
-        if (e->kvs_n) memcpy(p, e->kvs, e->kvs_n * sizeof *p);
-        OTEL_FREE(e->kvs, NULL);
-        e->kvs = p;
-        e->kvs_cap = cap;
-    }
-    return &e->kvs[e->kvs_n++];
-}
+static void otel__pb_write_anyvalue(otel__pb *b, const otel_value *v);
 
 static size_t otel__pb_reserve(otel_otlp_encoder *e) {
     if (e->sizes_n >= e->sizes_cap) { e->bad = true; return 0; }
@@ -701,28 +696,89 @@ static size_t otel__pb_size_kv(const otel_attr *a) {
     return otel__pb_len_field_size(OTEL__PB_KV_KEY, a->key.len) +
            otel__pb_len_field_size(OTEL__PB_KV_VALUE, otel__pb_size_anyvalue(&a->value));
 }
+/* Room for `n` more bytes in kvbuf, keeping what is there. False (and e->oom): out of memory. */
+static bool otel__pb_kvbuf_room(otel_otlp_encoder *e, size_t n) {
+    size_t cap = e->kvbuf_cap ? e->kvbuf_cap : 4096;
+    uint8_t *p;
+    while (cap - e->kvbuf_n < n) {
+        if (cap > SIZE_MAX / 2) { e->oom = true; return false; }
+        cap *= 2;
+    }
+    p = (uint8_t *)OTEL_MALLOC(cap, NULL);
+    if (!p) { e->oom = true; return false; }
+    if (e->kvbuf_n) memcpy(p, e->kvbuf, e->kvbuf_n);
+    OTEL_FREE(e->kvbuf, NULL);
+    e->kvbuf = p;
+    e->kvbuf_cap = cap;
+    return true;
+}
+/* Encodes `a` as a whole KeyValue field (tag `field`, length, key, AnyValue) at the end of
+   kvbuf and returns the field's bytes. The exact size is known first, so one room check
+   covers the whole field and scalars are stored unchecked; arrays go through the checked
+   writer, bounded to the field. */
+static size_t otel__pb_cache_kv(otel_otlp_encoder *e, uint32_t field, const otel_attr *a) {
+    const otel_value *v = &a->value;
+    size_t vs = otel__pb_size_anyvalue(v),
+           ks = otel__pb_len_field_size(OTEL__PB_KV_KEY, a->key.len) + otel__pb_len_field_size(OTEL__PB_KV_VALUE, vs),
+           n = otel__pb_len_field_size(field, ks);
+    uint8_t *p, *end;
+    uint64_t bits;
+    if (e->kvbuf_cap - e->kvbuf_n < n && !otel__pb_kvbuf_room(e, n)) return 0;
+    p = e->kvbuf + e->kvbuf_n;
+    end = p + n;
+    p = otel__pb_put_varint(p, OTEL__PB_TAG(field, OTEL__PB_LEN));
+    p = otel__pb_put_varint(p, ks);
+    *p++ = (uint8_t)OTEL__PB_TAG(OTEL__PB_KV_KEY, OTEL__PB_LEN);
+    p = otel__pb_put_varint(p, a->key.len);
+    p = otel__pb_put_bytes(p, a->key.ptr, a->key.len);
+    *p++ = (uint8_t)OTEL__PB_TAG(OTEL__PB_KV_VALUE, OTEL__PB_LEN);
+    p = otel__pb_put_varint(p, vs);
+    switch (v->type) {
+    case OTEL_VALUE_STRING:
+        *p++ = (uint8_t)OTEL__PB_TAG(OTEL__PB_ANY_STRING, OTEL__PB_LEN);
+        p = otel__pb_put_varint(p, v->len);
+        p = otel__pb_put_bytes(p, v->u.s, v->len);
+        break;
+    case OTEL_VALUE_BOOL:
+        *p++ = (uint8_t)OTEL__PB_TAG(OTEL__PB_ANY_BOOL, OTEL__PB_VARINT);
+        *p++ = v->u.b ? 1 : 0;
+        break;
+    case OTEL_VALUE_INT:
+        *p++ = (uint8_t)OTEL__PB_TAG(OTEL__PB_ANY_INT, OTEL__PB_VARINT);
+        p = otel__pb_put_varint(p, (uint64_t)v->u.i);
+        break;
+    case OTEL_VALUE_DOUBLE:
+        *p++ = (uint8_t)OTEL__PB_TAG(OTEL__PB_ANY_DOUBLE, OTEL__PB_I64);
+        memcpy(&bits, &v->u.d, 8);
+        p = otel__pb_put_fixed64(p, bits);
+        break;
+    case OTEL_VALUE_NONE: break; /* an empty AnyValue */
+    default: {
+        otel__pb b;
+        b.p = p;
+        b.end = end;
+        b.overflow = false;
+        otel__pb_write_anyvalue(&b, v);
+        if (b.overflow) e->bad = true;
+        p = b.p;
+    }
+    }
+    if (p != end) e->bad = true; /* size and bytes disagree: a bug, reported as such */
+    e->kvbuf_n += n;
+    return n;
+}
 static otel_iter otel__pb_no_items(void) {
     otel_iter it;
     it.p = it.end = NULL;
     return it;
 }
-/* A list of attributes: records its count, caches each one (see otel__pb_kv). */
+/* A list of attributes: encodes each into kvbuf (see the top of this section), records
+   and returns the list's bytes. */
 static size_t otel__pb_size_attrs(otel_otlp_encoder *e, otel_iter it, uint32_t field) {
-    size_t slot = otel__pb_reserve(e), n = 0, count = 0;
-    otel__pb_kv *kv;
+    size_t slot = otel__pb_reserve(e), n = 0;
     otel_attr a;
-    while (otel_iter_attr(&it, &a)) {
-        size_t vs = otel__pb_size_anyvalue(&a.value),
-               ks = otel__pb_len_field_size(OTEL__PB_KV_KEY, a.key.len) + otel__pb_len_field_size(OTEL__PB_KV_VALUE, vs);
-        if ((kv = otel__pb_kv_push(e)) != NULL) {
-            kv->a = a;
-            kv->size = (uint32_t)ks;
-            kv->value_size = (uint32_t)vs;
-        }
-        n += otel__pb_len_field_size(field, ks);
-        count++;
-    }
-    otel__pb_set(e, slot, count);
+    while (otel_iter_attr(&it, &a)) n += otel__pb_cache_kv(e, field, &a);
+    otel__pb_set(e, slot, n);
     return n;
 }
 static size_t otel__pb_size_status(const otel_span_data *s) {
@@ -808,19 +864,8 @@ static bool otel__pb_has_resource(const otel_resource *r) {
 /* An attribute array (metric points): like otel__pb_size_attrs. */
 static size_t otel__pb_size_attr_array(otel_otlp_encoder *e, const otel_attr *attrs, size_t count, uint32_t field) {
     size_t slot = otel__pb_reserve(e), n = 0, i;
-    otel__pb_kv *kv;
-    for (i = 0; i < count; i++) {
-        const otel_attr *a = &attrs[i];
-        size_t vs = otel__pb_size_anyvalue(&a->value),
-               ks = otel__pb_len_field_size(OTEL__PB_KV_KEY, a->key.len) + otel__pb_len_field_size(OTEL__PB_KV_VALUE, vs);
-        if ((kv = otel__pb_kv_push(e)) != NULL) {
-            kv->a = *a;
-            kv->size = (uint32_t)ks;
-            kv->value_size = (uint32_t)vs;
-        }
-        n += otel__pb_len_field_size(field, ks);
-    }
-    otel__pb_set(e, slot, count);
+    for (i = 0; i < count; i++) n += otel__pb_cache_kv(e, field, &attrs[i]);
+    otel__pb_set(e, slot, n);
     return n;
 }
 /* The metric's data message (Gauge, Sum or Histogram) for its type; 0 for an unknown type. */
@@ -914,8 +959,6 @@ static size_t otel__pb_size_log(otel_otlp_encoder *e, const otel_log_data *r) {
 
 /* ==== [write] ===================================================================== */
 
-static void otel__pb_write_anyvalue(otel__pb *b, const otel_value *v);
-
 static void otel__pb_write_array(otel__pb *b, const otel_value *v) {
     size_t i;
     switch (v->type) {
@@ -970,73 +1013,24 @@ static void otel__pb_write_kv(otel__pb *b, uint32_t field, const otel_attr *a) {
     otel__pb_field_len(b, OTEL__PB_KV_VALUE, otel__pb_size_anyvalue(&a->value));
     otel__pb_write_anyvalue(b, &a->value);
 }
-/* The hot path (attributes are most of a span's bytes): one room check for the whole
-   KeyValue, then unchecked stores; arrays go through the checked writer. */
-static void otel__pb_write_kv_fast(otel__pb *b, uint32_t field, const otel__pb_kv *kv) {
-    const otel_value *v = &kv->a.value;
-    uint8_t *p = b->p;
-    uint64_t bits;
-    if ((size_t)(b->end - p) < otel__pb_len_field_size(field, kv->size)) { b->overflow = true; return; }
-    p = otel__pb_put_varint(p, OTEL__PB_TAG(field, OTEL__PB_LEN));
-    p = otel__pb_put_varint(p, kv->size);
-    *p++ = (uint8_t)OTEL__PB_TAG(OTEL__PB_KV_KEY, OTEL__PB_LEN);
-    p = otel__pb_put_varint(p, kv->a.key.len);
-    p = otel__pb_put_bytes(p, kv->a.key.ptr, kv->a.key.len);
-    *p++ = (uint8_t)OTEL__PB_TAG(OTEL__PB_KV_VALUE, OTEL__PB_LEN);
-    p = otel__pb_put_varint(p, kv->value_size);
-    switch (v->type) {
-    case OTEL_VALUE_STRING:
-        *p++ = (uint8_t)OTEL__PB_TAG(OTEL__PB_ANY_STRING, OTEL__PB_LEN);
-        p = otel__pb_put_varint(p, v->len);
-        p = otel__pb_put_bytes(p, v->u.s, v->len);
-        break;
-    case OTEL_VALUE_BOOL:
-        *p++ = (uint8_t)OTEL__PB_TAG(OTEL__PB_ANY_BOOL, OTEL__PB_VARINT);
-        *p++ = v->u.b ? 1 : 0;
-        break;
-    case OTEL_VALUE_INT:
-        *p++ = (uint8_t)OTEL__PB_TAG(OTEL__PB_ANY_INT, OTEL__PB_VARINT);
-        p = otel__pb_put_varint(p, (uint64_t)v->u.i);
-        break;
-    case OTEL_VALUE_DOUBLE:
-        *p++ = (uint8_t)OTEL__PB_TAG(OTEL__PB_ANY_DOUBLE, OTEL__PB_I64);
-        memcpy(&bits, &v->u.d, 8);
-        if (OTEL__PB_LITTLE_ENDIAN) {
-            memcpy(p, &bits, 8);
-        } else {
-            int i;
-            for (i = 0; i < 8; i++) p[i] = (uint8_t)(bits >> (8 * i));
-        }
-        p += 8;
-        break;
-    default:
-        b->p = p;
-        otel__pb_write_anyvalue(b, v);
-        return;
-    }
-    b->p = p;
-}
-
-static void otel__pb_write_attrs(otel_otlp_encoder *e, otel__pb *b, uint32_t field) {
-    size_t count = otel__pb_take(e), i;
-    for (i = 0; i < count; i++) {
-        const otel__pb_kv *kv;
-        if (e->kvs_pos >= e->kvs_n) { e->bad = true; return; }
-        kv = &e->kvs[e->kvs_pos++];
-        otel__pb_write_kv_fast(b, field, kv);
-    }
+/* Copies the next attribute list that the size pass encoded. */
+static void otel__pb_write_attrs(otel_otlp_encoder *e, otel__pb *b) {
+    size_t n = otel__pb_take(e);
+    if (n > e->kvbuf_n - e->kvbuf_pos) { e->bad = true; return; }
+    otel__pb_raw(b, e->kvbuf + e->kvbuf_pos, n);
+    e->kvbuf_pos += n;
 }
 static void otel__pb_write_event(otel_otlp_encoder *e, otel__pb *b, const otel_event_data *ev) {
     if (ev->time_ns) otel__pb_field_fixed64(b, OTEL__PB_EVENT_TIME, ev->time_ns);
     if (ev->name.len) otel__pb_field_bytes(b, OTEL__PB_EVENT_NAME, ev->name.ptr, ev->name.len);
-    if (ev->attr_count) otel__pb_write_attrs(e, b, OTEL__PB_EVENT_ATTRIBUTES);
+    if (ev->attr_count) otel__pb_write_attrs(e, b);
     if (ev->dropped_attrs) otel__pb_field_varint(b, OTEL__PB_EVENT_DROPPED_ATTRIBUTES, ev->dropped_attrs);
 }
 static void otel__pb_write_link(otel_otlp_encoder *e, otel__pb *b, const otel_link_data *l) {
     otel__pb_field_bytes(b, OTEL__PB_LINK_TRACE_ID, l->trace_id, 16);
     otel__pb_field_bytes(b, OTEL__PB_LINK_SPAN_ID, l->span_id, 8);
     if (l->trace_state.len) otel__pb_field_bytes(b, OTEL__PB_LINK_TRACE_STATE, l->trace_state.ptr, l->trace_state.len);
-    if (l->attr_count) otel__pb_write_attrs(e, b, OTEL__PB_LINK_ATTRIBUTES);
+    if (l->attr_count) otel__pb_write_attrs(e, b);
     if (l->dropped_attrs) otel__pb_field_varint(b, OTEL__PB_LINK_DROPPED_ATTRIBUTES, l->dropped_attrs);
     otel__pb_field_fixed32(b, OTEL__PB_LINK_FLAGS, l->trace_flags | OTEL__PB_FLAGS_HAS_IS_REMOTE |
                                                        (l->is_remote ? OTEL__PB_FLAGS_IS_REMOTE : 0));
@@ -1054,7 +1048,7 @@ static void otel__pb_write_span(otel_otlp_encoder *e, otel__pb *b, const otel_sp
     if (s->kind) otel__pb_field_varint(b, OTEL__PB_SPAN_KIND, s->kind);
     if (s->start_time_ns) otel__pb_field_fixed64(b, OTEL__PB_SPAN_START_TIME, s->start_time_ns);
     if (s->end_time_ns) otel__pb_field_fixed64(b, OTEL__PB_SPAN_END_TIME, s->end_time_ns);
-    if (s->attr_count) otel__pb_write_attrs(e, b, OTEL__PB_SPAN_ATTRIBUTES);
+    if (s->attr_count) otel__pb_write_attrs(e, b);
     if (s->dropped_attrs) otel__pb_field_varint(b, OTEL__PB_SPAN_DROPPED_ATTRIBUTES, s->dropped_attrs);
     it = s->event_count ? otel_span_events(s) : otel__pb_no_items();
     while (s->event_count && otel_iter_event(&it, &ev)) {
@@ -1096,7 +1090,7 @@ static void otel__pb_write_number_point(otel_otlp_encoder *e, otel__pb *b, const
     if (p->time_ns) otel__pb_field_fixed64(b, OTEL__PB_NDP_TIME, p->time_ns);
     if (m->number_type == OTEL_NUMBER_DOUBLE) otel__pb_field_double(b, OTEL__PB_NDP_AS_DOUBLE, p->value.d);
     else otel__pb_field_fixed64(b, OTEL__PB_NDP_AS_INT, (uint64_t)p->value.i); /* sfixed64 */
-    if (p->attr_count) otel__pb_write_attrs(e, b, OTEL__PB_NDP_ATTRIBUTES);
+    if (p->attr_count) otel__pb_write_attrs(e, b);
 }
 static void otel__pb_write_histogram_point(otel_otlp_encoder *e, otel__pb *b, const otel_metric_data *m,
                                            const otel_metric_point *p) {
@@ -1121,7 +1115,7 @@ static void otel__pb_write_histogram_point(otel_otlp_encoder *e, otel__pb *b, co
             otel__pb_fixed64(b, bits);
         }
     }
-    if (p->attr_count) otel__pb_write_attrs(e, b, OTEL__PB_HDP_ATTRIBUTES);
+    if (p->attr_count) otel__pb_write_attrs(e, b);
     if (p->count) {
         otel__pb_field_double(b, OTEL__PB_HDP_MIN, p->min);
         otel__pb_field_double(b, OTEL__PB_HDP_MAX, p->max);
@@ -1153,7 +1147,7 @@ static void otel__pb_write_log(otel_otlp_encoder *e, otel__pb *b, const otel_log
         otel__pb_field_len(b, OTEL__PB_LOG_BODY, otel__pb_size_anyvalue(&r->body));
         otel__pb_write_anyvalue(b, &r->body);
     }
-    if (r->attr_count) otel__pb_write_attrs(e, b, OTEL__PB_LOG_ATTRIBUTES);
+    if (r->attr_count) otel__pb_write_attrs(e, b);
     if (r->dropped_attrs) otel__pb_field_varint(b, OTEL__PB_LOG_DROPPED_ATTRIBUTES, r->dropped_attrs);
     if (r->trace_flags) otel__pb_field_fixed32(b, OTEL__PB_LOG_FLAGS, r->trace_flags);
     if (otel__pb_id_set(r->trace_id, 16)) otel__pb_field_bytes(b, OTEL__PB_LOG_TRACE_ID, r->trace_id, 16);
@@ -1274,7 +1268,7 @@ static int otel__otlp_encode(otel_otlp_encoder *e, const otel_span_batch *batch,
     /* size pass */
     e->bad = e->oom = false;
     e->sizes_n = e->sizes_pos = 0;
-    e->kvs_n = e->kvs_pos = 0;
+    e->kvbuf_n = e->kvbuf_pos = 0;
     rs_slot = otel__pb_reserve(e);
     rs = otel__pb_has_resource(res) ? otel__pb_len_field_size(OTEL__PB_RS_RESOURCE, otel__pb_size_resource(res)) : 0;
     for (g = 0; g < e->scopes_n; g++) {
@@ -1334,7 +1328,7 @@ static bool otel__pb_begin(otel_otlp_encoder *e, size_t total, otel__pb *b) {
 static void otel__pb_reset(otel_otlp_encoder *e) {
     e->bad = e->oom = false;
     e->sizes_n = e->sizes_pos = 0;
-    e->kvs_n = e->kvs_pos = 0;
+    e->kvbuf_n = e->kvbuf_pos = 0;
 }
 
 /* ExportMetricsServiceRequest: one ResourceMetrics, one ScopeMetrics per run of adjacent
@@ -1444,7 +1438,7 @@ OTEL_API void otel_otlp_encoder_destroy(otel_otlp_encoder *e) {
     if (!e) return;
     OTEL_FREE(e->buf, NULL);
     OTEL_FREE(e->sizes, NULL);
-    OTEL_FREE(e->kvs, NULL);
+    OTEL_FREE(e->kvbuf, NULL);
     OTEL_FREE(e->order, NULL);
     OTEL_FREE(e->group, NULL);
     OTEL_FREE((void *)e->scopes, NULL);
