@@ -406,6 +406,7 @@ typedef struct otel__pb {
 } otel__pb;
 
 OTEL__PB_INLINE size_t otel__pb_varint_size(uint64_t v) {
+    if (v < 0x80) return 1; /* most lengths and tags: a predictable branch beats the arithmetic */
 #if defined(__GNUC__) || defined(__clang__)
     return (size_t)(((63 - __builtin_clzll(v | 1)) * 9 + 73) / 64);
 #else
@@ -439,45 +440,38 @@ OTEL__PB_INLINE void otel__pb_varint(otel__pb *b, uint64_t v) {
     *p++ = (uint8_t)v;
     b->p = p;
 }
-OTEL__PB_INLINE void otel__pb_raw(otel__pb *b, const void *src, size_t n) {
-    uint8_t *p = b->p;
-    const uint8_t *s = (const uint8_t *)src;
-    if ((size_t)(b->end - p) < n) { b->overflow = true; return; }
-    if (n > 16) {
-        memcpy(p, s, n);
-    } else if (n >= 8) { /* short strings and ids: two overlapping fixed-size copies */
-        memcpy(p, s, 8);
-        memcpy(p + n - 8, s + n - 8, 8);
-    } else if (n >= 4) {
-        memcpy(p, s, 4);
-        memcpy(p + n - 4, s + n - 4, 4);
-    } else {
-        size_t i;
-        for (i = 0; i < n; i++) p[i] = s[i];
-    }
-    b->p = p + n;
-}
 /* Unchecked forms for a writer that has checked the room for a whole field first. */
 OTEL__PB_INLINE uint8_t *otel__pb_put_varint(uint8_t *p, uint64_t v) {
     while (v >= 0x80) { *p++ = (uint8_t)(v | 0x80); v >>= 7; }
     *p++ = (uint8_t)v;
     return p;
 }
+/* Keys, short strings and ids (most of the bytes) are copied without a call: two
+   fixed-size copies that overlap in the middle cover any length from that size to twice
+   it, reading and writing exactly n bytes. */
 OTEL__PB_INLINE uint8_t *otel__pb_put_bytes(uint8_t *p, const void *src, size_t n) {
     const uint8_t *s = (const uint8_t *)src;
-    if (n > 16) {
+    if (n > 32) {
         memcpy(p, s, n);
+    } else if (n >= 16) {
+        memcpy(p, s, 16);
+        memcpy(p + n - 16, s + n - 16, 16);
     } else if (n >= 8) {
         memcpy(p, s, 8);
         memcpy(p + n - 8, s + n - 8, 8);
     } else if (n >= 4) {
         memcpy(p, s, 4);
         memcpy(p + n - 4, s + n - 4, 4);
-    } else {
-        size_t i;
-        for (i = 0; i < n; i++) p[i] = s[i];
+    } else if (n) { /* 1 to 3 bytes: first, middle, last */
+        p[0] = s[0];
+        p[n / 2] = s[n / 2];
+        p[n - 1] = s[n - 1];
     }
     return p + n;
+}
+OTEL__PB_INLINE void otel__pb_raw(otel__pb *b, const void *src, size_t n) {
+    if ((size_t)(b->end - b->p) < n) { b->overflow = true; return; }
+    b->p = otel__pb_put_bytes(b->p, src, n);
 }
 OTEL__PB_INLINE uint8_t *otel__pb_put_fixed64(uint8_t *p, uint64_t v) {
     int i;
@@ -679,7 +673,7 @@ static size_t otel__pb_size_array(const otel_value *v) {
     }
     return n;
 }
-static size_t otel__pb_size_anyvalue(const otel_value *v) {
+static inline size_t otel__pb_size_anyvalue(const otel_value *v) {
     switch (v->type) {
     case OTEL_VALUE_STRING: return otel__pb_size_string_any(v->len);
     case OTEL_VALUE_BOOL: return 2;
@@ -716,7 +710,7 @@ static bool otel__pb_kvbuf_room(otel_otlp_encoder *e, size_t n) {
    kvbuf and returns the field's bytes. The exact size is known first, so one room check
    covers the whole field and scalars are stored unchecked; arrays go through the checked
    writer, bounded to the field. */
-static size_t otel__pb_cache_kv(otel_otlp_encoder *e, uint32_t field, const otel_attr *a) {
+OTEL__PB_INLINE size_t otel__pb_cache_kv(otel_otlp_encoder *e, uint32_t field, const otel_attr *a) {
     const otel_value *v = &a->value;
     size_t vs = otel__pb_size_anyvalue(v),
            ks = otel__pb_len_field_size(OTEL__PB_KV_KEY, a->key.len) + otel__pb_len_field_size(OTEL__PB_KV_VALUE, vs),
@@ -807,19 +801,23 @@ static size_t otel__pb_size_link(otel_otlp_encoder *e, const otel_link_data *l) 
     n += otel__pb_tag_size(OTEL__PB_LINK_FLAGS) + 4;
     return n;
 }
-/* Records the span's length, then those of its events and links, in visit order. */
-static size_t otel__pb_size_span(otel_otlp_encoder *e, const otel_span_data *s) {
-    size_t slot = otel__pb_reserve(e), n;
-    otel_iter it;
-    otel_event_data ev;
-    otel_link_data l;
-    n = otel__pb_len_field_size(OTEL__PB_SPAN_TRACE_ID, 16) + otel__pb_len_field_size(OTEL__PB_SPAN_SPAN_ID, 8);
+/* The span's fields before its attributes (written by otel__pb_put_span_head). */
+OTEL__PB_INLINE size_t otel__pb_size_span_head(const otel_span_data *s) {
+    size_t n = otel__pb_len_field_size(OTEL__PB_SPAN_TRACE_ID, 16) + otel__pb_len_field_size(OTEL__PB_SPAN_SPAN_ID, 8);
     if (s->trace_state.len) n += otel__pb_len_field_size(OTEL__PB_SPAN_TRACE_STATE, s->trace_state.len);
     if (s->has_parent) n += otel__pb_len_field_size(OTEL__PB_SPAN_PARENT_SPAN_ID, 8);
     if (s->name.len) n += otel__pb_len_field_size(OTEL__PB_SPAN_NAME, s->name.len);
     if (s->kind) n += otel__pb_varint_field_size(OTEL__PB_SPAN_KIND, s->kind);
     if (s->start_time_ns) n += 1 + 8;
     if (s->end_time_ns) n += 1 + 8;
+    return n;
+}
+/* Records the span's length, then those of its events and links, in visit order. */
+static size_t otel__pb_size_span(otel_otlp_encoder *e, const otel_span_data *s) {
+    size_t slot = otel__pb_reserve(e), n = otel__pb_size_span_head(s);
+    otel_iter it;
+    otel_event_data ev;
+    otel_link_data l;
     if (s->attr_count) n += otel__pb_size_attrs(e, otel_span_attrs(s), OTEL__PB_SPAN_ATTRIBUTES);
     if (s->dropped_attrs) n += otel__pb_varint_field_size(OTEL__PB_SPAN_DROPPED_ATTRIBUTES, s->dropped_attrs);
     it = s->event_count ? otel_span_events(s) : otel__pb_no_items(); /* rare: skip the walk */
@@ -1035,19 +1033,58 @@ static void otel__pb_write_link(otel_otlp_encoder *e, otel__pb *b, const otel_li
     otel__pb_field_fixed32(b, OTEL__PB_LINK_FLAGS, l->trace_flags | OTEL__PB_FLAGS_HAS_IS_REMOTE |
                                                        (l->is_remote ? OTEL__PB_FLAGS_IS_REMOTE : 0));
 }
+/* The span's fields before its attributes, unchecked: the caller checked the room for
+   otel__pb_size_span_head(s) bytes. */
+OTEL__PB_INLINE uint8_t *otel__pb_put_span_head(uint8_t *p, const otel_span_data *s) {
+    *p++ = (uint8_t)OTEL__PB_TAG(OTEL__PB_SPAN_TRACE_ID, OTEL__PB_LEN);
+    *p++ = 16;
+    p = otel__pb_put_bytes(p, s->trace_id, 16);
+    *p++ = (uint8_t)OTEL__PB_TAG(OTEL__PB_SPAN_SPAN_ID, OTEL__PB_LEN);
+    *p++ = 8;
+    p = otel__pb_put_bytes(p, s->span_id, 8);
+    if (s->trace_state.len) {
+        *p++ = (uint8_t)OTEL__PB_TAG(OTEL__PB_SPAN_TRACE_STATE, OTEL__PB_LEN);
+        p = otel__pb_put_varint(p, s->trace_state.len);
+        p = otel__pb_put_bytes(p, s->trace_state.ptr, s->trace_state.len);
+    }
+    if (s->has_parent) {
+        *p++ = (uint8_t)OTEL__PB_TAG(OTEL__PB_SPAN_PARENT_SPAN_ID, OTEL__PB_LEN);
+        *p++ = 8;
+        p = otel__pb_put_bytes(p, s->parent_span_id, 8);
+    }
+    if (s->name.len) {
+        *p++ = (uint8_t)OTEL__PB_TAG(OTEL__PB_SPAN_NAME, OTEL__PB_LEN);
+        p = otel__pb_put_varint(p, s->name.len);
+        p = otel__pb_put_bytes(p, s->name.ptr, s->name.len);
+    }
+    if (s->kind) {
+        *p++ = (uint8_t)OTEL__PB_TAG(OTEL__PB_SPAN_KIND, OTEL__PB_VARINT);
+        p = otel__pb_put_varint(p, s->kind);
+    }
+    if (s->start_time_ns) {
+        *p++ = (uint8_t)OTEL__PB_TAG(OTEL__PB_SPAN_START_TIME, OTEL__PB_I64);
+        p = otel__pb_put_fixed64(p, s->start_time_ns);
+    }
+    if (s->end_time_ns) {
+        *p++ = (uint8_t)OTEL__PB_TAG(OTEL__PB_SPAN_END_TIME, OTEL__PB_I64);
+        p = otel__pb_put_fixed64(p, s->end_time_ns);
+    }
+    return p;
+}
 static void otel__pb_write_span(otel_otlp_encoder *e, otel__pb *b, const otel_span_data *s) {
     otel_iter it;
     otel_event_data ev;
     otel_link_data l;
-    otel__pb_field_len(b, OTEL__PB_SS_SPANS, otel__pb_take(e));
-    otel__pb_field_bytes(b, OTEL__PB_SPAN_TRACE_ID, s->trace_id, 16);
-    otel__pb_field_bytes(b, OTEL__PB_SPAN_SPAN_ID, s->span_id, 8);
-    if (s->trace_state.len) otel__pb_field_bytes(b, OTEL__PB_SPAN_TRACE_STATE, s->trace_state.ptr, s->trace_state.len);
-    if (s->has_parent) otel__pb_field_bytes(b, OTEL__PB_SPAN_PARENT_SPAN_ID, s->parent_span_id, 8);
-    if (s->name.len) otel__pb_field_bytes(b, OTEL__PB_SPAN_NAME, s->name.ptr, s->name.len);
-    if (s->kind) otel__pb_field_varint(b, OTEL__PB_SPAN_KIND, s->kind);
-    if (s->start_time_ns) otel__pb_field_fixed64(b, OTEL__PB_SPAN_START_TIME, s->start_time_ns);
-    if (s->end_time_ns) otel__pb_field_fixed64(b, OTEL__PB_SPAN_END_TIME, s->end_time_ns);
+    size_t len = otel__pb_take(e), head = otel__pb_size_span_head(s);
+    /* The head is sized from the span as it is now, so a span that changed since the size
+       pass cannot write past the buffer; the caller's final length check catches it. */
+    if ((size_t)(b->end - b->p) < otel__pb_tag_size(OTEL__PB_SS_SPANS) + otel__pb_varint_size(len) + head) {
+        b->overflow = true;
+        return;
+    }
+    b->p = otel__pb_put_varint(b->p, OTEL__PB_TAG(OTEL__PB_SS_SPANS, OTEL__PB_LEN));
+    b->p = otel__pb_put_varint(b->p, len);
+    b->p = otel__pb_put_span_head(b->p, s);
     if (s->attr_count) otel__pb_write_attrs(e, b);
     if (s->dropped_attrs) otel__pb_field_varint(b, OTEL__PB_SPAN_DROPPED_ATTRIBUTES, s->dropped_attrs);
     it = s->event_count ? otel_span_events(s) : otel__pb_no_items();
