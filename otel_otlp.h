@@ -983,7 +983,7 @@ OTEL__PB_INLINE uint8_t *otel__pb_out(otel_otlp_encoder *e, size_t n) {
     return e->buf + e->len;
 }
 /* Starts a LEN field: its tag, then `w` bytes for its length. Returns the length's offset. */
-static size_t otel__pb_open(otel_otlp_encoder *e, uint32_t field, size_t w) {
+OTEL__PB_INLINE size_t otel__pb_open(otel_otlp_encoder *e, uint32_t field, size_t w) {
     uint8_t *p = otel__pb_out(e, otel__pb_tag_size(field) + w);
     if (!p) return 0;
     p = otel__pb_put_varint(p, OTEL__PB_TAG(field, OTEL__PB_LEN));
@@ -992,17 +992,19 @@ static size_t otel__pb_open(otel_otlp_encoder *e, uint32_t field, size_t w) {
 }
 /* Ends the field whose `w`-byte length slot is at `at`: the bytes after the slot are its
    payload. Moves them when their length's varint is not `w` bytes wide. */
-static void otel__pb_close(otel_otlp_encoder *e, size_t at, size_t w) {
+static void otel__pb_close_moving(otel_otlp_encoder *e, size_t at, size_t w, size_t n, size_t need) {
+    if (need > w && !otel__pb_out(e, need - w)) return;
+    memmove(e->buf + at + need, e->buf + at + w, n);
+    e->len = e->len - w + need;
+    otel__pb_put_varint(e->buf + at, n);
+}
+OTEL__PB_INLINE void otel__pb_close(otel_otlp_encoder *e, size_t at, size_t w) {
     size_t n, need;
     if (e->oom) return; /* `at` may be stale; the encode fails anyway */
     n = e->len - at - w;
     need = otel__pb_varint_size(n);
-    if (need != w) {
-        if (need > w && !otel__pb_out(e, need - w)) return;
-        memmove(e->buf + at + need, e->buf + at + w, n);
-        e->len = e->len - w + need;
-    }
-    otel__pb_put_varint(e->buf + at, n);
+    if (need != w) otel__pb_close_moving(e, at, w, n, need);
+    else otel__pb_put_varint(e->buf + at, n);
 }
 static void otel__pb_out_varint_field(otel_otlp_encoder *e, uint32_t field, uint64_t v) {
     uint8_t *p = otel__pb_out(e, otel__pb_varint_field_size(field, v));
@@ -1017,13 +1019,12 @@ static void otel__pb_out_bytes_field(otel_otlp_encoder *e, uint32_t field, const
     p = otel__pb_put_varint(p, n);
     e->len = (size_t)(otel__pb_put_bytes(p, src, n) - e->buf);
 }
-static void otel__pb_out_fixed32_field(otel_otlp_encoder *e, uint32_t field, uint32_t v) {
+OTEL__PB_INLINE void otel__pb_out_fixed32_field(otel_otlp_encoder *e, uint32_t field, uint32_t v) {
     uint8_t *p = otel__pb_out(e, otel__pb_tag_size(field) + 4);
-    uint8_t t[4];
     if (!p) return;
-    t[0] = (uint8_t)v; t[1] = (uint8_t)(v >> 8); t[2] = (uint8_t)(v >> 16); t[3] = (uint8_t)(v >> 24);
     p = otel__pb_put_varint(p, OTEL__PB_TAG(field, OTEL__PB_I32));
-    e->len = (size_t)(otel__pb_put_bytes(p, t, 4) - e->buf);
+    p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); p[2] = (uint8_t)(v >> 16); p[3] = (uint8_t)(v >> 24);
+    e->len = (size_t)(p + 4 - e->buf);
 }
 static void otel__pb_out_attrs(otel_otlp_encoder *e, otel_iter it, uint32_t field) {
     otel_attr a;
@@ -1095,10 +1096,12 @@ OTEL__PB_INLINE size_t otel__pb_size_span_head(const otel_span_data *s) {
 OTEL__PB_INLINE uint8_t *otel__pb_put_span_head(uint8_t *p, const otel_span_data *s) {
     *p++ = (uint8_t)OTEL__PB_TAG(OTEL__PB_SPAN_TRACE_ID, OTEL__PB_LEN);
     *p++ = 16;
-    p = otel__pb_put_bytes(p, s->trace_id, 16);
+    memcpy(p, s->trace_id, 16); /* ids: fixed sizes, one copy each */
+    p += 16;
     *p++ = (uint8_t)OTEL__PB_TAG(OTEL__PB_SPAN_SPAN_ID, OTEL__PB_LEN);
     *p++ = 8;
-    p = otel__pb_put_bytes(p, s->span_id, 8);
+    memcpy(p, s->span_id, 8);
+    p += 8;
     if (s->trace_state.len) {
         *p++ = (uint8_t)OTEL__PB_TAG(OTEL__PB_SPAN_TRACE_STATE, OTEL__PB_LEN);
         p = otel__pb_put_varint(p, s->trace_state.len);
@@ -1107,7 +1110,8 @@ OTEL__PB_INLINE uint8_t *otel__pb_put_span_head(uint8_t *p, const otel_span_data
     if (s->has_parent) {
         *p++ = (uint8_t)OTEL__PB_TAG(OTEL__PB_SPAN_PARENT_SPAN_ID, OTEL__PB_LEN);
         *p++ = 8;
-        p = otel__pb_put_bytes(p, s->parent_span_id, 8);
+        memcpy(p, s->parent_span_id, 8);
+        p += 8;
     }
     if (s->name.len) {
         *p++ = (uint8_t)OTEL__PB_TAG(OTEL__PB_SPAN_NAME, OTEL__PB_LEN);
@@ -1258,6 +1262,22 @@ static void *otel__otlp_grow(void *old, size_t *cap, size_t need, size_t elem) {
     return p;
 }
 
+/* n bytes at a and b are equal. Scope names are short and compared once a span, so up to
+   16 bytes go without a call: two loads that overlap in the middle, as otel__pb_put_bytes. */
+static inline bool otel__otlp_bytes_same(const void *a, const void *b, size_t n) {
+    const uint8_t *x = (const uint8_t *)a, *y = (const uint8_t *)b;
+    uint64_t u[2], v[2];
+    if (n > 16 || n < 4) return n == 0 || !memcmp(x, y, n);
+    if (n >= 8) {
+        memcpy(&u[0], x, 8); memcpy(&u[1], x + n - 8, 8);
+        memcpy(&v[0], y, 8); memcpy(&v[1], y + n - 8, 8);
+    } else {
+        uint32_t t;
+        memcpy(&t, x, 4); u[0] = t; memcpy(&t, x + n - 4, 4); u[1] = t;
+        memcpy(&t, y, 4); v[0] = t; memcpy(&t, y + n - 4, 4); v[1] = t;
+    }
+    return ((u[0] ^ v[0]) | (u[1] ^ v[1])) == 0;
+}
 static inline bool otel__otlp_scope_same(const otel_scope *a, const otel_scope *b) {
     if (a == b) return true;
     if (!a || !b) {
@@ -1265,8 +1285,8 @@ static inline bool otel__otlp_scope_same(const otel_scope *a, const otel_scope *
         return x->name.len == 0 && x->version.len == 0;
     }
     return a->name.len == b->name.len && a->version.len == b->version.len &&
-           (a->name.len == 0 || !memcmp(a->name.ptr, b->name.ptr, a->name.len)) &&
-           (a->version.len == 0 || !memcmp(a->version.ptr, b->version.ptr, a->version.len));
+           otel__otlp_bytes_same(a->name.ptr, b->name.ptr, a->name.len) &&
+           otel__otlp_bytes_same(a->version.ptr, b->version.ptr, a->version.len);
 }
 
 /* Groups `n` items (spans or log records: each has its `const otel_scope *` at byte offset
