@@ -1030,10 +1030,10 @@ static void otel__pb_out_attrs(otel_otlp_encoder *e, otel_iter it, uint32_t fiel
     otel_attr a;
     while (otel_iter_attr(&it, &a)) otel__pb_append_kv(e, &e->buf, &e->cap, &e->len, field, &a);
 }
-/* A message the request already holds (resource, scope) as a LEN field, its size known:
-   the checked writer over exactly that room. */
-static void otel__pb_out_resource(otel_otlp_encoder *e, uint32_t field, const otel_resource *r) {
-    size_t n = otel__pb_size_resource(r), all = otel__pb_len_field_size(field, n);
+/* The resource `r` or else the scope `sc` (once a batch or group; sized first, so no
+   slot): the checked writer over exactly its room. */
+static void otel__pb_out_sized(otel_otlp_encoder *e, uint32_t field, const otel_resource *r, const otel_scope *sc) {
+    size_t n = r ? otel__pb_size_resource(r) : otel__pb_size_scope(sc), all = otel__pb_len_field_size(field, n);
     uint8_t *p = otel__pb_out(e, all);
     otel__pb b;
     if (!p) return;
@@ -1041,20 +1041,8 @@ static void otel__pb_out_resource(otel_otlp_encoder *e, uint32_t field, const ot
     b.end = p + all;
     b.overflow = false;
     otel__pb_field_len(&b, field, n);
-    otel__pb_write_resource(&b, r);
-    if (b.overflow || b.p != b.end) e->bad = true;
-    e->len += all;
-}
-static void otel__pb_out_scope(otel_otlp_encoder *e, uint32_t field, const otel_scope *sc) {
-    size_t n = otel__pb_size_scope(sc), all = otel__pb_len_field_size(field, n);
-    uint8_t *p = otel__pb_out(e, all);
-    otel__pb b;
-    if (!p) return;
-    b.p = p;
-    b.end = p + all;
-    b.overflow = false;
-    otel__pb_field_len(&b, field, n);
-    otel__pb_write_scope(&b, sc);
+    if (r) otel__pb_write_resource(&b, r);
+    else otel__pb_write_scope(&b, sc);
     if (b.overflow || b.p != b.end) e->bad = true;
     e->len += all;
 }
@@ -1141,7 +1129,7 @@ static size_t otel__pb_size_status(const otel_span_data *s) {
 static bool otel__pb_has_status(const otel_span_data *s) {
     return s->status_code != OTEL_STATUS_UNSET || s->status_message.len > 0;
 }
-/* A span (ScopeSpans.spans), `w`: the guessed width of its length. */
+/* A span as a ScopeSpans.spans field; `w`: the guessed width of its length. */
 static void otel__pb_out_span(otel_otlp_encoder *e, const otel_span_data *s, size_t w) {
     size_t at = otel__pb_open(e, OTEL__PB_SS_SPANS, w);
     uint8_t *p = otel__pb_out(e, otel__pb_size_span_head(s));
@@ -1372,10 +1360,10 @@ static int otel__otlp_encode(otel_otlp_encoder *e, const otel_span_batch *batch,
     w_span = otel__pb_varint_size(per_span);
     w_batch = otel__pb_varint_size(per_span * batch->count + 64);
     rs = otel__pb_open(e, OTEL__PB_REQ_RESOURCE_SPANS, w_batch);
-    if (otel__pb_has_resource(res)) otel__pb_out_resource(e, OTEL__PB_RS_RESOURCE, res);
+    if (otel__pb_has_resource(res)) otel__pb_out_sized(e, OTEL__PB_RS_RESOURCE, res, NULL);
     for (g = 0; g < e->scopes_n; g++) {
         size_t ss = otel__pb_open(e, OTEL__PB_RS_SCOPE_SPANS, w_batch);
-        if (e->scopes[g]) otel__pb_out_scope(e, OTEL__PB_SS_SCOPE, e->scopes[g]);
+        if (e->scopes[g]) otel__pb_out_sized(e, OTEL__PB_SS_SCOPE, NULL, e->scopes[g]);
         for (k = 0; k < e->scope_count[g]; k++)
             otel__pb_out_span(e, batch->spans[e->order[e->scope_first[g] + k]], w_span);
         otel__pb_close(e, ss, w_batch);
@@ -1385,7 +1373,13 @@ static int otel__otlp_encode(otel_otlp_encoder *e, const otel_span_batch *batch,
     if (e->bad) return -2;
     if (batch->count) e->span_bytes = e->len / batch->count;
     *out_len = e->len;
-    return e->len > max ? 1 : 0;
+    if (e->len <= max) return 0;
+    if (e->cap > max) { /* not to be sent: keep no buffer over the limit either */
+        OTEL_FREE(e->buf, NULL);
+        e->buf = NULL;
+        e->cap = e->len = 0;
+    }
+    return 1;
 }
 
 /* Makes e->buf hold `total` bytes and starts a writer over it. False: out of memory. */
