@@ -724,12 +724,21 @@ OTEL__PB_INLINE size_t otel__pb_append_kv(otel_otlp_encoder *e, uint8_t **buf, s
     p = *buf + *len;
     end = p + n;
     p = otel__pb_put_varint(p, OTEL__PB_TAG(field, OTEL__PB_LEN));
-    p = otel__pb_put_varint(p, ks);
-    *p++ = (uint8_t)OTEL__PB_TAG(OTEL__PB_KV_KEY, OTEL__PB_LEN);
-    p = otel__pb_put_varint(p, a->key.len);
-    p = otel__pb_put_bytes(p, a->key.ptr, a->key.len);
-    *p++ = (uint8_t)OTEL__PB_TAG(OTEL__PB_KV_VALUE, OTEL__PB_LEN);
-    p = otel__pb_put_varint(p, vs);
+    if (ks < 0x80) { /* most: ks > key length + vs, so those take one byte each too */
+        *p++ = (uint8_t)ks;
+        *p++ = (uint8_t)OTEL__PB_TAG(OTEL__PB_KV_KEY, OTEL__PB_LEN);
+        *p++ = (uint8_t)a->key.len;
+        p = otel__pb_put_bytes(p, a->key.ptr, a->key.len);
+        *p++ = (uint8_t)OTEL__PB_TAG(OTEL__PB_KV_VALUE, OTEL__PB_LEN);
+        *p++ = (uint8_t)vs;
+    } else {
+        p = otel__pb_put_varint(p, ks);
+        *p++ = (uint8_t)OTEL__PB_TAG(OTEL__PB_KV_KEY, OTEL__PB_LEN);
+        p = otel__pb_put_varint(p, a->key.len);
+        p = otel__pb_put_bytes(p, a->key.ptr, a->key.len);
+        *p++ = (uint8_t)OTEL__PB_TAG(OTEL__PB_KV_VALUE, OTEL__PB_LEN);
+        p = otel__pb_put_varint(p, vs);
+    }
     switch (v->type) {
     case OTEL_VALUE_STRING:
         *p++ = (uint8_t)OTEL__PB_TAG(OTEL__PB_ANY_STRING, OTEL__PB_LEN);
