@@ -800,7 +800,7 @@ static bool otel__pb_has_resource(const otel_resource *r) {
     return r && (r->count || r->dropped);
 }
 
-/* ---- metrics and logs: the same scheme (a size pass records, the write pass takes back) */
+/* ---- metrics and logs: a size pass records, the write pass takes back ---------------- */
 
 /* An attribute array (metric points): like otel__pb_size_attrs. */
 static size_t otel__pb_size_attr_array(otel_otlp_encoder *e, const otel_attr *attrs, size_t count, uint32_t field) {
