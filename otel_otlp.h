@@ -406,6 +406,7 @@ typedef struct otel__pb {
 } otel__pb;
 
 OTEL__PB_INLINE size_t otel__pb_varint_size(uint64_t v) {
+    if (v < 0x80) return 1; /* most lengths and tags: a predictable branch beats the arithmetic */
 #if defined(__GNUC__) || defined(__clang__)
     return (size_t)(((63 - __builtin_clzll(v | 1)) * 9 + 73) / 64);
 #else
@@ -439,45 +440,44 @@ OTEL__PB_INLINE void otel__pb_varint(otel__pb *b, uint64_t v) {
     *p++ = (uint8_t)v;
     b->p = p;
 }
-OTEL__PB_INLINE void otel__pb_raw(otel__pb *b, const void *src, size_t n) {
-    uint8_t *p = b->p;
-    const uint8_t *s = (const uint8_t *)src;
-    if ((size_t)(b->end - p) < n) { b->overflow = true; return; }
-    if (n > 16) {
-        memcpy(p, s, n);
-    } else if (n >= 8) { /* short strings and ids: two overlapping fixed-size copies */
-        memcpy(p, s, 8);
-        memcpy(p + n - 8, s + n - 8, 8);
-    } else if (n >= 4) {
-        memcpy(p, s, 4);
-        memcpy(p + n - 4, s + n - 4, 4);
-    } else {
-        size_t i;
-        for (i = 0; i < n; i++) p[i] = s[i];
-    }
-    b->p = p + n;
-}
 /* Unchecked forms for a writer that has checked the room for a whole field first. */
 OTEL__PB_INLINE uint8_t *otel__pb_put_varint(uint8_t *p, uint64_t v) {
     while (v >= 0x80) { *p++ = (uint8_t)(v | 0x80); v >>= 7; }
     *p++ = (uint8_t)v;
     return p;
 }
+/* Keys, short strings and ids (most of the bytes) are copied without a call: two
+   fixed-size copies that overlap in the middle cover any length from that size to twice
+   it, reading and writing exactly n bytes. */
 OTEL__PB_INLINE uint8_t *otel__pb_put_bytes(uint8_t *p, const void *src, size_t n) {
     const uint8_t *s = (const uint8_t *)src;
-    if (n > 16) {
+    if (n > 32) {
         memcpy(p, s, n);
+    } else if (n >= 16) {
+        memcpy(p, s, 16);
+        memcpy(p + n - 16, s + n - 16, 16);
     } else if (n >= 8) {
         memcpy(p, s, 8);
         memcpy(p + n - 8, s + n - 8, 8);
     } else if (n >= 4) {
         memcpy(p, s, 4);
         memcpy(p + n - 4, s + n - 4, 4);
-    } else {
-        size_t i;
-        for (i = 0; i < n; i++) p[i] = s[i];
+    } else if (n) { /* 1 to 3 bytes: first, middle, last */
+        p[0] = s[0];
+        p[n / 2] = s[n / 2];
+        p[n - 1] = s[n - 1];
     }
     return p + n;
+}
+OTEL__PB_INLINE void otel__pb_raw(otel__pb *b, const void *src, size_t n) {
+    if ((size_t)(b->end - b->p) < n) { b->overflow = true; return; }
+    b->p = otel__pb_put_bytes(b->p, src, n);
+}
+OTEL__PB_INLINE uint8_t *otel__pb_put_fixed64(uint8_t *p, uint64_t v) {
+    int i;
+    if (OTEL__PB_LITTLE_ENDIAN) memcpy(p, &v, 8);
+    else for (i = 0; i < 8; i++) p[i] = (uint8_t)(v >> (8 * i));
+    return p + 8;
 }
 OTEL__PB_INLINE void otel__pb_fixed64(otel__pb *b, uint64_t v) {
     uint8_t t[8];
@@ -578,18 +578,25 @@ static bool otel__pbr_next(otel__pbr *r, uint32_t *field, uint32_t *wire, uint64
 
 /* ==== [size] ====================================================================== */
 
-/* Submessages need their length before their bytes. This encoder does a size pass, then
-   a write pass (STYLE 9, option 1) rather than writing backwards: otel.h hands out
-   attributes, events and links through forward-only iterators, so a backwards writer
-   would first have to copy every span's items into a scratch array to walk them in
-   reverse. The size pass stores the length of each span, event, link, scope group and the
-   resource group in `sizes`, in visit order, and the write pass takes them back in the
-   same order; KeyValue/AnyValue/Status lengths are cheap enough to compute twice. Both
-   passes are straight-line twins, and tests check size == bytes written. */
+/* Submessages need their length before their bytes. Metrics and logs are encoded with a
+   size pass, then a write pass (STYLE 9, option 1) rather than writing backwards: otel.h
+   hands out attributes, events and links through forward-only iterators, so a backwards
+   writer would first have to copy the items into a scratch array to walk them in reverse.
+   The size pass stores the length of each metric, data point, log record, scope group and
+   the resource group in `sizes`, in visit order, and the write pass takes them back in the
+   same order. Both passes are straight-line twins, and tests check size == bytes written.
+   Attributes are read once: the size pass encodes each at once, as a whole KeyValue field,
+   into `kvbuf` and records each list's byte length; the write pass copies those bytes back
+   (a KeyValue's bytes depend only on the attribute, not on where the field lands).
+
+   Spans, the hot path (issue 4: at most 100 ns a span), take one forward pass instead
+   (STYLE 9, option 4; see "spans: one forward pass" in [write]). */
 
 struct otel_otlp_encoder {
     uint8_t *buf;                 /* the request, reused across batches */
     size_t cap;
+    size_t len;                   /* bytes of it written so far (spans' one-pass encoder) */
+    size_t span_bytes;            /* bytes per span of the last span batch (guesses widths) */
     uint32_t *sizes;              /* submessage lengths in visit order */
     size_t sizes_cap, sizes_n, sizes_pos;
     uint32_t *order;              /* span indices grouped by scope */
@@ -598,35 +605,17 @@ struct otel_otlp_encoder {
     const otel_scope **scopes;    /* distinct scopes of the batch */
     uint32_t *scope_first, *scope_count;
     size_t scopes_cap, scopes_n;
-    struct otel__pb_kv *kvs;      /* attributes met in the size pass, reused by the write pass */
-    size_t kvs_cap, kvs_n, kvs_pos;
-    bool bad;                     /* a size slot was missing: the batch changed under us */
+    uint8_t *kvbuf;               /* attribute lists encoded by the size pass, in visit order */
+    size_t kvbuf_cap, kvbuf_n, kvbuf_pos;
+    bool bad;                     /* a size slot was missing (the batch changed under us), or
+                                     a bug: bytes and size disagreed */
     bool oom;
     struct otel__gz *gz;          /* gzip state, made on first use */
     uint8_t *gzbuf;
     size_t gzcap;
 };
 
-/* An attribute as the size pass met it, with its KeyValue and AnyValue lengths: the write
-   pass takes them back in order instead of walking the items and sizing them again. */
-typedef struct otel__pb_kv {
-    otel_attr a;
-    uint32_t size;       /* KeyValue body */
-    uint32_t value_size; /* AnyValue body */
-} otel__pb_kv;
-
-static otel__pb_kv *otel__pb_kv_push(otel_otlp_encoder *e) {
-    if (e->kvs_n == e->kvs_cap) {
-        size_t cap = e->kvs_cap ? e->kvs_cap * 2 : 256;
-        otel__pb_kv *p = (otel__pb_kv *)OTEL_MALLOC(cap * sizeof *p, NULL);
-        if (!p) { e->oom = true; return NULL; }
-        if (e->kvs_n) memcpy(p, e->kvs, e->kvs_n * sizeof *p);
-        OTEL_FREE(e->kvs, NULL);
-        e->kvs = p;
-        e->kvs_cap = cap;
-    }
-    return &e->kvs[e->kvs_n++];
-}
+static void otel__pb_write_anyvalue(otel__pb *b, const otel_value *v);
 
 static size_t otel__pb_reserve(otel_otlp_encoder *e) {
     if (e->sizes_n >= e->sizes_cap) { e->bad = true; return 0; }
@@ -684,7 +673,7 @@ static size_t otel__pb_size_array(const otel_value *v) {
     }
     return n;
 }
-static size_t otel__pb_size_anyvalue(const otel_value *v) {
+static inline size_t otel__pb_size_anyvalue(const otel_value *v) {
     switch (v->type) {
     case OTEL_VALUE_STRING: return otel__pb_size_string_any(v->len);
     case OTEL_VALUE_BOOL: return 2;
@@ -701,87 +690,95 @@ static size_t otel__pb_size_kv(const otel_attr *a) {
     return otel__pb_len_field_size(OTEL__PB_KV_KEY, a->key.len) +
            otel__pb_len_field_size(OTEL__PB_KV_VALUE, otel__pb_size_anyvalue(&a->value));
 }
-static otel_iter otel__pb_no_items(void) {
-    otel_iter it;
-    it.p = it.end = NULL;
-    return it;
+/* Room for `n` more bytes after the `used` ones of a growing buffer, keeping them.
+   False (and e->oom): out of memory. */
+static bool otel__pb_buf_room(otel_otlp_encoder *e, uint8_t **buf, size_t *cap, size_t used, size_t n) {
+    size_t c = *cap ? *cap : 4096;
+    uint8_t *p;
+    while (c - used < n) {
+        if (c > SIZE_MAX / 2) { e->oom = true; return false; }
+        c *= 2;
+    }
+    p = (uint8_t *)OTEL_MALLOC(c, NULL);
+    if (!p) { e->oom = true; return false; }
+    if (used) memcpy(p, *buf, used);
+    OTEL_FREE(*buf, NULL);
+    *buf = p;
+    *cap = c;
+    return true;
 }
-/* A list of attributes: records its count, caches each one (see otel__pb_kv). */
+/* Appends `a` as a whole KeyValue field (tag `field`, length, key, AnyValue) to a growing
+   buffer (`*len` bytes used) and returns the field's bytes (0 and e->oom when out of
+   memory). The exact size is known first, so one room check covers the whole field and
+   scalars are stored unchecked; arrays go through the checked writer, bounded to the
+   field. */
+OTEL__PB_INLINE size_t otel__pb_append_kv(otel_otlp_encoder *e, uint8_t **buf, size_t *cap, size_t *len,
+                                          uint32_t field, const otel_attr *a) {
+    const otel_value *v = &a->value;
+    size_t vs = otel__pb_size_anyvalue(v),
+           ks = otel__pb_len_field_size(OTEL__PB_KV_KEY, a->key.len) + otel__pb_len_field_size(OTEL__PB_KV_VALUE, vs),
+           n = otel__pb_len_field_size(field, ks);
+    uint8_t *p, *end;
+    uint64_t bits;
+    if (*cap - *len < n && !otel__pb_buf_room(e, buf, cap, *len, n)) return 0;
+    p = *buf + *len;
+    end = p + n;
+    p = otel__pb_put_varint(p, OTEL__PB_TAG(field, OTEL__PB_LEN));
+    if (ks < 0x80) { /* most: ks > key length + vs, so those take one byte each too */
+        *p++ = (uint8_t)ks;
+        *p++ = (uint8_t)OTEL__PB_TAG(OTEL__PB_KV_KEY, OTEL__PB_LEN);
+        *p++ = (uint8_t)a->key.len;
+        p = otel__pb_put_bytes(p, a->key.ptr, a->key.len);
+        *p++ = (uint8_t)OTEL__PB_TAG(OTEL__PB_KV_VALUE, OTEL__PB_LEN);
+        *p++ = (uint8_t)vs;
+    } else {
+        p = otel__pb_put_varint(p, ks);
+        *p++ = (uint8_t)OTEL__PB_TAG(OTEL__PB_KV_KEY, OTEL__PB_LEN);
+        p = otel__pb_put_varint(p, a->key.len);
+        p = otel__pb_put_bytes(p, a->key.ptr, a->key.len);
+        *p++ = (uint8_t)OTEL__PB_TAG(OTEL__PB_KV_VALUE, OTEL__PB_LEN);
+        p = otel__pb_put_varint(p, vs);
+    }
+    switch (v->type) {
+    case OTEL_VALUE_STRING:
+        *p++ = (uint8_t)OTEL__PB_TAG(OTEL__PB_ANY_STRING, OTEL__PB_LEN);
+        p = otel__pb_put_varint(p, v->len);
+        p = otel__pb_put_bytes(p, v->u.s, v->len);
+        break;
+    case OTEL_VALUE_BOOL:
+        *p++ = (uint8_t)OTEL__PB_TAG(OTEL__PB_ANY_BOOL, OTEL__PB_VARINT);
+        *p++ = v->u.b ? 1 : 0;
+        break;
+    case OTEL_VALUE_INT:
+        *p++ = (uint8_t)OTEL__PB_TAG(OTEL__PB_ANY_INT, OTEL__PB_VARINT);
+        p = otel__pb_put_varint(p, (uint64_t)v->u.i);
+        break;
+    case OTEL_VALUE_DOUBLE:
+        *p++ = (uint8_t)OTEL__PB_TAG(OTEL__PB_ANY_DOUBLE, OTEL__PB_I64);
+        memcpy(&bits, &v->u.d, 8);
+        p = otel__pb_put_fixed64(p, bits);
+        break;
+    case OTEL_VALUE_NONE: break; /* an empty AnyValue */
+    default: {
+        otel__pb b;
+        b.p = p;
+        b.end = end;
+        b.overflow = false;
+        otel__pb_write_anyvalue(&b, v);
+        if (b.overflow) e->bad = true;
+        p = b.p;
+    }
+    }
+    if (p != end) e->bad = true; /* size and bytes disagree: a bug, reported as such */
+    *len += n;
+    return n;
+}
+/* A list of attributes: encodes each into kvbuf (see the top of this section), records
+   and returns the list's bytes. */
 static size_t otel__pb_size_attrs(otel_otlp_encoder *e, otel_iter it, uint32_t field) {
-    size_t slot = otel__pb_reserve(e), n = 0, count = 0;
-    otel__pb_kv *kv;
+    size_t slot = otel__pb_reserve(e), n = 0;
     otel_attr a;
-    while (otel_iter_attr(&it, &a)) {
-        size_t vs = otel__pb_size_anyvalue(&a.value),
-               ks = otel__pb_len_field_size(OTEL__PB_KV_KEY, a.key.len) + otel__pb_len_field_size(OTEL__PB_KV_VALUE, vs);
-        if ((kv = otel__pb_kv_push(e)) != NULL) {
-            kv->a = a;
-            kv->size = (uint32_t)ks;
-            kv->value_size = (uint32_t)vs;
-        }
-        n += otel__pb_len_field_size(field, ks);
-        count++;
-    }
-    otel__pb_set(e, slot, count);
-    return n;
-}
-static size_t otel__pb_size_status(const otel_span_data *s) {
-    size_t n = 0;
-    if (s->status_message.len) n += otel__pb_len_field_size(OTEL__PB_STATUS_MESSAGE, s->status_message.len);
-    if (s->status_code) n += otel__pb_varint_field_size(OTEL__PB_STATUS_CODE, s->status_code);
-    return n;
-}
-static bool otel__pb_has_status(const otel_span_data *s) {
-    return s->status_code != OTEL_STATUS_UNSET || s->status_message.len > 0;
-}
-static size_t otel__pb_size_event(otel_otlp_encoder *e, const otel_event_data *ev) {
-    size_t n = 0;
-    if (ev->time_ns) n += 1 + 8;
-    if (ev->name.len) n += otel__pb_len_field_size(OTEL__PB_EVENT_NAME, ev->name.len);
-    if (ev->attr_count) n += otel__pb_size_attrs(e, ev->attrs, OTEL__PB_EVENT_ATTRIBUTES);
-    if (ev->dropped_attrs) n += otel__pb_varint_field_size(OTEL__PB_EVENT_DROPPED_ATTRIBUTES, ev->dropped_attrs);
-    return n;
-}
-static size_t otel__pb_size_link(otel_otlp_encoder *e, const otel_link_data *l) {
-    size_t n = otel__pb_len_field_size(OTEL__PB_LINK_TRACE_ID, 16) +
-               otel__pb_len_field_size(OTEL__PB_LINK_SPAN_ID, 8);
-    if (l->trace_state.len) n += otel__pb_len_field_size(OTEL__PB_LINK_TRACE_STATE, l->trace_state.len);
-    if (l->attr_count) n += otel__pb_size_attrs(e, l->attrs, OTEL__PB_LINK_ATTRIBUTES);
-    if (l->dropped_attrs) n += otel__pb_varint_field_size(OTEL__PB_LINK_DROPPED_ATTRIBUTES, l->dropped_attrs);
-    n += otel__pb_tag_size(OTEL__PB_LINK_FLAGS) + 4;
-    return n;
-}
-/* Records the span's length, then those of its events and links, in visit order. */
-static size_t otel__pb_size_span(otel_otlp_encoder *e, const otel_span_data *s) {
-    size_t slot = otel__pb_reserve(e), n;
-    otel_iter it;
-    otel_event_data ev;
-    otel_link_data l;
-    n = otel__pb_len_field_size(OTEL__PB_SPAN_TRACE_ID, 16) + otel__pb_len_field_size(OTEL__PB_SPAN_SPAN_ID, 8);
-    if (s->trace_state.len) n += otel__pb_len_field_size(OTEL__PB_SPAN_TRACE_STATE, s->trace_state.len);
-    if (s->has_parent) n += otel__pb_len_field_size(OTEL__PB_SPAN_PARENT_SPAN_ID, 8);
-    if (s->name.len) n += otel__pb_len_field_size(OTEL__PB_SPAN_NAME, s->name.len);
-    if (s->kind) n += otel__pb_varint_field_size(OTEL__PB_SPAN_KIND, s->kind);
-    if (s->start_time_ns) n += 1 + 8;
-    if (s->end_time_ns) n += 1 + 8;
-    if (s->attr_count) n += otel__pb_size_attrs(e, otel_span_attrs(s), OTEL__PB_SPAN_ATTRIBUTES);
-    if (s->dropped_attrs) n += otel__pb_varint_field_size(OTEL__PB_SPAN_DROPPED_ATTRIBUTES, s->dropped_attrs);
-    it = s->event_count ? otel_span_events(s) : otel__pb_no_items(); /* rare: skip the walk */
-    while (s->event_count && otel_iter_event(&it, &ev)) {
-        size_t es = otel__pb_reserve(e), m = otel__pb_size_event(e, &ev);
-        otel__pb_set(e, es, m);
-        n += otel__pb_len_field_size(OTEL__PB_SPAN_EVENTS, m);
-    }
-    if (s->dropped_events) n += otel__pb_varint_field_size(OTEL__PB_SPAN_DROPPED_EVENTS, s->dropped_events);
-    it = s->link_count ? otel_span_links(s) : otel__pb_no_items();
-    while (s->link_count && otel_iter_link(&it, &l)) {
-        size_t ls = otel__pb_reserve(e), m = otel__pb_size_link(e, &l);
-        otel__pb_set(e, ls, m);
-        n += otel__pb_len_field_size(OTEL__PB_SPAN_LINKS, m);
-    }
-    if (s->dropped_links) n += otel__pb_varint_field_size(OTEL__PB_SPAN_DROPPED_LINKS, s->dropped_links);
-    if (otel__pb_has_status(s)) n += otel__pb_len_field_size(OTEL__PB_SPAN_STATUS, otel__pb_size_status(s));
-    n += otel__pb_tag_size(OTEL__PB_SPAN_FLAGS) + 4;
+    while (otel_iter_attr(&it, &a)) n += otel__pb_append_kv(e, &e->kvbuf, &e->kvbuf_cap, &e->kvbuf_n, field, &a);
     otel__pb_set(e, slot, n);
     return n;
 }
@@ -803,24 +800,13 @@ static bool otel__pb_has_resource(const otel_resource *r) {
     return r && (r->count || r->dropped);
 }
 
-/* ---- metrics and logs: the same scheme (a size pass records, the write pass takes back) */
+/* ---- metrics and logs: a size pass records, the write pass takes back ---------------- */
 
 /* An attribute array (metric points): like otel__pb_size_attrs. */
 static size_t otel__pb_size_attr_array(otel_otlp_encoder *e, const otel_attr *attrs, size_t count, uint32_t field) {
     size_t slot = otel__pb_reserve(e), n = 0, i;
-    otel__pb_kv *kv;
-    for (i = 0; i < count; i++) {
-        const otel_attr *a = &attrs[i];
-        size_t vs = otel__pb_size_anyvalue(&a->value),
-               ks = otel__pb_len_field_size(OTEL__PB_KV_KEY, a->key.len) + otel__pb_len_field_size(OTEL__PB_KV_VALUE, vs);
-        if ((kv = otel__pb_kv_push(e)) != NULL) {
-            kv->a = *a;
-            kv->size = (uint32_t)ks;
-            kv->value_size = (uint32_t)vs;
-        }
-        n += otel__pb_len_field_size(field, ks);
-    }
-    otel__pb_set(e, slot, count);
+    for (i = 0; i < count; i++) n += otel__pb_append_kv(e, &e->kvbuf, &e->kvbuf_cap, &e->kvbuf_n, field, &attrs[i]);
+    otel__pb_set(e, slot, n);
     return n;
 }
 /* The metric's data message (Gauge, Sum or Histogram) for its type; 0 for an unknown type. */
@@ -914,8 +900,6 @@ static size_t otel__pb_size_log(otel_otlp_encoder *e, const otel_log_data *r) {
 
 /* ==== [write] ===================================================================== */
 
-static void otel__pb_write_anyvalue(otel__pb *b, const otel_value *v);
-
 static void otel__pb_write_array(otel__pb *b, const otel_value *v) {
     size_t i;
     switch (v->type) {
@@ -970,112 +954,12 @@ static void otel__pb_write_kv(otel__pb *b, uint32_t field, const otel_attr *a) {
     otel__pb_field_len(b, OTEL__PB_KV_VALUE, otel__pb_size_anyvalue(&a->value));
     otel__pb_write_anyvalue(b, &a->value);
 }
-/* The hot path (attributes are most of a span's bytes): one room check for the whole
-   KeyValue, then unchecked stores; arrays go through the checked writer. */
-static void otel__pb_write_kv_fast(otel__pb *b, uint32_t field, const otel__pb_kv *kv) {
-    const otel_value *v = &kv->a.value;
-    uint8_t *p = b->p;
-    uint64_t bits;
-    if ((size_t)(b->end - p) < otel__pb_len_field_size(field, kv->size)) { b->overflow = true; return; }
-    p = otel__pb_put_varint(p, OTEL__PB_TAG(field, OTEL__PB_LEN));
-    p = otel__pb_put_varint(p, kv->size);
-    *p++ = (uint8_t)OTEL__PB_TAG(OTEL__PB_KV_KEY, OTEL__PB_LEN);
-    p = otel__pb_put_varint(p, kv->a.key.len);
-    p = otel__pb_put_bytes(p, kv->a.key.ptr, kv->a.key.len);
-    *p++ = (uint8_t)OTEL__PB_TAG(OTEL__PB_KV_VALUE, OTEL__PB_LEN);
-    p = otel__pb_put_varint(p, kv->value_size);
-    switch (v->type) {
-    case OTEL_VALUE_STRING:
-        *p++ = (uint8_t)OTEL__PB_TAG(OTEL__PB_ANY_STRING, OTEL__PB_LEN);
-        p = otel__pb_put_varint(p, v->len);
-        p = otel__pb_put_bytes(p, v->u.s, v->len);
-        break;
-    case OTEL_VALUE_BOOL:
-        *p++ = (uint8_t)OTEL__PB_TAG(OTEL__PB_ANY_BOOL, OTEL__PB_VARINT);
-        *p++ = v->u.b ? 1 : 0;
-        break;
-    case OTEL_VALUE_INT:
-        *p++ = (uint8_t)OTEL__PB_TAG(OTEL__PB_ANY_INT, OTEL__PB_VARINT);
-        p = otel__pb_put_varint(p, (uint64_t)v->u.i);
-        break;
-    case OTEL_VALUE_DOUBLE:
-        *p++ = (uint8_t)OTEL__PB_TAG(OTEL__PB_ANY_DOUBLE, OTEL__PB_I64);
-        memcpy(&bits, &v->u.d, 8);
-        if (OTEL__PB_LITTLE_ENDIAN) {
-            memcpy(p, &bits, 8);
-        } else {
-            int i;
-            for (i = 0; i < 8; i++) p[i] = (uint8_t)(bits >> (8 * i));
-        }
-        p += 8;
-        break;
-    default:
-        b->p = p;
-        otel__pb_write_anyvalue(b, v);
-        return;
-    }
-    b->p = p;
-}
-
-static void otel__pb_write_attrs(otel_otlp_encoder *e, otel__pb *b, uint32_t field) {
-    size_t count = otel__pb_take(e), i;
-    for (i = 0; i < count; i++) {
-        const otel__pb_kv *kv;
-        if (e->kvs_pos >= e->kvs_n) { e->bad = true; return; }
-        kv = &e->kvs[e->kvs_pos++];
-        otel__pb_write_kv_fast(b, field, kv);
-    }
-}
-static void otel__pb_write_event(otel_otlp_encoder *e, otel__pb *b, const otel_event_data *ev) {
-    if (ev->time_ns) otel__pb_field_fixed64(b, OTEL__PB_EVENT_TIME, ev->time_ns);
-    if (ev->name.len) otel__pb_field_bytes(b, OTEL__PB_EVENT_NAME, ev->name.ptr, ev->name.len);
-    if (ev->attr_count) otel__pb_write_attrs(e, b, OTEL__PB_EVENT_ATTRIBUTES);
-    if (ev->dropped_attrs) otel__pb_field_varint(b, OTEL__PB_EVENT_DROPPED_ATTRIBUTES, ev->dropped_attrs);
-}
-static void otel__pb_write_link(otel_otlp_encoder *e, otel__pb *b, const otel_link_data *l) {
-    otel__pb_field_bytes(b, OTEL__PB_LINK_TRACE_ID, l->trace_id, 16);
-    otel__pb_field_bytes(b, OTEL__PB_LINK_SPAN_ID, l->span_id, 8);
-    if (l->trace_state.len) otel__pb_field_bytes(b, OTEL__PB_LINK_TRACE_STATE, l->trace_state.ptr, l->trace_state.len);
-    if (l->attr_count) otel__pb_write_attrs(e, b, OTEL__PB_LINK_ATTRIBUTES);
-    if (l->dropped_attrs) otel__pb_field_varint(b, OTEL__PB_LINK_DROPPED_ATTRIBUTES, l->dropped_attrs);
-    otel__pb_field_fixed32(b, OTEL__PB_LINK_FLAGS, l->trace_flags | OTEL__PB_FLAGS_HAS_IS_REMOTE |
-                                                       (l->is_remote ? OTEL__PB_FLAGS_IS_REMOTE : 0));
-}
-static void otel__pb_write_span(otel_otlp_encoder *e, otel__pb *b, const otel_span_data *s) {
-    otel_iter it;
-    otel_event_data ev;
-    otel_link_data l;
-    otel__pb_field_len(b, OTEL__PB_SS_SPANS, otel__pb_take(e));
-    otel__pb_field_bytes(b, OTEL__PB_SPAN_TRACE_ID, s->trace_id, 16);
-    otel__pb_field_bytes(b, OTEL__PB_SPAN_SPAN_ID, s->span_id, 8);
-    if (s->trace_state.len) otel__pb_field_bytes(b, OTEL__PB_SPAN_TRACE_STATE, s->trace_state.ptr, s->trace_state.len);
-    if (s->has_parent) otel__pb_field_bytes(b, OTEL__PB_SPAN_PARENT_SPAN_ID, s->parent_span_id, 8);
-    if (s->name.len) otel__pb_field_bytes(b, OTEL__PB_SPAN_NAME, s->name.ptr, s->name.len);
-    if (s->kind) otel__pb_field_varint(b, OTEL__PB_SPAN_KIND, s->kind);
-    if (s->start_time_ns) otel__pb_field_fixed64(b, OTEL__PB_SPAN_START_TIME, s->start_time_ns);
-    if (s->end_time_ns) otel__pb_field_fixed64(b, OTEL__PB_SPAN_END_TIME, s->end_time_ns);
-    if (s->attr_count) otel__pb_write_attrs(e, b, OTEL__PB_SPAN_ATTRIBUTES);
-    if (s->dropped_attrs) otel__pb_field_varint(b, OTEL__PB_SPAN_DROPPED_ATTRIBUTES, s->dropped_attrs);
-    it = s->event_count ? otel_span_events(s) : otel__pb_no_items();
-    while (s->event_count && otel_iter_event(&it, &ev)) {
-        otel__pb_field_len(b, OTEL__PB_SPAN_EVENTS, otel__pb_take(e));
-        otel__pb_write_event(e, b, &ev);
-    }
-    if (s->dropped_events) otel__pb_field_varint(b, OTEL__PB_SPAN_DROPPED_EVENTS, s->dropped_events);
-    it = s->link_count ? otel_span_links(s) : otel__pb_no_items();
-    while (s->link_count && otel_iter_link(&it, &l)) {
-        otel__pb_field_len(b, OTEL__PB_SPAN_LINKS, otel__pb_take(e));
-        otel__pb_write_link(e, b, &l);
-    }
-    if (s->dropped_links) otel__pb_field_varint(b, OTEL__PB_SPAN_DROPPED_LINKS, s->dropped_links);
-    if (otel__pb_has_status(s)) {
-        otel__pb_field_len(b, OTEL__PB_SPAN_STATUS, otel__pb_size_status(s));
-        if (s->status_message.len)
-            otel__pb_field_bytes(b, OTEL__PB_STATUS_MESSAGE, s->status_message.ptr, s->status_message.len);
-        if (s->status_code) otel__pb_field_varint(b, OTEL__PB_STATUS_CODE, s->status_code);
-    }
-    otel__pb_field_fixed32(b, OTEL__PB_SPAN_FLAGS, s->trace_flags | OTEL__PB_FLAGS_HAS_IS_REMOTE |
-                                                       (s->parent_is_remote ? OTEL__PB_FLAGS_IS_REMOTE : 0));
+/* Copies the next attribute list that the size pass encoded. */
+static void otel__pb_write_attrs(otel_otlp_encoder *e, otel__pb *b) {
+    size_t n = otel__pb_take(e);
+    if (n > e->kvbuf_n - e->kvbuf_pos) { e->bad = true; return; }
+    otel__pb_raw(b, e->kvbuf + e->kvbuf_pos, n);
+    e->kvbuf_pos += n;
 }
 static void otel__pb_write_scope(otel__pb *b, const otel_scope *sc) {
     if (!sc) return;
@@ -1088,6 +972,205 @@ static void otel__pb_write_resource(otel__pb *b, const otel_resource *r) {
     if (r->dropped) otel__pb_field_varint(b, OTEL__PB_RES_DROPPED, r->dropped);
 }
 
+/* ---- spans: one forward pass ------------------------------------------------------- */
+
+/* Spans are written once, front to back, straight into the request buffer, which grows
+   as needed (STYLE 9, option 4); each attribute is read once (otel_iter_attr costs more
+   than encoding it). A submessage whose length is known only after its bytes (the
+   ResourceSpans, a scope group, a span, an event, a link) gets a slot of a guessed width
+   for its length varint (otel__pb_open). Once its bytes are written, otel__pb_close
+   stores the length; when the varint needs another width, it moves the bytes first. So
+   every length is the minimal varint, and the output is byte for byte what a size pass
+   and a write pass would give; the guess only decides whether bytes move. The guesses
+   come from the bytes per span of the previous batch: a span of 128 B to 16 KiB has a
+   2-byte length, a batch of 16 KiB to 2 MiB a 3-byte one, so moves are rare. */
+
+/* Room for `n` more bytes at the end of the request (e->len bytes so far): where they
+   start, NULL (and e->oom) when out of memory. */
+OTEL__PB_INLINE uint8_t *otel__pb_out(otel_otlp_encoder *e, size_t n) {
+    if (e->cap - e->len < n && !otel__pb_buf_room(e, &e->buf, &e->cap, e->len, n)) return NULL;
+    return e->buf + e->len;
+}
+/* Starts a LEN field: its tag, then `w` bytes for its length. Returns the length's offset. */
+OTEL__PB_INLINE size_t otel__pb_open(otel_otlp_encoder *e, uint32_t field, size_t w) {
+    uint8_t *p = otel__pb_out(e, otel__pb_tag_size(field) + w);
+    if (!p) return 0;
+    p = otel__pb_put_varint(p, OTEL__PB_TAG(field, OTEL__PB_LEN));
+    e->len = (size_t)(p - e->buf) + w;
+    return (size_t)(p - e->buf);
+}
+/* Ends the field whose `w`-byte length slot is at `at`: the bytes after the slot are its
+   payload. Moves them when their length's varint is not `w` bytes wide. */
+static void otel__pb_close_moving(otel_otlp_encoder *e, size_t at, size_t w, size_t n, size_t need) {
+    if (need > w && !otel__pb_out(e, need - w)) return;
+    memmove(e->buf + at + need, e->buf + at + w, n);
+    e->len = e->len - w + need;
+    otel__pb_put_varint(e->buf + at, n);
+}
+OTEL__PB_INLINE void otel__pb_close(otel_otlp_encoder *e, size_t at, size_t w) {
+    size_t n, need;
+    if (e->oom) return; /* `at` may be stale; the encode fails anyway */
+    n = e->len - at - w;
+    need = otel__pb_varint_size(n);
+    if (need != w) otel__pb_close_moving(e, at, w, n, need);
+    else otel__pb_put_varint(e->buf + at, n);
+}
+static void otel__pb_out_varint_field(otel_otlp_encoder *e, uint32_t field, uint64_t v) {
+    uint8_t *p = otel__pb_out(e, otel__pb_varint_field_size(field, v));
+    if (!p) return;
+    p = otel__pb_put_varint(p, OTEL__PB_TAG(field, OTEL__PB_VARINT));
+    e->len = (size_t)(otel__pb_put_varint(p, v) - e->buf);
+}
+static void otel__pb_out_bytes_field(otel_otlp_encoder *e, uint32_t field, const void *src, size_t n) {
+    uint8_t *p = otel__pb_out(e, otel__pb_len_field_size(field, n));
+    if (!p) return;
+    p = otel__pb_put_varint(p, OTEL__PB_TAG(field, OTEL__PB_LEN));
+    p = otel__pb_put_varint(p, n);
+    e->len = (size_t)(otel__pb_put_bytes(p, src, n) - e->buf);
+}
+OTEL__PB_INLINE void otel__pb_out_fixed32_field(otel_otlp_encoder *e, uint32_t field, uint32_t v) {
+    uint8_t *p = otel__pb_out(e, otel__pb_tag_size(field) + 4);
+    if (!p) return;
+    p = otel__pb_put_varint(p, OTEL__PB_TAG(field, OTEL__PB_I32));
+    p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); p[2] = (uint8_t)(v >> 16); p[3] = (uint8_t)(v >> 24);
+    e->len = (size_t)(p + 4 - e->buf);
+}
+static void otel__pb_out_attrs(otel_otlp_encoder *e, otel_iter it, uint32_t field) {
+    otel_attr a;
+    while (otel_iter_attr(&it, &a)) otel__pb_append_kv(e, &e->buf, &e->cap, &e->len, field, &a);
+}
+/* The resource `r` or else the scope `sc` (once a batch or group; sized first, so no
+   slot): the checked writer over exactly its room. */
+static void otel__pb_out_sized(otel_otlp_encoder *e, uint32_t field, const otel_resource *r, const otel_scope *sc) {
+    size_t n = r ? otel__pb_size_resource(r) : otel__pb_size_scope(sc), all = otel__pb_len_field_size(field, n);
+    uint8_t *p = otel__pb_out(e, all);
+    otel__pb b;
+    if (!p) return;
+    b.p = p;
+    b.end = p + all;
+    b.overflow = false;
+    otel__pb_field_len(&b, field, n);
+    if (r) otel__pb_write_resource(&b, r);
+    else otel__pb_write_scope(&b, sc);
+    if (b.overflow || b.p != b.end) e->bad = true;
+    e->len += all;
+}
+static void otel__pb_out_event(otel_otlp_encoder *e, const otel_event_data *ev) {
+    size_t at = otel__pb_open(e, OTEL__PB_SPAN_EVENTS, 1); /* most events are under 128 B */
+    uint8_t *p;
+    if (ev->time_ns && (p = otel__pb_out(e, 1 + 8)) != NULL) {
+        *p++ = (uint8_t)OTEL__PB_TAG(OTEL__PB_EVENT_TIME, OTEL__PB_I64);
+        e->len = (size_t)(otel__pb_put_fixed64(p, ev->time_ns) - e->buf);
+    }
+    if (ev->name.len) otel__pb_out_bytes_field(e, OTEL__PB_EVENT_NAME, ev->name.ptr, ev->name.len);
+    if (ev->attr_count) otel__pb_out_attrs(e, ev->attrs, OTEL__PB_EVENT_ATTRIBUTES);
+    if (ev->dropped_attrs) otel__pb_out_varint_field(e, OTEL__PB_EVENT_DROPPED_ATTRIBUTES, ev->dropped_attrs);
+    otel__pb_close(e, at, 1);
+}
+static void otel__pb_out_link(otel_otlp_encoder *e, const otel_link_data *l) {
+    size_t at = otel__pb_open(e, OTEL__PB_SPAN_LINKS, 1);
+    otel__pb_out_bytes_field(e, OTEL__PB_LINK_TRACE_ID, l->trace_id, 16);
+    otel__pb_out_bytes_field(e, OTEL__PB_LINK_SPAN_ID, l->span_id, 8);
+    if (l->trace_state.len) otel__pb_out_bytes_field(e, OTEL__PB_LINK_TRACE_STATE, l->trace_state.ptr, l->trace_state.len);
+    if (l->attr_count) otel__pb_out_attrs(e, l->attrs, OTEL__PB_LINK_ATTRIBUTES);
+    if (l->dropped_attrs) otel__pb_out_varint_field(e, OTEL__PB_LINK_DROPPED_ATTRIBUTES, l->dropped_attrs);
+    otel__pb_out_fixed32_field(e, OTEL__PB_LINK_FLAGS, l->trace_flags | OTEL__PB_FLAGS_HAS_IS_REMOTE |
+                                                           (l->is_remote ? OTEL__PB_FLAGS_IS_REMOTE : 0));
+    otel__pb_close(e, at, 1);
+}
+/* The bytes of a span's fields before its attributes (otel__pb_put_span_head). */
+OTEL__PB_INLINE size_t otel__pb_size_span_head(const otel_span_data *s) {
+    size_t n = otel__pb_len_field_size(OTEL__PB_SPAN_TRACE_ID, 16) + otel__pb_len_field_size(OTEL__PB_SPAN_SPAN_ID, 8);
+    if (s->trace_state.len) n += otel__pb_len_field_size(OTEL__PB_SPAN_TRACE_STATE, s->trace_state.len);
+    if (s->has_parent) n += otel__pb_len_field_size(OTEL__PB_SPAN_PARENT_SPAN_ID, 8);
+    if (s->name.len) n += otel__pb_len_field_size(OTEL__PB_SPAN_NAME, s->name.len);
+    if (s->kind) n += otel__pb_varint_field_size(OTEL__PB_SPAN_KIND, s->kind);
+    if (s->start_time_ns) n += 1 + 8;
+    if (s->end_time_ns) n += 1 + 8;
+    return n;
+}
+/* Writes them, unchecked: the caller made room for otel__pb_size_span_head(s) bytes. */
+OTEL__PB_INLINE uint8_t *otel__pb_put_span_head(uint8_t *p, const otel_span_data *s) {
+    *p++ = (uint8_t)OTEL__PB_TAG(OTEL__PB_SPAN_TRACE_ID, OTEL__PB_LEN);
+    *p++ = 16;
+    memcpy(p, s->trace_id, 16); /* ids: fixed sizes, one copy each */
+    p += 16;
+    *p++ = (uint8_t)OTEL__PB_TAG(OTEL__PB_SPAN_SPAN_ID, OTEL__PB_LEN);
+    *p++ = 8;
+    memcpy(p, s->span_id, 8);
+    p += 8;
+    if (s->trace_state.len) {
+        *p++ = (uint8_t)OTEL__PB_TAG(OTEL__PB_SPAN_TRACE_STATE, OTEL__PB_LEN);
+        p = otel__pb_put_varint(p, s->trace_state.len);
+        p = otel__pb_put_bytes(p, s->trace_state.ptr, s->trace_state.len);
+    }
+    if (s->has_parent) {
+        *p++ = (uint8_t)OTEL__PB_TAG(OTEL__PB_SPAN_PARENT_SPAN_ID, OTEL__PB_LEN);
+        *p++ = 8;
+        memcpy(p, s->parent_span_id, 8);
+        p += 8;
+    }
+    if (s->name.len) {
+        *p++ = (uint8_t)OTEL__PB_TAG(OTEL__PB_SPAN_NAME, OTEL__PB_LEN);
+        p = otel__pb_put_varint(p, s->name.len);
+        p = otel__pb_put_bytes(p, s->name.ptr, s->name.len);
+    }
+    if (s->kind) {
+        *p++ = (uint8_t)OTEL__PB_TAG(OTEL__PB_SPAN_KIND, OTEL__PB_VARINT);
+        p = otel__pb_put_varint(p, s->kind);
+    }
+    if (s->start_time_ns) {
+        *p++ = (uint8_t)OTEL__PB_TAG(OTEL__PB_SPAN_START_TIME, OTEL__PB_I64);
+        p = otel__pb_put_fixed64(p, s->start_time_ns);
+    }
+    if (s->end_time_ns) {
+        *p++ = (uint8_t)OTEL__PB_TAG(OTEL__PB_SPAN_END_TIME, OTEL__PB_I64);
+        p = otel__pb_put_fixed64(p, s->end_time_ns);
+    }
+    return p;
+}
+static size_t otel__pb_size_status(const otel_span_data *s) {
+    size_t n = 0;
+    if (s->status_message.len) n += otel__pb_len_field_size(OTEL__PB_STATUS_MESSAGE, s->status_message.len);
+    if (s->status_code) n += otel__pb_varint_field_size(OTEL__PB_STATUS_CODE, s->status_code);
+    return n;
+}
+static bool otel__pb_has_status(const otel_span_data *s) {
+    return s->status_code != OTEL_STATUS_UNSET || s->status_message.len > 0;
+}
+/* A span as a ScopeSpans.spans field; `w`: the guessed width of its length. */
+static void otel__pb_out_span(otel_otlp_encoder *e, const otel_span_data *s, size_t w) {
+    size_t at = otel__pb_open(e, OTEL__PB_SS_SPANS, w);
+    uint8_t *p = otel__pb_out(e, otel__pb_size_span_head(s));
+    otel_iter it;
+    otel_event_data ev;
+    otel_link_data l;
+    if (!p) return;
+    e->len = (size_t)(otel__pb_put_span_head(p, s) - e->buf);
+    if (s->attr_count) otel__pb_out_attrs(e, otel_span_attrs(s), OTEL__PB_SPAN_ATTRIBUTES);
+    if (s->dropped_attrs) otel__pb_out_varint_field(e, OTEL__PB_SPAN_DROPPED_ATTRIBUTES, s->dropped_attrs);
+    if (s->event_count) {
+        it = otel_span_events(s);
+        while (otel_iter_event(&it, &ev)) otel__pb_out_event(e, &ev);
+    }
+    if (s->dropped_events) otel__pb_out_varint_field(e, OTEL__PB_SPAN_DROPPED_EVENTS, s->dropped_events);
+    if (s->link_count) {
+        it = otel_span_links(s);
+        while (otel_iter_link(&it, &l)) otel__pb_out_link(e, &l);
+    }
+    if (s->dropped_links) otel__pb_out_varint_field(e, OTEL__PB_SPAN_DROPPED_LINKS, s->dropped_links);
+    if (otel__pb_has_status(s)) { /* its length is known: the slot is exactly as wide */
+        size_t sw = otel__pb_varint_size(otel__pb_size_status(s)), sat = otel__pb_open(e, OTEL__PB_SPAN_STATUS, sw);
+        if (s->status_message.len)
+            otel__pb_out_bytes_field(e, OTEL__PB_STATUS_MESSAGE, s->status_message.ptr, s->status_message.len);
+        if (s->status_code) otel__pb_out_varint_field(e, OTEL__PB_STATUS_CODE, s->status_code);
+        otel__pb_close(e, sat, sw);
+    }
+    otel__pb_out_fixed32_field(e, OTEL__PB_SPAN_FLAGS, s->trace_flags | OTEL__PB_FLAGS_HAS_IS_REMOTE |
+                                                           (s->parent_is_remote ? OTEL__PB_FLAGS_IS_REMOTE : 0));
+    otel__pb_close(e, at, w);
+}
+
 /* ---- metrics and logs ---------------------------------------------------------------- */
 
 static void otel__pb_write_number_point(otel_otlp_encoder *e, otel__pb *b, const otel_metric_data *m,
@@ -1096,7 +1179,7 @@ static void otel__pb_write_number_point(otel_otlp_encoder *e, otel__pb *b, const
     if (p->time_ns) otel__pb_field_fixed64(b, OTEL__PB_NDP_TIME, p->time_ns);
     if (m->number_type == OTEL_NUMBER_DOUBLE) otel__pb_field_double(b, OTEL__PB_NDP_AS_DOUBLE, p->value.d);
     else otel__pb_field_fixed64(b, OTEL__PB_NDP_AS_INT, (uint64_t)p->value.i); /* sfixed64 */
-    if (p->attr_count) otel__pb_write_attrs(e, b, OTEL__PB_NDP_ATTRIBUTES);
+    if (p->attr_count) otel__pb_write_attrs(e, b);
 }
 static void otel__pb_write_histogram_point(otel_otlp_encoder *e, otel__pb *b, const otel_metric_data *m,
                                            const otel_metric_point *p) {
@@ -1121,7 +1204,7 @@ static void otel__pb_write_histogram_point(otel_otlp_encoder *e, otel__pb *b, co
             otel__pb_fixed64(b, bits);
         }
     }
-    if (p->attr_count) otel__pb_write_attrs(e, b, OTEL__PB_HDP_ATTRIBUTES);
+    if (p->attr_count) otel__pb_write_attrs(e, b);
     if (p->count) {
         otel__pb_field_double(b, OTEL__PB_HDP_MIN, p->min);
         otel__pb_field_double(b, OTEL__PB_HDP_MAX, p->max);
@@ -1153,7 +1236,7 @@ static void otel__pb_write_log(otel_otlp_encoder *e, otel__pb *b, const otel_log
         otel__pb_field_len(b, OTEL__PB_LOG_BODY, otel__pb_size_anyvalue(&r->body));
         otel__pb_write_anyvalue(b, &r->body);
     }
-    if (r->attr_count) otel__pb_write_attrs(e, b, OTEL__PB_LOG_ATTRIBUTES);
+    if (r->attr_count) otel__pb_write_attrs(e, b);
     if (r->dropped_attrs) otel__pb_field_varint(b, OTEL__PB_LOG_DROPPED_ATTRIBUTES, r->dropped_attrs);
     if (r->trace_flags) otel__pb_field_fixed32(b, OTEL__PB_LOG_FLAGS, r->trace_flags);
     if (otel__pb_id_set(r->trace_id, 16)) otel__pb_field_bytes(b, OTEL__PB_LOG_TRACE_ID, r->trace_id, 16);
@@ -1176,22 +1259,39 @@ static void *otel__otlp_grow(void *old, size_t *cap, size_t need, size_t elem) {
     return p;
 }
 
-static bool otel__otlp_scope_same(const otel_scope *a, const otel_scope *b) {
+/* n bytes at a and b are equal. Scope names are short and compared once a span, so up to
+   16 bytes go without a call: two loads that overlap in the middle, as otel__pb_put_bytes. */
+static inline bool otel__otlp_bytes_same(const void *a, const void *b, size_t n) {
+    const uint8_t *x = (const uint8_t *)a, *y = (const uint8_t *)b;
+    uint64_t u[2], v[2];
+    if (n > 16 || n < 4) return n == 0 || !memcmp(x, y, n);
+    if (n >= 8) {
+        memcpy(&u[0], x, 8); memcpy(&u[1], x + n - 8, 8);
+        memcpy(&v[0], y, 8); memcpy(&v[1], y + n - 8, 8);
+    } else {
+        uint32_t t;
+        memcpy(&t, x, 4); u[0] = t; memcpy(&t, x + n - 4, 4); u[1] = t;
+        memcpy(&t, y, 4); v[0] = t; memcpy(&t, y + n - 4, 4); v[1] = t;
+    }
+    return ((u[0] ^ v[0]) | (u[1] ^ v[1])) == 0;
+}
+static inline bool otel__otlp_scope_same(const otel_scope *a, const otel_scope *b) {
     if (a == b) return true;
     if (!a || !b) {
         const otel_scope *x = a ? a : b;
         return x->name.len == 0 && x->version.len == 0;
     }
     return a->name.len == b->name.len && a->version.len == b->version.len &&
-           (a->name.len == 0 || !memcmp(a->name.ptr, b->name.ptr, a->name.len)) &&
-           (a->version.len == 0 || !memcmp(a->version.ptr, b->version.ptr, a->version.len));
+           otel__otlp_bytes_same(a->name.ptr, b->name.ptr, a->name.len) &&
+           otel__otlp_bytes_same(a->version.ptr, b->version.ptr, a->version.len);
 }
 
 /* Groups `n` items (spans or log records: each has its `const otel_scope *` at byte offset
    `scope_off`) by scope, stable, one group per distinct name+version, into e->order.
    False: out of memory. */
 static bool otel__pb_group(otel_otlp_encoder *e, const void *const *items, size_t n, size_t scope_off) {
-    size_t i, g;
+    size_t i, g = 0;
+    const otel_scope *prev = NULL;
     if (n > e->spans_cap) {
         size_t c1 = e->spans_cap, c2 = e->spans_cap;
         uint32_t *o = (uint32_t *)otel__otlp_grow(e->order, &c1, n, sizeof *o);
@@ -1206,9 +1306,9 @@ static bool otel__pb_group(otel_otlp_encoder *e, const void *const *items, size_
     for (i = 0; i < n; i++) {
         const otel_scope *sc;
         memcpy((void *)&sc, (const char *)items[i] + scope_off, sizeof sc);
-        if (e->scopes_n && (i > 0 && otel__otlp_scope_same(e->scopes[e->group[i - 1]], sc))) {
-            g = e->group[i - 1];
-        } else {
+        /* Items come in runs of one scope: the previous item's group (g) is tried first,
+           by pointer, then by content; the other groups only on a change. */
+        if (i == 0 || (sc != prev && !otel__otlp_scope_same(e->scopes[g], sc))) {
             for (g = 0; g < e->scopes_n; g++)
                 if (otel__otlp_scope_same(e->scopes[g], sc)) break;
             if (g == e->scopes_n) {
@@ -1233,6 +1333,7 @@ static bool otel__pb_group(otel_otlp_encoder *e, const void *const *items, size_
                 e->scopes_n++;
             }
         }
+        prev = sc;
         e->group[i] = (uint32_t)g;
         e->scope_count[g]++;
     }
@@ -1252,71 +1353,42 @@ static bool otel__pb_slots(otel_otlp_encoder *e, size_t slots) {
     return true;
 }
 
-/* Groups the spans by scope and sizes the scratch arrays for the size pass. */
-static bool otel__pb_prepare(otel_otlp_encoder *e, const otel_span_batch *batch) {
-    size_t i, slots = 2;
-    if (!otel__pb_group(e, (const void *const *)batch->spans, batch->count, offsetof(otel_span_data, scope)))
-        return false;
-    for (i = 0; i < batch->count; i++) /* lengths, attribute counts */
-        slots += 2 + 2 * ((size_t)batch->spans[i]->event_count + (size_t)batch->spans[i]->link_count);
-    return otel__pb_slots(e, slots + e->scopes_n);
-}
-
-/* Encodes into e->buf. Returns 0, 1 when the request would exceed `max` bytes (nothing
-   written; *out_len = its size), -1 out of memory, -2 inconsistent batch. */
+/* Encodes into e->buf (one forward pass, see [write]). Returns 0, 1 when the request is
+   over `max` bytes (*out_len = its size; then not to be sent), -1 out of memory, -2 a bug
+   (a size and its bytes disagreed). */
 static int otel__otlp_encode(otel_otlp_encoder *e, const otel_span_batch *batch, size_t max,
                              size_t *out_len) {
-    size_t rs_slot, rs, total, g, k;
     const otel_resource *res = batch->resource;
-    otel__pb b;
+    size_t per_span = e->span_bytes ? e->span_bytes : 256, w_span, w_batch, rs, g, k;
     *out_len = 0;
-    if (!otel__pb_prepare(e, batch)) return -1;
-    /* size pass */
+    if (!otel__pb_group(e, (const void *const *)batch->spans, batch->count, offsetof(otel_span_data, scope)))
+        return -1;
     e->bad = e->oom = false;
-    e->sizes_n = e->sizes_pos = 0;
-    e->kvs_n = e->kvs_pos = 0;
-    rs_slot = otel__pb_reserve(e);
-    rs = otel__pb_has_resource(res) ? otel__pb_len_field_size(OTEL__PB_RS_RESOURCE, otel__pb_size_resource(res)) : 0;
+    e->len = 0;
+    /* the guessed widths (3 and 2 bytes for typical batches and spans) */
+    w_span = otel__pb_varint_size(per_span);
+    w_batch = otel__pb_varint_size(per_span * batch->count + 64);
+    rs = otel__pb_open(e, OTEL__PB_REQ_RESOURCE_SPANS, w_batch);
+    if (otel__pb_has_resource(res)) otel__pb_out_sized(e, OTEL__PB_RS_RESOURCE, res, NULL);
     for (g = 0; g < e->scopes_n; g++) {
-        size_t ss_slot = otel__pb_reserve(e), ss = 0, sc = otel__pb_size_scope(e->scopes[g]);
-        if (e->scopes[g]) ss += otel__pb_len_field_size(OTEL__PB_SS_SCOPE, sc);
+        size_t ss = otel__pb_open(e, OTEL__PB_RS_SCOPE_SPANS, w_batch);
+        if (e->scopes[g]) otel__pb_out_sized(e, OTEL__PB_SS_SCOPE, NULL, e->scopes[g]);
         for (k = 0; k < e->scope_count[g]; k++)
-            ss += otel__pb_len_field_size(OTEL__PB_SS_SPANS,
-                                          otel__pb_size_span(e, batch->spans[e->order[e->scope_first[g] + k]]));
-        otel__pb_set(e, ss_slot, ss);
-        rs += otel__pb_len_field_size(OTEL__PB_RS_SCOPE_SPANS, ss);
+            otel__pb_out_span(e, batch->spans[e->order[e->scope_first[g] + k]], w_span);
+        otel__pb_close(e, ss, w_batch);
     }
-    otel__pb_set(e, rs_slot, rs);
-    total = otel__pb_len_field_size(OTEL__PB_REQ_RESOURCE_SPANS, rs);
+    otel__pb_close(e, rs, w_batch);
     if (e->oom) return -1;
     if (e->bad) return -2;
-    *out_len = total;
-    if (total > max) return 1;
-    if (total > e->cap) {
-        uint8_t *p = (uint8_t *)otel__otlp_grow(e->buf, &e->cap, total, 1);
-        if (!p) { e->buf = NULL; e->cap = 0; return -1; }
-        e->buf = p;
+    if (batch->count) e->span_bytes = e->len / batch->count;
+    *out_len = e->len;
+    if (e->len <= max) return 0;
+    if (e->cap > max) { /* not to be sent: keep no buffer over the limit either */
+        OTEL_FREE(e->buf, NULL);
+        e->buf = NULL;
+        e->cap = e->len = 0;
     }
-    /* write pass: the same walk, taking the recorded sizes back */
-    b.p = e->buf;
-    b.end = e->buf + total;
-    b.overflow = false;
-    otel__pb_field_len(&b, OTEL__PB_REQ_RESOURCE_SPANS, otel__pb_take(e));
-    if (otel__pb_has_resource(res)) {
-        otel__pb_field_len(&b, OTEL__PB_RS_RESOURCE, otel__pb_size_resource(res));
-        otel__pb_write_resource(&b, res);
-    }
-    for (g = 0; g < e->scopes_n; g++) {
-        otel__pb_field_len(&b, OTEL__PB_RS_SCOPE_SPANS, otel__pb_take(e));
-        if (e->scopes[g]) {
-            otel__pb_field_len(&b, OTEL__PB_SS_SCOPE, otel__pb_size_scope(e->scopes[g]));
-            otel__pb_write_scope(&b, e->scopes[g]);
-        }
-        for (k = 0; k < e->scope_count[g]; k++)
-            otel__pb_write_span(e, &b, batch->spans[e->order[e->scope_first[g] + k]]);
-    }
-    if (b.overflow || e->bad || b.p != e->buf + total) return -2;
-    return 0;
+    return 1;
 }
 
 /* Makes e->buf hold `total` bytes and starts a writer over it. False: out of memory. */
@@ -1334,7 +1406,7 @@ static bool otel__pb_begin(otel_otlp_encoder *e, size_t total, otel__pb *b) {
 static void otel__pb_reset(otel_otlp_encoder *e) {
     e->bad = e->oom = false;
     e->sizes_n = e->sizes_pos = 0;
-    e->kvs_n = e->kvs_pos = 0;
+    e->kvbuf_n = e->kvbuf_pos = 0;
 }
 
 /* ExportMetricsServiceRequest: one ResourceMetrics, one ScopeMetrics per run of adjacent
@@ -1444,7 +1516,7 @@ OTEL_API void otel_otlp_encoder_destroy(otel_otlp_encoder *e) {
     if (!e) return;
     OTEL_FREE(e->buf, NULL);
     OTEL_FREE(e->sizes, NULL);
-    OTEL_FREE(e->kvs, NULL);
+    OTEL_FREE(e->kvbuf, NULL);
     OTEL_FREE(e->order, NULL);
     OTEL_FREE(e->group, NULL);
     OTEL_FREE((void *)e->scopes, NULL);

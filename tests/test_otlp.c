@@ -1,7 +1,8 @@
 /* test_otlp.c - otel_otlp.h's encoder and gzip.
    - protobuf writer vectors: every 7-bit varint boundary, zigzag, fixed32/64, the 2-byte
      tag of Span.flags (16), sizes == bytes written;
-   - exact bytes of two small requests, worked out by hand below;
+   - exact bytes of two small requests, worked out by hand below, and of lengths whose
+     varint is wider or narrower than the one-pass span encoder guessed;
    - a batch with every span field and every attribute type, recorded through otel.h:
      protoc --decode with the official protos (tests/otlp_protos.sh fetches them into a
      cache) must print exactly what the span data says, and tools/otlp_sink's decoder must
@@ -147,6 +148,18 @@ static otel_span_data make_plain_span(void) {
     return s;
 }
 
+static const char least_span_hex[] =
+    "0a3d"                                   /* resource_spans, 61 bytes */
+    "123b"                                   /*  scope_spans, 59 */
+    "1239"                                   /*   spans, 57 */
+    "0a10 0102030405060708090a0b0c0d0e0f10"  /*    trace_id */
+    "1208 1112131415161718"                  /*    span_id */
+    "2a01 73"                                /*    name "s" */
+    "3002"                                   /*    kind SERVER */
+    "39 e803000000000000"                    /*    start 1000 (fixed64) */
+    "41 d007000000000000"                    /*    end 2000 */
+    "8501 01010000";                         /*    flags 0x101: sampled, parent not remote */
+
 static void test_small_requests(void) {
     otel_otlp_encoder *e = otel_otlp_encoder_create();
     otel_span_data s = make_plain_span(), t;
@@ -157,23 +170,14 @@ static void test_small_requests(void) {
     const uint8_t *out;
     size_t len;
     int i;
+    static char big[20000];
     memset(&batch, 0, sizeof batch);
     sp[0] = &s;
     batch.spans = sp;
     batch.count = 1;
     /* 1. the least span: ids, name, kind, times, flags; no scope, no resource */
     CHECK(otel_otlp_encode_spans(e, &batch, &out, &len) == OTEL_OK);
-    CHECK(bytes_eq_hex(out, len,
-                       "0a3d"                                   /* resource_spans, 61 bytes */
-                       "123b"                                   /*  scope_spans, 59 */
-                       "1239"                                   /*   spans, 57 */
-                       "0a10 0102030405060708090a0b0c0d0e0f10"  /*    trace_id */
-                       "1208 1112131415161718"                  /*    span_id */
-                       "2a01 73"                                /*    name "s" */
-                       "3002"                                   /*    kind SERVER */
-                       "39 e803000000000000"                    /*    start 1000 (fixed64) */
-                       "41 d007000000000000"                    /*    end 2000 */
-                       "8501 01010000"));                       /*    flags 0x101: sampled, parent not remote */
+    CHECK(bytes_eq_hex(out, len, least_span_hex));
     /* 2. + trace_state, parent, dropped counts, status, remote parent, scope, resource.dropped */
     t = s;
     t.trace_state.ptr = "a=b"; t.trace_state.len = 3;
@@ -219,6 +223,27 @@ static void test_small_requests(void) {
     batch.resource = NULL;
     CHECK(otel_otlp_encode_spans(e, &batch, &out, &len) == OTEL_OK && bytes_eq_hex(out, len, "0a00"));
     CHECK(otel_otlp_encode_spans(e, NULL, &out, &len) == OTEL_ERR_INVALID_ARG);
+    /* 5. spans are written in one pass with each length's varint width guessed from the
+          last batch (otel__pb_open): wider and narrower than guessed must give the same
+          bytes. A span over 16 KiB (3-byte lengths where 2 were guessed), then the least
+          span again (1-byte lengths where 3 are now guessed), then the big one twice. */
+    memset(big, 'n', sizeof big);
+    t = make_plain_span();
+    t.name.ptr = big;
+    t.name.len = sizeof big;
+    sp[0] = &t;
+    batch.count = 1;
+    CHECK(otel_otlp_encode_spans(e, &batch, &out, &len) == OTEL_OK);
+    /* span: 18 + 10 + (1 + 3 + 20000) + 2 + 9 + 9 + 6 = 20058, then 3 more bytes a level */
+    CHECK(len == 20070 && bytes_eq_hex(out, 14, "0a e29c01 12 de9c01 12 da9c01 0a10"));
+    CHECK(len == 20070 && out[len - 6] == 0x85 && out[len - 1] == 0);
+    sp[0] = &s;
+    CHECK(otel_otlp_encode_spans(e, &batch, &out, &len) == OTEL_OK && bytes_eq_hex(out, len, least_span_hex));
+    sp[0] = &t;
+    sp[1] = &t;
+    batch.count = 2;
+    CHECK(otel_otlp_encode_spans(e, &batch, &out, &len) == OTEL_OK && len == 2 * 20062 + 8);
+    CHECK(bytes_eq_hex(out, 14, "0a c0b902 12 bcb902 12 da9c01 0a10"));
     otel_otlp_encoder_destroy(e);
 }
 
@@ -693,8 +718,8 @@ static void test_full_batch(recorded *r) {
     }
     CHECK(json.p && want.p && same_lines(want.p, json.p));
     if (ctx.err[0]) fprintf(stderr, "  sink: %s\n", ctx.err);
-    /* the size pass matches the write pass for every message (the encoder checks it and
-       fails otherwise); and a second encode of the same batch gives the same bytes */
+    /* a second encode of the same batch (its length guesses now from this one) gives the
+       same bytes */
     {
         uint8_t *copy = (uint8_t *)malloc(len);
         const uint8_t *out2;
