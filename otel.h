@@ -1275,7 +1275,8 @@ static void otel__clock_after_fork(void) {}
 static bool otel__clock_uses_tsc(void) { return false; }
 #endif
 
-OTEL_API uint64_t otel_now_ns(void) {
+/* Inlined into span start and end, where the counter read overlaps the work around it. */
+static OTEL__ALWAYS_INLINE uint64_t otel__now(void) {
 #ifdef OTEL__HAVE_TSC
     uint32_t q = otel__load_acq(&otel__clk.seq);
     if (!(q & 1)) {
@@ -1288,6 +1289,8 @@ OTEL_API uint64_t otel_now_ns(void) {
 #endif
     return otel__realtime_ns();
 }
+
+OTEL_API uint64_t otel_now_ns(void) { return otel__now(); }
 
 static uint64_t otel__mono_ms(void) {
     struct timespec ts;
@@ -2895,6 +2898,8 @@ static OTEL__ALWAYS_INLINE otel_span *otel__start(otel__state *g, const char *na
     }
     otel__rand_bytes(t, s->span_id, 8);
     bool rec = otel__sample(g, has_parent, psampled, s->trace_id);
+    /* read now: the counter's latency overlaps the copies below */
+    uint64_t now = rec && !d->start_time_ns ? otel__now() : d->start_time_ns;
     s->flags = (rec ? OTEL__SPAN_RECORDING : 0) | (has_parent ? OTEL__SPAN_HAS_PARENT : 0) |
                (premote ? OTEL__SPAN_PARENT_REMOTE : 0);
     s->trace_flags = rec ? OTEL_TRACE_FLAG_SAMPLED : 0;
@@ -2936,7 +2941,7 @@ static OTEL__ALWAYS_INLINE otel_span *otel__start(otel__state *g, const char *na
         s->kind = (uint8_t)(d->kind >= OTEL_SPAN_KIND_INTERNAL && d->kind <= OTEL_SPAN_KIND_CONSUMER
                                 ? d->kind : OTEL_SPAN_KIND_INTERNAL);
         s->tracer = d->tracer ? d->tracer : &g->tracers[0];
-        s->start_ns = d->start_time_ns ? d->start_time_ns : otel_now_ns();
+        s->start_ns = now;
         for (size_t i = 0; d->attrs && i < d->attr_count; i++)
             otel__span_attr(g, s, d->attrs[i].key.ptr, d->attrs[i].key.len, &d->attrs[i].value);
         for (size_t i = 0; d->links && i < d->link_count; i++) otel__span_link(g, s, &d->links[i]);
@@ -2967,6 +2972,9 @@ static otel__slot *otel__rec_slot(otel__state *g, const otel_span *h, const char
 }
 
 static OTEL__ALWAYS_INLINE void otel__end(otel_span *span, uint64_t end_time_ns) {
+    /* the time first: the span ends when the call is made, and the counter's latency
+       overlaps the lookups below (a handle with the non-recording bit needs no time) */
+    uint64_t now = !end_time_ns && !OTEL__NREC(span) ? otel__now() : 0;
     otel__state *g = otel__g;
     if (!g) return;
     otel__slot *s = otel__slot_get(g, span);
@@ -2979,8 +2987,8 @@ static OTEL__ALWAYS_INLINE void otel__end(otel_span *span, uint64_t end_time_ns)
     otel__stack_remove(t, (uintptr_t)span);
     if (s->flags & OTEL__SPAN_RECORDING) {
         uint64_t end = end_time_ns;
-        if (!end) { /* read now; a clock re-anchor or step never makes a span end before it began */
-            end = otel_now_ns();
+        if (!end) { /* a clock re-anchor or step never makes a span end before it began */
+            end = now ? now : otel__now();
             if (end < s->start_ns) end = s->start_ns;
         }
         otel__emit(g, t, s, end);
@@ -8350,7 +8358,7 @@ static void otel__log_write(otel__state *g, otel__thread *t, const otel_logger *
     otel__lput_str(&s, ev, evn, &d->event_name, &c2);
     cut |= !otel__lput_body(&s, &r->body, &d->body) || c1 || c2;
     d->time_ns = r->time_ns;
-    d->observed_time_ns = r->observed_time_ns ? r->observed_time_ns : otel_now_ns();
+    d->observed_time_ns = r->observed_time_ns ? r->observed_time_ns : otel__now();
     const otel__slot *top = r->context ? NULL : otel__stack_top(g, t);
     if (r->context) {
         memcpy(d->trace_id, r->context->trace_id, 16);
@@ -8438,7 +8446,7 @@ static void otel__logv(otel_logger *logger, otel_severity sev, const otel_attr *
     otel_log_record r;
     memset(&r, 0, sizeof r);
     r.severity = sev;
-    r.time_ns = r.observed_time_ns = otel_now_ns(); /* the call is the event */
+    r.time_ns = r.observed_time_ns = otel__now(); /* the call is the event */
     r.body.type = OTEL_VALUE_STRING;
     r.body.u.s = t->fmt;
     r.body.len = len;
