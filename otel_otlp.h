@@ -53,6 +53,12 @@
                  A partial success is a success; its rejected count is kept in the stats.
                  Requests over 64 MiB are not sent (counted as dropped); empty batches neither.
                  otel_otlp_exporter_cancel() and the exporter's shutdown end a wait at once.
+                 Name lookups too (libcurl: 7.87 or later, see [curl]): getaddrinfo runs on
+                 a short-lived thread that the export stops waiting for at the deadline or
+                 on cancel (a dead DNS server costs no more than the timeout); a lookup that
+                 fails or times out is a connection failure. Address literals and
+                 "localhost" (::1, 127.0.0.1) need no lookup; a looked-up address is reused
+                 for 60 s while connecting to it works.
 
    ZIPKIN        OTEL_TRACES_EXPORTER=zipkin (factory "zipkin", registered like "otlp") or
                  otel_zipkin_exporter_create(): a JSON array of Zipkin v2 spans per export,
