@@ -19,6 +19,9 @@
        OTEL_OTLP_NO_AUTOREGISTER  do not register "otlp" from a constructor at load time
                                   (call otel_otlp_register() yourself)
        OTEL_MALLOC/OTEL_FREE      as in otel.h (used for the exporter's buffers)
+       OTEL_OTLP_GETADDRINFO      the name lookup of the built-in client [getaddrinfo]: a
+                                  function with getaddrinfo's signature whose results
+                                  freeaddrinfo frees (tests use it to make lookups slow)
 
    ENVIRONMENT   (read by otel_otlp_exporter_create; desc fields win; the signal's variable
                  (TRACES_, METRICS_ or LOGS_: [SIG_] below) wins over the generic one)
@@ -50,6 +53,12 @@
                  A partial success is a success; its rejected count is kept in the stats.
                  Requests over 64 MiB are not sent (counted as dropped); empty batches neither.
                  otel_otlp_exporter_cancel() and the exporter's shutdown end a wait at once.
+                 Name lookups too (libcurl: 7.87 or later, see [curl]): getaddrinfo runs on
+                 a short-lived thread that the export stops waiting for at the deadline or
+                 on cancel (a dead DNS server costs no more than the timeout); a lookup that
+                 fails or times out is a connection failure. Address literals and
+                 "localhost" (::1, 127.0.0.1) need no lookup; a looked-up address is reused
+                 for 60 s while connecting to it works.
 
    ZIPKIN        OTEL_TRACES_EXPORTER=zipkin (factory "zipkin", registered like "otlp") or
                  otel_zipkin_exporter_create(): a JSON array of Zipkin v2 spans per export,
@@ -237,6 +246,8 @@ OTEL_API otel_result otel_zipkin_register(void);
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -265,6 +276,13 @@ OTEL_API otel_result otel_zipkin_register(void);
 #define OTEL__OTLP_RETRY_MAX_MS 5000u
 #define OTEL__OTLP_LOG_INTERVAL_MS 60000u    /* a repeated diagnostic: at most once a minute */
 #define OTEL__OTLP_USER_AGENT "otel.h/" OTEL_VERSION
+#define OTEL__OTLP_DNS_CACHE_MS 60000u       /* reuse a looked-up address this long (as libcurl) */
+#ifndef OTEL_OTLP_GETADDRINFO
+#define OTEL_OTLP_GETADDRINFO getaddrinfo
+#endif
+#ifndef OTEL__OTLP_PTHREAD_CREATE            /* tests make thread creation fail with it */
+#define OTEL__OTLP_PTHREAD_CREATE pthread_create
+#endif
 
 /* Atomics for counters read from other threads (POSIX targets: GCC/Clang builtins, which
    also compile as C++). */
@@ -1979,8 +1997,8 @@ OTEL_API otel_result otel_otlp_gzip(otel_otlp_encoder *e, const void *in, size_t
    sockets driven by poll() so every wait (connect, send, receive, backoff) ends at the
    export deadline or when the cancel pipe becomes readable. One keep-alive connection is
    reused while the server keeps it open; a request that finds it closed by the server
-   (nothing received) is sent once more on a new connection. getaddrinfo itself has no
-   timeout: numeric addresses and /etc/hosts names resolve at once. */
+   (nothing received) is sent once more on a new connection. Name lookups keep the
+   deadline too (getaddrinfo has no timeout): see otel__http_resolve. */
 
 typedef struct otel__otlp_url {
     bool https;
@@ -2014,7 +2032,8 @@ typedef struct otel__otlp_resp {
     X(PARTIAL, "partial success") \
     X(TOO_BIG, "request too large, spans dropped") \
     X(ENCODE, "encoding failed") \
-    X(RETRY, "retrying")
+    X(RETRY, "retrying") \
+    X(LOOKUP, "name lookup")
 enum {
 #define OTEL__X(id, text) OTEL__OTLP_LOG_##id,
     OTEL__OTLP_LOG_ITEMS(OTEL__X)
@@ -2028,6 +2047,34 @@ static const char *const otel__otlp_log_text[] = {
 };
 
 #define OTEL__OTLP_MAGIC 0x6f746c70u /* "otlp" */
+
+#ifndef OTEL_USE_CURL
+/* The addresses of a host, copied out of getaddrinfo's list (so they can be kept). */
+#define OTEL__OTLP_MAX_ADDRS 8
+typedef struct otel__otlp_addrs {
+    int n;
+    struct {
+        int family;
+        socklen_t len;
+        struct sockaddr_storage sa;
+    } a[OTEL__OTLP_MAX_ADDRS];
+} otel__otlp_addrs;
+
+/* One name lookup on its own thread. The exporter and the thread each hold a reference;
+   the last to let go closes the pipe and frees it, so a lookup the exporter stopped
+   waiting for (deadline, cancel, shutdown) cleans up after itself when getaddrinfo
+   finally returns. */
+typedef struct otel__otlp_dns {
+    int refs;               /* atomic: the exporter's and the thread's */
+    int done;               /* atomic, release: rc, err, addrs and done_ms are written */
+    int rc, err;            /* getaddrinfo's result; errno for EAI_SYSTEM */
+    int64_t done_ms;
+    otel__otlp_addrs addrs;
+    int pipe[2];            /* the thread writes a byte to [1] when done; the worker polls [0] */
+    pid_t pid;              /* the process the thread runs in (fork check) */
+    char host[256], port[6];
+} otel__otlp_dns;
+#endif
 
 typedef struct otel__otlp {
     uint32_t magic;
@@ -2059,8 +2106,14 @@ typedef struct otel__otlp {
     otel_otlp_stats st;         /* atomics: read by otel_otlp_exporter_stats */
     int64_t log_last[OTEL__OTLP_LOG_COUNT];
     uint32_t log_suppressed[OTEL__OTLP_LOG_COUNT];
+#ifndef OTEL_USE_CURL
+    otel__otlp_dns *dns;        /* the lookup in progress (or finished, not yet taken), or NULL */
+    otel__otlp_addrs addrs;     /* the last looked-up addresses, n = 0 none */
+    int64_t addrs_until;        /* ... usable until then */
+#endif
 #ifdef OTEL_USE_CURL
     CURL *curl;
+    CURLM *multi;               /* runs curl: its connection cache is the keep-alive */
     struct curl_slist *curl_headers, *curl_headers_gz;
     char *tls_ca, *tls_key, *tls_cert;
     bool tls_insecure;
@@ -2307,6 +2360,7 @@ static const char *otel__otlp_errno_str(int e) {
     case EADDRNOTAVAIL: return "address not available";
     case EAFNOSUPPORT: return "address family not supported";
     case EMFILE: case ENFILE: return "too many open files";
+    case EAGAIN: return "resource temporarily unavailable";
     case ENOMEM: case ENOBUFS: return "out of memory";
     default: return "system error";
     }
@@ -2334,30 +2388,209 @@ static void otel__http_close(otel__otlp *x) {
     x->fd = -1;
 }
 
-static otel__otlp_tx otel__http_connect(otel__otlp *x, int64_t deadline, otel__otlp_resp *r) {
-    struct addrinfo hints, *res = NULL, *ai;
-    int rc, fd = -1, err = 0, one = 1;
-    memset(&hints, 0, sizeof hints);
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_NUMERICSERV;
-    rc = getaddrinfo(x->u.host, x->u.port, &hints, &res);
+/* ---- name lookup ---- getaddrinfo has no timeout: with a dead DNS server one call takes
+   resolv.conf's timeout x attempts x servers, past the export deadline and past shutdown's.
+   So a name is looked up on a short-lived detached thread while the worker waits in
+   otel__otlp_wait (deadline, cancel pipe) for a byte on the lookup's pipe. On timeout the
+   worker stops waiting and the thread finishes alone. An exporter runs at most one lookup:
+   the next export waits for the same one. Numeric addresses and "localhost" need no
+   thread; a looked-up address is reused for OTEL__OTLP_DNS_CACHE_MS unless connecting to it
+   fails. Without a thread (or a pipe) the lookup runs here, without a timeout. */
+
+static void otel__otlp_addrs_add(otel__otlp_addrs *out, const struct addrinfo *ai) {
+    for (; ai && out->n < OTEL__OTLP_MAX_ADDRS; ai = ai->ai_next) {
+        if ((ai->ai_family != AF_INET && ai->ai_family != AF_INET6) ||
+            ai->ai_addrlen > (socklen_t)sizeof out->a[0].sa)
+            continue;
+        out->a[out->n].family = ai->ai_family;
+        out->a[out->n].len = (socklen_t)ai->ai_addrlen;
+        memcpy(&out->a[out->n].sa, ai->ai_addr, ai->ai_addrlen);
+        out->n++;
+    }
+}
+
+static void otel__otlp_hints(struct addrinfo *h, int flags) {
+    memset(h, 0, sizeof *h);
+    h->ai_family = AF_UNSPEC;
+    h->ai_socktype = SOCK_STREAM;
+    h->ai_flags = AI_NUMERICSERV | flags;
+}
+
+/* An address literal, or "localhost" (::1 then 127.0.0.1, as libcurl does): no lookup. */
+static bool otel__otlp_numeric(const char *host, const char *port, otel__otlp_addrs *out) {
+    static const char *const loopback[] = {"::1", "127.0.0.1"};
+    struct addrinfo hints, *res;
+    bool local = !strcasecmp(host, "localhost");
+    int i;
+    out->n = 0;
+    otel__otlp_hints(&hints, AI_NUMERICHOST);
+    for (i = 0; i < (local ? 2 : 1); i++) {
+        res = NULL;
+        if (getaddrinfo(local ? loopback[i] : host, port, &hints, &res) != 0) continue;
+        otel__otlp_addrs_add(out, res);
+        freeaddrinfo(res);
+    }
+    return out->n > 0;
+}
+
+static void otel__otlp_dns_release(otel__otlp_dns *d) {
+    if (__atomic_sub_fetch(&d->refs, 1, __ATOMIC_ACQ_REL) != 0) return;
+    if (d->pipe[0] >= 0) close(d->pipe[0]);
+    if (d->pipe[1] >= 0) close(d->pipe[1]);
+    OTEL_FREE(d, NULL);
+}
+
+/* Runs getaddrinfo; its own output is copied out, so freeing never depends on the exporter. */
+static void otel__otlp_dns_run(otel__otlp_dns *d) {
+    struct addrinfo hints, *res = NULL;
+    otel__otlp_hints(&hints, 0);
+    d->rc = OTEL_OTLP_GETADDRINFO(d->host, d->port, &hints, &res);
+    d->err = d->rc == EAI_SYSTEM ? errno : 0;
+    if (d->rc == 0) {
+        otel__otlp_addrs_add(&d->addrs, res);
+        freeaddrinfo(res);
+    }
+    d->done_ms = otel__otlp_ms();
+}
+
+static void *otel__otlp_dns_main(void *arg) {
+    otel__otlp_dns *d = (otel__otlp_dns *)arg;
+    char c = 1;
+    otel__otlp_dns_run(d);
+    __atomic_store_n(&d->done, 1, __ATOMIC_RELEASE);
+    (void)!write(d->pipe[1], &c, 1); /* the read end stays open while we hold our reference */
+    otel__otlp_dns_release(d);
+    return NULL;
+}
+
+/* A lookup of x's host on a new thread, or, when none can be started, done here before
+   returning. NULL when out of memory. */
+static otel__otlp_dns *otel__otlp_dns_start(otel__otlp *x) {
+    otel__otlp_dns *d = (otel__otlp_dns *)OTEL_MALLOC(sizeof *d, NULL);
+    pthread_attr_t attr;
+    pthread_t th;
+    sigset_t all, old;
+    int e, i;
+    if (!d) return NULL;
+    memset(d, 0, sizeof *d);
+    snprintf(d->host, sizeof d->host, "%s", x->u.host);
+    snprintf(d->port, sizeof d->port, "%s", x->u.port);
+    d->pid = getpid();
+    d->refs = 2;
+    if (pipe(d->pipe) != 0) {
+        e = errno;
+        d->pipe[0] = d->pipe[1] = -1;
+    } else {
+        for (i = 0; i < 2; i++) (void)fcntl(d->pipe[i], F_SETFD, FD_CLOEXEC);
+        if ((e = pthread_attr_init(&attr)) == 0) {
+            (void)pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+            sigfillset(&all); /* the thread takes no signals: they go to the application's threads */
+            pthread_sigmask(SIG_SETMASK, &all, &old);
+            e = OTEL__OTLP_PTHREAD_CREATE(&th, &attr, otel__otlp_dns_main, d);
+            pthread_sigmask(SIG_SETMASK, &old, NULL);
+            pthread_attr_destroy(&attr);
+        }
+    }
+    if (e == 0) return d;
+    otel__otlp_log(x, OTEL__OTLP_LOG_LOOKUP, OTEL_LOG_WARN,
+                   "cannot start a lookup thread (%s); looking up %.100s here, without the export timeout",
+                   otel__otlp_errno_str(e), x->u.host);
+    if (d->pipe[0] >= 0) {
+        close(d->pipe[0]);
+        close(d->pipe[1]);
+    }
+    d->pipe[0] = d->pipe[1] = -1;
+    d->refs = 1;
+    otel__otlp_dns_run(d);
+    d->done = 1;
+    return d;
+}
+
+/* Lets go of x->dns. In a forked child the thread is the parent's: the child's copy (and
+   its copies of the pipe) is the child's alone. */
+static void otel__otlp_dns_drop(otel__otlp *x) {
+    otel__otlp_dns *d = x->dns;
+    x->dns = NULL;
+    if (!d) return;
+    if (d->pid == getpid()) {
+        otel__otlp_dns_release(d);
+        return;
+    }
+    if (d->pipe[0] >= 0) close(d->pipe[0]);
+    if (d->pipe[1] >= 0) close(d->pipe[1]);
+    OTEL_FREE(d, NULL);
+}
+
+/* Takes x->dns's result once it is done: a success becomes x->addrs. Returns its rc. */
+static int otel__otlp_dns_take(otel__otlp *x, int *err) {
+    otel__otlp_dns *d = x->dns;
+    int rc = d->rc;
+    *err = d->err;
+    if (rc == 0 && d->addrs.n > 0) {
+        x->addrs = d->addrs;
+        x->addrs_until = d->done_ms + OTEL__OTLP_DNS_CACHE_MS;
+    } else if (rc == 0) {
+        rc = EAI_NONAME; /* nothing usable (neither IPv4 nor IPv6) */
+    }
+    otel__otlp_dns_drop(x);
+    return rc;
+}
+
+/* The addresses of x's host into *out, by `deadline`. A lookup that fails or does not
+   answer in time is a connection failure (RETRY, or TIMEOUT at the deadline). */
+static otel__otlp_tx otel__http_resolve(otel__otlp *x, int64_t deadline, otel__otlp_addrs *out, otel__otlp_resp *r) {
+    int rc, err = 0, w;
+    if (otel__otlp_numeric(x->u.host, x->u.port, out)) return OTEL__OTLP_TX_DONE;
+    if (x->dns && x->dns->pid != getpid()) otel__otlp_dns_drop(x);
+    if (x->dns && __atomic_load_n(&x->dns->done, __ATOMIC_ACQUIRE))
+        (void)otel__otlp_dns_take(x, &err); /* one an earlier export stopped waiting for */
+    if (x->addrs.n > 0 && otel__otlp_ms() < x->addrs_until) {
+        *out = x->addrs;
+        return OTEL__OTLP_TX_DONE;
+    }
+    if (!x->dns && !(x->dns = otel__otlp_dns_start(x))) {
+        snprintf(r->detail, sizeof r->detail, "cannot look up %.100s: out of memory", x->u.host);
+        return OTEL__OTLP_TX_FAIL;
+    }
+    while (!__atomic_load_n(&x->dns->done, __ATOMIC_ACQUIRE)) {
+        w = otel__otlp_wait(x, x->dns->pipe[0], POLLIN, deadline);
+        if (w == 1) continue;
+        if (w == 0) {
+            OTEL__OTLP_ADD(&x->st.connect_failures, 1);
+            snprintf(r->detail, sizeof r->detail, "name lookup of %.100s: no answer in time (left running)",
+                     x->u.host);
+        } else {
+            snprintf(r->detail, sizeof r->detail, "looking up %.100s", x->u.host);
+        }
+        return otel__otlp_tx_of_wait(w);
+    }
+    rc = otel__otlp_dns_take(x, &err);
     if (rc != 0) {
         OTEL__OTLP_ADD(&x->st.connect_failures, 1);
-        snprintf(r->detail, sizeof r->detail, "cannot resolve %.100s: %s", x->u.host, gai_strerror(rc));
+        snprintf(r->detail, sizeof r->detail, "cannot resolve %.100s: %s", x->u.host,
+                 rc == EAI_SYSTEM ? otel__otlp_errno_str(err) : gai_strerror(rc));
         return OTEL__OTLP_TX_RETRY;
     }
-    for (ai = res; ai; ai = ai->ai_next) {
-        fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
+    *out = x->addrs;
+    return OTEL__OTLP_TX_DONE;
+}
+
+static otel__otlp_tx otel__http_connect(otel__otlp *x, int64_t deadline, otel__otlp_resp *r) {
+    otel__otlp_addrs addrs;
+    otel__otlp_tx tx;
+    int i, rc, fd = -1, err = 0, one = 1;
+    tx = otel__http_resolve(x, deadline, &addrs, r);
+    if (tx != OTEL__OTLP_TX_DONE) return tx;
+    for (i = 0; i < addrs.n; i++) {
+        fd = socket(addrs.a[i].family, SOCK_STREAM, 0);
         if (fd < 0) { err = errno; continue; }
         (void)fcntl(fd, F_SETFD, FD_CLOEXEC);
         (void)fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-        rc = connect(fd, ai->ai_addr, ai->ai_addrlen);
+        rc = connect(fd, (const struct sockaddr *)&addrs.a[i].sa, addrs.a[i].len);
         if (rc < 0 && (errno == EINPROGRESS || errno == EINTR)) {
             int w = otel__otlp_wait(x, fd, POLLOUT, deadline);
             if (w != 1) {
                 close(fd);
-                freeaddrinfo(res);
                 snprintf(r->detail, sizeof r->detail, "connecting to %.100s:%s", x->u.host, x->u.port);
                 return otel__otlp_tx_of_wait(w);
             }
@@ -2373,8 +2606,8 @@ static otel__otlp_tx otel__http_connect(otel__otlp *x, int64_t deadline, otel__o
         close(fd);
         fd = -1;
     }
-    freeaddrinfo(res);
     if (fd < 0) {
+        x->addrs.n = 0; /* look the name up again next time: it may have moved */
         OTEL__OTLP_ADD(&x->st.connect_failures, 1);
         snprintf(r->detail, sizeof r->detail, "cannot connect to %.100s:%s: %s", x->u.host, x->u.port,
                  otel__otlp_errno_str(err));
@@ -2673,16 +2906,24 @@ static otel_result otel__otlp_transport_init(otel__otlp *x) {
 }
 static void otel__otlp_transport_free(otel__otlp *x) {
     otel__http_close(x);
+    otel__otlp_dns_drop(x); /* a lookup still running frees itself when it ends */
 }
 
 #endif /* !OTEL_USE_CURL */
 
 /* ==== [curl] ====================================================================== */
 
-/* With OTEL_USE_CURL every request goes through one reused libcurl easy handle (its
-   connection cache gives keep-alive): https, the proxy variables (http_proxy,
-   https_proxy, no_proxy, read by libcurl), CA bundle and client certificate. The deadline
-   becomes CURLOPT_TIMEOUT_MS; cancel is seen by the progress callback. */
+/* With OTEL_USE_CURL every request goes through one reused libcurl easy handle, run by a
+   multi handle of our own (its connection cache gives keep-alive): https, the proxy
+   variables (http_proxy, https_proxy, no_proxy, read by libcurl), CA bundle and client
+   certificate. The deadline becomes CURLOPT_TIMEOUT_MS. The transfer is driven with
+   curl_multi_wait on curl's sockets plus the cancel pipe, so cancel ends it at once
+   (curl_easy_perform would notice only at its next progress call, up to a second later
+   while nothing moves, e.g. during a name lookup). Name lookups keep the deadline and
+   cancel with a threaded (or c-ares) libcurl from 7.87 on, where CURLOPT_QUICK_EXIT lets
+   the transfer end without joining a resolver thread stuck in getaddrinfo (curl's known
+   bug "multi perform hangs waiting for threaded resolver": without it the transfer ends
+   when getaddrinfo does). Older or synchronous-resolver builds: a debug note at setup. */
 #ifdef OTEL_USE_CURL
 
 static size_t otel__curl_write(char *p, size_t sz, size_t nm, void *user) {
@@ -2723,6 +2964,39 @@ static int otel__curl_progress(void *user, curl_off_t a, curl_off_t b, curl_off_
     return OTEL__OTLP_LOAD(&x->cancelled) ? 1 : 0;
 }
 
+/* Runs the transfer on x->multi until it ends or cancel; CURLE_ABORTED_BY_CALLBACK for
+   cancel. */
+static CURLcode otel__curl_run(otel__otlp *x, CURL *c, char *detail, size_t cap) {
+    CURLMcode mc;
+    CURLMsg *msg;
+    CURLcode rc = CURLE_GOT_NOTHING;
+    int running = 1, left;
+    if ((mc = curl_multi_add_handle(x->multi, c)) != CURLM_OK) {
+        snprintf(detail, cap, "curl: %s", curl_multi_strerror(mc));
+        return CURLE_FAILED_INIT;
+    }
+    for (;;) {
+        struct curl_waitfd w;
+        mc = curl_multi_perform(x->multi, &running);
+        if (mc != CURLM_OK || !running) break;
+        if (OTEL__OTLP_LOAD(&x->cancelled)) { rc = CURLE_ABORTED_BY_CALLBACK; break; }
+        w.fd = x->wake[0];
+        w.events = CURL_WAIT_POLLIN;
+        w.revents = 0;
+        mc = curl_multi_wait(x->multi, &w, 1, 1000, NULL); /* curl shortens it to its timers */
+        if (mc != CURLM_OK) break;
+    }
+    if (mc != CURLM_OK) {
+        snprintf(detail, cap, "curl: %s", curl_multi_strerror(mc));
+        rc = CURLE_FAILED_INIT;
+    } else if (!running) {
+        while ((msg = curl_multi_info_read(x->multi, &left)) != NULL)
+            if (msg->msg == CURLMSG_DONE && msg->easy_handle == c) rc = msg->data.result;
+    }
+    curl_multi_remove_handle(x->multi, c); /* mid-transfer: the connection is closed */
+    return rc;
+}
+
 static otel__otlp_tx otel__otlp_post(otel__otlp *x, const uint8_t *body, size_t len, bool gz, int64_t deadline,
                                      otel__otlp_resp *r) {
     CURL *c = x->curl;
@@ -2731,11 +3005,17 @@ static otel__otlp_tx otel__otlp_post(otel__otlp *x, const uint8_t *body, size_t 
     int64_t rem = deadline - otel__otlp_ms();
     if (rem <= 0) return OTEL__OTLP_TX_TIMEOUT;
     if (OTEL__OTLP_LOAD(&x->cancelled)) return OTEL__OTLP_TX_CANCELLED;
-    if (x->pid != getpid()) { /* a forked child: the handle's cached connections are the
-        parent's too; leave them alone (no cleanup) and start a handle of our own */
+    if (x->pid != getpid()) { /* a forked child: the handles' cached connections are the
+        parent's too; leave them alone (no cleanup) and start handles of our own */
         CURL *d = curl_easy_duphandle(c);
-        if (!d) return OTEL__OTLP_TX_FAIL;
+        CURLM *m = curl_multi_init();
+        if (!d || !m) {
+            if (d) curl_easy_cleanup(d);
+            if (m) curl_multi_cleanup(m);
+            return OTEL__OTLP_TX_FAIL;
+        }
         c = x->curl = d;
+        x->multi = m;
         x->pid = getpid();
     }
     x->rlen = 0;
@@ -2748,7 +3028,7 @@ static otel__otlp_tx otel__otlp_post(otel__otlp *x, const uint8_t *body, size_t 
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)rem);
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)rem);
     OTEL__OTLP_ADD(&x->st.requests, 1);
-    rc = curl_easy_perform(c);
+    rc = otel__curl_run(x, c, x->curl_err, sizeof x->curl_err);
     if (curl_easy_getinfo(c, CURLINFO_NUM_CONNECTS, &conns) == CURLE_OK && conns > 0)
         OTEL__OTLP_ADD(&x->st.connections, (uint64_t)conns);
     if (rc == CURLE_OK) {
@@ -2805,15 +3085,18 @@ static struct curl_slist *otel__curl_headers(otel__otlp *x, bool gz) {
 static otel_result otel__otlp_transport_init(otel__otlp *x) {
     static int global_done; /* setup thread only, as curl_global_init requires */
     CURL *c;
+    bool quick = false;
+    const curl_version_info_data *ver;
     if (!global_done) {
         if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) return OTEL_ERR_IO;
         global_done = 1;
     }
     c = x->curl = curl_easy_init();
+    x->multi = curl_multi_init();
     x->pid = getpid();
     x->curl_headers = otel__curl_headers(x, false);
     x->curl_headers_gz = otel__curl_headers(x, true);
-    if (!c || !x->curl_headers || !x->curl_headers_gz) return OTEL_ERR_NO_MEMORY;
+    if (!c || !x->multi || !x->curl_headers || !x->curl_headers_gz) return OTEL_ERR_NO_MEMORY;
     curl_easy_setopt(c, CURLOPT_URL, x->url);
     curl_easy_setopt(c, CURLOPT_POST, 1L);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
@@ -2826,6 +3109,15 @@ static otel_result otel__otlp_transport_init(otel__otlp *x) {
     curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
     curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, otel__curl_progress);
     curl_easy_setopt(c, CURLOPT_XFERINFODATA, x);
+#if LIBCURL_VERSION_NUM >= 0x075700
+    /* a timed-out or cancelled lookup's thread finishes (and frees its data) on its own */
+    quick = curl_easy_setopt(c, CURLOPT_QUICK_EXIT, 1L) == CURLE_OK;
+#endif
+    ver = curl_version_info(CURLVERSION_NOW);
+    if (!quick || !ver || !(ver->features & CURL_VERSION_ASYNCHDNS))
+        otel_log(OTEL_LOG_DEBUG, "%s %s: with libcurl %s a slow name lookup can outlast the export timeout and "
+                                 "shutdown's deadline (7.87 or later with a threaded resolver keeps them)",
+                 x->who, x->url, ver ? ver->version : "?");
     if (x->tls_ca) curl_easy_setopt(c, CURLOPT_CAINFO, x->tls_ca);
     if (x->tls_cert) curl_easy_setopt(c, CURLOPT_SSLCERT, x->tls_cert);
     if (x->tls_key) curl_easy_setopt(c, CURLOPT_SSLKEY, x->tls_key);
@@ -2837,7 +3129,8 @@ static otel_result otel__otlp_transport_init(otel__otlp *x) {
     return OTEL_OK;
 }
 static void otel__otlp_transport_free(otel__otlp *x) {
-    if (x->curl) curl_easy_cleanup(x->curl);
+    if (x->curl) curl_easy_cleanup(x->curl); /* not in x->multi between transfers */
+    if (x->multi) curl_multi_cleanup(x->multi);
     curl_slist_free_all(x->curl_headers);
     curl_slist_free_all(x->curl_headers_gz);
     OTEL_FREE(x->tls_ca, NULL);
