@@ -3757,8 +3757,12 @@ static size_t otel__drain(otel__state *g) {
     otel__block *bs[2] = {NULL, NULL}; /* spans, logs */
     for (uint32_t i = 0; i < n; i++) {
         otel__thread *t = g->threads[i];
-        uint32_t head = otel__load_rlx(&t->head), tail = otel__load_acq(&t->tail);
+        uint32_t head = otel__load_rlx(&t->head), tail = otel__load_acq(&t->tail), mark = head;
         while (head != tail) {
+            if (head - mark >= (t->mask + 1) / 16) { /* hand space back as it frees, not at the end */
+                otel__store_rel(&t->head, head);
+                mark = head;
+            }
             otel__rec *r = (otel__rec *)(void *)(t->ring + (head & t->mask));
             if (r->type == OTEL__REC_SPAN || r->type == OTEL__REC_LOG) {
                 int k = r->type == OTEL__REC_LOG;
