@@ -3578,14 +3578,16 @@ static void otel__pool_free(void) {
     pthread_mutex_unlock(&otel__pool_mu);
 }
 
-#define OTEL__FIX(field) (field) = (const char *)base + (uintptr_t)(field)
 
-static void otel__rec_fix(otel__rec *r) {
-    const unsigned char *base = (const unsigned char *)r;
-    OTEL__FIX(r->d.name.ptr);
-    OTEL__FIX(r->d.trace_state.ptr);
-    OTEL__FIX(r->d.status_message.ptr);
-    r->d.otel__items = base + (uintptr_t)r->d.otel__items;
+/* `c` is a copy of `src`: the offsets are read from `src` and only stored into `c`.
+   Reading the copy just made waits for its lines (a fresh block's lines are still on
+   their way) and stalled the pipeline thread on every record. */
+static void otel__rec_fix(otel__rec *c, const otel__rec *src) {
+    const unsigned char *base = (const unsigned char *)c;
+    c->d.name.ptr = (const char *)base + (uintptr_t)src->d.name.ptr;
+    c->d.trace_state.ptr = (const char *)base + (uintptr_t)src->d.trace_state.ptr;
+    c->d.status_message.ptr = (const char *)base + (uintptr_t)src->d.status_message.ptr;
+    c->d.otel__items = base + (uintptr_t)src->d.otel__items;
 }
 
 /* The same for a log record: `d` is a copy of `src` (read from `src`: reading the copy
@@ -3784,7 +3786,7 @@ static size_t otel__drain(otel__state *g) {
                     otel__log_fix(&((otel__lrec *)c)->d, &((const otel__lrec *)(const void *)r)->d, (const unsigned char *)c);
                     b->logs[b->count++] = &((otel__lrec *)c)->d;
                 } else {
-                    otel__rec_fix((otel__rec *)c);
+                    otel__rec_fix((otel__rec *)c, r);
                     b->spans[b->count++] = &((otel__rec *)c)->d;
                 }
                 b->used += r->size;
