@@ -2953,11 +2953,17 @@ static OTEL__ALWAYS_INLINE otel_span *otel__start(otel__state *g, const char *na
     return h;
 }
 
-OTEL_API otel_span *otel_span_start(const char *name, const otel_span_desc *desc) {
+static OTEL__NOINLINE otel_span *otel__start_any(otel__state *g, const char *name, const otel_span_desc *desc) {
     static const otel_span_desc zero_desc;
+    return desc ? otel__start(g, name, desc) : otel__start(g, name, &zero_desc);
+}
+
+/* With the SDK disabled or not initialized this is a load, a test and a return: the work
+   (and its saved registers) is in otel__start_any, reached by a tail call. */
+OTEL_API otel_span *otel_span_start(const char *name, const otel_span_desc *desc) {
     otel__state *g = otel__g;
     if (!g) return OTEL__NOOP;
-    return desc ? otel__start(g, name, desc) : otel__start(g, name, &zero_desc);
+    return otel__start_any(g, name, desc);
 }
 
 /* The open slot of a handle for a recording call, or NULL (misuse reported). */
