@@ -1168,9 +1168,10 @@ static struct {
 
 /* Calibration state: the pipeline thread of the one live SDK instance (otel__clk_mu). */
 static pthread_mutex_t otel__clk_mu = PTHREAD_MUTEX_INITIALIZER;
-static int otel__clk_ok;               /* 0 unknown, 1 the kernel keeps time with the TSC, -1 not */
+static _Atomic int otel__clk_ok;       /* 0 unknown, 1 the kernel keeps time with the TSC, -1 not */
 static uint64_t otel__clk_base_tsc, otel__clk_base_ns; /* start of the rate window */
-static uint64_t otel__clk_last_ms, otel__clk_mult;
+static _Atomic uint64_t otel__clk_last_ms; /* read before the lock: atomic */
+static uint64_t otel__clk_mult;
 
 /* One (tsc, realtime) pair: the tightest of three brackets. */
 static void otel__clk_pair(uint64_t *tsc, uint64_t *ns) {
@@ -1212,17 +1213,17 @@ static bool otel__clk_kernel_tsc(void) {
 
 /* Called by the pipeline thread on every wake (at least every 20 ms); works every 50 ms. */
 static void otel__clock_tick(uint64_t now_ms) {
-    if (otel__clk_ok < 0 || now_ms - otel__clk_last_ms < 50) return;
+    if (otel__load_rlx(&otel__clk_ok) < 0 || now_ms - otel__load_rlx(&otel__clk_last_ms) < 50) return;
     if (pthread_mutex_trylock(&otel__clk_mu) != 0) return;
-    if (otel__clk_ok == 0) otel__clk_ok = otel__clk_kernel_tsc() ? 1 : -1;
-    if (otel__clk_ok < 0) {
+    if (otel__load_rlx(&otel__clk_ok) == 0) otel__store_rlx(&otel__clk_ok, otel__clk_kernel_tsc() ? 1 : -1);
+    if (otel__load_rlx(&otel__clk_ok) < 0) {
         otel__clk_disable();
         pthread_mutex_unlock(&otel__clk_mu);
         return;
     }
     uint64_t tsc = 0, ns = 0;
     otel__clk_pair(&tsc, &ns);
-    otel__clk_last_ms = now_ms;
+    otel__store_rlx(&otel__clk_last_ms, now_ms);
     if (otel__clk_mult) { /* how far the mapping drifted: more than 100 us means a clock
                              step or a counter that misbehaves: measure the rate afresh */
         uint64_t pred = otel__load_rlx(&otel__clk.ns0) +
