@@ -204,6 +204,9 @@ typedef struct otel_attr {
 
 /* Element `i` of a string-array value (input or packed). Out of range: {"",0}. */
 OTEL_API otel_str otel_value_str_at(const otel_value *v, size_t i);
+/* Element `i` of any array value as a scalar value (a string element's bytes stay where
+   they are). Not an array, or out of range: type OTEL_VALUE_NONE. */
+OTEL_API otel_value otel_value_at(const otel_value *v, size_t i);
 
 /* Attribute constructors for arrays passed to otel_span_add_event, links and descs.
    The pointers are only read during the call that receives the attribute. */
@@ -2246,16 +2249,21 @@ static otel__slot *otel__slot_of(otel__state *g, const otel_span *h) {
 static _Thread_local uintptr_t otel__tls_h;
 static _Thread_local otel__slot *otel__tls_s;
 
+/* 1: `h` is the handle this thread resolved last and *out its slot if still open (else
+   NULL); 0: not that handle. No call, so that callers can stay leaf functions. */
+static OTEL__ALWAYS_INLINE int otel__slot_cached(const otel__state *g, const otel_span *h, otel__slot **out) {
+    if (!h || (uintptr_t)h != otel__tls_h || otel__tls_instance != g->instance) return 0;
+    otel__slot *s = otel__tls_s;
+    uint32_t gen = (uint32_t)((uintptr_t)h >> OTEL__GEN_SHIFT) & OTEL__GEN_MASK;
+    *out = otel__load_acq(&s->state) == OTEL__OPEN && (otel__load_rlx((_Atomic uint32_t *)&s->gen) & OTEL__GEN_MASK) == gen
+               ? s : NULL;
+    return 1;
+}
+
 static inline otel__slot *otel__slot_get(otel__state *g, const otel_span *h) {
-    if (h && (uintptr_t)h == otel__tls_h && otel__tls_instance == g->instance) {
-        otel__slot *s = otel__tls_s;
-        uint32_t gen = (uint32_t)((uintptr_t)h >> OTEL__GEN_SHIFT) & OTEL__GEN_MASK;
-        if (otel__load_acq(&s->state) == OTEL__OPEN &&
-            (otel__load_rlx((_Atomic uint32_t *)&s->gen) & OTEL__GEN_MASK) == gen)
-            return s;
-        return NULL;
-    }
-    otel__slot *s = otel__slot_of(g, h);
+    otel__slot *s;
+    if (otel__slot_cached(g, h, &s)) return s;
+    s = otel__slot_of(g, h);
     if (s && otel__tls_instance == g->instance) {
         otel__tls_h = (uintptr_t)h;
         otel__tls_s = s;
@@ -3058,15 +3066,11 @@ static OTEL__ALWAYS_INLINE bool otel__attr_fast(otel__state *g, otel__slot *s, c
     return otel__attr_fast_lim(s, key, klen, type, bits, str, slen, g->lim.attr_count, g->lim.attr_value_length);
 }
 
-/* The slot of the span this thread touched last, when `span` is that one and records:
-   the check of otel__slot_get without the call. NULL: take the general path. */
+/* The slot of the span this thread touched last, when `span` is that one and records.
+   NULL: take the general path. */
 static inline otel__slot *otel__kv_slot(otel__state *g, const otel_span *span) {
-    otel__slot *s = otel__tls_s;
-    if (g && (uintptr_t)span == otel__tls_h && otel__tls_instance == g->instance && s &&
-        otel__load_acq(&s->state) == OTEL__OPEN &&
-        (otel__load_rlx((_Atomic uint32_t *)&s->gen) & OTEL__GEN_MASK) == ((uint32_t)((uintptr_t)span >> OTEL__GEN_SHIFT) & OTEL__GEN_MASK) &&
-        (s->flags & OTEL__SPAN_RECORDING))
-        return s;
+    otel__slot *s;
+    if (g && otel__slot_cached(g, span, &s) && s && (s->flags & OTEL__SPAN_RECORDING)) return s;
     return NULL;
 }
 
@@ -3361,6 +3365,24 @@ invalid:
 }
 
 /* ---- [util]/[context] part: public functions ---------------------------------------- */
+
+OTEL_API otel_value otel_value_at(const otel_value *v, size_t i) {
+    otel_value e;
+    memset(&e, 0, sizeof e);
+    if (!v || i >= v->len) return e;
+    switch (v->type) {
+    case OTEL_VALUE_STRING_ARRAY: {
+        otel_str s = otel_value_str_at(v, i);
+        e.type = OTEL_VALUE_STRING; e.u.s = s.ptr; e.len = s.len;
+        break;
+    }
+    case OTEL_VALUE_BOOL_ARRAY: if (v->u.ba) e.type = OTEL_VALUE_BOOL, e.u.b = v->u.ba[i]; break;
+    case OTEL_VALUE_INT_ARRAY: if (v->u.ia) e.type = OTEL_VALUE_INT, e.u.i = v->u.ia[i]; break;
+    case OTEL_VALUE_DOUBLE_ARRAY: if (v->u.da) e.type = OTEL_VALUE_DOUBLE, e.u.d = v->u.da[i]; break;
+    default: break;
+    }
+    return e;
+}
 
 OTEL_API otel_str otel_value_str_at(const otel_value *v, size_t i) {
     otel_str r;
@@ -4064,19 +4086,8 @@ static void otel__json_value(otel__buf *b, const otel_value *v, bool otlp) {
     }
     otel__buf_puts(b, otlp ? "{\"arrayValue\":{\"values\":[" : "[");
     for (size_t i = 0; i < n; i++) {
-        otel_value e;
-        memset(&e, 0, sizeof e);
+        otel_value e = otel_value_at(v, i);
         if (i) otel__buf_putc(b, ',');
-        switch (v->type) {
-        case OTEL_VALUE_STRING_ARRAY: {
-            otel_str s = otel_value_str_at(v, i);
-            e.type = OTEL_VALUE_STRING; e.u.s = s.ptr; e.len = s.len;
-            break;
-        }
-        case OTEL_VALUE_BOOL_ARRAY: e.type = OTEL_VALUE_BOOL; e.u.b = v->u.ba[i]; break;
-        case OTEL_VALUE_INT_ARRAY: e.type = OTEL_VALUE_INT; e.u.i = v->u.ia[i]; break;
-        default: e.type = OTEL_VALUE_DOUBLE; e.u.d = v->u.da[i]; break;
-        }
         otel__json_value(b, &e, otlp);
     }
     otel__buf_puts(b, otlp ? "]}}" : "]");

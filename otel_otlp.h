@@ -4100,19 +4100,8 @@ static void otel__zk_json_value(otel__otlp_sb *b, const otel_value *v) {
     }
     OTEL__ZK_LIT(b, "[");
     for (i = 0; i < v->len; i++) {
-        otel_value e;
-        memset(&e, 0, sizeof e);
+        otel_value e = otel_value_at(v, i);
         if (i) OTEL__ZK_LIT(b, ",");
-        switch (v->type) {
-        case OTEL_VALUE_STRING_ARRAY: {
-            otel_str s = otel_value_str_at(v, i);
-            e.type = OTEL_VALUE_STRING; e.u.s = s.ptr; e.len = s.len;
-            break;
-        }
-        case OTEL_VALUE_BOOL_ARRAY: e.type = OTEL_VALUE_BOOL; e.u.b = v->u.ba[i]; break;
-        case OTEL_VALUE_INT_ARRAY: e.type = OTEL_VALUE_INT; e.u.i = v->u.ia[i]; break;
-        default: e.type = OTEL_VALUE_DOUBLE; e.u.d = v->u.da[i]; break;
-        }
         otel__zk_json_value(b, &e);
     }
     OTEL__ZK_LIT(b, "]");

@@ -310,6 +310,38 @@ static void test_extract_format(void) {
     }
 }
 
+static void test_value_at(void) {
+    const char *arr[] = {"one", NULL};
+    bool ba[] = {true, false};
+    int64_t ia[] = {7, -8};
+    double da[] = {0.5};
+    otel_value v, e;
+    memset(&v, 0, sizeof v);
+    v.type = OTEL_VALUE_STRING_ARRAY, v.u.sa = arr, v.len = 2;
+    e = otel_value_at(&v, 0);
+    CHECK(e.type == OTEL_VALUE_STRING && e.len == 3 && memcmp(e.u.s, "one", 3) == 0);
+    e = otel_value_at(&v, 1);
+    CHECK(e.type == OTEL_VALUE_STRING && e.len == 0 && e.u.s && e.u.s[0] == 0);
+    CHECK(otel_value_at(&v, 2).type == OTEL_VALUE_NONE);
+    v.type = OTEL_VALUE_BOOL_ARRAY, v.u.ba = ba;
+    e = otel_value_at(&v, 0);
+    CHECK(e.type == OTEL_VALUE_BOOL && e.u.b);
+    e = otel_value_at(&v, 1);
+    CHECK(e.type == OTEL_VALUE_BOOL && !e.u.b);
+    v.type = OTEL_VALUE_INT_ARRAY, v.u.ia = ia;
+    e = otel_value_at(&v, 1);
+    CHECK(e.type == OTEL_VALUE_INT && e.u.i == -8);
+    v.type = OTEL_VALUE_DOUBLE_ARRAY, v.u.da = da, v.len = 1;
+    e = otel_value_at(&v, 0);
+    CHECK(e.type == OTEL_VALUE_DOUBLE && e.u.d == 0.5);
+    CHECK(otel_value_at(&v, 1).type == OTEL_VALUE_NONE);
+    v.u.da = NULL; /* no storage: nothing to read */
+    CHECK(otel_value_at(&v, 0).type == OTEL_VALUE_NONE);
+    v.type = OTEL_VALUE_INT, v.u.i = 5; /* not an array */
+    CHECK(otel_value_at(&v, 0).type == OTEL_VALUE_NONE);
+    CHECK(otel_value_at(NULL, 0).type == OTEL_VALUE_NONE);
+}
+
 static void test_value_str_at(void) {
     const char *arr[] = {"one", NULL, "three"};
     otel_value v;
@@ -362,5 +394,6 @@ int main(void) {
     test_tracestate();
     test_extract_format();
     test_value_str_at();
+    test_value_at();
     return TEST_DONE();
 }
