@@ -360,7 +360,7 @@ static void test_disabled(void) {
 
 /* Different objects are not merged: each gets its own shutdown; so does an exporter with
    no user pointer each time it is used. */
-static int nouser_shutdowns;
+static _Atomic int nouser_shutdowns; /* two workers call it at once */
 static otel_export_result nouser_spans(const otel_span_batch *b, void *user) {
     (void)b;
     (void)user;
@@ -369,7 +369,7 @@ static otel_export_result nouser_spans(const otel_span_batch *b, void *user) {
 static void nouser_shutdown(uint32_t timeout_ms, void *user) {
     (void)timeout_ms;
     (void)user;
-    nouser_shutdowns++;
+    atomic_fetch_add(&nouser_shutdowns, 1);
 }
 
 static void test_not_shared(void) {
@@ -387,12 +387,12 @@ static void test_not_shared(void) {
     d.readers[0].exporter = eb;
     d.readers[0].export_interval_ms = 60000;
     d.lock_destinations = true;
-    nouser_shutdowns = 0;
+    atomic_store(&nouser_shutdowns, 0);
     CHECK(otel_init(&d) == OTEL_OK);
     otel_span_end(otel_span_start("x", NULL));
     otel_logger_info(NULL, NULL, 0, "y");
     CHECK(otel_shutdown(5000) == OTEL_OK);
-    CHECK(atomic_load(&a.shutdowns) == 1 && atomic_load(&b.shutdowns) == 1 && nouser_shutdowns == 2);
+    CHECK(atomic_load(&a.shutdowns) == 1 && atomic_load(&b.shutdowns) == 1 && atomic_load(&nouser_shutdowns) == 2);
     CHECK(atomic_load(&a.late) == 0 && atomic_load(&b.late) == 0);
     CHECK(atomic_load(&a.spans) == 1 && atomic_load(&b.logs) == 1);
 }
