@@ -988,6 +988,10 @@ typedef struct otel_desc {
     otel_log_limits log_limits;
     uint32_t log_record_bytes;          /* largest log record (attributes, texts, body) in a
                                            ring; 0 -> 8192; at most ring_bytes / 4 */
+    /* Ring growth (appended). A thread whose ring fills doubles it, up to this, instead
+       of dropping (address space reserved up front, memory used only once grown).
+       0 -> 16 MiB on 64-bit systems, ring_bytes (no growth) on 32-bit ones. */
+    uint32_t ring_max_bytes;
 } otel_desc;
 
 /* Sets up the SDK: resolves `desc` (NULL = all defaults) against the environment,
@@ -1052,6 +1056,9 @@ typedef struct otel_stats {
     /* the clock */
     bool clock_tsc;              /* otel_now_ns reads the CPU's time-stamp counter, calibrated
                                     against CLOCK_REALTIME (else: clock_gettime) */
+    /* the per-thread rings */
+    uint64_t ring_grows;         /* times a thread's full ring doubled (otel_desc.ring_max_bytes) */
+    uint64_t ring_bytes;         /* the rings' sizes now, summed over recording threads */
 } otel_stats;
 
 /* A snapshot of the counters. Thread: any. */
@@ -1081,8 +1088,21 @@ OTEL_API otel_result otel_stats_get(otel_stats *out);
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
+#if defined(MAP_NORESERVE)
+#define OTEL__MAP_NORESERVE MAP_NORESERVE
+#else
+#define OTEL__MAP_NORESERVE 0
+#endif
+#if defined(MAP_ANONYMOUS)
+#define OTEL__MAP_ANON MAP_ANONYMOUS
+#elif defined(MAP_ANON)
+#define OTEL__MAP_ANON MAP_ANON
+#else
+#define OTEL__MAP_ANON 0 /* strict POSIX headers: private pages of /dev/zero instead */
+#endif
 #if defined(__linux__)
 #include <linux/futex.h>
 #include <sys/syscall.h>
@@ -1116,19 +1136,26 @@ int pthread_mutex_timedlock(pthread_mutex_t *mutex, const struct timespec *absti
 #define OTEL__DEFAULT_SPAN_BYTES 2048u
 #define OTEL__DEFAULT_SPANS_PER_THREAD 256u
 #define OTEL__DEFAULT_RING_BYTES (1u << 20)
+#define OTEL__DEFAULT_RING_MAX_BYTES (sizeof(void *) >= 8 ? (16u << 20) : 0u)
+#define OTEL__RING_SPARE 8u         /* ring bytes always kept free: room for a GROW marker */
 #define OTEL__DEFAULT_MAX_THREADS 1024u
 #define OTEL__DEFAULT_LOG_RECORD_BYTES 8192u
 #define OTEL__BLOCK_BYTES (64u << 10) /* one shared batch block: below malloc's mmap threshold */
 #define OTEL__BLOCK_POOL 64          /* free blocks kept for reuse (4 MiB) */
+#define OTEL__HOLD_MS 20             /* the pipeline waits this long for queue room ... */
+#define OTEL__HOLD_MAX_MS 100        /* ... and this long in all, then drops for ... */
+#define OTEL__NOWAIT_MS 1000         /* ... this long (see otel__pipeline_main) */
 
 /* ==== [platform] ================================================================= */
 
 #if defined(__GNUC__) || defined(__clang__)
 #define OTEL__ALWAYS_INLINE inline __attribute__((always_inline))
 #define OTEL__NOINLINE __attribute__((noinline))
+#define OTEL__UNLIKELY(x) __builtin_expect(!!(x), 0)
 #else
 #define OTEL__ALWAYS_INLINE inline
 #define OTEL__NOINLINE
+#define OTEL__UNLIKELY(x) (x)
 #endif
 
 #define otel__load_acq(p) atomic_load_explicit((p), memory_order_acquire)
@@ -2066,12 +2093,16 @@ enum { OTEL__FREE_LOCAL = 0, OTEL__OPEN = 1, OTEL__FREE_REMOTE = 2 };
    the thread exits (other threads may still end its spans); a new thread adopts it. */
 struct otel__thread {
     _Atomic uint32_t head;             /* consumer writes it (bytes, free running) */
-    char pad0[OTEL__CACHE_LINE - 4];
+    uint32_t cmask;                    /* consumer's ring bytes - 1 (changes at a GROW marker) */
+    char pad0[OTEL__CACHE_LINE - 8];
     _Atomic uint32_t tail;             /* producer writes it */
     char pad1[OTEL__CACHE_LINE - 4];
-    uint32_t head_cache;               /* producer's last view of head */
+    uint32_t head_cache;               /* producer's last view of head (see otel__ring_head) */
     uint32_t poke_mark;                /* tail when the pipeline was last poked */
-    uint32_t mask;                     /* ring bytes - 1 */
+    uint32_t mask;                     /* producer's ring bytes - 1 */
+    uint32_t grow_pending;             /* the consumer has not passed the last GROW marker */
+    uint32_t grow_mark, grow_base;     /* its tail after the marker; that less the old size */
+    uint32_t ring_max;                 /* bytes reserved: the ring may grow to this */
     unsigned char *ring;
     uint32_t index;                    /* in the registry */
     _Atomic uint32_t exited;           /* the OS thread is gone: adoptable */
@@ -2091,6 +2122,8 @@ struct otel__thread {
     /* counters: written by the owning thread only, read by anyone */
     _Atomic uint64_t started, unsampled, ended, dropped, attrs_dropped;
     _Atomic uint64_t logs, logs_dropped, log_attrs_dropped, logs_truncated;
+    _Atomic uint64_t ring_grows;
+    _Atomic uint32_t ring_log2;        /* log2 of the producer's ring size, for otel_stats */
 };
 
 /* Owner-only counter increment: a plain load and store, no locked instruction. */
@@ -2145,6 +2178,11 @@ typedef struct otel__state {
     bool pipe_started;
     otel__event pipe_ev;               /* word: 1 = pipeline sleeping, 0 = awake/poked */
     _Atomic uint32_t stop;
+    _Atomic uint32_t holding;          /* the pipeline waits for queue room: workers poke it */
+    _Atomic uint32_t room_seq;         /* bumped by a worker that made room while holding */
+    uint64_t hold_since, hold_room_at; /* pipeline only: monotonic ms the current hold began,
+                                          and when a worker last made room during it */
+    uint32_t hold_seq;                 /* pipeline only: room_seq when it last looked */
     _Atomic uint64_t flush_req;        /* flush sequence asked for */
     _Atomic uint64_t flush_drained;    /* flush sequence fully handed to destinations */
     pthread_mutex_t flush_mu;
@@ -2152,6 +2190,7 @@ typedef struct otel__state {
     /* once-flags for diagnostics */
     _Atomic int once_misuse, once_null, once_ring, once_slots, once_arena, once_nomem;
     _Atomic int once_log_ring, once_log_attrs, once_log_trunc, once_log_lost;
+    _Atomic int once_ring_map, once_ring_grow;
     _Atomic uint64_t logs_lost;        /* records of threads that could not register */
     bool shut;
     _Atomic uint64_t misuse;           /* stale/NULL handles, double ends */
@@ -2320,21 +2359,63 @@ static bool otel__slots_grow(otel__thread *t) {
     return true;
 }
 
+/* A thread's ring. Where it may grow, the largest size is reserved as address space up
+   front (no memory is used until written) so that growing needs no call from the
+   application thread; else, or if that fails, ring_bytes from OTEL_MALLOC. */
+static void otel__ring_alloc(otel__state *g, otel__thread *t) {
+    t->ring = NULL;
+    t->ring_max = g->cfg.ring_bytes;
+    if (g->cfg.ring_max_bytes > g->cfg.ring_bytes) {
+        int fd = OTEL__MAP_ANON ? -1 : open("/dev/zero", O_RDWR | O_CLOEXEC);
+        void *m = mmap(NULL, g->cfg.ring_max_bytes, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | OTEL__MAP_ANON | OTEL__MAP_NORESERVE, fd, 0);
+        if (fd >= 0) close(fd);
+        if (m != MAP_FAILED) {
+            t->ring = (unsigned char *)m;
+            t->ring_max = g->cfg.ring_max_bytes;
+            return;
+        }
+        OTEL__LOG_ONCE(g->once_ring_map, OTEL_LOG_WARN,
+                       "could not reserve %u bytes for a growing ring (%s): rings stay at ring_bytes=%u",
+                       (unsigned)g->cfg.ring_max_bytes, strerror(errno), (unsigned)g->cfg.ring_bytes);
+    }
+    t->ring = (unsigned char *)OTEL_MALLOC(g->cfg.ring_bytes, NULL);
+    t->ring_max = 0; /* 0: from OTEL_MALLOC, cannot grow */
+}
+
+static void otel__ring_free(otel__thread *t) {
+    if (t->ring && t->ring_max) {
+        munmap(t->ring, t->ring_max);
+        t->ring = NULL;
+        return;
+    }
+    OTEL_FREE(t->ring, NULL);
+    t->ring = NULL;
+}
+
 static otel__thread *otel__thread_new(otel__state *g, uint32_t index) {
     otel__thread *t = (otel__thread *)otel__calloc(sizeof *t);
     if (!t) return NULL;
     t->slot_cap = g->slot_mask + 1;
     t->chunks = (otel__slot **)otel__calloc(sizeof(otel__slot *) * (t->slot_cap / OTEL__SLOT_CHUNK + 1));
     t->free_stack = (uint32_t *)OTEL_MALLOC(sizeof(uint32_t) * t->slot_cap, NULL);
-    t->ring = (unsigned char *)OTEL_MALLOC(g->cfg.ring_bytes, NULL);
+    otel__ring_alloc(g, t);
     if (!t->chunks || !t->free_stack || !t->ring) {
         OTEL_FREE(t->chunks, NULL);
         OTEL_FREE(t->free_stack, NULL);
-        OTEL_FREE(t->ring, NULL);
+        otel__ring_free(t);
         OTEL_FREE(t, NULL);
         return NULL;
     }
-    t->mask = g->cfg.ring_bytes - 1;
+    t->mask = t->cmask = g->cfg.ring_bytes - 1;
+    uint32_t lg = 0;
+    while ((1u << lg) < g->cfg.ring_bytes) lg++;
+    atomic_init(&t->ring_log2, lg);
+#ifdef OTEL_TEST_RING_START /* tests: counters that soon wrap around (a multiple of 8) */
+    atomic_init(&t->head, (uint32_t)(OTEL_TEST_RING_START));
+    atomic_init(&t->tail, (uint32_t)(OTEL_TEST_RING_START));
+    t->head_cache = t->poke_mark = (uint32_t)(OTEL_TEST_RING_START);
+#endif
     t->index = index;
     return t;
 }
@@ -2347,7 +2428,7 @@ static void otel__thread_free(otel__thread *t) {
     }
     OTEL_FREE(t->chunks, NULL);
     OTEL_FREE(t->free_stack, NULL);
-    OTEL_FREE(t->ring, NULL);
+    otel__ring_free(t);
     OTEL_FREE(t->fmt, NULL);
     OTEL_FREE(t->lscratch, NULL);
     OTEL_FREE(t, NULL);
@@ -3493,7 +3574,7 @@ OTEL_API otel_result otel_context_inject(const otel_span *span, char *traceparen
 
 /* ==== [pipeline] ================================================================= */
 
-enum { OTEL__REC_SPAN = 1, OTEL__REC_PAD = 2, OTEL__REC_LOG = 3 };
+enum { OTEL__REC_SPAN = 1, OTEL__REC_PAD = 2, OTEL__REC_LOG = 3, OTEL__REC_GROW = 4 /* | log2(new size) << 8 */ };
 
 /* A finished span in a ring or a block. In a ring the pointers in `d` hold offsets from
    the record's start; otel__rec_fix turns them into addresses once the record has its
@@ -3554,6 +3635,8 @@ struct otel__dest {
     otel__block **hold;        /* blocks the current export references */
     _Atomic uint64_t exported, dropped, failed;
     _Atomic int once_drop, once_fail;
+    uint64_t nowait_until;     /* pipeline only: did not keep up during a hold; its overflow is
+                                  dropped at once until then (monotonic ms) */
 };
 
 /* Free blocks of OTEL__BLOCK_BYTES, reused so that steady traffic neither calls malloc nor
@@ -3697,32 +3780,101 @@ static void otel__export_simple(otel__state *g, const otel__slot *s, uint64_t en
     }
 }
 
+/* ---- the per-thread rings -----------------------------------------------------------
+   Free-running byte counters: the producer (the thread) advances tail, the consumer (the
+   pipeline thread) head; a record's place is counter & mask. A record never wraps: a PAD
+   record fills the end of the ring instead. OTEL__RING_SPARE bytes always stay free.
+   Growing (producer only, no call: the address space is reserved): a GROW marker record
+   carries the new size, and the producer's tail jumps past it to a counter whose place is
+   the old size, so that new records fill [old size, new size) of the same memory while
+   the consumer still reads the old records, all in [0, old size). Until the consumer has
+   passed the marker, the producer counts free space from grow_base (the tail after the
+   jump less the old size): it wraps into [0, old size) only once the old records are read.
+   The consumer switches to the new mask at the marker. */
+
+/* The producer's view of head, for free-space checks (see above). */
+static inline uint32_t otel__ring_head(otel__thread *t) {
+    uint32_t h = otel__load_acq(&t->head);
+    if (t->grow_pending) {
+        if ((int32_t)(h - t->grow_mark) >= 0) t->grow_pending = 0;
+        else h = t->grow_base;
+    }
+    return t->head_cache = h;
+}
+
+/* Doubles this thread's ring. False: at its largest, or it cannot grow. */
+static OTEL__NOINLINE bool otel__ring_grow(otel__state *g, otel__thread *t) {
+    uint32_t cap = t->mask + 1, ncap = cap * 2, lg = 0;
+    if (ncap > t->ring_max || ncap < cap) return false;
+    while ((1u << lg) < ncap) lg++;
+    uint32_t tail = otel__load_rlx(&t->tail);
+    uint32_t from = tail + OTEL__RING_SPARE + cap;     /* past the marker, and then the old size */
+    uint32_t next = from + ((cap - from) & (ncap - 1)); /* the first such counter placed at `cap` */
+    otel__rec *m = (otel__rec *)(void *)(t->ring + (tail & t->mask));
+    m->size = next - tail;
+    m->type = OTEL__REC_GROW | (lg << 8);
+    t->mask = ncap - 1;
+    otel__store_rlx(&t->ring_log2, lg);
+    t->grow_pending = 1;
+    t->grow_mark = next;
+    t->grow_base = next - cap;
+    t->head_cache = t->grow_base;
+    t->poke_mark = next;
+    otel__store_rel(&t->tail, next);
+    OTEL__BUMP(t->ring_grows, 1);
+    OTEL__LOG_ONCE(g->once_ring_grow, OTEL_LOG_DEBUG, "a thread's ring grew to %u bytes (ring_max_bytes=%u)",
+                   (unsigned)ncap, (unsigned)t->ring_max);
+    return true;
+}
+
+/* Room for a record of `size` bytes (a multiple of 8) at this thread's ring tail, growing
+   the ring when it is full and may. Returns the record's place, with *tail_out the tail
+   and *pad_out the bytes of the PAD record to write before it; UINT32_MAX when full. */
+static OTEL__NOINLINE uint32_t otel__ring_room_slow(otel__state *g, otel__thread *t, uint32_t size,
+                                                     uint32_t *tail_out, uint32_t *pad_out) {
+    for (;;) {
+        uint32_t cap = t->mask + 1, tail = otel__load_rlx(&t->tail), off = tail & t->mask, contig = cap - off;
+        uint32_t need = (size <= contig ? size : contig + size) + OTEL__RING_SPARE;
+        if (size <= cap / 2 && cap - (tail - otel__ring_head(t)) >= need) {
+            *tail_out = tail;
+            *pad_out = size <= contig ? 0 : contig;
+            return size <= contig ? off : 0;
+        }
+        if (!otel__ring_grow(g, t)) return UINT32_MAX;
+    }
+}
+
+static OTEL__ALWAYS_INLINE uint32_t otel__ring_room(otel__state *g, otel__thread *t, uint32_t size,
+                                                     uint32_t *tail_out, uint32_t *pad_out) {
+    uint32_t cap = t->mask + 1, tail = otel__load_rlx(&t->tail), off = tail & t->mask, contig = cap - off;
+    uint32_t need = (size <= contig ? size : contig + size) + OTEL__RING_SPARE;
+    if (OTEL__UNLIKELY(cap - (tail - t->head_cache) < need)) return otel__ring_room_slow(g, t, size, tail_out, pad_out);
+    *tail_out = tail;
+    *pad_out = size <= contig ? 0 : contig;
+    return size <= contig ? off : 0;
+}
+
 /* Writes the finished span into this thread's ring (and to SIMPLE destinations). */
 static void otel__emit(otel__state *g, otel__thread *t, otel__slot *s, uint64_t end_ns) {
     OTEL__BUMP(t->ended, 1);
     if (g->any_simple) otel__export_simple(g, s, end_ns);
     if (!g->any_batch) return;
-    uint32_t cap = t->mask + 1;
     uint32_t size = (uint32_t)OTEL__ALIGN8(sizeof(otel__rec) + s->items_end + s->str_used);
-    uint32_t tail = otel__load_rlx(&t->tail), off = tail & t->mask, contig = cap - off;
-    uint32_t need = size <= contig ? size : contig + size;
-    if (cap - (tail - t->head_cache) < need) {
-        t->head_cache = otel__load_acq(&t->head);
-        if (size > cap / 2 || cap - (tail - t->head_cache) < need) {
-            OTEL__BUMP(t->dropped, 1);
-            OTEL__LOG_ONCE(g->once_ring, OTEL_LOG_WARN,
-                           "a thread's ring is full (ring_bytes=%u): spans dropped and counted (reported once)",
-                           (unsigned)cap);
-            otel__pipe_poke(g, false);
-            return;
-        }
+    uint32_t tail, pad, off = otel__ring_room(g, t, size, &tail, &pad);
+    if (OTEL__UNLIKELY(off == UINT32_MAX)) {
+        OTEL__BUMP(t->dropped, 1);
+        OTEL__LOG_ONCE(g->once_ring, OTEL_LOG_WARN,
+                       "a thread's ring is full (%u bytes, ring_max_bytes=%u): spans dropped and counted (reported once)",
+                       (unsigned)(t->mask + 1), (unsigned)g->cfg.ring_max_bytes);
+        otel__pipe_poke(g, false);
+        return;
     }
-    if (size > contig) {
-        otel__rec *pad = (otel__rec *)(void *)(t->ring + off);
-        pad->size = contig;
-        pad->type = OTEL__REC_PAD;
-        tail += contig;
-        off = 0;
+    uint32_t cap = t->mask + 1;
+    if (pad) {
+        otel__rec *p = (otel__rec *)(void *)(t->ring + (tail & t->mask));
+        p->size = pad;
+        p->type = OTEL__REC_PAD;
+        tail += pad;
     }
     otel__rec *r = (otel__rec *)(void *)(t->ring + off);
     r->size = size;
@@ -3744,8 +3896,7 @@ static void otel__emit(otel__state *g, otel__thread *t, otel__slot *s, uint64_t 
     if (tail + size - t->poke_mark >= cap / 4) {
         t->poke_mark = tail + size;
         otel__pipe_poke(g, false);
-        t->head_cache = otel__load_acq(&t->head);
-        if (tail + size - t->head_cache >= cap / 4) sched_yield();
+        if (tail + size - otel__ring_head(t) >= cap / 4) sched_yield();
     }
 }
 
@@ -3780,23 +3931,68 @@ static void otel__publish(otel__state *g, otel__block *b, otel_signal sig) {
     otel__block_release(b);
 }
 
+/* Queue room, per signal, of the batch destinations the pipeline waits for: the least
+   room of those not marked nowait (UINT32_MAX: none to wait for). */
+static void otel__dest_room(otel__state *g, uint32_t room[2]) {
+    room[0] = room[1] = UINT32_MAX;
+    uint64_t now = otel__mono_ms();
+    for (uint32_t i = 0; i < g->ndest; i++) {
+        otel__dest *ds = g->dests[i];
+        if (ds->d.processor != OTEL_PROCESSOR_BATCH || now < ds->nowait_until) continue;
+        pthread_mutex_lock(&ds->mu);
+        uint32_t free = ds->qcount == ds->qcap ? 0 : ds->d.max_queue_size - ds->queued;
+        bool wait = !ds->stop;
+        pthread_mutex_unlock(&ds->mu);
+        uint32_t *r = &room[ds->signal == OTEL_SIGNAL_LOGS];
+        if (wait && free < *r) *r = free;
+    }
+}
+
+/* A hold ended without room: destinations still short of a batch's room are not waited
+   for during the next OTEL__NOWAIT_MS. */
+static void otel__hold_expire(otel__state *g, uint64_t now) {
+    for (uint32_t i = 0; i < g->ndest; i++) {
+        otel__dest *ds = g->dests[i];
+        if (ds->d.processor != OTEL_PROCESSOR_BATCH) continue;
+        pthread_mutex_lock(&ds->mu);
+        uint32_t free = ds->qcount == ds->qcap ? 0 : ds->d.max_queue_size - ds->queued;
+        pthread_mutex_unlock(&ds->mu);
+        if (free < ds->d.max_export_batch) ds->nowait_until = now + OTEL__NOWAIT_MS;
+    }
+}
+
+enum { OTEL__HOLD_NONE = 0, OTEL__HOLD_ROOM = 1, OTEL__HOLD_FULL = 2 };
+
 /* Moves every finished span and log record out of every ring into shared blocks, one
-   block per signal at a time. Returns records moved. */
-static size_t otel__drain(otel__state *g) {
+   block per signal at a time. Returns records moved. With `hold`, moves no more of a
+   signal than its destinations' queues have room for (otel__dest_room): the rest waits
+   in the rings, and *held says so (OTEL__HOLD_FULL: a ring is 3/4 of its largest size). */
+static size_t otel__drain(otel__state *g, bool hold, int *held) {
     uint32_t n = otel__load_acq(&g->nthreads);
     size_t moved = 0;
     otel__block *bs[2] = {NULL, NULL}; /* spans, logs */
+    uint32_t room[2] = {UINT32_MAX, UINT32_MAX};
+    if (hold) otel__dest_room(g, room);
+    *held = OTEL__HOLD_NONE;
     for (uint32_t i = 0; i < n; i++) {
         otel__thread *t = g->threads[i];
         uint32_t head = otel__load_rlx(&t->head), tail = otel__load_acq(&t->tail), mark = head;
         while (head != tail) {
-            if (head - mark >= (t->mask + 1) / 16) { /* hand space back as it frees, not at the end */
+            if (head - mark >= (t->cmask + 1) / 16) { /* hand space back as it frees, not at the end */
                 otel__store_rel(&t->head, head);
                 mark = head;
             }
-            otel__rec *r = (otel__rec *)(void *)(t->ring + (head & t->mask));
-            if (r->type == OTEL__REC_SPAN || r->type == OTEL__REC_LOG) {
+            otel__rec *r = (otel__rec *)(void *)(t->ring + (head & t->cmask));
+            if ((r->type & 0xff) == OTEL__REC_GROW) { /* the producer doubled the ring */
+                t->cmask = (1u << (r->type >> 8)) - 1;
+            } else if (r->type == OTEL__REC_SPAN || r->type == OTEL__REC_LOG) {
                 int k = r->type == OTEL__REC_LOG;
+                if (room[k] != UINT32_MAX && room[k]-- == 0) { /* no room: the rest waits in the ring */
+                    room[k] = 0;
+                    uint32_t max = t->ring_max ? t->ring_max : t->cmask + 1, limit = max - max / 4;
+                    if (*held < OTEL__HOLD_FULL) *held = tail - head >= limit ? OTEL__HOLD_FULL : OTEL__HOLD_ROOM;
+                    break;
+                }
                 otel__block *b = bs[k];
                 if (b && (b->used + r->size > b->cap || b->count == b->max_spans)) {
                     otel__publish(g, b, k ? OTEL_SIGNAL_LOGS : OTEL_SIGNAL_TRACES);
@@ -3842,24 +4038,52 @@ static void otel__notify_flush(otel__state *g, uint64_t seq) {
     otel__store_rel(&g->flush_drained, seq);
 }
 
+/* The pipeline thread. When a destination's queue is full it holds records back in the
+   rings (which grow) rather than drop them: a worker that the host or the scheduler kept
+   off the CPU for a few milliseconds loses nothing. A hold ends when no worker made room
+   for OTEL__HOLD_MS, after OTEL__HOLD_MAX_MS in all, or when a ring is 3/4 of its largest
+   size; the destinations still short of room are then not waited for during the next
+   OTEL__NOWAIT_MS (their overflow is dropped and counted, the spec's queue rule). So a
+   slow or hung exporter delays the others by at most OTEL__HOLD_MAX_MS per
+   OTEL__NOWAIT_MS (a hung one by OTEL__HOLD_MS), and never the application. A flush is
+   passed on to the workers once nothing is held; shutdown's last drain never holds. */
 static void *otel__pipeline_main(void *arg) {
     otel__state *g = (otel__state *)arg;
     for (;;) {
         uint64_t fr = otel__load_acq(&g->flush_req);
         bool stop = otel__load_acq(&g->stop) != 0;
-        size_t moved = otel__drain(g);
-        otel__clock_tick(otel__mono_ms());
-        if (fr > otel__load_rlx(&g->flush_drained)) otel__notify_flush(g, fr);
+        int held;
+        bool hold = !stop;
+        if (hold) otel__store_rlx(&g->holding, 1); /* before the queues are read: no room made is missed */
+        uint32_t seq = otel__load_acq(&g->room_seq);
+        size_t moved = otel__drain(g, hold, &held);
+        uint64_t now = otel__mono_ms();
+        otel__clock_tick(now);
+        if (held) {
+            uint32_t rs = otel__load_rlx(&g->room_seq);
+            if (!g->hold_since || rs != g->hold_seq) g->hold_room_at = now;
+            if (!g->hold_since) g->hold_since = now ? now : 1;
+            g->hold_seq = rs;
+            if (held == OTEL__HOLD_FULL || now - g->hold_room_at >= OTEL__HOLD_MS || now - g->hold_since >= OTEL__HOLD_MAX_MS) {
+                otel__hold_expire(g, now);
+                moved += otel__drain(g, false, &held);
+                held = OTEL__HOLD_NONE;
+            }
+        }
+        if (!held) g->hold_since = 0;
+        otel__store_rlx(&g->holding, held != OTEL__HOLD_NONE);
+        if (fr > otel__load_rlx(&g->flush_drained) && !held) otel__notify_flush(g, fr); /* all before fr moved */
         if (stop) {
-            otel__drain(g);
+            otel__drain(g, false, &held);
             break;
         }
         otel__store_rlx(&g->pipe_ev.word, 1);
-        if (otel__load_acq(&g->flush_req) != fr || otel__load_acq(&g->stop)) {
+        if (otel__load_acq(&g->flush_req) != fr || otel__load_acq(&g->stop) ||
+            (held && otel__load_acq(&g->room_seq) != seq)) {
             otel__store_rlx(&g->pipe_ev.word, 0);
             continue;
         }
-        otel__event_wait(&g->pipe_ev, 1, moved ? 1 : 20);
+        otel__event_wait(&g->pipe_ev, 1, moved || held ? 1 : 20);
         otel__store_rlx(&g->pipe_ev.word, 0);
     }
     return NULL;
@@ -3882,6 +4106,10 @@ static size_t otel__dest_take(otel__dest *ds, size_t *nhold) {
         e->start += k;
         e->count -= k;
         ds->queued -= k;
+        if (otel__load_rlx(&ds->g->holding)) { /* room: the pipeline waits for it */
+            atomic_fetch_add_explicit(&ds->g->room_seq, 1, memory_order_release);
+            otel__pipe_poke(ds->g, false);
+        }
         atomic_fetch_add_explicit(&e->b->refs, 1, memory_order_relaxed);
         ds->hold[(*nhold)++] = e->b;
         if (e->count == 0) {
@@ -8287,21 +8515,6 @@ static void otel__log_drop(otel__state *g, otel__thread *t, const char *why) {
     OTEL__LOG_ONCE(g->once_log_ring, OTEL_LOG_WARN, "log record dropped: %s (counted; reported once, totals at shutdown)", why);
 }
 
-/* Room for one record of at most `size` bytes in this thread's ring. Returns the record's
-   place or NULL (full); *tail_out and *pad_out: the tail, and the pad before the record. */
-static otel__lrec *otel__log_reserve(otel__thread *t, uint32_t size, uint32_t *tail_out, uint32_t *pad_out) {
-    uint32_t cap = t->mask + 1;
-    uint32_t tail = otel__load_rlx(&t->tail), off = tail & t->mask, contig = cap - off;
-    uint32_t need = size <= contig ? size : contig + size;
-    if (cap - (tail - t->head_cache) < need) {
-        t->head_cache = otel__load_acq(&t->head);
-        if (cap - (tail - t->head_cache) < need) return NULL;
-    }
-    *tail_out = tail;
-    *pad_out = size <= contig ? 0 : contig;
-    return (otel__lrec *)(void *)(t->ring + (size <= contig ? off : 0));
-}
-
 /* Writes one record for this thread: into its ring when there are batch log destinations
    (else into its scratch buffer), then to the SIMPLE ones. `cut`: the body was already cut
    short (a printf message). Thread: the caller's. Allocates: never once warmed up. */
@@ -8324,7 +8537,8 @@ static void otel__log_write(otel__state *g, otel__thread *t, const otel_logger *
     uint32_t tail = 0, pad = 0;
     otel__lrec *rec;
     if (g->any_batch_log) {
-        rec = otel__log_reserve(t, size, &tail, &pad);
+        uint32_t off = otel__ring_room(g, t, size, &tail, &pad);
+        rec = off == UINT32_MAX ? NULL : (otel__lrec *)(void *)(t->ring + off);
         if (!rec) {
             otel__log_drop(g, t, "the thread's ring is full");
             otel__pipe_poke(g, false);
@@ -8420,8 +8634,7 @@ static void otel__log_write(otel__state *g, otel__thread *t, const otel_logger *
         if (end - t->poke_mark >= cap / 4) { /* as otel__emit does for spans */
             t->poke_mark = end;
             otel__pipe_poke(g, false);
-            t->head_cache = otel__load_acq(&t->head);
-            if (end - t->head_cache >= cap / 4) sched_yield();
+            if (end - otel__ring_head(t) >= cap / 4) sched_yield();
         }
     }
     if (g->any_simple_log) otel__log_export_simple(g, t, rec);
@@ -8856,6 +9069,9 @@ static void otel__desc_defaults(const otel_desc *in, otel_desc *c) {
     c->ring_bytes = otel__pow2_ceil(c->ring_bytes < (16u << 10) ? (16u << 10) : c->ring_bytes);
     if (c->ring_bytes < 4 * (c->span_bytes + (uint32_t)sizeof(otel__rec)))
         c->ring_bytes = otel__pow2_ceil(4 * (c->span_bytes + (uint32_t)sizeof(otel__rec)));
+    if (!c->ring_max_bytes) c->ring_max_bytes = OTEL__DEFAULT_RING_MAX_BYTES;
+    if (c->ring_max_bytes > (1u << 30)) c->ring_max_bytes = 1u << 30;
+    c->ring_max_bytes = c->ring_max_bytes < c->ring_bytes ? c->ring_bytes : otel__pow2_ceil(c->ring_max_bytes);
     /* log record limits fall back to the general OTEL_ATTRIBUTE_* variables too (a bad
        value there was reported above, for spans: the default, quietly) */
     otel_log_limits *ll = &c->log_limits;
@@ -9185,11 +9401,15 @@ static void otel__after_fork_child(void) {
     pthread_mutex_init(&otel__pool_mu, NULL);
     otel__clock_after_fork();
     otel__event_init(&g->pipe_ev);
+    otel__store_rlx(&g->holding, 0);
+    g->hold_since = 0;
     uint32_t n = otel__load_rlx(&g->nthreads);
     for (uint32_t i = 0; i < n; i++) {
         otel__thread *t = g->threads[i];
         otel__store_rlx(&t->head, otel__load_rlx(&t->tail));
         t->head_cache = otel__load_rlx(&t->tail);
+        t->cmask = t->mask;
+        t->grow_pending = 0;
         if (t != otel__tls) otel__store_rlx(&t->exited, 1);
     }
     for (uint32_t i = 0; i < g->ndest; i++) {
@@ -9507,6 +9727,8 @@ OTEL_API otel_result otel_stats_get(otel_stats *out) {
         out->logs_dropped += otel__load_rlx(&t->logs_dropped);
         out->log_attrs_dropped += otel__load_rlx(&t->log_attrs_dropped);
         out->logs_truncated += otel__load_rlx(&t->logs_truncated);
+        out->ring_grows += otel__load_rlx(&t->ring_grows);
+        out->ring_bytes += (uint64_t)1 << otel__load_rlx(&t->ring_log2);
     }
     out->logs_dropped += otel__load_rlx(&g->logs_lost);
     out->misuse = otel__load_rlx(&g->misuse);

@@ -1,0 +1,401 @@
+/* test_ring.c - per-thread rings that grow instead of dropping (otel_desc.ring_max_bytes).
+   The pipeline thread is held still by locking the block pool's mutex (it blocks when it
+   takes a block for the next batch), so that a ring fills for certain; the counters start just
+   below 2^32 so that they wrap around while rings grow. Every case checks that each span
+   and log record arrives exactly once, in order per thread, or is counted as dropped.
+   Also built with ThreadSanitizer by tests/run.sh (the marker on the next line). */
+/* tsan */
+#define _GNU_SOURCE
+#define OTEL_TEST_RING_START 0xFFFF0000u /* 64 KiB before the byte counters wrap */
+#define OTEL_IMPLEMENTATION
+#include "../otel.h"
+#include "test.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "test_diag.h"
+
+#if defined(__SANITIZE_THREAD__)
+#define TSAN_BUILD 1
+#endif
+#if defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define TSAN_BUILD 1
+#endif
+#endif
+
+static otel_exporter mem, lmem;
+
+static bool init_rings(uint32_t ring, uint32_t ring_max) {
+    otel_desc d;
+    memset(&d, 0, sizeof d);
+    CHECK(otel_memory_exporter_create(0, &mem) == OTEL_OK);
+    CHECK(otel_memory_exporter_create(0, &lmem) == OTEL_OK);
+    d.destinations[0].exporter = mem;
+    d.destinations[0].schedule_delay_ms = 10;
+    d.destinations[0].max_queue_size = 1u << 17;
+    d.log_destinations[0].exporter = lmem;
+    d.log_destinations[0].schedule_delay_ms = 10;
+    d.log_destinations[0].max_queue_size = 1u << 17;
+    d.ring_bytes = ring;
+    d.ring_max_bytes = ring_max;
+    d.diag.func = diag_fn;
+    diag_reset();
+    return otel_init(&d) == OTEL_OK;
+}
+
+static void done_one(void) {
+    CHECK(otel_shutdown(5000) == OTEL_OK);
+    otel_memory_exporter_destroy(&mem);
+}
+
+static void done(void) {
+    CHECK(otel_shutdown(5000) == OTEL_OK);
+    otel_memory_exporter_destroy(&mem);
+    otel_memory_exporter_destroy(&lmem);
+}
+
+/* Holds the pipeline thread still: it blocks when it takes its next batch block. */
+static void stall(bool on) {
+    if (on) pthread_mutex_lock(&otel__pool_mu);
+    else pthread_mutex_unlock(&otel__pool_mu);
+}
+
+static otel_stats stats(void) {
+    otel_stats st;
+    CHECK(otel_stats_get(&st) == OTEL_OK);
+    return st;
+}
+
+static int64_t attr_int(otel_iter it, const char *key) {
+    otel_attr a;
+    while (otel_iter_attr(&it, &a))
+        if (a.key.len == strlen(key) && memcmp(a.key.ptr, key, a.key.len) == 0) return a.value.u.i;
+    return -1;
+}
+
+/* One span and one log record carrying (thread, seq); the padding makes records bigger. */
+static void record(int th, int64_t seq, otel_logger *lg) {
+    otel_span *s = otel_span_start("ring-span", NULL);
+    otel_span_set_int(s, "th", th);
+    otel_span_set_int(s, "seq", seq);
+    otel_span_set_str(s, "pad", "0123456789abcdef0123456789abcdef0123456789abcdef");
+    otel_span_end(s);
+    if (lg) {
+        otel_attr at[2] = {otel_attr_int("th", th), otel_attr_int("seq", seq)};
+        otel_logger_info(lg, at, 2, "record %lld of thread %d", (long long)seq, th);
+    }
+}
+
+/* Every (th, seq) for th < nth, seq < n[th], arrived exactly once and in order; with
+   `prefix`, the ones that arrived are exactly seq 0..k-1 (drops take the newest). Returns
+   how many arrived. */
+static size_t check_arrivals(bool logs, int nth, const int64_t *n, bool prefix) {
+    size_t count = logs ? otel_memory_exporter_log_count(&lmem) : otel_memory_exporter_count(&mem);
+    int64_t next[8] = {0};
+    size_t bad = 0;
+    for (size_t i = 0; i < count; i++) {
+        otel_iter it = logs ? otel_log_attrs(otel_memory_exporter_log(&lmem, i))
+                            : otel_span_attrs(otel_memory_exporter_span(&mem, i));
+        int64_t th = attr_int(it, "th"), seq = attr_int(it, "seq");
+        if (th < 0 || th >= nth || seq < 0 || seq >= n[th]) {
+            bad++;
+            continue;
+        }
+        if (prefix ? seq != next[th] : seq < next[th]) bad++; /* in order, never twice */
+        next[th] = seq + 1;
+    }
+    CHECK(bad == 0);
+    if (bad) fprintf(stderr, "  %zu %s out of order, repeated or unknown\n", bad, logs ? "log records" : "spans");
+    return count;
+}
+
+/* A stalled pipeline: the ring grows from 16 KiB instead of dropping; nothing is lost,
+   and the grown ring carries on normally afterwards. */
+static void test_grow_no_loss(void) {
+    CHECK(init_rings(16u << 10, 4u << 20));
+    otel_logger *lg = otel_logger_get("ring", NULL);
+    otel_stats st = stats();
+    CHECK(st.ring_grows == 0);
+    const int64_t n = 3000;
+    stall(true);
+    for (int64_t i = 0; i < n; i++) record(0, i, lg);
+    st = stats();
+    CHECK(st.spans_dropped == 0 && st.logs_dropped == 0);
+    CHECK(st.ring_grows >= 4);
+    CHECK(st.ring_bytes >= (256u << 10) && st.ring_bytes <= (4u << 20));
+    printf("  stalled pipeline: %lld spans + %lld records, ring grew %llu times to %llu bytes, 0 dropped\n",
+           (long long)n, (long long)n, (unsigned long long)st.ring_grows, (unsigned long long)st.ring_bytes);
+    stall(false);
+    CHECK(otel_force_flush(5000) == OTEL_OK);
+    CHECK(check_arrivals(false, 1, &n, true) == (size_t)n);
+    CHECK(check_arrivals(true, 1, &n, true) == (size_t)n);
+    /* the grown ring keeps working, through many laps */
+    otel_memory_exporter_reset(&mem);
+    otel_memory_exporter_reset(&lmem);
+    const int64_t m = 20000;
+    for (int64_t i = 0; i < m; i++) record(0, i, lg);
+    CHECK(otel_force_flush(5000) == OTEL_OK);
+    st = stats();
+    CHECK(check_arrivals(false, 1, &m, false) + st.spans_dropped == (size_t)m);
+    CHECK(check_arrivals(true, 1, &m, false) + st.logs_dropped == (size_t)m);
+    done();
+}
+
+/* At ring_max_bytes the ring stops growing: the newest records are dropped and counted. */
+static void test_grow_limit(void) {
+    CHECK(init_rings(16u << 10, 64u << 10));
+    otel_logger *lg = otel_logger_get("ring", NULL);
+    const int64_t n = 2000;
+    stall(true);
+    for (int64_t i = 0; i < n; i++) record(0, i, lg);
+    otel_stats st = stats();
+    CHECK(st.ring_grows == 2);
+    CHECK(st.ring_bytes == (64u << 10));
+    CHECK(st.spans_dropped > 0 && st.logs_dropped > 0);
+    CHECK(diag_count("a thread's ring is full") == 1);
+    stall(false);
+    CHECK(otel_force_flush(5000) == OTEL_OK);
+    st = stats();
+    size_t spans = check_arrivals(false, 1, &n, true), logs = check_arrivals(true, 1, &n, true);
+    CHECK(spans + st.spans_dropped == (size_t)n);
+    CHECK(logs + st.logs_dropped == (size_t)n);
+    printf("  ring_max_bytes=64 KiB: %zu spans and %zu records kept, %llu and %llu dropped and counted\n", spans, logs,
+           (unsigned long long)st.spans_dropped, (unsigned long long)st.logs_dropped);
+    done();
+}
+
+/* No growth (ring_max_bytes = ring_bytes): as before, full is full. */
+static void test_no_growth(void) {
+    CHECK(init_rings(16u << 10, 16u << 10));
+    const int64_t n = 500;
+    stall(true);
+    for (int64_t i = 0; i < n; i++) record(0, i, NULL);
+    otel_stats st = stats();
+    CHECK(st.ring_grows == 0 && st.ring_bytes == (16u << 10));
+    CHECK(st.spans_dropped > 0);
+    stall(false);
+    CHECK(otel_force_flush(5000) == OTEL_OK);
+    CHECK(check_arrivals(false, 1, &n, true) + stats().spans_dropped == (size_t)n);
+    done();
+}
+
+typedef struct {
+    int th;
+    int64_t n;
+} prod_arg;
+
+static void *producer(void *p) {
+    prod_arg *a = (prod_arg *)p;
+    otel_logger *lg = otel_logger_get("ring", NULL);
+    for (int64_t i = 0; i < a->n; i++) record(a->th, i, (i & 3) == 0 ? lg : NULL);
+    return NULL;
+}
+
+static _Atomic int producers_left;
+
+static void *producer_counted(void *p) {
+    producer(p);
+    atomic_fetch_sub(&producers_left, 1);
+    return NULL;
+}
+
+/* Two threads record while the pipeline stops and starts at random: rings grow (several
+   times, with earlier GROW markers not yet read) and nothing is lost or reordered. */
+static void test_grow_threads(void) {
+#ifdef TEST_SANITIZED
+    const int64_t per = 6000;
+#else
+    const int64_t per = 60000;
+#endif
+    CHECK(init_rings(16u << 10, 1u << 20));
+    prod_arg args[2] = {{0, per}, {1, per}};
+    pthread_t th[2];
+    atomic_store(&producers_left, 2);
+    stall(true); /* a first stop long enough that both rings certainly grow */
+    for (int i = 0; i < 2; i++) CHECK(pthread_create(&th[i], NULL, producer_counted, &args[i]) == 0);
+    usleep(5 * 1000);
+    stall(false);
+    unsigned seed = 12345;
+    while (atomic_load(&producers_left) > 0) {
+        seed = seed * 1103515245u + 12345u;
+        stall(true);
+        usleep(200 + (seed >> 16) % 1500);
+        stall(false);
+        usleep(200 + (seed >> 8) % 800);
+    }
+    for (int i = 0; i < 2; i++) pthread_join(th[i], NULL);
+    CHECK(otel_force_flush(10000) == OTEL_OK);
+    otel_stats st = stats();
+    int64_t ns[2] = {per, per}, nl[2] = {(per + 3) / 4, (per + 3) / 4};
+    size_t spans = check_arrivals(false, 2, ns, false), logs = check_arrivals(true, 2, ns, false); /* seq 0, 4, 8, ... */
+    CHECK(spans + st.spans_dropped == (size_t)(2 * per));
+    CHECK(logs + st.logs_dropped == (size_t)(nl[0] + nl[1]));
+    CHECK(st.ring_grows >= 2);
+    printf("  2 threads, pipeline stopping at random: %zu spans, %zu records, %llu + %llu dropped, %llu grows, rings %llu bytes\n",
+           spans, logs, (unsigned long long)st.spans_dropped, (unsigned long long)st.logs_dropped,
+           (unsigned long long)st.ring_grows, (unsigned long long)st.ring_bytes);
+    done();
+}
+
+
+/* ---- queue room: the pipeline holds records in the rings for a destination that is
+   briefly behind, and stops waiting for one that is stuck ---- */
+
+typedef struct {
+    _Atomic size_t spans;
+    _Atomic int pause_ms;   /* every 20th export sleeps this long */
+    _Atomic int hang;       /* exports wait until this is 0 */
+    _Atomic int calls;
+} slow_exp;
+
+static otel_export_result slow_export(const otel_span_batch *b, void *user) {
+    slow_exp *e = (slow_exp *)user;
+    int ms = atomic_load(&e->pause_ms);
+    if (ms && atomic_fetch_add(&e->calls, 1) % 20 == 5) usleep((useconds_t)ms * 1000);
+    while (atomic_load(&e->hang)) usleep(1000);
+    atomic_fetch_add(&e->spans, b->count);
+    return OTEL_EXPORT_SUCCESS;
+}
+
+static bool init_two(slow_exp *a, uint32_t queue, uint32_t batch) {
+    otel_desc d;
+    memset(&d, 0, sizeof d);
+    CHECK(otel_memory_exporter_create(0, &mem) == OTEL_OK);
+    d.destinations[0].exporter = mem;
+    d.destinations[0].schedule_delay_ms = 10;
+    d.destinations[0].max_queue_size = 1u << 17;
+    otel_exporter e;
+    memset(&e, 0, sizeof e);
+    e.export_spans = slow_export;
+    e.user = a;
+    e.name = "slow";
+    d.destinations[1].exporter = e;
+    d.destinations[1].schedule_delay_ms = 10;
+    d.destinations[1].max_queue_size = queue;
+    d.destinations[1].max_export_batch = batch;
+    d.destinations[1].export_timeout_ms = 60000;
+    d.diag.func = diag_fn;
+    diag_reset();
+    return otel_init(&d) == OTEL_OK;
+}
+
+static otel_destination_stats dest_stats(const char *name) {
+    otel_stats st = stats();
+    for (uint32_t i = 0; i < st.destination_count; i++)
+        if (strcmp(st.destinations[i].name, name) == 0) return st.destinations[i];
+    otel_destination_stats none;
+    memset(&none, 0, sizeof none);
+    return none;
+}
+
+/* A destination with a queue of 64 whose every 20th export stops for 3 ms (as a worker
+   the host keeps off the CPU): a burst of 3000 spans fills its queue many times over, yet
+   nothing is dropped (the records wait in the ring), and the memory destination gets
+   everything too. */
+static void test_hold_behind(void) {
+    slow_exp a;
+    atomic_init(&a.spans, 0);
+    atomic_init(&a.pause_ms, 3);
+    atomic_init(&a.hang, 0);
+    atomic_init(&a.calls, 0);
+    CHECK(init_two(&a, 64, 32));
+    const int64_t n = 3000;
+    for (int64_t i = 0; i < n; i++) record(0, i, NULL);
+    CHECK(otel_force_flush(20000) == OTEL_OK);
+    otel_destination_stats ds = dest_stats("slow");
+    CHECK(atomic_load(&a.spans) == (size_t)n);
+    CHECK(ds.dropped == 0 && ds.exported == (uint64_t)n);
+    CHECK(check_arrivals(false, 1, &n, true) == (size_t)n);
+    CHECK(stats().spans_dropped == 0);
+    printf("  destination stopping 3 ms every 20 batches of 32, queue 64: %zu of %lld spans, %llu dropped\n", atomic_load(&a.spans),
+           (long long)n, (unsigned long long)ds.dropped);
+    done_one();
+}
+
+/* A hung destination is waited for once (OTEL__HOLD_MS), then its overflow is dropped
+   and counted at once: the memory destination gets every span, promptly. */
+static void test_hold_hung(void) {
+    slow_exp a;
+    atomic_init(&a.spans, 0);
+    atomic_init(&a.pause_ms, 0);
+    atomic_init(&a.hang, 1);
+    atomic_init(&a.calls, 0);
+    CHECK(init_two(&a, 64, 32));
+    const int64_t n = 4000;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (int64_t i = 0; i < n; i++) {
+        record(0, i, NULL);
+        if (i % 500 == 499) usleep(20 * 1000);
+    }
+    /* the memory destination has everything well before the hung one is released */
+    for (int w = 0; w < 500 && otel_memory_exporter_count(&mem) < (size_t)n; w++) usleep(2000);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+    CHECK(otel_memory_exporter_count(&mem) == (size_t)n);
+    otel_destination_stats ds = dest_stats("slow");
+    CHECK(ds.dropped > 0);
+    printf("  hung destination: memory destination had all %lld spans after %.0f ms (producing took >= 160 ms); "
+           "%llu dropped for the hung one\n", (long long)n, ms, (unsigned long long)ds.dropped);
+    atomic_store(&a.hang, 0);
+    CHECK(otel_force_flush(10000) == OTEL_OK);
+    ds = dest_stats("slow");
+    CHECK(ds.exported + ds.dropped == (uint64_t)n);
+    CHECK(check_arrivals(false, 1, &n, true) == (size_t)n);
+    done_one();
+}
+
+#ifndef TSAN_BUILD /* ThreadSanitizer cannot start threads in a child of a threaded process */
+/* A child forked after its parent's ring grew records through the grown ring. */
+static void test_grow_fork(void) {
+    CHECK(init_rings(16u << 10, 1u << 20));
+    const int64_t n = 1500;
+    stall(true);
+    for (int64_t i = 0; i < n; i++) record(0, i, NULL);
+    stall(false);
+    CHECK(otel_force_flush(5000) == OTEL_OK);
+    CHECK(stats().ring_grows >= 1);
+    CHECK(check_arrivals(false, 1, &n, true) == (size_t)n);
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        otel_memory_exporter_reset(&mem);
+        const int64_t m = 2500;
+        stall(true);
+        for (int64_t i = 0; i < m; i++) record(0, i, NULL);
+        stall(false);
+        int rc = otel_force_flush(5000) != OTEL_OK ? 1 : otel_memory_exporter_count(&mem) != (size_t)m ? 2
+               : stats().spans_dropped != 0 ? 3 : 0;
+        _exit(rc);
+    }
+    int status = 0;
+    CHECK(pid > 0 && waitpid(pid, &status, 0) == pid);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    if (WIFEXITED(status) && WEXITSTATUS(status)) fprintf(stderr, "  child exit %d\n", WEXITSTATUS(status));
+    otel_memory_exporter_reset(&mem);
+    for (int64_t i = 0; i < n; i++) record(0, i, NULL);
+    CHECK(otel_force_flush(5000) == OTEL_OK);
+    CHECK(check_arrivals(false, 1, &n, true) == (size_t)n);
+    done();
+}
+#endif
+
+int main(void) {
+    test_grow_no_loss();
+    test_grow_limit();
+    test_no_growth();
+    test_grow_threads();
+    test_hold_behind();
+    test_hold_hung();
+#ifndef TSAN_BUILD
+    test_grow_fork();
+#endif
+    return TEST_DONE();
+}
