@@ -4042,8 +4042,9 @@ static void otel__notify_flush(otel__state *g, uint64_t seq) {
    rings (which grow) rather than drop them: a worker that the host or the scheduler kept
    off the CPU for a few milliseconds loses nothing. A hold ends when no worker made room
    for OTEL__HOLD_MS, after OTEL__HOLD_MAX_MS in all, or when a ring is 3/4 of its largest
-   size; the destinations still short of room are then not waited for during the next
-   OTEL__NOWAIT_MS (their overflow is dropped and counted, the spec's queue rule). So a
+   size (that pass drops what does not fit); after the first two, the destinations still
+   short of room are not waited for during the next OTEL__NOWAIT_MS (their overflow is
+   dropped and counted, the spec's queue rule). So a
    slow or hung exporter delays the others by at most OTEL__HOLD_MAX_MS per
    OTEL__NOWAIT_MS (a hung one by OTEL__HOLD_MS), and never the application. A flush is
    passed on to the workers once nothing is held; shutdown's last drain never holds. */
@@ -4065,7 +4066,7 @@ static void *otel__pipeline_main(void *arg) {
             if (!g->hold_since) g->hold_since = now ? now : 1;
             g->hold_seq = rs;
             if (held == OTEL__HOLD_FULL || now - g->hold_room_at >= OTEL__HOLD_MS || now - g->hold_since >= OTEL__HOLD_MAX_MS) {
-                otel__hold_expire(g, now);
+                if (held != OTEL__HOLD_FULL) otel__hold_expire(g, now); /* a full ring is not their fault */
                 moved += otel__drain(g, false, &held);
                 held = OTEL__HOLD_NONE;
             }
