@@ -3626,6 +3626,7 @@ struct otel__dest {
     uint32_t queued;           /* spans in the queue */
     uint64_t flush_target, flush_done;
     bool stop, exited, stuck;
+    bool wake;                 /* a full batch was queued: the pipeline signals cv after its pass */
     bool in_shutdown;          /* the worker is in the exporter's shutdown (flush_mu): no cancel */
     uint64_t shutdown_at;      /* monotonic ms deadline handed to exporter shutdown */
     pthread_t thread;
@@ -3917,7 +3918,10 @@ static void otel__publish(otel__state *g, otel__block *b, otel_signal sig) {
             e->count = k;
             atomic_fetch_add_explicit(&b->refs, 1, memory_order_relaxed);
             ds->queued += k;
-            if (ds->queued >= ds->d.max_export_batch) pthread_cond_signal(&ds->cv);
+            /* a full batch: wake the worker at the end of this drain pass (one wake-up for
+               all the pass moved), or now if the queue is half full */
+            if (ds->queued >= ds->d.max_queue_size / 2) pthread_cond_signal(&ds->cv);
+            else if (ds->queued >= ds->d.max_export_batch) ds->wake = true;
         }
         pthread_mutex_unlock(&ds->mu);
         if (k < b->count) {
@@ -4023,6 +4027,14 @@ static size_t otel__drain(otel__state *g, bool hold, int *held) {
     }
     if (bs[0]) otel__publish(g, bs[0], OTEL_SIGNAL_TRACES);
     if (bs[1]) otel__publish(g, bs[1], OTEL_SIGNAL_LOGS);
+    for (uint32_t i = 0; i < g->ndest && moved; i++) { /* the wake-ups otel__publish put off */
+        otel__dest *ds = g->dests[i];
+        if (ds->d.processor != OTEL_PROCESSOR_BATCH) continue;
+        pthread_mutex_lock(&ds->mu);
+        if (ds->wake) pthread_cond_signal(&ds->cv);
+        ds->wake = false;
+        pthread_mutex_unlock(&ds->mu);
+    }
     return moved;
 }
 
