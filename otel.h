@@ -4119,7 +4119,8 @@ static size_t otel__dest_take(otel__dest *ds, size_t *nhold) {
         e->start += k;
         e->count -= k;
         ds->queued -= k;
-        if (otel__load_rlx(&ds->g->holding)) { /* room: the pipeline waits for it */
+        /* room the pipeline waits for: a quarter queue at least (no ping-pong per batch) */
+        if (otel__load_rlx(&ds->g->holding) && ds->d.max_queue_size - ds->queued >= ds->d.max_queue_size / 4) {
             atomic_fetch_add_explicit(&ds->g->room_seq, 1, memory_order_release);
             otel__pipe_poke(ds->g, false);
         }
