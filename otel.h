@@ -2180,9 +2180,8 @@ typedef struct otel__state {
     _Atomic uint32_t stop;
     _Atomic uint32_t holding;          /* the pipeline waits for queue room: workers poke it */
     _Atomic uint32_t room_seq;         /* bumped by a worker that made room while holding */
-    uint64_t hold_since, hold_room_at; /* pipeline only: monotonic ms the current hold began,
-                                          and when a worker last made room during it */
-    uint32_t hold_seq;                 /* pipeline only: room_seq when it last looked */
+    uint64_t hold_since;               /* pipeline only: monotonic ms the current hold began */
+    bool hold_any_short;               /* pipeline only: a destination still waits for room */
     _Atomic uint64_t flush_req;        /* flush sequence asked for */
     _Atomic uint64_t flush_drained;    /* flush sequence fully handed to destinations */
     pthread_mutex_t flush_mu;
@@ -3638,6 +3637,10 @@ struct otel__dest {
     _Atomic int once_drop, once_fail;
     uint64_t nowait_until;     /* pipeline only: did not keep up during a hold; its overflow is
                                   dropped at once until then (monotonic ms) */
+    uint64_t hold_takes, hold_room_at; /* pipeline only: `takes` and the time it last changed */
+    uint64_t takes;            /* batches taken off the queue (under mu) */
+    bool hold_short;           /* (under mu) the pipeline holds records for this destination's
+                                  room: its worker pokes the pipeline once it made room */
 };
 
 /* Free blocks of OTEL__BLOCK_BYTES, reused so that steady traffic neither calls malloc nor
@@ -3797,7 +3800,10 @@ static void otel__export_simple(otel__state *g, const otel__slot *s, uint64_t en
 static inline uint32_t otel__ring_head(otel__thread *t) {
     uint32_t h = otel__load_acq(&t->head);
     if (t->grow_pending) {
-        if ((int32_t)(h - t->grow_mark) >= 0) t->grow_pending = 0;
+        /* passed the marker: head at or beyond grow_mark, both at most tail (distances from
+           tail, unsigned: up to 4 GiB, where a signed difference would stop at 2 GiB) */
+        uint32_t tl = otel__load_rlx(&t->tail);
+        if (tl - h <= tl - t->grow_mark) t->grow_pending = 0;
         else h = t->grow_base;
     }
     return t->head_cache = h;
@@ -3897,7 +3903,7 @@ static void otel__emit(otel__state *g, otel__thread *t, otel__slot *s, uint64_t 
     if (tail + size - t->poke_mark >= cap / 4) {
         t->poke_mark = tail + size;
         otel__pipe_poke(g, false);
-        if (tail + size - otel__ring_head(t) >= cap / 4) sched_yield();
+        if (tail + size - otel__ring_head(t) >= cap / 4 && !t->grow_pending) sched_yield();
     }
 }
 
@@ -3942,7 +3948,7 @@ static void otel__dest_room(otel__state *g, uint32_t room[2]) {
     uint64_t now = otel__mono_ms();
     for (uint32_t i = 0; i < g->ndest; i++) {
         otel__dest *ds = g->dests[i];
-        if (ds->d.processor != OTEL_PROCESSOR_BATCH || now < ds->nowait_until) continue;
+        if (ds->d.processor != OTEL_PROCESSOR_BATCH || !ds->started || now < ds->nowait_until) continue;
         pthread_mutex_lock(&ds->mu);
         uint32_t free = ds->qcount == ds->qcap ? 0 : ds->d.max_queue_size - ds->queued;
         bool wait = !ds->stop;
@@ -3952,17 +3958,34 @@ static void otel__dest_room(otel__state *g, uint32_t room[2]) {
     }
 }
 
-/* A hold ended without room: destinations still short of a batch's room are not waited
-   for during the next OTEL__NOWAIT_MS. */
-static void otel__hold_expire(otel__state *g, uint64_t now) {
+/* During a hold (after each pass that held records back): a destination short of room that
+   took nothing off its queue for OTEL__HOLD_MS, or any one still short once the hold has
+   lasted OTEL__HOLD_MAX_MS (`all`), is not waited for during the next OTEL__NOWAIT_MS.
+   Progress is each destination's own, so one that keeps up cannot extend a hold for one
+   that is stuck. `fresh`: the hold just began. Returns whether any was let go. */
+static bool otel__hold_check(otel__state *g, uint64_t now, bool fresh, bool all) {
+    bool any = false;
+    g->hold_any_short = false;
     for (uint32_t i = 0; i < g->ndest; i++) {
         otel__dest *ds = g->dests[i];
-        if (ds->d.processor != OTEL_PROCESSOR_BATCH) continue;
+        if (ds->d.processor != OTEL_PROCESSOR_BATCH || !ds->started || now < ds->nowait_until) continue;
         pthread_mutex_lock(&ds->mu);
         uint32_t free = ds->qcount == ds->qcap ? 0 : ds->d.max_queue_size - ds->queued;
+        uint64_t takes = ds->takes;
+        bool short_room = free < ds->d.max_export_batch;
+        ds->hold_short = free == 0 || free < ds->d.max_queue_size / 4;
+        g->hold_any_short |= ds->hold_short;
         pthread_mutex_unlock(&ds->mu);
-        if (free < ds->d.max_export_batch) ds->nowait_until = now + OTEL__NOWAIT_MS;
+        if (fresh || takes != ds->hold_takes) {
+            ds->hold_takes = takes;
+            ds->hold_room_at = now;
+        }
+        if (short_room && (all || now - ds->hold_room_at >= OTEL__HOLD_MS)) {
+            ds->nowait_until = now + OTEL__NOWAIT_MS;
+            any = true;
+        }
     }
+    return any;
 }
 
 enum { OTEL__HOLD_NONE = 0, OTEL__HOLD_ROOM = 1, OTEL__HOLD_FULL = 2 };
@@ -3993,8 +4016,11 @@ static size_t otel__drain(otel__state *g, bool hold, int *held) {
                 int k = r->type == OTEL__REC_LOG;
                 if (room[k] != UINT32_MAX && room[k]-- == 0) { /* no room: the rest waits in the ring */
                     room[k] = 0;
+                    /* full: at its largest size (it cannot grow) and 3/4 used (the counter
+                       distance also counts the jumps of unread GROW markers: early, never late) */
                     uint32_t max = t->ring_max ? t->ring_max : t->cmask + 1, limit = max - max / 4;
-                    if (*held < OTEL__HOLD_FULL) *held = tail - head >= limit ? OTEL__HOLD_FULL : OTEL__HOLD_ROOM;
+                    bool at_max = ((uint64_t)1 << otel__load_rlx(&t->ring_log2)) >= max;
+                    if (*held < OTEL__HOLD_FULL) *held = at_max && tail - head >= limit ? OTEL__HOLD_FULL : OTEL__HOLD_ROOM;
                     break;
                 }
                 otel__block *b = bs[k];
@@ -4052,12 +4078,12 @@ static void otel__notify_flush(otel__state *g, uint64_t seq) {
 
 /* The pipeline thread. When a destination's queue is full it holds records back in the
    rings (which grow) rather than drop them: a worker that the host or the scheduler kept
-   off the CPU for a few milliseconds loses nothing. A hold ends when no worker made room
-   for OTEL__HOLD_MS, after OTEL__HOLD_MAX_MS in all, or when a ring is 3/4 of its largest
-   size (that pass drops what does not fit); after the first two, the destinations still
-   short of room are not waited for during the next OTEL__NOWAIT_MS (their overflow is
-   dropped and counted, the spec's queue rule). So a
-   slow or hung exporter delays the others by at most OTEL__HOLD_MAX_MS per
+   off the CPU for a few milliseconds loses nothing. A destination short of room that takes
+   nothing off its queue for OTEL__HOLD_MS, or is still short once the hold has lasted
+   OTEL__HOLD_MAX_MS, is let go: not waited for during the next OTEL__NOWAIT_MS (its
+   overflow is dropped and counted, the spec's queue rule). When a ring at its largest size
+   is 3/4 used, one pass moves everything (dropping what does not fit) and the hold goes
+   on. So a slow or hung exporter delays the others by at most OTEL__HOLD_MAX_MS per
    OTEL__NOWAIT_MS (a hung one by OTEL__HOLD_MS), and never the application. A flush is
    passed on to the workers once nothing is held; shutdown's last drain never holds. */
 static void *otel__pipeline_main(void *arg) {
@@ -4073,18 +4099,20 @@ static void *otel__pipeline_main(void *arg) {
         uint64_t now = otel__mono_ms();
         otel__clock_tick(now);
         if (held) {
-            uint32_t rs = otel__load_rlx(&g->room_seq);
-            if (!g->hold_since || rs != g->hold_seq) g->hold_room_at = now;
-            if (!g->hold_since) g->hold_since = now ? now : 1;
-            g->hold_seq = rs;
-            if (held == OTEL__HOLD_FULL || now - g->hold_room_at >= OTEL__HOLD_MS || now - g->hold_since >= OTEL__HOLD_MAX_MS) {
-                if (held != OTEL__HOLD_FULL) otel__hold_expire(g, now); /* a full ring is not their fault */
+            bool fresh = !g->hold_since;
+            if (fresh) g->hold_since = now ? now : 1;
+            if (otel__hold_check(g, now, fresh, now - g->hold_since >= OTEL__HOLD_MAX_MS))
+                moved += otel__drain(g, true, &held); /* without the ones let go */
+            if (held == OTEL__HOLD_FULL) { /* move everything; the hold (and its clock) goes on */
                 moved += otel__drain(g, false, &held);
                 held = OTEL__HOLD_NONE;
+                otel__store_rlx(&g->holding, 0);
+                goto flush;
             }
         }
         if (!held) g->hold_since = 0;
         otel__store_rlx(&g->holding, held != OTEL__HOLD_NONE);
+    flush:
         if (fr > otel__load_rlx(&g->flush_drained) && !held) otel__notify_flush(g, fr); /* all before fr moved */
         if (stop) {
             otel__drain(g, false, &held);
@@ -4092,7 +4120,7 @@ static void *otel__pipeline_main(void *arg) {
         }
         otel__store_rlx(&g->pipe_ev.word, 1);
         if (otel__load_acq(&g->flush_req) != fr || otel__load_acq(&g->stop) ||
-            (held && otel__load_acq(&g->room_seq) != seq)) {
+            (held && (otel__load_acq(&g->room_seq) != seq || !g->hold_any_short))) {
             otel__store_rlx(&g->pipe_ev.word, 0);
             continue;
         }
@@ -4108,6 +4136,7 @@ static void *otel__pipeline_main(void *arg) {
 static size_t otel__dest_take(otel__dest *ds, size_t *nhold) {
     size_t n = 0;
     *nhold = 0;
+    if (ds->qcount) ds->takes++;
     while (ds->qcount && n < ds->d.max_export_batch) {
         otel__qent *e = &ds->q[ds->qhead];
         uint32_t k = e->count;
@@ -4120,7 +4149,9 @@ static size_t otel__dest_take(otel__dest *ds, size_t *nhold) {
         e->count -= k;
         ds->queued -= k;
         /* room the pipeline waits for: a quarter queue at least (no ping-pong per batch) */
-        if (otel__load_rlx(&ds->g->holding) && ds->d.max_queue_size - ds->queued >= ds->d.max_queue_size / 4) {
+        if (ds->hold_short && ds->d.max_queue_size - ds->queued >= ds->d.max_queue_size / 4 &&
+            otel__load_rlx(&ds->g->holding)) {
+            ds->hold_short = false;
             atomic_fetch_add_explicit(&ds->g->room_seq, 1, memory_order_release);
             otel__pipe_poke(ds->g, false);
         }
@@ -8648,7 +8679,7 @@ static void otel__log_write(otel__state *g, otel__thread *t, const otel_logger *
         if (end - t->poke_mark >= cap / 4) { /* as otel__emit does for spans */
             t->poke_mark = end;
             otel__pipe_poke(g, false);
-            if (end - otel__ring_head(t) >= cap / 4) sched_yield();
+            if (end - otel__ring_head(t) >= cap / 4 && !t->grow_pending) sched_yield();
         }
     }
     if (g->any_simple_log) otel__log_export_simple(g, t, rec);
@@ -9084,7 +9115,7 @@ static void otel__desc_defaults(const otel_desc *in, otel_desc *c) {
     if (c->ring_bytes < 4 * (c->span_bytes + (uint32_t)sizeof(otel__rec)))
         c->ring_bytes = otel__pow2_ceil(4 * (c->span_bytes + (uint32_t)sizeof(otel__rec)));
     if (!c->ring_max_bytes) c->ring_max_bytes = OTEL__DEFAULT_RING_MAX_BYTES;
-    if (c->ring_max_bytes > (1u << 30)) c->ring_max_bytes = 1u << 30;
+    if (c->ring_max_bytes > (1u << 29)) c->ring_max_bytes = 1u << 29; /* counter distances stay under 2 GiB */
     c->ring_max_bytes = c->ring_max_bytes < c->ring_bytes ? c->ring_bytes : otel__pow2_ceil(c->ring_max_bytes);
     /* log record limits fall back to the general OTEL_ATTRIBUTE_* variables too (a bad
        value there was reported above, for spans: the default, quietly) */
@@ -9417,6 +9448,11 @@ static void otel__after_fork_child(void) {
     otel__event_init(&g->pipe_ev);
     otel__store_rlx(&g->holding, 0);
     g->hold_since = 0;
+    for (uint32_t i = 0; i < g->ndest; i++) { /* a fresh pipeline: no hold, no destination let go */
+        g->dests[i]->nowait_until = 0;
+        g->dests[i]->wake = false;
+        g->dests[i]->hold_short = false;
+    }
     uint32_t n = otel__load_rlx(&g->nthreads);
     for (uint32_t i = 0; i < n; i++) {
         otel__thread *t = g->threads[i];

@@ -206,8 +206,10 @@ static void *producer_counted(void *p) {
     return NULL;
 }
 
-/* Two threads record while the pipeline stops and starts at random: rings grow (several
-   times, with earlier GROW markers not yet read) and nothing is lost or reordered. */
+/* Two threads record while the pipeline stops and starts at random: rings grow (each at
+   least once during the first stop, and often again with earlier GROW markers not yet
+   read), and every record arrives once and in order, or is counted as dropped (rings of at
+   most 1 MiB do overflow here). */
 static void test_grow_threads(void) {
 #ifdef TEST_SANITIZED
     const int64_t per = 6000;
@@ -218,9 +220,10 @@ static void test_grow_threads(void) {
     prod_arg args[2] = {{0, per}, {1, per}};
     pthread_t th[2];
     atomic_store(&producers_left, 2);
-    stall(true); /* a first stop long enough that both rings certainly grow */
+    stall(true); /* a first stop that lasts until both rings have grown */
     for (int i = 0; i < 2; i++) CHECK(pthread_create(&th[i], NULL, producer_counted, &args[i]) == 0);
-    usleep(5 * 1000);
+    for (int w = 0; w < 5000 && stats().ring_grows < 2 && atomic_load(&producers_left) > 0; w++) usleep(1000);
+    CHECK(stats().ring_grows >= 2);
     stall(false);
     unsigned seed = 12345;
     while (atomic_load(&producers_left) > 0) {
@@ -238,6 +241,7 @@ static void test_grow_threads(void) {
     CHECK(spans + st.spans_dropped == (size_t)(2 * per));
     CHECK(logs + st.logs_dropped == (size_t)(nl[0] + nl[1]));
     CHECK(st.ring_grows >= 2);
+    CHECK(spans > 0 && logs > 0);
     printf("  2 threads, pipeline stopping at random: %zu spans, %zu records, %llu + %llu dropped, %llu grows, rings %llu bytes\n",
            spans, logs, (unsigned long long)st.spans_dropped, (unsigned long long)st.logs_dropped,
            (unsigned long long)st.ring_grows, (unsigned long long)st.ring_bytes);
@@ -340,6 +344,7 @@ static void test_hold_hung(void) {
     clock_gettime(CLOCK_MONOTONIC, &t1);
     double ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
     CHECK(otel_memory_exporter_count(&mem) == (size_t)n);
+    CHECK(ms < 1160.0); /* producing takes >= 160 ms; the hung destination adds 20 ms at most */
     otel_destination_stats ds = dest_stats("slow");
     CHECK(ds.dropped > 0);
     printf("  hung destination: memory destination had all %lld spans after %.0f ms (producing took >= 160 ms); "
@@ -387,15 +392,95 @@ static void test_grow_fork(void) {
 }
 #endif
 
+/* The producer alone, with the consumer stopped at its start (a ring outside the registry):
+   growing from 16 KiB to 64 MiB, no record is ever placed over a byte not yet read (a
+   bitmap of the unread bytes: records, PADs and GROW markers), and the ring ends full at
+   its largest size. With the counters starting 64 KiB below 2^32. */
+static void test_producer_model(void) {
+    CHECK(init_rings(16u << 10, 64u << 20));
+    otel__state *g = otel__g;
+    static const uint32_t sizes[] = {1024, 200, 4096};
+    for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+        otel__thread *t = otel__thread_new(g, 0);
+        CHECK(t != NULL);
+        if (!t) break;
+        size_t nbits = t->ring_max / 8;
+        unsigned char *bits = (unsigned char *)calloc(nbits / 8 + 1, 1);
+        uint32_t size = sizes[k], tail, pad, last_tail = otel__load_rlx(&t->tail);
+        uint64_t written = 0;
+        int overlap = 0;
+#define MARK(from, bytes)                                                       \
+    for (uint32_t b = (from) / 8; b < ((from) + (bytes)) / 8; b++) {            \
+        if (bits[b / 8] & (1u << (b % 8))) overlap++;                           \
+        bits[b / 8] |= (unsigned char)(1u << (b % 8));                          \
+    }
+        for (;;) {
+            uint32_t mask_before = t->mask;
+            uint32_t off = otel__ring_room(g, t, size, &tail, &pad);
+            if (t->mask != mask_before) /* grew: the marker(s) at the old tail are unread bytes */
+                MARK(last_tail & mask_before, 8);
+            if (off == UINT32_MAX) break;
+            if (pad) MARK(tail & t->mask, pad);
+            MARK(off, size);
+            written += size;
+            last_tail = tail + pad + size;
+            otel__store_rel(&t->tail, last_tail);
+            if (overlap) break;
+        }
+#undef MARK
+        CHECK(overlap == 0);
+        CHECK(t->mask + 1 == t->ring_max);
+        CHECK(written > (uint64_t)t->ring_max / 4 && written <= t->ring_max);
+        printf("  producer alone, %u-byte records: %llu bytes written, ring %u bytes, %llu grows, %d overlaps\n", size,
+               (unsigned long long)written, t->mask + 1, (unsigned long long)t->ring_grows, overlap);
+        free(bits);
+        otel__thread_free(t);
+    }
+    done();
+}
+
+#ifndef TSAN_BUILD
+/* A child forked while the parent's ring has a GROW marker the (stopped) pipeline has not
+   read: the child's rings start empty with the grown size, and both processes export all
+   of their own spans, in order. */
+static void test_fork_pending_grow(void) {
+    CHECK(init_rings(16u << 10, 1u << 20));
+    const int64_t n = 300;
+    stall(true);
+    for (int64_t i = 0; i < n; i++) record(0, i, NULL);
+    CHECK(stats().ring_grows >= 1);
+    CHECK(otel__tls->grow_pending == 1 && otel__tls->cmask != otel__tls->mask);
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        otel_memory_exporter_reset(&mem);
+        const int64_t m = 3000;
+        for (int64_t i = 0; i < m; i++) record(0, i, NULL);
+        int rc = otel_force_flush(5000) != OTEL_OK ? 1 : check_arrivals(false, 1, &m, true) != (size_t)m ? 2 : 0;
+        _exit(rc);
+    }
+    stall(false);
+    int status = 0;
+    CHECK(pid > 0 && waitpid(pid, &status, 0) == pid);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    if (WIFEXITED(status) && WEXITSTATUS(status)) fprintf(stderr, "  child exit %d\n", WEXITSTATUS(status));
+    CHECK(otel_force_flush(5000) == OTEL_OK);
+    CHECK(check_arrivals(false, 1, &n, true) == (size_t)n);
+    done();
+}
+#endif
+
 int main(void) {
     test_grow_no_loss();
     test_grow_limit();
     test_no_growth();
     test_grow_threads();
+    test_producer_model();
     test_hold_behind();
     test_hold_hung();
 #ifndef TSAN_BUILD
     test_grow_fork();
+    test_fork_pending_grow();
 #endif
     return TEST_DONE();
 }
