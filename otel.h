@@ -1058,7 +1058,8 @@ typedef struct otel_stats {
                                     against CLOCK_REALTIME (else: clock_gettime) */
     /* the per-thread rings */
     uint64_t ring_grows;         /* times a thread's full ring doubled (otel_desc.ring_max_bytes) */
-    uint64_t ring_bytes;         /* the rings' sizes now, summed over recording threads */
+    uint64_t ring_bytes;         /* the rings' sizes now, summed over every thread record
+                                    (an exited thread's ring is kept for the next thread) */
 } otel_stats;
 
 /* A snapshot of the counters. Thread: any. */
