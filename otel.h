@@ -2103,7 +2103,8 @@ struct otel__thread {
     uint32_t mask;                     /* producer's ring bytes - 1 */
     uint32_t grow_pending;             /* the consumer has not passed the last GROW marker */
     uint32_t grow_mark, grow_base;     /* its tail after the marker; that less the old size */
-    uint32_t ring_max;                 /* bytes reserved: the ring may grow to this */
+    uint32_t ring_max;                 /* bytes reserved: the ring may grow to this (0: a fixed
+                                          ring from OTEL_MALLOC) */
     unsigned char *ring;
     uint32_t index;                    /* in the registry */
     _Atomic uint32_t exited;           /* the OS thread is gone: adoptable */
@@ -2363,8 +2364,6 @@ static bool otel__slots_grow(otel__thread *t) {
    front (no memory is used until written) so that growing needs no call from the
    application thread; else, or if that fails, ring_bytes from OTEL_MALLOC. */
 static void otel__ring_alloc(otel__state *g, otel__thread *t) {
-    t->ring = NULL;
-    t->ring_max = g->cfg.ring_bytes;
     if (g->cfg.ring_max_bytes > g->cfg.ring_bytes) {
         int fd = OTEL__MAP_ANON ? -1 : open("/dev/zero", O_RDWR | O_CLOEXEC);
         void *m = mmap(NULL, g->cfg.ring_max_bytes, PROT_READ | PROT_WRITE,
@@ -2384,12 +2383,8 @@ static void otel__ring_alloc(otel__state *g, otel__thread *t) {
 }
 
 static void otel__ring_free(otel__thread *t) {
-    if (t->ring && t->ring_max) {
-        munmap(t->ring, t->ring_max);
-        t->ring = NULL;
-        return;
-    }
-    OTEL_FREE(t->ring, NULL);
+    if (t->ring_max) munmap(t->ring, t->ring_max);
+    else OTEL_FREE(t->ring, NULL);
     t->ring = NULL;
 }
 
@@ -3812,9 +3807,8 @@ static inline uint32_t otel__ring_head(otel__thread *t) {
 
 /* Doubles this thread's ring. False: at its largest, or it cannot grow. */
 static OTEL__NOINLINE bool otel__ring_grow(otel__state *g, otel__thread *t) {
-    uint32_t cap = t->mask + 1, ncap = cap * 2, lg = 0;
+    uint32_t cap = t->mask + 1, ncap = cap * 2, lg = otel__load_rlx(&t->ring_log2) + 1;
     if (ncap > t->ring_max || ncap < cap) return false;
-    while ((1u << lg) < ncap) lg++;
     uint32_t tail = otel__load_rlx(&t->tail);
     uint32_t from = tail + OTEL__RING_SPARE + cap;     /* past the marker, and then the old size */
     uint32_t next = from + ((cap - from) & (ncap - 1)); /* the first such counter placed at `cap` */
@@ -3835,31 +3829,55 @@ static OTEL__NOINLINE bool otel__ring_grow(otel__state *g, otel__thread *t) {
     return true;
 }
 
-/* Room for a record of `size` bytes (a multiple of 8) at this thread's ring tail, growing
-   the ring when it is full and may. Returns the record's place, with *tail_out the tail
-   and *pad_out the bytes of the PAD record to write before it; UINT32_MAX when full. */
+/* The place for a record of `size` bytes (a multiple of 8) at this thread's ring tail, as
+   the producer's last view of head allows, with *tail_out the tail and *pad_out the bytes
+   of the PAD record to write before it; UINT32_MAX: no room. */
+static OTEL__ALWAYS_INLINE uint32_t otel__ring_fit(const otel__thread *t, uint32_t size, uint32_t *tail_out,
+                                                    uint32_t *pad_out) {
+    uint32_t cap = t->mask + 1, tail = otel__load_rlx(&t->tail), off = tail & t->mask, contig = cap - off;
+    uint32_t need = (size <= contig ? size : contig + size) + OTEL__RING_SPARE;
+    if (cap - (tail - t->head_cache) < need || size > cap / 2) return UINT32_MAX;
+    *tail_out = tail;
+    *pad_out = size <= contig ? 0 : contig;
+    return size <= contig ? off : 0;
+}
+
+/* otel__ring_fit after a fresh look at head, growing the ring while it is full and may. */
 static OTEL__NOINLINE uint32_t otel__ring_room_slow(otel__state *g, otel__thread *t, uint32_t size,
                                                      uint32_t *tail_out, uint32_t *pad_out) {
     for (;;) {
-        uint32_t cap = t->mask + 1, tail = otel__load_rlx(&t->tail), off = tail & t->mask, contig = cap - off;
-        uint32_t need = (size <= contig ? size : contig + size) + OTEL__RING_SPARE;
-        if (size <= cap / 2 && cap - (tail - otel__ring_head(t)) >= need) {
-            *tail_out = tail;
-            *pad_out = size <= contig ? 0 : contig;
-            return size <= contig ? off : 0;
-        }
-        if (!otel__ring_grow(g, t)) return UINT32_MAX;
+        otel__ring_head(t);
+        uint32_t off = otel__ring_fit(t, size, tail_out, pad_out);
+        if (off != UINT32_MAX || !otel__ring_grow(g, t)) return off;
     }
 }
 
 static OTEL__ALWAYS_INLINE uint32_t otel__ring_room(otel__state *g, otel__thread *t, uint32_t size,
                                                      uint32_t *tail_out, uint32_t *pad_out) {
-    uint32_t cap = t->mask + 1, tail = otel__load_rlx(&t->tail), off = tail & t->mask, contig = cap - off;
-    uint32_t need = (size <= contig ? size : contig + size) + OTEL__RING_SPARE;
-    if (OTEL__UNLIKELY(cap - (tail - t->head_cache) < need)) return otel__ring_room_slow(g, t, size, tail_out, pad_out);
-    *tail_out = tail;
-    *pad_out = size <= contig ? 0 : contig;
-    return size <= contig ? off : 0;
+    uint32_t off = otel__ring_fit(t, size, tail_out, pad_out);
+    return OTEL__UNLIKELY(off == UINT32_MAX) ? otel__ring_room_slow(g, t, size, tail_out, pad_out) : off;
+}
+
+/* Publishes a record written at the place otel__ring_room gave (`tail`, `pad`): the PAD
+   record before it, then the tail. Once per quarter ring written (never per record) it
+   wakes the pipeline, and if that is a quarter ring behind, gives it this CPU for a
+   moment: with more busy threads than cores a woken pipeline otherwise waits a whole
+   scheduler slice (milliseconds). sched_yield never waits for the pipeline: with nothing
+   else runnable it returns at once. (Not while a GROW marker is unread: the producer's
+   view of head is then grow_base, not how far behind the pipeline is.) */
+static inline void otel__ring_commit(otel__state *g, otel__thread *t, uint32_t tail, uint32_t pad, uint32_t size) {
+    if (pad) {
+        otel__rec *p = (otel__rec *)(void *)(t->ring + (tail & t->mask));
+        p->size = pad;
+        p->type = OTEL__REC_PAD;
+    }
+    uint32_t end = tail + pad + size, cap = t->mask + 1;
+    otel__store_rel(&t->tail, end);
+    if (end - t->poke_mark >= cap / 4) {
+        t->poke_mark = end;
+        otel__pipe_poke(g, false);
+        if (end - otel__ring_head(t) >= cap / 4 && !t->grow_pending) sched_yield();
+    }
 }
 
 /* Writes the finished span into this thread's ring (and to SIMPLE destinations). */
@@ -3877,13 +3895,6 @@ static void otel__emit(otel__state *g, otel__thread *t, otel__slot *s, uint64_t 
         otel__pipe_poke(g, false);
         return;
     }
-    uint32_t cap = t->mask + 1;
-    if (pad) {
-        otel__rec *p = (otel__rec *)(void *)(t->ring + (tail & t->mask));
-        p->size = pad;
-        p->type = OTEL__REC_PAD;
-        tail += pad;
-    }
     otel__rec *r = (otel__rec *)(void *)(t->ring + off);
     r->size = size;
     r->type = OTEL__REC_SPAN;
@@ -3895,17 +3906,7 @@ static void otel__emit(otel__state *g, otel__thread *t, otel__slot *s, uint64_t 
     unsigned char *body = (unsigned char *)(r + 1);
     memcpy(body, s->arena, s->items_end);
     if (s->str_used) memcpy(body + s->items_end, s->arena + s->cap - s->str_used, s->str_used);
-    otel__store_rel(&t->tail, tail + size);
-    /* Once per quarter ring written (never per span): wake the pipeline, and if it is
-       a quarter ring behind, give it this CPU for a moment. With more busy threads than
-       cores a woken pipeline otherwise waits a whole scheduler slice (milliseconds), the
-       ring overflows and spans are lost. sched_yield never waits for the pipeline: with
-       nothing else runnable it returns at once. */
-    if (tail + size - t->poke_mark >= cap / 4) {
-        t->poke_mark = tail + size;
-        otel__pipe_poke(g, false);
-        if (tail + size - otel__ring_head(t) >= cap / 4 && !t->grow_pending) sched_yield();
-    }
+    otel__ring_commit(g, t, tail, pad, size);
 }
 
 /* ---- the pipeline thread ------------------------------------------------------------- */
@@ -3942,20 +3943,30 @@ static void otel__publish(otel__state *g, otel__block *b, otel_signal sig) {
     otel__block_release(b);
 }
 
-/* Queue room, per signal, of the batch destinations the pipeline waits for: the least
-   room of those not marked nowait (UINT32_MAX: none to wait for). */
+/* A batch destination the pipeline waits for when its queue is full: a worker runs and it
+   was not let go (otel__hold_check). */
+static bool otel__dest_waited(const otel__dest *ds, uint64_t now) {
+    return ds->d.processor == OTEL_PROCESSOR_BATCH && ds->started && now >= ds->nowait_until;
+}
+
+/* Spans or records the queue has room for; ds->mu held. */
+static uint32_t otel__queue_room(const otel__dest *ds) {
+    return ds->qcount == ds->qcap ? 0 : ds->d.max_queue_size - ds->queued;
+}
+
+/* Queue room, per signal, of the destinations the pipeline waits for: the least room
+   (UINT32_MAX: none to wait for). */
 static void otel__dest_room(otel__state *g, uint32_t room[2]) {
     room[0] = room[1] = UINT32_MAX;
     uint64_t now = otel__mono_ms();
     for (uint32_t i = 0; i < g->ndest; i++) {
         otel__dest *ds = g->dests[i];
-        if (ds->d.processor != OTEL_PROCESSOR_BATCH || !ds->started || now < ds->nowait_until) continue;
+        if (!otel__dest_waited(ds, now)) continue;
         pthread_mutex_lock(&ds->mu);
-        uint32_t free = ds->qcount == ds->qcap ? 0 : ds->d.max_queue_size - ds->queued;
-        bool wait = !ds->stop;
+        uint32_t free = otel__queue_room(ds);
         pthread_mutex_unlock(&ds->mu);
         uint32_t *r = &room[ds->signal == OTEL_SIGNAL_LOGS];
-        if (wait && free < *r) *r = free;
+        if (free < *r) *r = free;
     }
 }
 
@@ -3963,17 +3974,17 @@ static void otel__dest_room(otel__state *g, uint32_t room[2]) {
    took nothing off its queue for OTEL__HOLD_MS, or any one still short once the hold has
    lasted OTEL__HOLD_MAX_MS (`all`), is not waited for during the next OTEL__NOWAIT_MS.
    Progress is each destination's own, so one that keeps up cannot extend a hold for one
-   that is stuck. `fresh`: the hold just began. Returns whether any was let go. */
+   that is stuck. `fresh`: the hold just began. Marks the destinations whose workers should
+   poke the pipeline once they made room (hold_short). Returns whether any was let go. */
 static bool otel__hold_check(otel__state *g, uint64_t now, bool fresh, bool all) {
     bool any = false;
     g->hold_any_short = false;
     for (uint32_t i = 0; i < g->ndest; i++) {
         otel__dest *ds = g->dests[i];
-        if (ds->d.processor != OTEL_PROCESSOR_BATCH || !ds->started || now < ds->nowait_until) continue;
+        if (!otel__dest_waited(ds, now)) continue;
         pthread_mutex_lock(&ds->mu);
-        uint32_t free = ds->qcount == ds->qcap ? 0 : ds->d.max_queue_size - ds->queued;
+        uint32_t free = otel__queue_room(ds);
         uint64_t takes = ds->takes;
-        bool short_room = free < ds->d.max_export_batch;
         ds->hold_short = free == 0 || free < ds->d.max_queue_size / 4;
         g->hold_any_short |= ds->hold_short;
         pthread_mutex_unlock(&ds->mu);
@@ -3981,7 +3992,7 @@ static bool otel__hold_check(otel__state *g, uint64_t now, bool fresh, bool all)
             ds->hold_takes = takes;
             ds->hold_room_at = now;
         }
-        if (short_room && (all || now - ds->hold_room_at >= OTEL__HOLD_MS)) {
+        if (free < ds->d.max_export_batch && (all || now - ds->hold_room_at >= OTEL__HOLD_MS)) {
             ds->nowait_until = now + OTEL__NOWAIT_MS;
             any = true;
         }
@@ -4015,8 +4026,7 @@ static size_t otel__drain(otel__state *g, bool hold, int *held) {
                 t->cmask = (1u << (r->type >> 8)) - 1;
             } else if (r->type == OTEL__REC_SPAN || r->type == OTEL__REC_LOG) {
                 int k = r->type == OTEL__REC_LOG;
-                if (room[k] != UINT32_MAX && room[k]-- == 0) { /* no room: the rest waits in the ring */
-                    room[k] = 0;
+                if (room[k] == 0) { /* no room: the rest waits in the ring */
                     /* full: at its largest size (it cannot grow) and 3/4 used (the counter
                        distance also counts the jumps of unread GROW markers: early, never late) */
                     uint32_t max = t->ring_max ? t->ring_max : t->cmask + 1, limit = max - max / 4;
@@ -4024,6 +4034,7 @@ static size_t otel__drain(otel__state *g, bool hold, int *held) {
                     if (*held < OTEL__HOLD_FULL) *held = at_max && tail - head >= limit ? OTEL__HOLD_FULL : OTEL__HOLD_ROOM;
                     break;
                 }
+                if (room[k] != UINT32_MAX) room[k]--;
                 otel__block *b = bs[k];
                 if (b && (b->used + r->size > b->cap || b->count == b->max_spans)) {
                     otel__publish(g, b, k ? OTEL_SIGNAL_LOGS : OTEL_SIGNAL_TRACES);
@@ -4093,27 +4104,28 @@ static void *otel__pipeline_main(void *arg) {
         uint64_t fr = otel__load_acq(&g->flush_req);
         bool stop = otel__load_acq(&g->stop) != 0;
         int held;
-        bool hold = !stop;
-        if (hold) otel__store_rlx(&g->holding, 1); /* before the queues are read: no room made is missed */
-        uint32_t seq = otel__load_acq(&g->room_seq);
-        size_t moved = otel__drain(g, hold, &held);
+        size_t moved = otel__drain(g, !stop, &held);
         uint64_t now = otel__mono_ms();
         otel__clock_tick(now);
+        uint32_t seq = 0;
+        bool hold_goes_on = false;
         if (held) {
+            /* workers of short destinations poke from now on: hold_short is set under their
+               mutex after this store, so room made later is not missed, and room made
+               before is seen by otel__hold_check */
+            otel__store_rlx(&g->holding, 1);
+            seq = otel__load_acq(&g->room_seq);
             bool fresh = !g->hold_since;
             if (fresh) g->hold_since = now ? now : 1;
             if (otel__hold_check(g, now, fresh, now - g->hold_since >= OTEL__HOLD_MAX_MS))
                 moved += otel__drain(g, true, &held); /* without the ones let go */
             if (held == OTEL__HOLD_FULL) { /* move everything; the hold (and its clock) goes on */
                 moved += otel__drain(g, false, &held);
-                held = OTEL__HOLD_NONE;
-                otel__store_rlx(&g->holding, 0);
-                goto flush;
+                hold_goes_on = true;
             }
         }
-        if (!held) g->hold_since = 0;
+        if (!held && !hold_goes_on) g->hold_since = 0;
         otel__store_rlx(&g->holding, held != OTEL__HOLD_NONE);
-    flush:
         if (fr > otel__load_rlx(&g->flush_drained) && !held) otel__notify_flush(g, fr); /* all before fr moved */
         if (stop) {
             otel__drain(g, false, &held);
@@ -8669,20 +8681,7 @@ static void otel__log_write(otel__state *g, otel__thread *t, const otel_logger *
                        "log record body cut short (log_record_bytes=%u; counted, reported once)", (unsigned)lim);
     }
     OTEL__BUMP(t->logs, 1);
-    if (g->any_batch_log) { /* publish first: what SIMPLE exporters do cannot touch it then */
-        uint32_t cap = t->mask + 1, end = tail + pad + rec->size;
-        if (pad) {
-            otel__rec *p = (otel__rec *)(void *)(t->ring + (tail & t->mask));
-            p->size = pad;
-            p->type = OTEL__REC_PAD;
-        }
-        otel__store_rel(&t->tail, end);
-        if (end - t->poke_mark >= cap / 4) { /* as otel__emit does for spans */
-            t->poke_mark = end;
-            otel__pipe_poke(g, false);
-            if (end - otel__ring_head(t) >= cap / 4 && !t->grow_pending) sched_yield();
-        }
-    }
+    if (g->any_batch_log) otel__ring_commit(g, t, tail, pad, rec->size); /* first: SIMPLE exporters cannot touch it then */
     if (g->any_simple_log) otel__log_export_simple(g, t, rec);
 }
 

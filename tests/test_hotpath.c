@@ -20,15 +20,6 @@
 
 #include "test_diag.h"
 
-#if defined(__SANITIZE_THREAD__)
-#define TSAN_BUILD 1
-#endif
-#if defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define TSAN_BUILD 1
-#endif
-#endif
-
 static otel_exporter mem;
 
 static bool init_mem(otel_processor proc) {

@@ -29,24 +29,6 @@ static _Atomic unsigned long test_allocs;
 #include <time.h>
 #include <unistd.h>
 
-#if defined(TEST_SANITIZED) || defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define SANITIZED 1
-#endif
-#if defined(__has_feature)
-#if __has_feature(thread_sanitizer) || __has_feature(address_sanitizer)
-#undef SANITIZED
-#define SANITIZED 1
-#endif
-#if __has_feature(thread_sanitizer)
-#define TSAN_BUILD 1
-#endif
-#endif
-#if defined(__SANITIZE_THREAD__) && !defined(TSAN_BUILD)
-#define TSAN_BUILD 1
-#endif
-#ifndef SANITIZED
-#define SANITIZED 0
-#endif
 #ifdef TSAN_BUILD
 /* the fork test starts the reader thread again in the child */
 const char *__tsan_default_options(void);

@@ -24,26 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
-/* ---- sanitizer builds: fewer iterations ----------------------------------------------- */
-
-#if defined(TEST_SANITIZED) || defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define SANITIZED 1
-#endif
-#if defined(__has_feature)
-#if __has_feature(thread_sanitizer) || __has_feature(address_sanitizer)
-#undef SANITIZED
-#define SANITIZED 1
-#endif
-#if __has_feature(thread_sanitizer)
-#define TSAN_BUILD 1
-#endif
-#endif
-#if defined(__SANITIZE_THREAD__) && !defined(TSAN_BUILD)
-#define TSAN_BUILD 1
-#endif
-#ifndef SANITIZED
-#define SANITIZED 0
-#endif
+/* ---- sanitizer builds: fewer iterations (SANITIZED, TSAN_BUILD: test.h) ---------------- */
 
 #ifdef TSAN_BUILD
 /* The fork tests start the library's threads again in the child (pthread_atfork), which

@@ -21,15 +21,6 @@
 
 #include "test_diag.h"
 
-#if defined(__SANITIZE_THREAD__)
-#define TSAN_BUILD 1
-#endif
-#if defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define TSAN_BUILD 1
-#endif
-#endif
-
 static otel_exporter mem, lmem;
 
 static bool init_rings(uint32_t ring, uint32_t ring_max) {
@@ -248,7 +239,6 @@ static void test_grow_threads(void) {
     done();
 }
 
-
 /* ---- queue room: the pipeline holds records in the rings for a destination that is
    briefly behind, and stops waiting for one that is stuck ---- */
 
@@ -258,6 +248,13 @@ typedef struct {
     _Atomic int hang;       /* exports wait until this is 0 */
     _Atomic int calls;
 } slow_exp;
+
+static void slow_init(slow_exp *e, int pause_ms, int hang) {
+    atomic_init(&e->spans, 0);
+    atomic_init(&e->pause_ms, pause_ms);
+    atomic_init(&e->hang, hang);
+    atomic_init(&e->calls, 0);
+}
 
 static otel_export_result slow_export(const otel_span_batch *b, void *user) {
     slow_exp *e = (slow_exp *)user;
@@ -305,10 +302,7 @@ static otel_destination_stats dest_stats(const char *name) {
    everything too. */
 static void test_hold_behind(void) {
     slow_exp a;
-    atomic_init(&a.spans, 0);
-    atomic_init(&a.pause_ms, 3);
-    atomic_init(&a.hang, 0);
-    atomic_init(&a.calls, 0);
+    slow_init(&a, 3, 0);
     CHECK(init_two(&a, 64, 32));
     const int64_t n = 3000;
     for (int64_t i = 0; i < n; i++) record(0, i, NULL);
@@ -327,10 +321,7 @@ static void test_hold_behind(void) {
    and counted at once: the memory destination gets every span, promptly. */
 static void test_hold_hung(void) {
     slow_exp a;
-    atomic_init(&a.spans, 0);
-    atomic_init(&a.pause_ms, 0);
-    atomic_init(&a.hang, 1);
-    atomic_init(&a.calls, 0);
+    slow_init(&a, 0, 1);
     CHECK(init_two(&a, 64, 32));
     const int64_t n = 4000;
     struct timespec t0, t1;
