@@ -3829,14 +3829,15 @@ static OTEL__NOINLINE bool otel__ring_grow(otel__state *g, otel__thread *t) {
     return true;
 }
 
-/* The place for a record of `size` bytes (a multiple of 8) at this thread's ring tail, as
+/* The place for a record of `size` bytes (a multiple of 8, at most a quarter of ring_bytes:
+   otel__desc_defaults bounds span_bytes and log_record_bytes so) at this thread's ring tail, as
    the producer's last view of head allows, with *tail_out the tail and *pad_out the bytes
    of the PAD record to write before it; UINT32_MAX: no room. */
 static OTEL__ALWAYS_INLINE uint32_t otel__ring_fit(const otel__thread *t, uint32_t size, uint32_t *tail_out,
                                                     uint32_t *pad_out) {
     uint32_t cap = t->mask + 1, tail = otel__load_rlx(&t->tail), off = tail & t->mask, contig = cap - off;
     uint32_t need = (size <= contig ? size : contig + size) + OTEL__RING_SPARE;
-    if (cap - (tail - t->head_cache) < need || size > cap / 2) return UINT32_MAX;
+    if (cap - (tail - t->head_cache) < need) return UINT32_MAX;
     *tail_out = tail;
     *pad_out = size <= contig ? 0 : contig;
     return size <= contig ? off : 0;
