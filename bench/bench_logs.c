@@ -19,6 +19,7 @@ static _Atomic unsigned long bench_allocs;
 #include "../otel.h"
 #include <pthread.h>
 #include <stdio.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #define RECORDS 1000000
@@ -75,16 +76,34 @@ static void workload(kind k, long n) {
     }
 }
 
+/* CPU time of the calling thread, and of the whole process, in ns. */
+static double thread_cpu_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return ts.tv_sec * 1e9 + ts.tv_nsec;
+}
+
+static double process_cpu_ns(void) {
+    struct rusage u;
+    getrusage(RUSAGE_SELF, &u);
+    return (u.ru_utime.tv_sec + u.ru_stime.tv_sec) * 1e9 + (u.ru_utime.tv_usec + u.ru_stime.tv_usec) * 1e3;
+}
+
 typedef struct job {
     kind k;
     long n;
+    double cpu_ns; /* the producer's CPU time */
 } job;
 
 static void *thread_main(void *arg) {
     job *j = (job *)arg;
+    double c0 = thread_cpu_ns();
     workload(j->k, j->n);
+    j->cpu_ns = thread_cpu_ns() - c0;
     return NULL;
 }
+
+static double one_dest_ns; /* log_emit_2attr of this run, for the same-run ratios */
 
 static int cmp(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;
@@ -94,7 +113,7 @@ static int cmp(const void *a, const void *b) {
 /* One case: RUNS timed runs after a warm-up; prints the median. */
 static void run_case(const char *name, kind k, int ndest, int threads, uint32_t ring) {
     ring_max = ring;
-    double ns[RUNS];
+    double ns[RUNS], bg[RUNS];
     unsigned long allocs = 0;
     long long dropped = 0;
     for (int r = -1; r < RUNS; r++) {
@@ -104,18 +123,27 @@ static void run_case(const char *name, kind k, int ndest, int threads, uint32_t 
         otel_force_flush(10000);
         atomic_store(&received, 0);
         unsigned long a0 = atomic_load(&bench_allocs);
+        double p0 = process_cpu_ns(), m0 = thread_cpu_ns(), producers = 0;
         double t0 = now_s();
         if (threads == 1) {
             workload(k, RECORDS);
         } else {
             pthread_t th[8];
-            job j = {k, RECORDS / threads};
-            for (int i = 0; i < threads; i++) pthread_create(&th[i], NULL, thread_main, &j);
+            job j[8];
+            for (int i = 0; i < threads; i++) {
+                j[i].k = k;
+                j[i].n = RECORDS / threads;
+                pthread_create(&th[i], NULL, thread_main, &j[i]);
+            }
             for (int i = 0; i < threads; i++) pthread_join(th[i], NULL);
+            for (int i = 0; i < threads; i++) producers += j[i].cpu_ns;
         }
         double t1 = now_s();
         unsigned long a1 = atomic_load(&bench_allocs);
         otel_force_flush(30000);
+        /* the pipeline thread's and the workers' CPU time (see bench_span.c) */
+        double main_cpu = thread_cpu_ns() - m0;
+        bg[r < 0 ? 0 : r] = (process_cpu_ns() - p0 - producers - main_cpu) / RECORDS;
         long long produced = (long long)RECORDS * ndest;
         long long got = (long long)atomic_load(&received);
         otel_shutdown(10000);
@@ -125,8 +153,20 @@ static void run_case(const char *name, kind k, int ndest, int threads, uint32_t 
         dropped += produced - got;
     }
     qsort(ns, RUNS, sizeof ns[0], cmp);
-    printf("%-20s %8.1f %12.0f %6.3f %lld\n", name, ns[RUNS / 2], 1e9 / ns[RUNS / 2],
-           (double)allocs / ((double)RECORDS * RUNS), dropped / RUNS);
+    qsort(bg, RUNS, sizeof bg[0], cmp);
+    double med = ns[RUNS / 2];
+    printf("%-20s %8.1f %12.0f %6.3f %lld", name, med, 1e9 / med, (double)allocs / ((double)RECORDS * RUNS), dropped / RUNS);
+    /* same-run comparisons (against log_emit_2attr of this run), and the CPU the pipeline
+       thread and the workers spent per record */
+    if (!strcmp(name, "log_emit_2attr")) one_dest_ns = med;
+    char note[160] = "";
+    int n = 0;
+    if (one_dest_ns > 0 && !strcmp(name, "log_emit_2attr_3dest"))
+        n = snprintf(note, sizeof note, "%+.0f%% against log_emit_2attr; ", (med / one_dest_ns - 1) * 100);
+    else if (one_dest_ns > 0 && !strcmp(name, "log_emit_2threads"))
+        n = snprintf(note, sizeof note, "%.2fx the rate of log_emit_2attr; ", one_dest_ns / med);
+    snprintf(note + n, sizeof note - (size_t)n, "background threads: %.0f ns CPU per record", bg[RUNS / 2]);
+    printf("   (%s)\n", note);
     fflush(stdout);
 }
 

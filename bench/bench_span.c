@@ -16,6 +16,7 @@ static _Atomic unsigned long bench_allocs;
 #include "../otel.h"
 #include <pthread.h>
 #include <stdio.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #define SPANS 1000000
@@ -36,6 +37,8 @@ static double now_s(void) {
 }
 
 static uint32_t ring_max; /* 0: rings grow to the default ring_max_bytes (16 MiB) */
+static double one_dest_ns;
+static volatile uint64_t sink; /* keeps the clock reads of run_clock_floor */  /* span_4attr_1dest of this run, for the same-run ratios */
 
 static otel_result setup(int ndest, otel_sampler sampler, bool disabled) {
     otel_desc d;
@@ -68,8 +71,29 @@ static void workload(long n) {
     otel_span_end(root);
 }
 
+/* CPU time of the calling thread, and of the whole process, in ns. */
+static double thread_cpu_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return ts.tv_sec * 1e9 + ts.tv_nsec;
+}
+
+static double process_cpu_ns(void) {
+    struct rusage u;
+    getrusage(RUSAGE_SELF, &u);
+    return (u.ru_utime.tv_sec + u.ru_stime.tv_sec) * 1e9 + (u.ru_utime.tv_usec + u.ru_stime.tv_usec) * 1e3;
+}
+
+typedef struct {
+    long n;
+    double cpu_ns; /* the producer's CPU time */
+} producer;
+
 static void *thread_main(void *arg) {
-    workload((long)(intptr_t)arg);
+    producer *p = (producer *)arg;
+    double c0 = thread_cpu_ns();
+    workload(p->n);
+    p->cpu_ns = thread_cpu_ns() - c0;
     return NULL;
 }
 
@@ -81,7 +105,7 @@ static int cmp(const void *a, const void *b) {
 /* One case: RUNS timed runs after a warm-up; prints the median. */
 static void run_case(const char *name, int ndest, int threads, otel_sampler sampler, bool disabled, uint32_t ring) {
     ring_max = ring;
-    double ns[RUNS];
+    double ns[RUNS], bg[RUNS];
     unsigned long allocs = 0;
     long long dropped = 0;
     for (int r = -1; r < RUNS; r++) {
@@ -91,17 +115,27 @@ static void run_case(const char *name, int ndest, int threads, otel_sampler samp
         otel_force_flush(10000);
         atomic_store(&received, 0);
         unsigned long a0 = atomic_load(&bench_allocs);
+        double p0 = process_cpu_ns(), m0 = thread_cpu_ns(), producers = 0;
         double t0 = now_s();
         if (threads == 1) {
             workload(SPANS);
         } else {
             pthread_t th[8];
-            for (int i = 0; i < threads; i++) pthread_create(&th[i], NULL, thread_main, (void *)(intptr_t)(SPANS / threads));
+            producer pr[8];
+            for (int i = 0; i < threads; i++) {
+                pr[i].n = SPANS / threads;
+                pthread_create(&th[i], NULL, thread_main, &pr[i]);
+            }
             for (int i = 0; i < threads; i++) pthread_join(th[i], NULL);
+            for (int i = 0; i < threads; i++) producers += pr[i].cpu_ns;
         }
         double t1 = now_s();
         unsigned long a1 = atomic_load(&bench_allocs);
         otel_force_flush(30000);
+        /* the pipeline thread's and the workers' CPU time, from the start of the run to the
+           end of the final flush: the process's less the producers' (and the main thread's) */
+        double main_cpu = thread_cpu_ns() - m0;
+        bg[r < 0 ? 0 : r] = (process_cpu_ns() - p0 - producers - main_cpu) / SPANS;
         long long produced = (long long)(SPANS + threads) * ndest; /* children + roots */
         if (sampler == OTEL_SAMPLER_ALWAYS_OFF || disabled) produced = 0;
         long long got = (long long)atomic_load(&received);
@@ -112,8 +146,21 @@ static void run_case(const char *name, int ndest, int threads, otel_sampler samp
         dropped += produced - got;
     }
     qsort(ns, RUNS, sizeof ns[0], cmp);
-    printf("%-20s %8.1f %12.0f %6.3f %lld\n", name, ns[RUNS / 2], 1e9 / ns[RUNS / 2],
-           (double)allocs / ((double)SPANS * RUNS), dropped / RUNS);
+    qsort(bg, RUNS, sizeof bg[0], cmp);
+    double med = ns[RUNS / 2];
+    printf("%-20s %8.1f %12.0f %6.3f %lld", name, med, 1e9 / med, (double)allocs / ((double)SPANS * RUNS), dropped / RUNS);
+    /* same-run comparisons for the targets (against span_4attr_1dest of this run), and the
+       CPU the pipeline thread and the workers spent per span */
+    if (!strcmp(name, "span_4attr_1dest")) one_dest_ns = med;
+    char note[160] = "";
+    int k = 0;
+    if (one_dest_ns > 0 && !strcmp(name, "span_4attr_3dest"))
+        k = snprintf(note, sizeof note, "%+.0f%% against span_4attr_1dest; ", (med / one_dest_ns - 1) * 100);
+    else if (one_dest_ns > 0 && !strcmp(name, "span_4attr_2threads"))
+        k = snprintf(note, sizeof note, "%.2fx the rate of span_4attr_1dest; ", one_dest_ns / med);
+    if (sampler != OTEL_SAMPLER_ALWAYS_OFF && !disabled)
+        snprintf(note + k, sizeof note - (size_t)k, "background threads: %.0f ns CPU per span", bg[RUNS / 2]);
+    printf(note[0] ? "   (%s)\n" : "%s\n", note);
     fflush(stdout);
 }
 
@@ -126,7 +173,6 @@ static void run_clock_floor(void) {
     nanosleep(&nap, NULL);
     otel_stats st;
     otel_stats_get(&st);
-    volatile uint64_t sink = 0;
     for (int r = -1; r < RUNS; r++) {
         double t0 = now_s();
         for (long i = 0; i < SPANS; i++) sink += otel_now_ns() + otel_now_ns();
