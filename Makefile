@@ -61,7 +61,7 @@ $(BUILD)/tools/%: tools/%.c $(DEPS)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -pthread $< -o $@ $(LDFLAGS) $(call link_flags,$<) $(LDLIBS)
 
 # Benchmarks: -O2, portable (no -march=native), so numbers from different machines compare.
-$(BUILD)/bench/%: bench/%.c $(DEPS)
+$(BUILD)/bench/%: bench/%.c bench/bench.h $(DEPS)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) -std=c11 -O2 -Wall -Wextra -Werror -pthread $< -o $@ $(LDFLAGS) \
 	    $(call link_flags,$<) $(LDLIBS) -lm

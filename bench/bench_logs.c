@@ -17,10 +17,8 @@ static _Atomic unsigned long bench_allocs;
 #define OTEL_FREE(ptr, user) free(ptr)
 #define OTEL_IMPLEMENTATION
 #include "../otel.h"
+#include "bench.h"
 #include <pthread.h>
-#include <stdio.h>
-#include <sys/resource.h>
-#include <time.h>
 
 #define RECORDS 1000000
 #define RUNS 5
@@ -31,12 +29,6 @@ static otel_export_result count_export(const otel_log_batch *b, void *user) {
     (void)user;
     atomic_fetch_add(&received, b->count);
     return OTEL_EXPORT_SUCCESS;
-}
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
 static uint32_t ring_max; /* 0: rings grow to the default ring_max_bytes (16 MiB) */
@@ -76,19 +68,6 @@ static void workload(kind k, long n) {
     }
 }
 
-/* CPU time of the calling thread, and of the whole process, in ns. */
-static double thread_cpu_ns(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return ts.tv_sec * 1e9 + ts.tv_nsec;
-}
-
-static double process_cpu_ns(void) {
-    struct rusage u;
-    getrusage(RUSAGE_SELF, &u);
-    return (u.ru_utime.tv_sec + u.ru_stime.tv_sec) * 1e9 + (u.ru_utime.tv_usec + u.ru_stime.tv_usec) * 1e3;
-}
-
 typedef struct job {
     kind k;
     long n;
@@ -103,12 +82,7 @@ static void *thread_main(void *arg) {
     return NULL;
 }
 
-static double one_dest_ns; /* log_emit_2attr of this run, for the same-run ratios */
-
-static int cmp(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
+static double one_dest_ns; /* log_emit_2attr of this run, for the same-run comparisons */
 
 /* One case: RUNS timed runs after a warm-up; prints the median. */
 static void run_case(const char *name, kind k, int ndest, int threads, uint32_t ring) {
@@ -123,7 +97,8 @@ static void run_case(const char *name, kind k, int ndest, int threads, uint32_t 
         otel_force_flush(10000);
         atomic_store(&received, 0);
         unsigned long a0 = atomic_load(&bench_allocs);
-        double p0 = process_cpu_ns(), m0 = thread_cpu_ns(), producers = 0;
+        bench_cpu cpu = bench_cpu_start();
+        double producers = 0;
         double t0 = now_s();
         if (threads == 1) {
             workload(k, RECORDS);
@@ -141,33 +116,24 @@ static void run_case(const char *name, kind k, int ndest, int threads, uint32_t 
         double t1 = now_s();
         unsigned long a1 = atomic_load(&bench_allocs);
         otel_force_flush(30000);
-        /* the pipeline thread's and the workers' CPU time (see bench_span.c) */
-        double main_cpu = thread_cpu_ns() - m0;
-        bg[r < 0 ? 0 : r] = (process_cpu_ns() - p0 - producers - main_cpu) / RECORDS;
+        double background = bench_cpu_background(cpu, producers, RECORDS); /* up to the end of the final flush */
         long long produced = (long long)RECORDS * ndest;
         long long got = (long long)atomic_load(&received);
         otel_shutdown(10000);
         if (r < 0) continue;
         ns[r] = (t1 - t0) * 1e9 / RECORDS;
+        bg[r] = background;
         if (threads == 1) allocs += a1 - a0; /* thread creation allocates; count single-thread runs only */
         dropped += produced - got;
     }
-    qsort(ns, RUNS, sizeof ns[0], cmp);
-    qsort(bg, RUNS, sizeof bg[0], cmp);
+    qsort(ns, RUNS, sizeof ns[0], cmp_double);
+    qsort(bg, RUNS, sizeof bg[0], cmp_double);
     double med = ns[RUNS / 2];
     printf("%-20s %8.1f %12.0f %6.3f %lld", name, med, 1e9 / med, (double)allocs / ((double)RECORDS * RUNS), dropped / RUNS);
-    /* same-run comparisons (against log_emit_2attr of this run), and the CPU the pipeline
-       thread and the workers spent per record */
+    /* the same-run comparisons, and the background threads' CPU */
     if (!strcmp(name, "log_emit_2attr")) one_dest_ns = med;
-    char note[160] = "";
-    int n = 0;
-    if (one_dest_ns > 0 && !strcmp(name, "log_emit_2attr_3dest"))
-        n = snprintf(note, sizeof note, "%+.0f%% against log_emit_2attr; ", (med / one_dest_ns - 1) * 100);
-    else if (one_dest_ns > 0 && !strcmp(name, "log_emit_2threads"))
-        n = snprintf(note, sizeof note, "%.2fx the rate of log_emit_2attr; ", one_dest_ns / med);
-    snprintf(note + n, sizeof note - (size_t)n, "background threads: %.0f ns CPU per record", bg[RUNS / 2]);
-    printf("   (%s)\n", note);
-    fflush(stdout);
+    bool vs3 = !strcmp(name, "log_emit_2attr_3dest"), vs2 = !strcmp(name, "log_emit_2threads");
+    bench_note(med, "log_emit_2attr", vs3 || vs2 ? one_dest_ns : 0, vs2, bg[RUNS / 2], "record");
 }
 
 int main(int argc, char **argv) {

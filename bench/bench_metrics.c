@@ -20,6 +20,7 @@ static _Atomic unsigned long bench_allocs;
 #define OTEL_FREE(ptr, user) free(ptr)
 #define OTEL_IMPLEMENTATION
 #include "../otel.h"
+#include "bench.h"
 #include <pthread.h>
 #include <stdio.h>
 #include <time.h>
@@ -31,12 +32,6 @@ enum { BOUND, ATTR2, HIST2, ATTR2_DELTA };
 
 static otel_instrument *counter, *hist;
 static otel_bound *bound;
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 static void setup(bool delta_reader) {
     otel_desc d;
@@ -100,11 +95,6 @@ static void sum_fn(const otel_metric_batch *b, void *user) {
                                                                  : b->metrics[i].points[k].value.i;
 }
 
-static int cmp(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
 /* One case: RUNS timed runs after a warm-up; prints the median. Returns it. */
 static double run_case(const char *name, int kind, int threads, bool same_series) {
     double ns[RUNS];
@@ -140,7 +130,7 @@ static double run_case(const char *name, int kind, int threads, bool same_series
         if (threads == 1) allocs += a1 - a0; /* thread creation allocates; count single-thread runs only */
         dropped += made - total;
     }
-    qsort(ns, RUNS, sizeof ns[0], cmp);
+    qsort(ns, RUNS, sizeof ns[0], cmp_double);
     printf("%-34s %8.1f %12.0f %6.3f %lld\n", name, ns[RUNS / 2], 1e9 / ns[RUNS / 2],
            (double)allocs / ((double)OPS * RUNS), dropped / RUNS);
     fflush(stdout);

@@ -23,6 +23,7 @@ static _Atomic unsigned long bench_allocs;
 #define OTEL_FREE(ptr, user) free(ptr)
 #define OTEL_IMPLEMENTATION
 #include "../otel.h"
+#include "bench.h"
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -110,19 +111,8 @@ static void build(void) {
     batch.resource = &resource;
 }
 
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-static int cmp(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
 static void report(const char *name, double *ns, double allocs_per_op, long long dropped) {
-    qsort(ns, RUNS, sizeof ns[0], cmp);
+    qsort(ns, RUNS, sizeof ns[0], cmp_double);
     printf("%-30s %10.1f %12.0f %6.3f %lld\n", name, ns[RUNS / 2], 1e9 / ns[RUNS / 2], allocs_per_op, dropped);
     fflush(stdout);
 }

@@ -14,10 +14,8 @@ static _Atomic unsigned long bench_allocs;
 #define OTEL_FREE(ptr, user) free(ptr)
 #define OTEL_IMPLEMENTATION
 #include "../otel.h"
+#include "bench.h"
 #include <pthread.h>
-#include <stdio.h>
-#include <sys/resource.h>
-#include <time.h>
 
 #define SPANS 1000000
 #define RUNS 5
@@ -30,15 +28,9 @@ static otel_export_result count_export(const otel_span_batch *b, void *user) {
     return OTEL_EXPORT_SUCCESS;
 }
 
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 static uint32_t ring_max; /* 0: rings grow to the default ring_max_bytes (16 MiB) */
-static double one_dest_ns;
-static volatile uint64_t sink; /* keeps the clock reads of run_clock_floor */  /* span_4attr_1dest of this run, for the same-run ratios */
+static double one_dest_ns;    /* span_4attr_1dest of this run, for the same-run comparisons */
+static volatile uint64_t sink; /* keeps the clock reads of run_clock_floor */
 
 static otel_result setup(int ndest, otel_sampler sampler, bool disabled) {
     otel_desc d;
@@ -71,19 +63,6 @@ static void workload(long n) {
     otel_span_end(root);
 }
 
-/* CPU time of the calling thread, and of the whole process, in ns. */
-static double thread_cpu_ns(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return ts.tv_sec * 1e9 + ts.tv_nsec;
-}
-
-static double process_cpu_ns(void) {
-    struct rusage u;
-    getrusage(RUSAGE_SELF, &u);
-    return (u.ru_utime.tv_sec + u.ru_stime.tv_sec) * 1e9 + (u.ru_utime.tv_usec + u.ru_stime.tv_usec) * 1e3;
-}
-
 typedef struct {
     long n;
     double cpu_ns; /* the producer's CPU time */
@@ -95,11 +74,6 @@ static void *thread_main(void *arg) {
     workload(p->n);
     p->cpu_ns = thread_cpu_ns() - c0;
     return NULL;
-}
-
-static int cmp(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
 }
 
 /* One case: RUNS timed runs after a warm-up; prints the median. */
@@ -115,7 +89,8 @@ static void run_case(const char *name, int ndest, int threads, otel_sampler samp
         otel_force_flush(10000);
         atomic_store(&received, 0);
         unsigned long a0 = atomic_load(&bench_allocs);
-        double p0 = process_cpu_ns(), m0 = thread_cpu_ns(), producers = 0;
+        bench_cpu cpu = bench_cpu_start();
+        double producers = 0;
         double t0 = now_s();
         if (threads == 1) {
             workload(SPANS);
@@ -132,36 +107,26 @@ static void run_case(const char *name, int ndest, int threads, otel_sampler samp
         double t1 = now_s();
         unsigned long a1 = atomic_load(&bench_allocs);
         otel_force_flush(30000);
-        /* the pipeline thread's and the workers' CPU time, from the start of the run to the
-           end of the final flush: the process's less the producers' (and the main thread's) */
-        double main_cpu = thread_cpu_ns() - m0;
-        bg[r < 0 ? 0 : r] = (process_cpu_ns() - p0 - producers - main_cpu) / SPANS;
+        double background = bench_cpu_background(cpu, producers, SPANS); /* up to the end of the final flush */
         long long produced = (long long)(SPANS + threads) * ndest; /* children + roots */
         if (sampler == OTEL_SAMPLER_ALWAYS_OFF || disabled) produced = 0;
         long long got = (long long)atomic_load(&received);
         otel_shutdown(10000);
         if (r < 0) continue;
         ns[r] = (t1 - t0) * 1e9 / SPANS;
+        bg[r] = background;
         if (threads == 1) allocs += a1 - a0; /* thread creation allocates; count single-thread runs only */
         dropped += produced - got;
     }
-    qsort(ns, RUNS, sizeof ns[0], cmp);
-    qsort(bg, RUNS, sizeof bg[0], cmp);
+    qsort(ns, RUNS, sizeof ns[0], cmp_double);
+    qsort(bg, RUNS, sizeof bg[0], cmp_double);
     double med = ns[RUNS / 2];
     printf("%-20s %8.1f %12.0f %6.3f %lld", name, med, 1e9 / med, (double)allocs / ((double)SPANS * RUNS), dropped / RUNS);
-    /* same-run comparisons for the targets (against span_4attr_1dest of this run), and the
-       CPU the pipeline thread and the workers spent per span */
+    /* the targets' same-run comparisons, and the background threads' CPU for recorded spans */
     if (!strcmp(name, "span_4attr_1dest")) one_dest_ns = med;
-    char note[160] = "";
-    int k = 0;
-    if (one_dest_ns > 0 && !strcmp(name, "span_4attr_3dest"))
-        k = snprintf(note, sizeof note, "%+.0f%% against span_4attr_1dest; ", (med / one_dest_ns - 1) * 100);
-    else if (one_dest_ns > 0 && !strcmp(name, "span_4attr_2threads"))
-        k = snprintf(note, sizeof note, "%.2fx the rate of span_4attr_1dest; ", one_dest_ns / med);
-    if (sampler != OTEL_SAMPLER_ALWAYS_OFF && !disabled)
-        snprintf(note + k, sizeof note - (size_t)k, "background threads: %.0f ns CPU per span", bg[RUNS / 2]);
-    printf(note[0] ? "   (%s)\n" : "%s\n", note);
-    fflush(stdout);
+    bool vs3 = !strcmp(name, "span_4attr_3dest"), vs2 = !strcmp(name, "span_4attr_2threads");
+    bool recorded = sampler != OTEL_SAMPLER_ALWAYS_OFF && !disabled;
+    bench_note(med, "span_4attr_1dest", vs3 || vs2 ? one_dest_ns : 0, vs2, recorded ? bg[RUNS / 2] : -1, "span");
 }
 
 /* The floor of a recorded span measured in the same run: its two clock reads
@@ -180,7 +145,7 @@ static void run_clock_floor(void) {
         if (r >= 0) ns[r] = (t1 - t0) * 1e9 / SPANS;
     }
     otel_shutdown(10000);
-    qsort(ns, RUNS, sizeof ns[0], cmp);
+    qsort(ns, RUNS, sizeof ns[0], cmp_double);
     printf("%-20s %8.1f %12.0f %6.3f %d   (baseline: two otel_now_ns reads, %s)\n", "clock_2reads", ns[RUNS / 2],
            1e9 / ns[RUNS / 2], 0.0, 0, st.clock_tsc ? "TSC" : "clock_gettime");
     fflush(stdout);

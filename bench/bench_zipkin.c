@@ -18,21 +18,12 @@ static _Atomic unsigned long bench_allocs;
 #include "../otel.h"
 #define OTEL_OTLP_IMPLEMENTATION
 #include "../otel_otlp.h"
+#include "bench.h"
 #include <stdio.h>
 #include <time.h>
 
 #define BATCH 512
 #define RUNS 5
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
 
 int main(void) {
     otel_exporter mem, zx;

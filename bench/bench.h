@@ -1,0 +1,74 @@
+/* bench.h - what the benchmarks share: clocks, the median sort, and the note a span or
+   log case prints after its five columns. Each benchmark includes it after otel.h. */
+#ifndef OTEL_BENCH_H
+#define OTEL_BENCH_H
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+/* Monotonic wall time, in seconds. */
+static inline double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* For qsort of doubles (medians). */
+static inline int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* CPU time of the calling thread, and of the whole process, in ns. */
+static inline double thread_cpu_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
+static inline double process_cpu_ns(void) {
+    struct rusage u;
+    getrusage(RUSAGE_SELF, &u);
+    return (double)(u.ru_utime.tv_sec + u.ru_stime.tv_sec) * 1e9 + (double)(u.ru_utime.tv_usec + u.ru_stime.tv_usec) * 1e3;
+}
+
+/* The background threads' CPU (the pipeline thread's and the destination workers') during
+   a timed run: start with bench_cpu_start() on the main thread before the run; after the
+   run and its final flush, bench_cpu_background() gives the process's CPU time less the
+   main thread's and the producer threads' (`producers_ns`, 0 when the main thread produced),
+   per operation. */
+typedef struct bench_cpu {
+    double process_ns, main_ns;
+} bench_cpu;
+
+static inline bench_cpu bench_cpu_start(void) {
+    bench_cpu c = {process_cpu_ns(), thread_cpu_ns()};
+    return c;
+}
+
+static inline double bench_cpu_background(bench_cpu c, double producers_ns, long ops) {
+    double main_ns = thread_cpu_ns() - c.main_ns;
+    return (process_cpu_ns() - c.process_ns - producers_ns - main_ns) / (double)ops;
+}
+
+/* Ends a case's line. In parentheses: a same-run comparison with the reference case `ref`
+   (ref_ns <= 0: none; `as_rate`: this case's rate as a multiple of the reference's, else
+   its time against the reference's in %), and, when bg >= 0, the background threads' CPU
+   per `unit`. Nothing in parentheses when there is neither. */
+static inline void bench_note(double ns, const char *ref, double ref_ns, int as_rate, double bg, const char *unit) {
+    const char *sep = "   (";
+    if (ref_ns > 0) {
+        if (as_rate) printf("%s%.2fx the rate of %s", sep, ref_ns / ns, ref);
+        else printf("%s%+.0f%% against %s", sep, (ns / ref_ns - 1) * 100, ref);
+        sep = "; ";
+    }
+    if (bg >= 0) {
+        printf("%sbackground threads: %.0f ns CPU per %s", sep, bg, unit);
+        sep = "; ";
+    }
+    printf("%s\n", sep[0] == ';' ? ")" : "");
+    fflush(stdout);
+}
+
+#endif
