@@ -8706,6 +8706,103 @@ OTEL_API void otel_logger_emit(otel_logger *logger, const otel_log_record *rec) 
     if (t) otel__log_write(g, t, logger ? logger : &g->loggers[0], rec, false);
 }
 
+/* printf formatting for log messages: vsnprintf's result, byte for byte, faster for the
+   formats log calls use. Conversions without flags, width or precision (d i u x X c s and
+   %%, with the length modifiers hh h l ll z j t) are written here. Any other conversion
+   (a float, a width, %p, %n, ...) or a NULL %s argument hands the whole call to
+   vsnprintf: otel__vformat_fast reads a copy of `ap`, so vsnprintf starts again from the
+   first argument. (glibc's vsnprintf spends most of a short message's time setting up a
+   FILE and copying literal runs byte by byte.) Returns what vsnprintf returns: the full
+   length (bytes beyond size - 1 are not written), or -1. `size` >= 1.
+   otel__vformat_fast returns -2 for a format it leaves to vsnprintf. */
+static int otel__vformat_fast(char *buf, size_t size, const char *fmt, va_list ap) {
+    size_t n = 0, cap = size - 1;
+    const char *p = fmt;
+    for (;;) {
+        const char *q = p;
+        while (*q && *q != '%') q++;
+        if (q > p) { /* a literal run */
+            size_t k = (size_t)(q - p);
+            if (n < cap) memcpy(buf + n, p, k <= cap - n ? k : cap - n);
+            n += k;
+        }
+        if (!*q) break;
+        q++; /* past '%' */
+        char num[24];
+        const char *s = num;
+        size_t k;
+        if (*q == '%') {
+            s = "%", k = 1;
+        } else {
+            int lm = 0; /* 'H' hh, 'h', 'l', 'L' ll, 'z', 'j', 't' */
+            if (*q == 'h') lm = q[1] == 'h' ? (q++, 'H') : 'h', q++;
+            else if (*q == 'l') lm = q[1] == 'l' ? (q++, 'L') : 'l', q++;
+            else if (*q == 'z' || *q == 'j' || *q == 't') lm = *q++;
+            char c = *q;
+            if (c == 'd' || c == 'i') {
+                int64_t v;
+                switch (lm) {
+                case 0: v = va_arg(ap, int); break;
+                case 'H': v = (signed char)va_arg(ap, int); break;
+                case 'h': v = (short)va_arg(ap, int); break;
+                case 'l': v = va_arg(ap, long); break;
+                case 'L': v = va_arg(ap, long long); break;
+                case 'z': v = (int64_t)(ptrdiff_t)va_arg(ap, size_t); break;
+                case 'j': v = (int64_t)va_arg(ap, intmax_t); break;
+                default: v = (int64_t)va_arg(ap, ptrdiff_t); break;
+                }
+                uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+                char *e = num + sizeof num, *d = e;
+                do *--d = (char)('0' + u % 10); while (u /= 10);
+                if (v < 0) *--d = '-';
+                s = d, k = (size_t)(e - d);
+            } else if (c == 'u' || c == 'x' || c == 'X') {
+                uint64_t u;
+                switch (lm) {
+                case 0: u = va_arg(ap, unsigned); break;
+                case 'H': u = (unsigned char)va_arg(ap, unsigned); break;
+                case 'h': u = (unsigned short)va_arg(ap, unsigned); break;
+                case 'l': u = va_arg(ap, unsigned long); break;
+                case 'L': u = va_arg(ap, unsigned long long); break;
+                case 'z': u = va_arg(ap, size_t); break;
+                case 'j': u = (uint64_t)va_arg(ap, uintmax_t); break;
+                default: u = (uint64_t)(size_t)va_arg(ap, ptrdiff_t); break;
+                }
+                char *e = num + sizeof num, *d = e;
+                if (c == 'u') {
+                    do *--d = (char)('0' + u % 10); while (u /= 10);
+                } else {
+                    const char *dig = c == 'x' ? "0123456789abcdef" : "0123456789ABCDEF";
+                    do *--d = dig[u & 15]; while (u >>= 4);
+                }
+                s = d, k = (size_t)(e - d);
+            } else if (c == 'c' && lm == 0) {
+                num[0] = (char)(unsigned char)va_arg(ap, int);
+                k = 1;
+            } else if (c == 's' && lm == 0) {
+                s = va_arg(ap, const char *);
+                if (!s) return -2; /* "(null)" or a crash: the C library's choice */
+                k = strlen(s);
+            } else {
+                return -2;
+            }
+        }
+        if (n < cap) memcpy(buf + n, s, k <= cap - n ? k : cap - n);
+        n += k;
+        p = q + 1;
+    }
+    buf[n < cap ? n : cap] = 0;
+    return n > INT_MAX ? -1 : (int)n;
+}
+
+static int otel__vformat(char *buf, size_t size, const char *fmt, va_list ap) {
+    va_list ap1;
+    va_copy(ap1, ap);
+    int r = otel__vformat_fast(buf, size, fmt, ap1);
+    va_end(ap1);
+    return r == -2 ? vsnprintf(buf, size, fmt, ap) : r;
+}
+
 static void otel__logv(otel_logger *logger, otel_severity sev, const otel_attr *attrs, size_t count, const char *fmt,
                        va_list ap) {
     otel__state *g = otel__g;
@@ -8717,7 +8814,7 @@ static void otel__logv(otel_logger *logger, otel_severity sev, const otel_attr *
         otel__log_drop(g, t, "out of memory");
         return;
     }
-    int n = vsnprintf(t->fmt, cap + 1, fmt ? fmt : "", ap);
+    int n = otel__vformat(t->fmt, cap + 1, fmt ? fmt : "", ap);
     size_t len = n < 0 ? 0 : (size_t)n;
     bool cut = n < 0 || len > cap;
     if (len > cap) { /* do not leave a split character at the end */

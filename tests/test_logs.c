@@ -13,6 +13,10 @@
 #include "test.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <wchar.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -572,6 +576,82 @@ static void test_fields(otel_processor proc) {
     CHECK(diag_count(NULL) == diag_count("log record:")); /* only the dropped-attribute report */
     CHECK(diag_count("log record:") == 1);
     done();
+}
+
+/* ---- the message formatter against the C library's vsnprintf ------------------------------ */
+
+/* Formats with otel__vformat and with vsnprintf into buffers of several sizes (truncation
+   included): the same return value and the same bytes, also past the NUL. `fast`: the
+   format is one otel__vformat_fast handles itself (else it must leave it to vsnprintf). */
+static int vformat_cases;
+__attribute__((format(printf, 2, 3))) static void fmt_same(bool fast, const char *fmt, ...) {
+    static const size_t sizes[] = {1, 2, 3, 4, 7, 8, 9, 16, 33, 100, 512};
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        char x[600], y[600], z[600];
+        memset(x, 0x5a, sizeof x);
+        memset(y, 0x5a, sizeof y);
+        va_list a, b, c;
+        va_start(a, fmt);
+        va_copy(b, a);
+        va_copy(c, a);
+        int rx = otel__vformat(x, sizes[i], fmt, a);
+        int ry = vsnprintf(y, sizes[i], fmt, b);
+        int rz = otel__vformat_fast(z, sizes[i], fmt, c);
+        va_end(c);
+        va_end(b);
+        va_end(a);
+        bool ok = rx == ry && memcmp(x, y, sizeof x) == 0 && (rz != -2) == fast;
+        CHECK(ok);
+        if (!ok)
+            fprintf(stderr, "  format \"%s\", size %zu: otel %d \"%.*s\", libc %d \"%.*s\", fast path %s\n", fmt, sizes[i], rx,
+                    (int)strnlen(x, sizes[i]), x, ry, (int)strnlen(y, sizes[i]), y, rz == -2 ? "no" : "yes");
+        vformat_cases++;
+    }
+}
+
+static void test_vformat(void) {
+    char long_s[301];
+    memset(long_s, 'q', 300);
+    long_s[300] = 0;
+    fmt_same(true, "%s", "");
+    fmt_same(true, "plain text, no conversion");
+    fmt_same(true, "%%");
+    fmt_same(true, "a%%b%%%%c");
+    fmt_same(true, "user %s placed order %ld", "alice", 1234567L);
+    fmt_same(true, "%d %d %d %d %i", INT_MIN, INT_MAX, 0, -1, -42);
+    fmt_same(true, "%u %x %X", UINT_MAX, 0xdeadbeefu, 0xdeadbeefu);
+    fmt_same(true, "%u %x %X", 0u, 0u, 10u);
+    fmt_same(true, "%hhd %hhu %hhx", 200, 300, 511);
+    fmt_same(true, "%hd %hu %hx", 70000, -1, 0x12345);
+    fmt_same(true, "%ld %lu %lx", LONG_MIN, ULONG_MAX, 0xabcdefL);
+    fmt_same(true, "%lld %llu %llX", LLONG_MIN, ULLONG_MAX, 0x0123456789abcdefULL);
+    fmt_same(true, "%zu %zx %zd", SIZE_MAX, (size_t)4096, (ptrdiff_t)-5);
+    fmt_same(true, "%jd %ju %jx", INTMAX_MIN, UINTMAX_MAX, (uintmax_t)255);
+    fmt_same(true, "%td %tu", PTRDIFF_MIN, (size_t)PTRDIFF_MAX);
+    fmt_same(true, "%c%c%c", 'o', 't', 'l');
+    fmt_same(true, "nul [%c] inside", 0);
+    fmt_same(true, "%c", 0xe9); /* an int converted to unsigned char */
+    fmt_same(true, "%s|%s", long_s, "tail");
+    fmt_same(true, "euro %s sign", "\xe2\x82\xac\xe2\x82\xac");
+    fmt_same(true, "%s=%d;%s=%u;%x%%", "k", -7, "v", 8u, 255u);
+    fmt_same(true, "%i%s%d", 1, "", 2);
+    /* left to vsnprintf: flags, widths, precisions, floats, pointers, NULL strings */
+    fmt_same(false, "%5d|", 42);
+    fmt_same(false, "%-3s|", "a");
+    fmt_same(false, "%05u", 42u);
+    fmt_same(false, "%+d % d", 3, 4);
+    fmt_same(false, "%#x", 255u);
+    fmt_same(false, "%.3s", "abcdef");
+    fmt_same(false, "%*d", 6, 7);
+    fmt_same(false, "%.2f %e %g", 3.14159, 1e10, 0.5);
+    fmt_same(false, "%lf", 2.5);
+    fmt_same(false, "%p", (void *)long_s);
+    const char *volatile null_s = NULL; /* (the compiler would warn about a literal NULL) */
+    fmt_same(false, "ok %d then %s", 1, null_s); /* after a converted argument */
+    fmt_same(false, "%lc", (wint_t)'w');
+    const char *trailing = "abc%"; /* not a literal: the compiler would warn */
+    fmt_same(false, trailing, 0);
+    printf("vformat: %d format/size cases compared with vsnprintf\n", vformat_cases);
 }
 
 /* ---- printf-style records and truncation --------------------------------------------------- */
@@ -1508,6 +1588,7 @@ int main(void) {
 #define RUN(f) ((!only || strstr(#f, only)) ? (t1 = now_ms(), f, printf("-- %s: %.1f s\n", #f, (double)(now_ms() - t1) / 1e3)) : 0)
     RUN(test_fields(OTEL_PROCESSOR_SIMPLE));
     RUN(test_fields(OTEL_PROCESSOR_BATCH));
+    RUN(test_vformat());
     RUN(test_printf());
     RUN(test_limits());
     RUN(test_env_exporters());
