@@ -8434,7 +8434,7 @@ static uint16_t otel__prom_server_port(const otel__prom_server *s) { return s ? 
    pipeline moves the record into a block (otel__log_fix). The pipeline routes log
    records to the log destinations only. */
 
-static const char *const otel__severity_names[25] = {
+static const char otel__severity_names[25][8] = { /* 8 bytes each: copied as one word */
     "", "TRACE", "TRACE2", "TRACE3", "TRACE4", "DEBUG", "DEBUG2", "DEBUG3", "DEBUG4",
     "INFO", "INFO2", "INFO3", "INFO4", "WARN", "WARN2", "WARN3", "WARN4",
     "ERROR", "ERROR2", "ERROR3", "ERROR4", "FATAL", "FATAL2", "FATAL3", "FATAL4"};
@@ -8574,6 +8574,15 @@ static void otel__log_drop(otel__state *g, otel__thread *t, const char *why) {
     OTEL__LOG_ONCE(g->once_log_ring, OTEL_LOG_WARN, "log record dropped: %s (counted; reported once, totals at shutdown)", why);
 }
 
+/* The bytes a record may need in the ring: its header and at most `lim` bytes of parts. */
+static OTEL__NOINLINE uint32_t otel__log_bound(const otel_log_record *r, size_t na, size_t lim) {
+    size_t stn = r->severity_text ? strlen(r->severity_text) : 8, evn = r->event_name ? strlen(r->event_name) : 0;
+    size_t bound = otel__lstr_bound(stn, lim) + otel__lstr_bound(evn, lim) + otel__lvalue_bound(&r->body, lim);
+    for (size_t i = 0; i < na && bound < lim; i++)
+        bound += sizeof(otel__item) + otel__lstr_bound(r->attrs[i].key.len, lim) + otel__lvalue_bound(&r->attrs[i].value, lim);
+    return (uint32_t)OTEL__ALIGN8(sizeof(otel__lrec) + (bound < lim ? bound : lim));
+}
+
 /* Writes one record for this thread: into its ring when there are batch log destinations
    (else into its scratch buffer), then to the SIMPLE ones. `cut`: the body was already cut
    short (a printf message). Thread: the caller's. Allocates: never once warmed up. */
@@ -8584,19 +8593,19 @@ static void otel__log_write(otel__state *g, otel__thread *t, const otel_logger *
     }
     size_t lim = g->cfg.log_record_bytes;
     uint8_t sev = (unsigned)r->severity <= 24 ? (uint8_t)r->severity : 0;
-    const char *st = r->severity_text ? r->severity_text : otel__severity_names[sev];
-    const char *ev = r->event_name ? r->event_name : "";
-    size_t stn = r->severity_text ? strlen(st) : otel__severity_len[sev], evn = r->event_name ? strlen(ev) : 0;
     size_t na = r->attrs ? r->attr_count : 0;
-    /* how much room the record may need, so that a nearly full ring is not refused early */
-    size_t bound = otel__lstr_bound(stn, lim) + otel__lstr_bound(evn, lim) + otel__lvalue_bound(&r->body, lim);
-    for (size_t i = 0; i < na && bound < lim; i++)
-        bound += sizeof(otel__item) + otel__lstr_bound(r->attrs[i].key.len, lim) + otel__lvalue_bound(&r->attrs[i].value, lim);
-    uint32_t size = (uint32_t)OTEL__ALIGN8(sizeof(otel__lrec) + (bound < lim ? bound : lim));
+    /* Room for the largest record first: one check, no walk over the parts. Only when that
+       is not free, the room this record may need (otel__log_bound), so that a nearly full
+       ring does not refuse it early. */
+    uint32_t size = (uint32_t)(sizeof(otel__lrec) + lim);
     uint32_t tail = 0, pad = 0;
     otel__lrec *rec;
     if (g->any_batch_log) {
-        uint32_t off = otel__ring_room(g, t, size, &tail, &pad);
+        uint32_t off = otel__ring_fit(t, size, &tail, &pad);
+        if (OTEL__UNLIKELY(off == UINT32_MAX)) {
+            size = otel__log_bound(r, na, lim);
+            off = otel__ring_room(g, t, size, &tail, &pad);
+        }
         rec = off == UINT32_MAX ? NULL : (otel__lrec *)(void *)(t->ring + off);
         if (!rec) {
             otel__log_drop(g, t, "the thread's ring is full");
@@ -8644,16 +8653,36 @@ static void otel__log_write(otel__state *g, otel__thread *t, const otel_logger *
     d->otel__items = (const unsigned char *)(uintptr_t)sizeof(otel__lrec);
     d->otel__items_len = s.items_end;
     if (!r->severity_text && s.cap - s.items_end >= 8) { /* a short name: 8 bytes with its NUL */
-        memcpy(s.arena + s.items_end, otel__severity_names[sev], stn + 1);
+        memcpy(s.arena + s.items_end, otel__severity_names[sev], 8);
         d->severity_text.ptr = (const char *)(uintptr_t)(sizeof(otel__lrec) + s.items_end);
-        d->severity_text.len = stn;
+        d->severity_text.len = otel__severity_len[sev];
         s.items_end += 8;
         c1 = false;
     } else {
-        otel__lput_str(&s, st, stn, &d->severity_text, &c1);
+        const char *st = r->severity_text ? r->severity_text : otel__severity_names[sev];
+        otel__lput_str(&s, st, r->severity_text ? strlen(st) : otel__severity_len[sev], &d->severity_text, &c1);
     }
-    otel__lput_str(&s, ev, evn, &d->event_name, &c2);
-    cut |= !otel__lput_body(&s, &r->body, &d->body) || c1 || c2;
+    if (r->event_name) {
+        otel__lput_str(&s, r->event_name, strlen(r->event_name), &d->event_name, &c2);
+    } else { /* none: empty (read by its length) */
+        d->event_name.ptr = (const char *)(uintptr_t)(sizeof(otel__lrec) + s.items_end);
+        d->event_name.len = 0;
+        c2 = false;
+    }
+    /* an ASCII string body that fits: copied and checked in one pass */
+    const otel_value *bv = &r->body;
+    size_t bn = bv->len, bused = OTEL__ALIGN8(bn + 1);
+    if (bv->type == OTEL_VALUE_STRING && bv->u.s && bused <= s.cap - s.items_end &&
+        !(otel__copy_pad(s.arena + s.items_end, bv->u.s, bn) & 0x8080808080808080ull)) {
+        d->body.type = OTEL_VALUE_STRING;
+        d->body.flags = 0;
+        d->body.len = bn;
+        d->body.u.s = (const char *)(uintptr_t)(sizeof(otel__lrec) + s.items_end);
+        s.items_end += (uint32_t)bused;
+    } else {
+        cut |= !otel__lput_body(&s, bv, &d->body); /* (overwrites what the try above copied) */
+    }
+    cut |= c1 || c2;
     d->time_ns = r->time_ns;
     d->observed_time_ns = r->observed_time_ns ? r->observed_time_ns : otel__now();
     const otel__slot *top = r->context ? NULL : otel__stack_top(g, t);

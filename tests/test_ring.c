@@ -177,6 +177,33 @@ static void test_no_growth(void) {
     done();
 }
 
+/* A ring that is nearly full still takes a record that fits: the room a log record asks
+   for is what it may need, not log_record_bytes (a quarter of this 16 KiB ring). */
+static void test_log_fill(void) {
+    CHECK(init_rings(16u << 10, 16u << 10));
+    otel_logger *lg = otel_logger_get("ring", NULL);
+    otel_attr at[2] = {otel_attr_int("th", 0), otel_attr_int("seq", 0)};
+    stall(true);
+    otel_logger_info(lg, at, 2, "first"); /* registers the thread */
+    otel__thread *t = otel__self(otel__g);
+    int64_t n = 1;
+    uint32_t used = 0;
+    while (stats().logs_dropped == 0 && n < 1000) {
+        used = otel__load_rlx(&t->tail) - otel__load_acq(&t->head);
+        at[1] = otel_attr_int("seq", n++);
+        otel_logger_info(lg, at, 2, "record %lld", (long long)n);
+    }
+    otel_stats st = stats();
+    CHECK(st.logs_dropped == 1 && st.ring_grows == 0);
+    printf("  16 KiB ring, log_record_bytes %u: the first record refused with %u bytes in use\n",
+           (unsigned)otel_config()->log_record_bytes, (unsigned)used);
+    CHECK(used >= (15u << 10)); /* a record here takes about 200 bytes */
+    stall(false);
+    CHECK(otel_force_flush(5000) == OTEL_OK);
+    CHECK(otel_memory_exporter_log_count(&lmem) + stats().logs_dropped == (size_t)n);
+    done();
+}
+
 typedef struct {
     int th;
     int64_t n;
@@ -465,6 +492,7 @@ int main(void) {
     test_grow_no_loss();
     test_grow_limit();
     test_no_growth();
+    test_log_fill();
     test_grow_threads();
     test_producer_model();
     test_hold_behind();
