@@ -330,6 +330,28 @@ static bool pd_fails(const char *s) {
     return !otel__percent_decode(s, strlen(s), out, &n) && n == 0;
 }
 
+/* The word copy behind attribute keys and values, names and log bodies: every length
+   to 150 bytes, a non-ASCII byte at every place: the bytes, the NUL and zero padding to
+   the 8-byte boundary, nothing written beyond, and the non-ASCII flag. */
+static void test_copy_pad(void) {
+    unsigned char src[160], d[176];
+    int bad = 0;
+    for (int n = 0; n <= 150; n++) {
+        for (int hi = -1; hi < n; hi++) {
+            for (int i = 0; i < n; i++) src[i] = (unsigned char)('a' + (i * 7) % 26);
+            if (hi >= 0) src[hi] = 0xC3;
+            memset(d, 0xEE, sizeof d);
+            uint64_t acc = otel__copy_pad(d, (const char *)src, (size_t)n);
+            size_t al = OTEL__ALIGN8((size_t)n + 1), i;
+            bool ok = memcmp(d, src, (size_t)n) == 0 && ((acc & 0x8080808080808080ull) != 0) == (hi >= 0);
+            for (i = (size_t)n; i < al; i++) ok = ok && d[i] == 0;
+            for (i = al; i < sizeof d; i++) ok = ok && d[i] == 0xEE;
+            if (!ok && bad++ < 5) fprintf(stderr, "  copy_pad: length %d, non-ASCII byte at %d: wrong\n", n, hi);
+        }
+    }
+    CHECK(bad == 0);
+}
+
 static void test_percent(void) {
     CHECK(PD("", ""));
     CHECK(PD("plain", "plain"));
@@ -602,6 +624,7 @@ int main(void) {
     test_json_python();
     test_iso8601();
     test_utf8();
+    test_copy_pad();
     test_percent();
     test_kv();
     test_env();
