@@ -8744,18 +8744,41 @@ OTEL_API void otel_logger_emit(otel_logger *logger, const otel_log_record *rec) 
    FILE and copying literal runs byte by byte.) Returns what vsnprintf returns: the full
    length (bytes beyond size - 1 are not written), or -1. `size` >= 1.
    otel__vformat_fast returns -2 for a format it leaves to vsnprintf. */
+/* Appends k bytes at buf + *n, of which only those below `cap` are written; *n counts them
+   all. Up to 16 bytes by two overlapping loads and stores, no call. */
+static OTEL__ALWAYS_INLINE void otel__fmt_put(char *buf, size_t cap, size_t *n, const char *s, size_t k) {
+    if (*n < cap) {
+        size_t m = k <= cap - *n ? k : cap - *n;
+        char *d = buf + *n;
+        if (m >= 8 && m <= 16) {
+            uint64_t a, b;
+            memcpy(&a, s, 8);
+            memcpy(&b, s + m - 8, 8);
+            memcpy(d, &a, 8);
+            memcpy(d + m - 8, &b, 8);
+        } else if (m >= 4 && m < 8) {
+            uint32_t a, b;
+            memcpy(&a, s, 4);
+            memcpy(&b, s + m - 4, 4);
+            memcpy(d, &a, 4);
+            memcpy(d + m - 4, &b, 4);
+        } else if (m < 4) {
+            for (size_t i = 0; i < m; i++) d[i] = s[i];
+        } else {
+            memcpy(d, s, m);
+        }
+    }
+    *n += k;
+}
+
 static int otel__vformat_fast(char *buf, size_t size, const char *fmt, va_list ap) {
     size_t n = 0, cap = size - 1;
-    const char *p = fmt;
+    const char *p = fmt, *end = fmt + strlen(fmt);
     for (;;) {
-        const char *q = p;
-        while (*q && *q != '%') q++;
-        if (q > p) { /* a literal run */
-            size_t k = (size_t)(q - p);
-            if (n < cap) memcpy(buf + n, p, k <= cap - n ? k : cap - n);
-            n += k;
-        }
-        if (!*q) break;
+        const char *q = (const char *)memchr(p, '%', (size_t)(end - p));
+        if (!q) q = end;
+        if (q > p) otel__fmt_put(buf, cap, &n, p, (size_t)(q - p)); /* a literal run */
+        if (q == end) break;
         q++; /* past '%' */
         char num[24];
         const char *s = num;
@@ -8816,8 +8839,7 @@ static int otel__vformat_fast(char *buf, size_t size, const char *fmt, va_list a
                 return -2;
             }
         }
-        if (n < cap) memcpy(buf + n, s, k <= cap - n ? k : cap - n);
-        n += k;
+        otel__fmt_put(buf, cap, &n, s, k);
         p = q + 1;
     }
     buf[n < cap ? n : cap] = 0;
