@@ -8671,8 +8671,8 @@ static void otel__log_write(otel__state *g, otel__thread *t, const otel_logger *
     }
     /* an ASCII string body that fits: copied and checked in one pass */
     const otel_value *bv = &r->body;
-    size_t bn = bv->len, bused = OTEL__ALIGN8(bn + 1);
-    if (bv->type == OTEL_VALUE_STRING && bv->u.s && bused <= s.cap - s.items_end &&
+    size_t bn = bv->len, room = s.cap - s.items_end, bused = bn < room ? OTEL__ALIGN8(bn + 1) : SIZE_MAX;
+    if (bv->type == OTEL_VALUE_STRING && bv->u.s && bused <= room &&
         !(otel__copy_pad(s.arena + s.items_end, bv->u.s, bn) & 0x8080808080808080ull)) {
         d->body.type = OTEL_VALUE_STRING;
         d->body.flags = 0;
@@ -8735,15 +8735,6 @@ OTEL_API void otel_logger_emit(otel_logger *logger, const otel_log_record *rec) 
     if (t) otel__log_write(g, t, logger ? logger : &g->loggers[0], rec, false);
 }
 
-/* printf formatting for log messages: vsnprintf's result, byte for byte, faster for the
-   formats log calls use. Conversions without flags, width or precision (d i u x X c s and
-   %%, with the length modifiers hh h l ll z j t) are written here. Any other conversion
-   (a float, a width, %p, %n, ...) or a NULL %s argument hands the whole call to
-   vsnprintf: otel__vformat_fast reads a copy of `ap`, so vsnprintf starts again from the
-   first argument. (glibc's vsnprintf spends most of a short message's time setting up a
-   FILE and copying literal runs byte by byte.) Returns what vsnprintf returns: the full
-   length (bytes beyond size - 1 are not written), or -1. `size` >= 1.
-   otel__vformat_fast returns -2 for a format it leaves to vsnprintf. */
 /* Appends k bytes at buf + *n, of which only those below `cap` are written; *n counts them
    all. Up to 16 bytes by two overlapping loads and stores, no call. */
 static OTEL__ALWAYS_INLINE void otel__fmt_put(char *buf, size_t cap, size_t *n, const char *s, size_t k) {
@@ -8771,6 +8762,15 @@ static OTEL__ALWAYS_INLINE void otel__fmt_put(char *buf, size_t cap, size_t *n, 
     *n += k;
 }
 
+/* printf formatting for log messages: vsnprintf's result, byte for byte, faster for the
+   formats log calls use. Conversions without flags, width or precision (d i u x X c s and
+   %%, with the length modifiers hh h l ll z j t) are written here. Any other conversion
+   (a float, a width, %p, %n, ...) or a NULL %s argument hands the whole call to
+   vsnprintf: otel__vformat_fast reads a copy of `ap`, so vsnprintf starts again from the
+   first argument. (glibc's vsnprintf spends most of a short message's time setting up a
+   FILE and copying literal runs byte by byte.) Returns what vsnprintf returns: the full
+   length (bytes beyond size - 1 are not written), or -1. `size` >= 1.
+   otel__vformat_fast returns -2 for a format it leaves to vsnprintf. */
 static int otel__vformat_fast(char *buf, size_t size, const char *fmt, va_list ap) {
     size_t n = 0, cap = size - 1;
     const char *p = fmt, *end = fmt + strlen(fmt);
