@@ -1718,7 +1718,9 @@ static size_t otel__utf8_seq(const unsigned char *s, size_t n, size_t *bad) {
 /* Copies src[0..n) into dst as valid UTF-8: each maximal ill-formed subpart becomes one
    U+FFFD. Stops before exceeding `cap` bytes or `max_chars` code points (SIZE_MAX: no
    limit), never splitting a character. Returns bytes written; no NUL is written.
-   *changed (may be NULL) = something was replaced or left out. */
+   *changed (may be NULL) = something was replaced or left out. dst may lie before src in
+   the same buffer (the copies are memmove) as long as the output never passes the input
+   not yet read (otel__lput_fmt places the input so). */
 static size_t otel__utf8_copy(char *dst, size_t cap, const char *src, size_t n, size_t max_chars,
                               bool *changed) {
     const unsigned char *s = (const unsigned char *)src;
@@ -1737,7 +1739,7 @@ static size_t otel__utf8_copy(char *dst, size_t cap, const char *src, size_t n, 
         }
         while (k < lim && s[i + k] < 0x80) k++;
         if (k) {
-            memcpy(dst + o, s + i, k);
+            memmove(dst + o, s + i, k);
             i += k; o += k; chars += k;
             continue;
         }
@@ -1745,7 +1747,7 @@ static size_t otel__utf8_copy(char *dst, size_t cap, const char *src, size_t n, 
         len = otel__utf8_seq(s + i, n - i, &bad);
         if (chars >= max_chars || (len ? len : 3) > cap - o) { ch = true; break; }
         if (len) {
-            memcpy(dst + o, s + i, len);
+            memmove(dst + o, s + i, len);
             i += len; o += len;
         } else {
             memcpy(dst + o, "\xEF\xBF\xBD", 3);
@@ -2118,7 +2120,6 @@ struct otel__thread {
     uintptr_t stack[OTEL__STACK_MAX];
     otel__slot *stack_s[OTEL__STACK_MAX]; /* the slot of each stack entry: no registry walk */
     uint64_t rng;
-    char *fmt;                         /* printf-style log messages are formatted here ([log]) */
     unsigned char *lscratch;           /* a log record for SIMPLE-only log destinations ([log]) */
     uint32_t log_busy;                 /* inside a SIMPLE log export: a nested record is dropped */
     /* counters: written by the owning thread only, read by anyone */
@@ -2424,7 +2425,6 @@ static void otel__thread_free(otel__thread *t) {
     OTEL_FREE(t->chunks, NULL);
     OTEL_FREE(t->free_stack, NULL);
     otel__ring_free(t);
-    OTEL_FREE(t->fmt, NULL);
     OTEL_FREE(t->lscratch, NULL);
     OTEL_FREE(t, NULL);
 }
@@ -8574,19 +8574,86 @@ static void otel__log_drop(otel__state *g, otel__thread *t, const char *why) {
     OTEL__LOG_ONCE(g->once_log_ring, OTEL_LOG_WARN, "log record dropped: %s (counted; reported once, totals at shutdown)", why);
 }
 
-/* The bytes a record may need in the ring: its header and at most `lim` bytes of parts. */
-static OTEL__NOINLINE uint32_t otel__log_bound(const otel_log_record *r, size_t na, size_t lim) {
+static int otel__vformat(char *buf, size_t size, const char *fmt, va_list ap);
+
+/* The length of a printf message (what vsnprintf would return), formatting nothing. */
+static size_t otel__fmt_len(const char *fmt, va_list *ap) {
+    char one;
+    va_list a;
+    va_copy(a, *ap);
+    int n = otel__vformat(&one, 1, fmt, a);
+    va_end(a);
+    return n < 0 ? 0 : (size_t)n;
+}
+
+/* The bytes a record may need in the ring: its header and at most `lim` bytes of parts.
+   `fmt`: the body is that printf message. */
+static OTEL__NOINLINE uint32_t otel__log_bound(const otel_log_record *r, size_t na, size_t lim, const char *fmt,
+                                              va_list *ap) {
     size_t stn = r->severity_text ? strlen(r->severity_text) : 8, evn = r->event_name ? strlen(r->event_name) : 0;
-    size_t bound = otel__lstr_bound(stn, lim) + otel__lstr_bound(evn, lim) + otel__lvalue_bound(&r->body, lim);
+    size_t body = fmt ? otel__lstr_bound(otel__fmt_len(fmt, ap), lim) : otel__lvalue_bound(&r->body, lim);
+    size_t bound = otel__lstr_bound(stn, lim) + otel__lstr_bound(evn, lim) + body;
     for (size_t i = 0; i < na && bound < lim; i++)
         bound += sizeof(otel__item) + otel__lstr_bound(r->attrs[i].key.len, lim) + otel__lvalue_bound(&r->attrs[i].value, lim);
     return (uint32_t)OTEL__ALIGN8(sizeof(otel__lrec) + (bound < lim ? bound : lim));
 }
 
+/* Formats a printf message straight into the record, at items_end, as its string body:
+   cut short to the room left (at a character boundary) and repaired to valid UTF-8 in
+   place. Returns true when it was cut. */
+static bool otel__lput_fmt(otel__slot *s, const char *fmt, va_list *ap, otel_value *out) {
+    size_t at = s->items_end, room = s->cap - at; /* a multiple of 8: records and items are */
+    char *buf = (char *)s->arena + at;
+    out->type = OTEL_VALUE_STRING;
+    out->flags = 0;
+    out->len = 0;
+    out->u.s = (const char *)(uintptr_t)(sizeof(otel__lrec) + at);
+    if (room < 8) return otel__fmt_len(fmt, ap) > 0; /* no room at all */
+    size_t cap = room - 1, len, bad;
+    int n = otel__vformat(buf, room, fmt, *ap); /* the last reader of *ap */
+    len = n < 0 ? 0 : (size_t)n;
+    bool cut = n < 0 || len > cap;
+    if (len > cap) { /* do not leave a split character at the end */
+        size_t k = len = cap;
+        while (k > 0 && len - k < 3 && ((unsigned char)buf[k - 1] & 0xC0) == 0x80) k--;
+        if (k > 0 && (unsigned char)buf[k - 1] >= 0xC0 && !otel__utf8_seq((unsigned char *)buf + k - 1, len - k + 1, &bad))
+            len = k - 1;
+    }
+    if (!otel__ascii(buf, len)) {
+        /* Valid UTF-8 stays as it is. Else the longest start whose repair fits in `cap`
+           moves to the end of the room and is repaired from there to the front: the
+           output then never passes the input not yet read (it would only where the
+           repaired text is longer than `cap`). */
+        const unsigned char *u = (const unsigned char *)buf;
+        size_t i = 0, o = 0, w, adv, l;
+        bool valid = true;
+        while (i < len) {
+            if (u[i] < 0x80) w = adv = 1;
+            else if ((l = otel__utf8_seq(u + i, len - i, &bad)) != 0) w = adv = l;
+            else w = 3, adv = bad, valid = false;
+            if (o + w > cap) break;
+            o += w;
+            i += adv;
+        }
+        if (!valid || i < len) {
+            cut |= i < len;
+            memmove(buf + cap - i, buf, i);
+            len = otel__utf8_copy(buf, cap, buf + cap - i, i, SIZE_MAX, NULL);
+        }
+    }
+    size_t used = OTEL__ALIGN8(len + 1);
+    for (size_t j = len; j < used; j++) buf[j] = 0; /* the NUL and the padding: 1 to 8 bytes */
+    out->len = len;
+    s->items_end += (uint32_t)used;
+    return cut;
+}
+
 /* Writes one record for this thread: into its ring when there are batch log destinations
-   (else into its scratch buffer), then to the SIMPLE ones. `cut`: the body was already cut
-   short (a printf message). Thread: the caller's. Allocates: never once warmed up. */
-static void otel__log_write(otel__state *g, otel__thread *t, const otel_logger *lg, const otel_log_record *r, bool cut) {
+   (else into its scratch buffer), then to the SIMPLE ones. `fmt` (with `ap`): the body is
+   that printf message, formatted straight into the record. Thread: the caller's.
+   Allocates: never once warmed up. */
+static void otel__log_write(otel__state *g, otel__thread *t, const otel_logger *lg, const otel_log_record *r,
+                            const char *fmt, va_list *ap) {
     if (t->log_busy) {
         otel__log_drop(g, t, "emitted from inside a SIMPLE log exporter");
         return;
@@ -8603,7 +8670,7 @@ static void otel__log_write(otel__state *g, otel__thread *t, const otel_logger *
     if (g->any_batch_log) {
         uint32_t off = otel__ring_fit(t, size, &tail, &pad);
         if (OTEL__UNLIKELY(off == UINT32_MAX)) {
-            size = otel__log_bound(r, na, lim);
+            size = otel__log_bound(r, na, lim, fmt, ap);
             off = otel__ring_room(g, t, size, &tail, &pad);
         }
         rec = off == UINT32_MAX ? NULL : (otel__lrec *)(void *)(t->ring + off);
@@ -8669,11 +8736,14 @@ static void otel__log_write(otel__state *g, otel__thread *t, const otel_logger *
         d->event_name.len = 0;
         c2 = false;
     }
+    bool cut = false;
     /* an ASCII string body that fits: copied and checked in one pass */
     const otel_value *bv = &r->body;
     size_t bn = bv->len, room = s.cap - s.items_end, bused = bn < room ? OTEL__ALIGN8(bn + 1) : SIZE_MAX;
-    if (bv->type == OTEL_VALUE_STRING && bv->u.s && bused <= room &&
-        !(otel__copy_pad(s.arena + s.items_end, bv->u.s, bn) & 0x8080808080808080ull)) {
+    if (fmt) {
+        cut = otel__lput_fmt(&s, fmt, ap, &d->body);
+    } else if (bv->type == OTEL_VALUE_STRING && bv->u.s && bused <= room &&
+               !(otel__copy_pad(s.arena + s.items_end, bv->u.s, bn) & 0x8080808080808080ull)) {
         d->body.type = OTEL_VALUE_STRING;
         d->body.flags = 0;
         d->body.len = bn;
@@ -8732,7 +8802,7 @@ OTEL_API void otel_logger_emit(otel_logger *logger, const otel_log_record *rec) 
     otel__state *g = otel__g;
     if (!g || !rec) return;
     otel__thread *t = otel__log_thread(g);
-    if (t) otel__log_write(g, t, logger ? logger : &g->loggers[0], rec, false);
+    if (t) otel__log_write(g, t, logger ? logger : &g->loggers[0], rec, NULL, NULL);
 }
 
 /* Appends k bytes at buf + *n, of which only those below `cap` are written; *n counts them
@@ -8860,30 +8930,16 @@ static void otel__logv(otel_logger *logger, otel_severity sev, const otel_attr *
     if (!g) return;
     otel__thread *t = otel__log_thread(g);
     if (!t) return;
-    size_t cap = g->cfg.log_record_bytes;
-    if (!t->fmt && !(t->fmt = (char *)OTEL_MALLOC(cap + 1, NULL))) {
-        otel__log_drop(g, t, "out of memory");
-        return;
-    }
-    int n = otel__vformat(t->fmt, cap + 1, fmt ? fmt : "", ap);
-    size_t len = n < 0 ? 0 : (size_t)n;
-    bool cut = n < 0 || len > cap;
-    if (len > cap) { /* do not leave a split character at the end */
-        size_t k = len = cap, bad;
-        while (k > 0 && len - k < 3 && ((unsigned char)t->fmt[k - 1] & 0xC0) == 0x80) k--;
-        if (k > 0 && (unsigned char)t->fmt[k - 1] >= 0xC0 && !otel__utf8_seq((unsigned char *)t->fmt + k - 1, len - k + 1, &bad))
-            len = k - 1;
-    }
     otel_log_record r;
     memset(&r, 0, sizeof r);
     r.severity = sev;
     r.time_ns = r.observed_time_ns = otel__now(); /* the call is the event */
-    r.body.type = OTEL_VALUE_STRING;
-    r.body.u.s = t->fmt;
-    r.body.len = len;
     r.attrs = attrs;
     r.attr_count = attrs ? count : 0;
-    otel__log_write(g, t, logger ? logger : &g->loggers[0], &r, cut);
+    va_list a;
+    va_copy(a, ap);
+    otel__log_write(g, t, logger ? logger : &g->loggers[0], &r, fmt ? fmt : "", &a);
+    va_end(a);
 }
 
 OTEL_API void otel_logger_logf(otel_logger *logger, otel_severity sev, const otel_attr *attrs, size_t count,

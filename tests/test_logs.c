@@ -657,6 +657,67 @@ static void test_vformat(void) {
     printf("vformat: %d format/size cases compared with vsnprintf\n", vformat_cases);
 }
 
+/* printf messages are formatted straight into the record and repaired there, in place.
+   Random messages of valid and ill-formed UTF-8, up to twice the room, checked against
+   the same steps done with separate buffers: vsnprintf, the cut at `cap` without a split
+   character, otel__utf8_copy. Also checks the truncation count. */
+static void test_printf_inplace(void) {
+    otel_desc d = desc_mem(OTEL_PROCESSOR_SIMPLE);
+    d.log_record_bytes = 256;
+    CHECK(init(&d));
+    const size_t cap = 256 - 8 - 1; /* the record's room less the severity name, less the NUL */
+    static const char *const parts[] = {"a", "bc", "\xe2\x82\xac", "\xc3", "\x80", "\xff", "\xf0\x9f\x98\x80",
+                                        "\xed\xa0\x80", "\xe2\x82", "\xc3\xa9", "\xf4\x90\x80\x80", "%"};
+    uint64_t rng = 0x9e3779b97f4a7c15ull;
+    int bad = 0, cuts = 0;
+    uint64_t truncated0 = stats().logs_truncated;
+    for (int iter = 0; iter < 3000; iter++) {
+        char msg[1100] = "";
+        size_t target = (size_t)((rng = rng * 6364136223846793005ull + 1442695040888963407ull) >> 33) % 400;
+        while (strlen(msg) < target) {
+            rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+            strcat(msg, parts[(rng >> 33) % (sizeof parts / sizeof parts[0])]);
+        }
+        size_t n = strlen(msg);
+        /* the reference, with separate buffers */
+        char x[1100], want[1100];
+        size_t xl = n, bd;
+        memcpy(x, msg, n + 1);
+        bool cut = n > cap;
+        if (n > cap) {
+            size_t k = xl = cap;
+            while (k > 0 && xl - k < 3 && ((unsigned char)x[k - 1] & 0xC0) == 0x80) k--;
+            if (k > 0 && (unsigned char)x[k - 1] >= 0xC0 && !otel__utf8_seq((unsigned char *)x + k - 1, xl - k + 1, &bd))
+                xl = k - 1;
+        }
+        size_t wl = otel__utf8_copy(want, cap, x, xl, SIZE_MAX, NULL);
+        cut = cut || otel__utf8_need(x, xl, SIZE_MAX) > cap;
+        cuts += cut;
+        size_t before = nlogs();
+        otel_logger_info(NULL, NULL, 0, "%s", msg);
+        const otel_log_data *r = nlogs() == before + 1 ? log_at(before) : NULL;
+        bool ok = r && r->body.type == OTEL_VALUE_STRING && r->body.len == wl && memcmp(r->body.u.s, want, wl) == 0 &&
+                  r->body.u.s[wl] == 0;
+        if (!ok && bad++ < 3)
+            fprintf(stderr, "  in-place printf: message of %zu bytes: body of %zu bytes, want %zu\n", n,
+                    r ? (size_t)r->body.len : 0, wl);
+        if (nlogs() > 2000) otel_memory_exporter_reset(&mem);
+    }
+    CHECK(bad == 0);
+    CHECK(stats().logs_truncated - truncated0 == (uint64_t)cuts);
+    printf("in-place printf: 3000 random messages, %d cut short, %d wrong\n", cuts, bad);
+    /* a 4-byte character cut after its third byte at the end of the room is left out, not
+       replaced by U+FFFD */
+    char edge[300];
+    memset(edge, 'a', cap - 3);
+    memcpy(edge + cap - 3, "\xf0\x9f\x98\x80", 5);
+    otel_memory_exporter_reset(&mem);
+    otel_logger_info(NULL, NULL, 0, "%s", edge);
+    const otel_log_data *e = nlogs() == 1 ? log_at(0) : NULL;
+    CHECK(e && e->body.len == cap - 3 && e->body.u.s[cap - 4] == 'a');
+    done();
+}
+
 /* ---- printf-style records and truncation --------------------------------------------------- */
 
 static void test_printf(void) {
@@ -1593,6 +1654,7 @@ int main(void) {
     RUN(test_fields(OTEL_PROCESSOR_BATCH));
     RUN(test_vformat());
     RUN(test_printf());
+    RUN(test_printf_inplace());
     RUN(test_limits());
     RUN(test_env_exporters());
     RUN(test_json_output());
