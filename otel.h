@@ -1760,16 +1760,38 @@ static size_t otel__utf8_copy(char *dst, size_t cap, const char *src, size_t n, 
     return o;
 }
 
+/* Bytes otel__utf8_copy writes for src[0..n), max_chars and `cap`; *in (may be NULL): the
+   source bytes they come from. */
+static size_t otel__utf8_fit(const char *src, size_t n, size_t max_chars, size_t cap, size_t *in) {
+    const unsigned char *s = (const unsigned char *)src;
+    size_t i = 0, o = 0, chars = 0, len, adv, bad;
+    for (; i < n && chars < max_chars; chars++) {
+        if (s[i] < 0x80) len = adv = 1;
+        else if ((len = otel__utf8_seq(s + i, n - i, &bad)) != 0) adv = len;
+        else len = 3, adv = bad;
+        if (len > cap - o) break;
+        i += adv;
+        o += len;
+    }
+    if (in) *in = i;
+    return o;
+}
+
 /* Bytes otel__utf8_copy writes for src[0..n) and max_chars when it has room enough. */
 static size_t otel__utf8_need(const char *src, size_t n, size_t max_chars) {
-    const unsigned char *s = (const unsigned char *)src;
-    size_t i = 0, o = 0, chars = 0, len, bad;
-    for (; i < n && chars < max_chars; chars++) {
-        if (s[i] < 0x80) { i++; o++; }
-        else if ((len = otel__utf8_seq(s + i, n - i, &bad)) != 0) { i += len; o += len; }
-        else { i += bad; o += 3; }
+    return otel__utf8_fit(src, n, max_chars, SIZE_MAX, NULL);
+}
+
+static bool otel__utf8_valid(const char *s, size_t n) {
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0, bad;
+    while (i < n) {
+        if (p[i] < 0x80) { i++; continue; }
+        size_t l = otel__utf8_seq(p + i, n - i, &bad);
+        if (!l) return false;
+        i += l;
     }
-    return o;
+    return true;
 }
 
 /* ---- [util] part: percent decoding ------------------------------------------------- */
@@ -2611,19 +2633,11 @@ static OTEL__ALWAYS_INLINE uint64_t otel__copy_pad(unsigned char *d, const char 
     return acc;
 }
 
-static size_t otel__arena_put_str(otel__slot *s, size_t at, const char *str, size_t n, size_t max_chars,
-                                  size_t *out_len, bool *truncated) {
+/* otel__arena_put_str past its common case: UTF-8 repair, a string cut to the storage. */
+static OTEL__NOINLINE size_t otel__arena_put_str_slow(otel__slot *s, size_t at, const char *str, size_t n,
+                                                      size_t max_chars, size_t *out_len, bool *truncated) {
     size_t avail = s->cap - s->str_used;
     if (at + 8 > avail) return 0;
-    if (n < avail - at && n <= max_chars && otel__ascii(str, n)) { /* the common case */
-        size_t used = OTEL__ALIGN8(n + 1);
-        if (at + used > avail) return 0;
-        otel__copy(s->arena + at, str, n);
-        s->arena[at + n] = 0;
-        *out_len = n;
-        if (truncated) *truncated = false;
-        return used;
-    }
     size_t w = otel__utf8_copy((char *)s->arena + at, avail - at - 1, str, n, max_chars, NULL);
     if (truncated) *truncated = w + 4 > avail - at - 1 && otel__utf8_need(str, n, max_chars) > w;
     s->arena[at + w] = 0;
@@ -2631,6 +2645,23 @@ static size_t otel__arena_put_str(otel__slot *s, size_t at, const char *str, siz
     size_t used = OTEL__ALIGN8(w + 1);
     if (at + used > avail) return 0;
     return used;
+}
+
+/* Copies str[0..n) to the arena at `at`, NUL-terminated, repaired to valid UTF-8, at most
+   max_chars code points; returns the bytes used (a multiple of 8), 0 when not even an empty
+   string fits. The common case, an ASCII string that fits, is inline: copied and checked
+   in one pass (what it copied before a byte that is not ASCII is overwritten by the slow
+   path). */
+static OTEL__ALWAYS_INLINE size_t otel__arena_put_str(otel__slot *s, size_t at, const char *str, size_t n,
+                                                      size_t max_chars, size_t *out_len, bool *truncated) {
+    size_t avail = s->cap - s->str_used, used = OTEL__ALIGN8(n + 1);
+    if (at + 8 <= avail && n < avail - at && n <= max_chars && at + used <= avail &&
+        !(otel__copy_pad(s->arena + at, str, n) & 0x8080808080808080ull)) {
+        *out_len = n;
+        if (truncated) *truncated = false;
+        return used;
+    }
+    return otel__arena_put_str_slow(s, at, str, n, max_chars, out_len, truncated);
 }
 
 static size_t otel__limit_chars(uint32_t lim) { return lim == OTEL_LIMIT_NONE ? SIZE_MAX : lim; }
@@ -2992,13 +3023,8 @@ static OTEL__ALWAYS_INLINE otel_span *otel__start(otel__state *g, const char *na
     size_t nl = 0, used = 0;
     if (rec) {
         nl = name ? strlen(name) : 0;
-        used = OTEL__ALIGN8(nl + 1);
-        /* an ASCII name that fits is copied and checked in one pass; else the general copy
-           (UTF-8 repair, a name cut to the storage) */
-        if (used + 64 > s->cap || (otel__copy_pad(s->arena, name ? name : "", nl) & 0x8080808080808080ull)) {
-            used = otel__arena_put_str(s, 0, name ? name : "", nl, SIZE_MAX, &nl, NULL);
-            if (!used) used = 8, s->arena[0] = 0, nl = 0;
-        }
+        used = otel__arena_put_str(s, 0, name ? name : "", nl, SIZE_MAX, &nl, NULL);
+        if (!used) used = 8, s->arena[0] = 0, nl = 0;
     }
     s->name_off = 0;
     s->name_len = (uint32_t)nl; /* a non-recording span keeps no name */
@@ -5547,18 +5573,6 @@ static size_t otel__attrs_canon(const otel_attr *a, size_t n, otel_attr *out, bo
         *dropped = true;
     }
     return k;
-}
-
-static bool otel__utf8_valid(const char *s, size_t n) {
-    const unsigned char *p = (const unsigned char *)s;
-    size_t i = 0, bad;
-    while (i < n) {
-        if (p[i] < 0x80) { i++; continue; }
-        size_t l = otel__utf8_seq(p + i, n - i, &bad);
-        if (!l) return false;
-        i += l;
-    }
-    return true;
 }
 
 static bool otel__attrs_utf8_valid(const otel_attr *a, size_t n) {
@@ -8495,7 +8509,7 @@ static inline size_t otel__lvalue_bound(const otel_value *v, size_t lim) {
 
 /* Appends a string at items_end of the record being written; `out` gets its offset from
    the record's start. *cut: it did not fit whole. */
-static void otel__lput_str(otel__slot *s, const char *p, size_t n, otel_str *out, bool *cut) {
+static OTEL__ALWAYS_INLINE void otel__lput_str(otel__slot *s, const char *p, size_t n, otel_str *out, bool *cut) {
     size_t at = s->items_end, w = 0;
     bool tr = false;
     size_t used = n ? otel__arena_put_str(s, at, p, n, SIZE_MAX, &w, &tr) : 0;
@@ -8619,27 +8633,15 @@ static bool otel__lput_fmt(otel__slot *s, const char *fmt, va_list *ap, otel_val
         if (k > 0 && (unsigned char)buf[k - 1] >= 0xC0 && !otel__utf8_seq((unsigned char *)buf + k - 1, len - k + 1, &bad))
             len = k - 1;
     }
-    if (!otel__ascii(buf, len)) {
-        /* Valid UTF-8 stays as it is. Else the longest start whose repair fits in `cap`
-           moves to the end of the room and is repaired from there to the front: the
-           output then never passes the input not yet read (it would only where the
-           repaired text is longer than `cap`). */
-        const unsigned char *u = (const unsigned char *)buf;
-        size_t i = 0, o = 0, w, adv, l;
-        bool valid = true;
-        while (i < len) {
-            if (u[i] < 0x80) w = adv = 1;
-            else if ((l = otel__utf8_seq(u + i, len - i, &bad)) != 0) w = adv = l;
-            else w = 3, adv = bad, valid = false;
-            if (o + w > cap) break;
-            o += w;
-            i += adv;
-        }
-        if (!valid || i < len) {
-            cut |= i < len;
-            memmove(buf + cap - i, buf, i);
-            len = otel__utf8_copy(buf, cap, buf + cap - i, i, SIZE_MAX, NULL);
-        }
+    if (!otel__ascii(buf, len) && !otel__utf8_valid(buf, len)) {
+        /* The longest start whose repair fits in `cap` moves to the end of the room and is
+           repaired from there to the front: the output then never passes the input not
+           yet read (it would only where the repaired text is longer than `cap`). */
+        size_t in;
+        otel__utf8_fit(buf, len, SIZE_MAX, cap, &in);
+        cut |= in < len;
+        memmove(buf + cap - in, buf, in);
+        len = otel__utf8_copy(buf, cap, buf + cap - in, in, SIZE_MAX, NULL);
     }
     size_t used = OTEL__ALIGN8(len + 1);
     for (size_t j = len; j < used; j++) buf[j] = 0; /* the NUL and the padding: 1 to 8 bytes */
@@ -8736,22 +8738,7 @@ static void otel__log_write(otel__state *g, otel__thread *t, const otel_logger *
         d->event_name.len = 0;
         c2 = false;
     }
-    bool cut = false;
-    /* an ASCII string body that fits: copied and checked in one pass */
-    const otel_value *bv = &r->body;
-    size_t bn = bv->len, room = s.cap - s.items_end, bused = bn < room ? OTEL__ALIGN8(bn + 1) : SIZE_MAX;
-    if (fmt) {
-        cut = otel__lput_fmt(&s, fmt, ap, &d->body);
-    } else if (bv->type == OTEL_VALUE_STRING && bv->u.s && bused <= room &&
-               !(otel__copy_pad(s.arena + s.items_end, bv->u.s, bn) & 0x8080808080808080ull)) {
-        d->body.type = OTEL_VALUE_STRING;
-        d->body.flags = 0;
-        d->body.len = bn;
-        d->body.u.s = (const char *)(uintptr_t)(sizeof(otel__lrec) + s.items_end);
-        s.items_end += (uint32_t)bused;
-    } else {
-        cut |= !otel__lput_body(&s, bv, &d->body); /* (overwrites what the try above copied) */
-    }
+    bool cut = fmt ? otel__lput_fmt(&s, fmt, ap, &d->body) : !otel__lput_body(&s, &r->body, &d->body);
     cut |= c1 || c2;
     d->time_ns = r->time_ns;
     d->observed_time_ns = r->observed_time_ns ? r->observed_time_ns : otel__now();
@@ -8806,29 +8793,9 @@ OTEL_API void otel_logger_emit(otel_logger *logger, const otel_log_record *rec) 
 }
 
 /* Appends k bytes at buf + *n, of which only those below `cap` are written; *n counts them
-   all. Up to 16 bytes by two overlapping loads and stores, no call. */
+   all. */
 static OTEL__ALWAYS_INLINE void otel__fmt_put(char *buf, size_t cap, size_t *n, const char *s, size_t k) {
-    if (*n < cap) {
-        size_t m = k <= cap - *n ? k : cap - *n;
-        char *d = buf + *n;
-        if (m >= 8 && m <= 16) {
-            uint64_t a, b;
-            memcpy(&a, s, 8);
-            memcpy(&b, s + m - 8, 8);
-            memcpy(d, &a, 8);
-            memcpy(d + m - 8, &b, 8);
-        } else if (m >= 4 && m < 8) {
-            uint32_t a, b;
-            memcpy(&a, s, 4);
-            memcpy(&b, s + m - 4, 4);
-            memcpy(d, &a, 4);
-            memcpy(d + m - 4, &b, 4);
-        } else if (m < 4) {
-            for (size_t i = 0; i < m; i++) d[i] = s[i];
-        } else {
-            memcpy(d, s, m);
-        }
-    }
+    if (*n < cap) otel__copy((unsigned char *)buf + *n, s, k <= cap - *n ? k : cap - *n);
     *n += k;
 }
 
@@ -8861,42 +8828,43 @@ static int otel__vformat_fast(char *buf, size_t size, const char *fmt, va_list a
             else if (*q == 'l') lm = q[1] == 'l' ? (q++, 'L') : 'l', q++;
             else if (*q == 'z' || *q == 'j' || *q == 't') lm = *q++;
             char c = *q;
-            if (c == 'd' || c == 'i') {
-                int64_t v;
-                switch (lm) {
-                case 0: v = va_arg(ap, int); break;
-                case 'H': v = (signed char)va_arg(ap, int); break;
-                case 'h': v = (short)va_arg(ap, int); break;
-                case 'l': v = va_arg(ap, long); break;
-                case 'L': v = va_arg(ap, long long); break;
-                case 'z': v = (int64_t)(ptrdiff_t)va_arg(ap, size_t); break;
-                case 'j': v = (int64_t)va_arg(ap, intmax_t); break;
-                default: v = (int64_t)va_arg(ap, ptrdiff_t); break;
-                }
-                uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
-                char *e = num + sizeof num, *d = e;
-                do *--d = (char)('0' + u % 10); while (u /= 10);
-                if (v < 0) *--d = '-';
-                s = d, k = (size_t)(e - d);
-            } else if (c == 'u' || c == 'x' || c == 'X') {
+            if (c == 'd' || c == 'i' || c == 'u' || c == 'x' || c == 'X') {
                 uint64_t u;
-                switch (lm) {
-                case 0: u = va_arg(ap, unsigned); break;
-                case 'H': u = (unsigned char)va_arg(ap, unsigned); break;
-                case 'h': u = (unsigned short)va_arg(ap, unsigned); break;
-                case 'l': u = va_arg(ap, unsigned long); break;
-                case 'L': u = va_arg(ap, unsigned long long); break;
-                case 'z': u = va_arg(ap, size_t); break;
-                case 'j': u = (uint64_t)va_arg(ap, uintmax_t); break;
-                default: u = (uint64_t)(size_t)va_arg(ap, ptrdiff_t); break;
+                bool neg = false;
+                if (c == 'd' || c == 'i') {
+                    int64_t v;
+                    switch (lm) {
+                    case 0: v = va_arg(ap, int); break;
+                    case 'H': v = (signed char)va_arg(ap, int); break;
+                    case 'h': v = (short)va_arg(ap, int); break;
+                    case 'l': v = va_arg(ap, long); break;
+                    case 'L': v = va_arg(ap, long long); break;
+                    case 'z': v = (int64_t)(ptrdiff_t)va_arg(ap, size_t); break;
+                    case 'j': v = (int64_t)va_arg(ap, intmax_t); break;
+                    default: v = (int64_t)va_arg(ap, ptrdiff_t); break;
+                    }
+                    neg = v < 0;
+                    u = neg ? 0 - (uint64_t)v : (uint64_t)v;
+                } else {
+                    switch (lm) {
+                    case 0: u = va_arg(ap, unsigned); break;
+                    case 'H': u = (unsigned char)va_arg(ap, unsigned); break;
+                    case 'h': u = (unsigned short)va_arg(ap, unsigned); break;
+                    case 'l': u = va_arg(ap, unsigned long); break;
+                    case 'L': u = va_arg(ap, unsigned long long); break;
+                    case 'z': u = va_arg(ap, size_t); break;
+                    case 'j': u = (uint64_t)va_arg(ap, uintmax_t); break;
+                    default: u = (uint64_t)(size_t)va_arg(ap, ptrdiff_t); break;
+                    }
                 }
                 char *e = num + sizeof num, *d = e;
-                if (c == 'u') {
-                    do *--d = (char)('0' + u % 10); while (u /= 10);
-                } else {
-                    const char *dig = c == 'x' ? "0123456789abcdef" : "0123456789ABCDEF";
+                if (c == 'x' || c == 'X') {
+                    const char *dig = c == 'x' ? otel__hex_digits : "0123456789ABCDEF";
                     do *--d = dig[u & 15]; while (u >>= 4);
+                } else {
+                    do *--d = (char)('0' + u % 10); while (u /= 10);
                 }
+                if (neg) *--d = '-';
                 s = d, k = (size_t)(e - d);
             } else if (c == 'c' && lm == 0) {
                 num[0] = (char)(unsigned char)va_arg(ap, int);

@@ -2,7 +2,9 @@
    log case prints after its five columns. Each benchmark includes it after otel.h. */
 #ifndef OTEL_BENCH_H
 #define OTEL_BENCH_H
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
@@ -69,6 +71,24 @@ static inline void bench_note(double ns, const char *ref, double ref_ns, int as_
     }
     printf("%s\n", sep[0] == ';' ? ")" : "");
     fflush(stdout);
+}
+
+/* Prints a pipeline case's line: the median of `runs` times (ns per operation), the rate,
+   allocations and drops per operation and run, then bench_note. The case named `ref` is the
+   reference of the same-run comparisons: `vs_pct` is compared with it in %, `vs_rate` as a
+   multiple of its rate. `bg` (NULL: not shown) holds the runs' background CPU per `unit`.
+   Sorts ns and bg. */
+static inline void bench_report(const char *name, double *ns, double *bg, int runs, double allocs_per_op,
+                                long long dropped_per_run, const char *ref, const char *vs_pct, const char *vs_rate,
+                                const char *unit) {
+    static double ref_ns; /* the reference case's median, in this run */
+    qsort(ns, (size_t)runs, sizeof ns[0], cmp_double);
+    if (bg) qsort(bg, (size_t)runs, sizeof bg[0], cmp_double);
+    double med = ns[runs / 2];
+    printf("%-20s %8.1f %12.0f %6.3f %lld", name, med, 1e9 / med, allocs_per_op, dropped_per_run);
+    if (!strcmp(name, ref)) ref_ns = med;
+    bool pct = !strcmp(name, vs_pct), rate = !strcmp(name, vs_rate);
+    bench_note(med, ref, pct || rate ? ref_ns : 0, rate, bg ? bg[runs / 2] : -1, unit);
 }
 
 #endif

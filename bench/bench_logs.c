@@ -82,8 +82,6 @@ static void *thread_main(void *arg) {
     return NULL;
 }
 
-static double one_dest_ns; /* log_emit_2attr of this run, for the same-run comparisons */
-
 /* One case: RUNS timed runs after a warm-up; prints the median. */
 static void run_case(const char *name, kind k, int ndest, int threads, uint32_t ring) {
     ring_max = ring;
@@ -126,14 +124,8 @@ static void run_case(const char *name, kind k, int ndest, int threads, uint32_t 
         if (threads == 1) allocs += a1 - a0; /* thread creation allocates; count single-thread runs only */
         dropped += produced - got;
     }
-    qsort(ns, RUNS, sizeof ns[0], cmp_double);
-    qsort(bg, RUNS, sizeof bg[0], cmp_double);
-    double med = ns[RUNS / 2];
-    printf("%-20s %8.1f %12.0f %6.3f %lld", name, med, 1e9 / med, (double)allocs / ((double)RECORDS * RUNS), dropped / RUNS);
-    /* the same-run comparisons, and the background threads' CPU */
-    if (!strcmp(name, "log_emit_2attr")) one_dest_ns = med;
-    bool vs3 = !strcmp(name, "log_emit_2attr_3dest"), vs2 = !strcmp(name, "log_emit_2threads");
-    bench_note(med, "log_emit_2attr", vs3 || vs2 ? one_dest_ns : 0, vs2, bg[RUNS / 2], "record");
+    bench_report(name, ns, bg, RUNS, (double)allocs / ((double)RECORDS * RUNS), dropped / RUNS, "log_emit_2attr",
+                 "log_emit_2attr_3dest", "log_emit_2threads", "record");
 }
 
 int main(int argc, char **argv) {

@@ -29,7 +29,6 @@ static otel_export_result count_export(const otel_span_batch *b, void *user) {
 }
 
 static uint32_t ring_max; /* 0: rings grow to the default ring_max_bytes (16 MiB) */
-static double one_dest_ns;    /* span_4attr_1dest of this run, for the same-run comparisons */
 static volatile uint64_t sink; /* keeps the clock reads of run_clock_floor */
 
 static otel_result setup(int ndest, otel_sampler sampler, bool disabled) {
@@ -118,15 +117,9 @@ static void run_case(const char *name, int ndest, int threads, otel_sampler samp
         if (threads == 1) allocs += a1 - a0; /* thread creation allocates; count single-thread runs only */
         dropped += produced - got;
     }
-    qsort(ns, RUNS, sizeof ns[0], cmp_double);
-    qsort(bg, RUNS, sizeof bg[0], cmp_double);
-    double med = ns[RUNS / 2];
-    printf("%-20s %8.1f %12.0f %6.3f %lld", name, med, 1e9 / med, (double)allocs / ((double)SPANS * RUNS), dropped / RUNS);
-    /* the targets' same-run comparisons, and the background threads' CPU for recorded spans */
-    if (!strcmp(name, "span_4attr_1dest")) one_dest_ns = med;
-    bool vs3 = !strcmp(name, "span_4attr_3dest"), vs2 = !strcmp(name, "span_4attr_2threads");
-    bool recorded = sampler != OTEL_SAMPLER_ALWAYS_OFF && !disabled;
-    bench_note(med, "span_4attr_1dest", vs3 || vs2 ? one_dest_ns : 0, vs2, recorded ? bg[RUNS / 2] : -1, "span");
+    bool recorded = sampler != OTEL_SAMPLER_ALWAYS_OFF && !disabled; /* background CPU for recorded spans only */
+    bench_report(name, ns, recorded ? bg : NULL, RUNS, (double)allocs / ((double)SPANS * RUNS), dropped / RUNS,
+                 "span_4attr_1dest", "span_4attr_3dest", "span_4attr_2threads", "span");
 }
 
 /* The floor of a recorded span measured in the same run: its two clock reads
