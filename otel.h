@@ -2081,6 +2081,7 @@ struct otel_logger {
 };
 
 typedef struct otel__thread otel__thread;
+typedef struct otel__block otel__block;
 
 /* An open span. Lives in its starting thread's slot table until it ends. */
 typedef struct otel__slot {
@@ -2114,22 +2115,29 @@ typedef struct otel__slot {
 enum { OTEL__FREE_LOCAL = 0, OTEL__OPEN = 1, OTEL__FREE_REMOTE = 2 };
 
 /* One per application thread that records: its span slots, its active-span stack and its
-   ring. Producer side of the ring: this thread. Consumer: the pipeline thread. Kept after
-   the thread exits (other threads may still end its spans); a new thread adopts it. */
+   blocks. Producer of its blocks: this thread; the pipeline thread hands them to the
+   destinations; the last destination to release one gives it back (free lists below). Kept
+   after the thread exits (other threads may still end its spans); a new thread adopts it. */
 struct otel__thread {
-    _Atomic uint32_t head;             /* consumer writes it (bytes, free running) */
-    uint32_t cmask;                    /* consumer's ring bytes - 1 (changes at a GROW marker) */
+    /* handover queues, one per signal (spans, logs): the producer appends each block it
+       starts; the pipeline takes a block off once it is sealed and all of it is handed on */
+    _Atomic uint32_t hq_head[2];       /* pipeline writes them */
     char pad0[OTEL__CACHE_LINE - 8];
-    _Atomic uint32_t tail;             /* producer writes it */
-    char pad1[OTEL__CACHE_LINE - 4];
-    uint32_t head_cache;               /* producer's last view of head (see otel__ring_head) */
-    uint32_t poke_mark;                /* tail when the pipeline was last poked */
-    uint32_t mask;                     /* producer's ring bytes - 1 */
-    uint32_t grow_pending;             /* the consumer has not passed the last GROW marker */
-    uint32_t grow_mark, grow_base;     /* its tail after the marker; that less the old size */
-    uint32_t ring_max;                 /* bytes reserved: the ring may grow to this (0: a fixed
-                                          ring from OTEL_MALLOC) */
-    unsigned char *ring;
+    _Atomic(otel__block *) sfree; /* blocks given back by other threads (a stack: they push,
+                                          the producer takes it whole) */
+    char pad1[OTEL__CACHE_LINE - sizeof(void *)];
+    _Atomic uint32_t hq_tail[2];       /* producer writes them */
+    otel__block *cur[2];        /* the block being filled, per signal (NULL: none) */
+    otel__block *pfree;         /* producer's own free list */
+    otel__block **hq[2];        /* hq_cap entries each */
+    uint32_t hq_cap;
+    _Atomic uint32_t carved;           /* bytes of the region cut into blocks so far */
+    uint32_t region_bytes;             /* the most it may use: ring_max_bytes (reserved address
+                                          space) or ring_bytes (from OTEL_MALLOC) */
+    uint32_t region_mapped;            /* region from mmap */
+    uint32_t grow_next;                /* carved beyond this: counted as a ring growth */
+    uint32_t poke_bytes;               /* block bytes started since the pipeline was last poked */
+    unsigned char *region;
     uint32_t index;                    /* in the registry */
     _Atomic uint32_t exited;           /* the OS thread is gone: adoptable */
     _Atomic uint32_t slot_count;       /* slots allocated (chunks published first) */
@@ -2148,7 +2156,6 @@ struct otel__thread {
     _Atomic uint64_t started, unsampled, ended, dropped, attrs_dropped;
     _Atomic uint64_t logs, logs_dropped, log_attrs_dropped, logs_truncated;
     _Atomic uint64_t ring_grows;
-    _Atomic uint32_t ring_log2;        /* log2 of the producer's ring size, for otel_stats */
 };
 
 /* Owner-only counter increment: a plain load and store, no locked instruction. */
@@ -2189,6 +2196,7 @@ typedef struct otel__state {
     otel__thread **threads;
     _Atomic uint32_t nthreads;
     uint32_t slot_shift, slot_mask;
+    uint32_t blk_bytes;          /* bytes of one block (otel__blk_bytes) */
     /* loggers ([log]) */
     otel_logger loggers[OTEL__MAX_TRACERS];
     _Atomic uint32_t nloggers;
@@ -2383,32 +2391,49 @@ static bool otel__slots_grow(otel__thread *t) {
     return true;
 }
 
-/* A thread's ring. Where it may grow, the largest size is reserved as address space up
-   front (no memory is used until written) so that growing needs no call from the
-   application thread; else, or if that fails, ring_bytes from OTEL_MALLOC. */
-static void otel__ring_alloc(otel__state *g, otel__thread *t) {
+/* A thread's region, cut into blocks as they are needed. Where it may grow, the largest
+   size (ring_max_bytes) is reserved as address space up front (no memory is used until
+   written) so that a new block needs no call from the application thread; else, or if
+   that fails, ring_bytes from OTEL_MALLOC. */
+static void otel__region_alloc(otel__state *g, otel__thread *t) {
     if (g->cfg.ring_max_bytes > g->cfg.ring_bytes) {
         int fd = OTEL__MAP_ANON ? -1 : open("/dev/zero", O_RDWR | O_CLOEXEC);
         void *m = mmap(NULL, g->cfg.ring_max_bytes, PROT_READ | PROT_WRITE,
                        MAP_PRIVATE | OTEL__MAP_ANON | OTEL__MAP_NORESERVE, fd, 0);
         if (fd >= 0) close(fd);
         if (m != MAP_FAILED) {
-            t->ring = (unsigned char *)m;
-            t->ring_max = g->cfg.ring_max_bytes;
+            t->region = (unsigned char *)m;
+            t->region_bytes = g->cfg.ring_max_bytes;
+            t->region_mapped = 1;
             return;
         }
         OTEL__LOG_ONCE(g->once_ring_map, OTEL_LOG_WARN,
                        "could not reserve %u bytes for a growing ring (%s): rings stay at ring_bytes=%u",
                        (unsigned)g->cfg.ring_max_bytes, strerror(errno), (unsigned)g->cfg.ring_bytes);
     }
-    t->ring = (unsigned char *)OTEL_MALLOC(g->cfg.ring_bytes, NULL);
-    t->ring_max = 0; /* 0: from OTEL_MALLOC, cannot grow */
+    t->region = (unsigned char *)OTEL_MALLOC(g->cfg.ring_bytes, NULL);
+    t->region_bytes = g->cfg.ring_bytes;
+    t->region_mapped = 0;
 }
 
-static void otel__ring_free(otel__thread *t) {
-    if (t->ring_max) munmap(t->ring, t->ring_max);
-    else OTEL_FREE(t->ring, NULL);
-    t->ring = NULL;
+static void otel__region_free(otel__thread *t) {
+    if (t->region_mapped) munmap(t->region, t->region_bytes);
+    else OTEL_FREE(t->region, NULL);
+    t->region = NULL;
+}
+
+/* A thread's blocks start over (a new thread, a child after fork): none cut, none queued. */
+static void otel__blocks_reset(otel__state *g, otel__thread *t) {
+    for (int k = 0; k < 2; k++) {
+        atomic_init(&t->hq_head[k], 0);
+        atomic_init(&t->hq_tail[k], 0);
+        t->cur[k] = NULL;
+    }
+    atomic_init(&t->sfree, NULL);
+    t->pfree = NULL;
+    atomic_init(&t->carved, 0);
+    t->grow_next = g->cfg.ring_bytes;
+    t->poke_bytes = 0;
 }
 
 static otel__thread *otel__thread_new(otel__state *g, uint32_t index) {
@@ -2417,23 +2442,19 @@ static otel__thread *otel__thread_new(otel__state *g, uint32_t index) {
     t->slot_cap = g->slot_mask + 1;
     t->chunks = (otel__slot **)otel__calloc(sizeof(otel__slot *) * (t->slot_cap / OTEL__SLOT_CHUNK + 1));
     t->free_stack = (uint32_t *)OTEL_MALLOC(sizeof(uint32_t) * t->slot_cap, NULL);
-    otel__ring_alloc(g, t);
-    if (!t->chunks || !t->free_stack || !t->ring) {
+    otel__region_alloc(g, t);
+    t->hq_cap = t->region_bytes / g->blk_bytes + 1; /* every block of the region, and one more */
+    t->hq[0] = (otel__block **)OTEL_MALLOC(sizeof(otel__block *) * t->hq_cap * 2, NULL);
+    t->hq[1] = t->hq[0] ? t->hq[0] + t->hq_cap : NULL;
+    if (!t->chunks || !t->free_stack || !t->region || !t->hq[0]) {
         OTEL_FREE(t->chunks, NULL);
         OTEL_FREE(t->free_stack, NULL);
-        otel__ring_free(t);
+        if (t->region) otel__region_free(t);
+        OTEL_FREE(t->hq[0], NULL);
         OTEL_FREE(t, NULL);
         return NULL;
     }
-    t->mask = t->cmask = g->cfg.ring_bytes - 1;
-    uint32_t lg = 0;
-    while ((1u << lg) < g->cfg.ring_bytes) lg++;
-    atomic_init(&t->ring_log2, lg);
-#ifdef OTEL_TEST_RING_START /* tests: counters that soon wrap around (a multiple of 8) */
-    atomic_init(&t->head, (uint32_t)(OTEL_TEST_RING_START));
-    atomic_init(&t->tail, (uint32_t)(OTEL_TEST_RING_START));
-    t->head_cache = t->poke_mark = (uint32_t)(OTEL_TEST_RING_START);
-#endif
+    otel__blocks_reset(g, t);
     t->index = index;
     return t;
 }
@@ -2446,7 +2467,8 @@ static void otel__thread_free(otel__thread *t) {
     }
     OTEL_FREE(t->chunks, NULL);
     OTEL_FREE(t->free_stack, NULL);
-    otel__ring_free(t);
+    otel__region_free(t);
+    OTEL_FREE(t->hq[0], NULL);
     OTEL_FREE(t->lscratch, NULL);
     OTEL_FREE(t, NULL);
 }
@@ -3595,35 +3617,45 @@ OTEL_API otel_result otel_context_inject(const otel_span *span, char *traceparen
 
 /* ==== [pipeline] ================================================================= */
 
-enum { OTEL__REC_SPAN = 1, OTEL__REC_PAD = 2, OTEL__REC_LOG = 3, OTEL__REC_GROW = 4 /* | log2(new size) << 8 */ };
+enum { OTEL__REC_SPAN = 1, OTEL__REC_LOG = 3 };
 
-/* A finished span in a ring or a block. In a ring the pointers in `d` hold offsets from
-   the record's start; otel__rec_fix turns them into addresses once the record has its
-   final place. The bytes after the header: items, then the strings from the arena top. */
+/* A finished span in a block, written once by the thread that ended it; its pointers
+   point into the record. The bytes after the header: items, then the strings from the
+   arena top. */
 typedef struct otel__rec {
     uint32_t size; /* whole record, multiple of 8 */
     uint32_t type; /* OTEL__REC_* */
     otel_span_data d;
 } otel__rec;
 
-/* A log record in a ring or a block, the same way ([log] writes it): the bytes after the
-   header hold the attribute items, then the severity text, event name and body. */
+/* A log record in a block, the same way ([log] writes it): the bytes after the header
+   hold the attribute items, then the severity text, event name and body. */
 typedef struct otel__lrec {
     uint32_t size; /* whole record, multiple of 8 */
     uint32_t type; /* OTEL__REC_LOG */
     otel_log_data d;
 } otel__lrec;
 
-/* A block of finished spans (or log records) shared by every destination of its signal:
-   immutable once published, freed by the last destination that releases it. */
-typedef struct otel__block {
+/* A block of finished spans (or log records) of one thread and one signal, cut from the
+   thread's region ([hdr: this struct, the record pointers][records]). The thread writes the
+   records and publishes them one at a time (npub); the pipeline hands each new run of them
+   to every destination of the signal, which read them in place (no copy). A published
+   record never changes. Once sealed (full) and all handed on, the pipeline drops the
+   handover's reference; the last reference gives the block back to its thread. */
+struct otel__block {
     _Atomic uint32_t refs;
-    uint32_t count, max_spans;
-    size_t used, cap;
+    _Atomic uint32_t npub;   /* records published (producer, release) */
+    _Atomic uint32_t sealed; /* the producer writes no more here (set after the last npub) */
+    uint32_t count;          /* producer: records written */
+    uint32_t used, cap;      /* producer: data bytes used, and there are */
+    uint32_t max_spans;      /* room in spans[] */
+    uint32_t taken;          /* pipeline: records handed to the destinations */
+    otel__thread *owner;
+    otel__block *next;       /* in a free list */
     const otel_span_data **spans; /* span blocks */
     const otel_log_data **logs;   /* log blocks: the same array */
     unsigned char *data;
-} otel__block;
+};
 
 typedef struct otel__qent {
     otel__block *b;
@@ -3665,84 +3697,13 @@ struct otel__dest {
                                   room: its worker pokes the pipeline once it made room */
 };
 
-/* Free blocks of OTEL__BLOCK_BYTES, reused so that steady traffic neither calls malloc nor
-   touches fresh pages. Pipeline takes, workers give back. */
-static pthread_mutex_t otel__pool_mu = PTHREAD_MUTEX_INITIALIZER;
-static otel__block *otel__pool[OTEL__BLOCK_POOL];
-static uint32_t otel__npool;
-
+/* Drops a reference to `b`; the last one gives it back to its thread (any thread). */
 static void otel__block_release(otel__block *b) {
     if (atomic_fetch_sub_explicit(&b->refs, 1, memory_order_acq_rel) != 1) return;
-    if (b->cap == OTEL__BLOCK_BYTES) {
-        pthread_mutex_lock(&otel__pool_mu);
-        if (otel__npool < OTEL__BLOCK_POOL) {
-            otel__pool[otel__npool++] = b;
-            b = NULL;
-        }
-        pthread_mutex_unlock(&otel__pool_mu);
-    }
-    if (b) OTEL_FREE(b, NULL);
-}
-
-static otel__block *otel__block_new(size_t need) {
-    otel__block *b = NULL;
-    size_t bytes = need <= OTEL__BLOCK_BYTES ? OTEL__BLOCK_BYTES : need;
-    if (bytes == OTEL__BLOCK_BYTES) {
-        pthread_mutex_lock(&otel__pool_mu);
-        if (otel__npool) b = otel__pool[--otel__npool];
-        pthread_mutex_unlock(&otel__pool_mu);
-    }
-    if (!b) {
-        size_t min_rec = sizeof(otel__rec) < sizeof(otel__lrec) ? sizeof(otel__rec) : sizeof(otel__lrec);
-        size_t max_spans = bytes / min_rec + 1;
-        size_t hdr = OTEL__ALIGN8(sizeof(otel__block) + max_spans * sizeof(void *));
-        b = (otel__block *)OTEL_MALLOC(hdr + bytes, NULL);
-        if (!b) return NULL;
-        b->max_spans = (uint32_t)max_spans;
-        b->cap = bytes;
-        b->spans = (const otel_span_data **)(void *)(b + 1);
-        b->logs = (const otel_log_data **)(void *)(b + 1);
-        b->data = (unsigned char *)b + hdr;
-    }
-    atomic_init(&b->refs, 1);
-    b->count = 0;
-    b->used = 0;
-    return b;
-}
-
-static void otel__pool_free(void) {
-    pthread_mutex_lock(&otel__pool_mu);
-    while (otel__npool) OTEL_FREE(otel__pool[--otel__npool], NULL);
-    pthread_mutex_unlock(&otel__pool_mu);
-}
-
-
-/* `c` is a copy of `src`: the offsets are read from `src` and only stored into `c`.
-   Reading the copy just made waits for its lines (a fresh block's lines are still on
-   their way) and stalled the pipeline thread on every record. */
-static void otel__rec_fix(otel__rec *c, const otel__rec *src) {
-    const unsigned char *base = (const unsigned char *)c;
-    c->d.name.ptr = (const char *)base + (uintptr_t)src->d.name.ptr;
-    c->d.trace_state.ptr = (const char *)base + (uintptr_t)src->d.trace_state.ptr;
-    c->d.status_message.ptr = (const char *)base + (uintptr_t)src->d.status_message.ptr;
-    c->d.otel__items = base + (uintptr_t)src->d.otel__items;
-}
-
-/* The same for a log record: `d` is a copy of `src` (read from `src`: reading the copy
-   just made stalls on store forwarding), its offsets count from `base`, the copy's start.
-   An empty string has no bytes in the record: it becomes "". */
-static void otel__log_fix(otel_log_data *d, const otel_log_data *src, const unsigned char *base) {
-    d->severity_text.ptr = src->severity_text.len ? (const char *)base + (uintptr_t)src->severity_text.ptr : "";
-    d->event_name.ptr = src->event_name.len ? (const char *)base + (uintptr_t)src->event_name.ptr : "";
-    switch (src->body.type) {
-    case OTEL_VALUE_STRING: d->body.u.s = src->body.len ? (const char *)base + (uintptr_t)src->body.u.s : ""; break;
-    case OTEL_VALUE_STRING_ARRAY: d->body.u.packed = base + (uintptr_t)src->body.u.packed; break;
-    case OTEL_VALUE_BOOL_ARRAY: d->body.u.ba = (const bool *)(const void *)(base + (uintptr_t)src->body.u.ba); break;
-    case OTEL_VALUE_INT_ARRAY: d->body.u.ia = (const int64_t *)(const void *)(base + (uintptr_t)src->body.u.ia); break;
-    case OTEL_VALUE_DOUBLE_ARRAY: d->body.u.da = (const double *)(const void *)(base + (uintptr_t)src->body.u.da); break;
-    default: break;
-    }
-    d->otel__items = base + (uintptr_t)src->otel__items;
+    otel__thread *t = b->owner;
+    otel__block *h = atomic_load_explicit(&t->sfree, memory_order_relaxed);
+    do b->next = h;
+    while (!atomic_compare_exchange_weak_explicit(&t->sfree, &h, b, memory_order_release, memory_order_relaxed));
 }
 
 /* Offset in a record of an arena string at `off`. */
@@ -3806,150 +3767,157 @@ static void otel__export_simple(otel__state *g, const otel__slot *s, uint64_t en
     }
 }
 
-/* ---- the per-thread rings -----------------------------------------------------------
-   Free-running byte counters: the producer (the thread) advances tail, the consumer (the
-   pipeline thread) head; a record's place is counter & mask. A record never wraps: a PAD
-   record fills the end of the ring instead. OTEL__RING_SPARE bytes always stay free.
-   Growing (producer only, no call: the address space is reserved): a GROW marker record
-   carries the new size, and the producer's tail jumps past it to a counter whose place is
-   the old size, so that new records fill [old size, new size) of the same memory while
-   the consumer still reads the old records, all in [0, old size). Until the consumer has
-   passed the marker, the producer counts free space from grow_base (the tail after the
-   jump less the old size): it wraps into [0, old size) only once the old records are read.
-   The consumer switches to the new mask at the marker. */
+/* ---- the per-thread blocks -----------------------------------------------------------
+   A thread writes each finished span or log record into its current block of that signal
+   and publishes it with one release store (npub). When a record does not fit, the block
+   is sealed and the next one comes from the thread's free lists, or is cut from the rest
+   of its region (no call: the region is reserved address space, or was allocated whole),
+   and is appended to the signal's handover queue for the pipeline. With none left (every
+   block of the region queued, or held by destinations that have not exported it yet) the
+   record is dropped and counted. Nothing is copied after this: the pipeline hands runs of
+   published records to the destinations, whose workers read them in place. */
 
-/* The producer's view of head, for free-space checks (see above). */
-static inline uint32_t otel__ring_head(otel__thread *t) {
-    uint32_t h = otel__load_acq(&t->head);
-    if (t->grow_pending) {
-        /* passed the marker: head at or beyond grow_mark, both at most tail (distances from
-           tail, unsigned: up to 4 GiB, where a signed difference would stop at 2 GiB) */
-        uint32_t tl = otel__load_rlx(&t->tail);
-        if (tl - h <= tl - t->grow_mark) t->grow_pending = 0;
-        else h = t->grow_base;
+/* Bytes of one block: half of ring_bytes, at most OTEL__BLOCK_BYTES, and at least twice
+   the largest record (at most a quarter of ring_bytes, otel__desc_defaults sees to it). */
+static uint32_t otel__blk_bytes(const otel_desc *c) {
+    uint32_t b = c->ring_bytes / 2 < OTEL__BLOCK_BYTES ? c->ring_bytes / 2 : OTEL__BLOCK_BYTES;
+    uint32_t rs = c->span_bytes + (uint32_t)sizeof(otel__rec), rl = c->log_record_bytes + (uint32_t)sizeof(otel__lrec);
+    uint32_t rec = rs > rl ? rs : rl;
+    while (b < 2 * rec) b *= 2;
+    return b;
+}
+
+/* Cuts the next block off this thread's region; NULL: the region is used up. */
+static otel__block *otel__block_carve(otel__state *g, otel__thread *t) {
+    uint32_t carved = otel__load_rlx(&t->carved), blk = g->blk_bytes;
+    if (t->region_bytes - carved < blk) return NULL;
+    otel__block *b = (otel__block *)(void *)(t->region + carved);
+    uint32_t min_rec = (uint32_t)(sizeof(otel__rec) < sizeof(otel__lrec) ? sizeof(otel__rec) : sizeof(otel__lrec));
+    uint32_t max_spans = (uint32_t)((blk - sizeof(otel__block)) / (min_rec + sizeof(void *))) + 1;
+    uint32_t hdr = (uint32_t)OTEL__ALIGN8(sizeof(otel__block) + max_spans * sizeof(void *));
+    b->owner = t;
+    b->max_spans = max_spans;
+    b->cap = blk - hdr;
+    b->spans = (const otel_span_data **)(void *)(b + 1);
+    b->logs = (const otel_log_data **)(void *)(b + 1);
+    b->data = (unsigned char *)b + hdr;
+    carved += blk;
+    otel__store_rlx(&t->carved, carved);
+    if (carved > t->grow_next) { /* past ring_bytes, and then each doubling of it */
+        while (carved > t->grow_next) t->grow_next *= 2;
+        OTEL__BUMP(t->ring_grows, 1);
+        OTEL__LOG_ONCE(g->once_ring_grow, OTEL_LOG_DEBUG, "a thread's blocks grew past %u bytes (ring_max_bytes=%u)",
+                       (unsigned)(t->grow_next / 2), (unsigned)g->cfg.ring_max_bytes);
     }
-    return t->head_cache = h;
+    return b;
 }
 
-/* Doubles this thread's ring. False: at its largest, or it cannot grow. */
-static OTEL__NOINLINE bool otel__ring_grow(otel__state *g, otel__thread *t) {
-    uint32_t cap = t->mask + 1, ncap = cap * 2, lg = otel__load_rlx(&t->ring_log2) + 1;
-    if (ncap > t->ring_max || ncap < cap) return false;
-    uint32_t tail = otel__load_rlx(&t->tail);
-    uint32_t from = tail + OTEL__RING_SPARE + cap;     /* past the marker, and then the old size */
-    uint32_t next = from + ((cap - from) & (ncap - 1)); /* the first such counter placed at `cap` */
-    otel__rec *m = (otel__rec *)(void *)(t->ring + (tail & t->mask));
-    m->size = next - tail;
-    m->type = OTEL__REC_GROW | (lg << 8);
-    t->mask = ncap - 1;
-    otel__store_rlx(&t->ring_log2, lg);
-    t->grow_pending = 1;
-    t->grow_mark = next;
-    t->grow_base = next - cap;
-    t->head_cache = t->grow_base;
-    t->poke_mark = next;
-    otel__store_rel(&t->tail, next);
-    OTEL__BUMP(t->ring_grows, 1);
-    OTEL__LOG_ONCE(g->once_ring_grow, OTEL_LOG_DEBUG, "a thread's ring grew to %u bytes (ring_max_bytes=%u)",
-                   (unsigned)ncap, (unsigned)t->ring_max);
-    return true;
+/* Blocks of this thread that the pipeline has not taken off its handover queues. */
+static inline uint32_t otel__blocks_queued(otel__thread *t) {
+    return otel__load_rlx(&t->hq_tail[0]) - otel__load_acq(&t->hq_head[0]) + otel__load_rlx(&t->hq_tail[1]) -
+           otel__load_acq(&t->hq_head[1]);
 }
 
-/* The place for a record of `size` bytes (a multiple of 8, at most a quarter of ring_bytes:
-   otel__desc_defaults bounds span_bytes and log_record_bytes so) at this thread's ring tail, as
-   the producer's last view of head allows, with *tail_out the tail and *pad_out the bytes
-   of the PAD record to write before it; UINT32_MAX: no room. */
-static OTEL__ALWAYS_INLINE uint32_t otel__ring_fit(const otel__thread *t, uint32_t size, uint32_t *tail_out,
-                                                    uint32_t *pad_out) {
-    uint32_t cap = t->mask + 1, tail = otel__load_rlx(&t->tail), off = tail & t->mask, contig = cap - off;
-    uint32_t need = (size <= contig ? size : contig + size) + OTEL__RING_SPARE;
-    if (cap - (tail - t->head_cache) < need) return UINT32_MAX;
-    *tail_out = tail;
-    *pad_out = size <= contig ? 0 : contig;
-    return size <= contig ? off : 0;
-}
-
-/* otel__ring_fit after a fresh look at head, growing the ring while it is full and may. */
-static OTEL__NOINLINE uint32_t otel__ring_room_slow(otel__state *g, otel__thread *t, uint32_t size,
-                                                     uint32_t *tail_out, uint32_t *pad_out) {
-    for (;;) {
-        otel__ring_head(t);
-        uint32_t off = otel__ring_fit(t, size, tail_out, pad_out);
-        if (off != UINT32_MAX || !otel__ring_grow(g, t)) return off;
-    }
-}
-
-static OTEL__ALWAYS_INLINE uint32_t otel__ring_room(otel__state *g, otel__thread *t, uint32_t size,
-                                                     uint32_t *tail_out, uint32_t *pad_out) {
-    uint32_t off = otel__ring_fit(t, size, tail_out, pad_out);
-    return OTEL__UNLIKELY(off == UINT32_MAX) ? otel__ring_room_slow(g, t, size, tail_out, pad_out) : off;
-}
-
-/* Publishes a record written at the place otel__ring_room gave (`tail`, `pad`): the PAD
-   record before it, then the tail. Once per quarter ring written (never per record) it
-   wakes the pipeline, and if that is a quarter ring behind, gives it this CPU for a
-   moment: with more busy threads than cores a woken pipeline otherwise waits a whole
-   scheduler slice (milliseconds). sched_yield never waits for the pipeline: with nothing
-   else runnable it returns at once. (Not while a GROW marker is unread: the producer's
-   view of head is then grow_base, not how far behind the pipeline is.) */
-static inline void otel__ring_commit(otel__state *g, otel__thread *t, uint32_t tail, uint32_t pad, uint32_t size) {
-    if (pad) {
-        otel__rec *p = (otel__rec *)(void *)(t->ring + (tail & t->mask));
-        p->size = pad;
-        p->type = OTEL__REC_PAD;
-    }
-    uint32_t end = tail + pad + size, cap = t->mask + 1;
-    otel__store_rel(&t->tail, end);
-    if (end - t->poke_mark >= cap / 4) {
-        t->poke_mark = end;
+/* Starts this thread's next block of signal `k` and seals the current one (if any); NULL:
+   none free (the current one then stays open). Once per quarter of ring_bytes started it wakes the pipeline, and if that is
+   a quarter of the blocks in use behind, gives it this CPU for a moment: with more busy
+   threads than cores a woken pipeline otherwise waits a whole scheduler slice
+   (milliseconds). sched_yield never waits for the pipeline: with nothing else runnable it
+   returns at once. */
+static OTEL__NOINLINE otel__block *otel__block_next(otel__state *g, otel__thread *t, int k) {
+    otel__block *b = t->pfree;
+    if (!b) b = atomic_exchange_explicit(&t->sfree, NULL, memory_order_acquire);
+    if (b) t->pfree = b->next;
+    else if (!(b = otel__block_carve(g, t))) { /* none: the current block stays open */
         otel__pipe_poke(g, false);
-        if (end - otel__ring_head(t) >= cap / 4 && !t->grow_pending) sched_yield();
+        return NULL;
     }
+    if (t->cur[k]) otel__store_rel(&t->cur[k]->sealed, 1);
+    atomic_init(&b->refs, 1); /* the handover queue's */
+    atomic_init(&b->npub, 0);
+    atomic_init(&b->sealed, 0);
+    b->count = b->used = b->taken = 0;
+    uint32_t tail = otel__load_rlx(&t->hq_tail[k]);
+    t->hq[k][tail % t->hq_cap] = b;
+    otel__store_rel(&t->hq_tail[k], tail + 1);
+    t->cur[k] = b;
+    t->poke_bytes += g->blk_bytes;
+    if (t->poke_bytes >= g->cfg.ring_bytes / 4) {
+        t->poke_bytes = 0;
+        otel__pipe_poke(g, false);
+        uint32_t carved = otel__load_rlx(&t->carved);
+        if ((uint64_t)otel__blocks_queued(t) * g->blk_bytes >= (carved > g->cfg.ring_bytes ? carved : g->cfg.ring_bytes) / 4)
+            sched_yield();
+    }
+    return b;
 }
 
-/* Writes the finished span into this thread's ring (and to SIMPLE destinations). */
+/* Room for a record of `size` bytes in this thread's block of signal `k`, starting the
+   next block if need be; NULL: none. */
+static OTEL__ALWAYS_INLINE otel__block *otel__block_room(otel__state *g, otel__thread *t, int k, uint32_t size) {
+    otel__block *b = t->cur[k];
+    if (OTEL__UNLIKELY(!b || b->cap - b->used < size || b->count == b->max_spans)) return otel__block_next(g, t, k);
+    return b;
+}
+
+/* Publishes the record of `size` bytes just written at b->data + b->used. */
+static OTEL__ALWAYS_INLINE void otel__block_push(otel__block *b, const void *d, uint32_t size) {
+    b->spans[b->count] = (const otel_span_data *)d; /* logs[] is the same array */
+    b->used += size;
+    otel__store_rel(&b->npub, ++b->count);
+}
+
+/* Writes the finished span into this thread's block (and to SIMPLE destinations). */
 static void otel__emit(otel__state *g, otel__thread *t, otel__slot *s, uint64_t end_ns) {
     OTEL__BUMP(t->ended, 1);
     if (g->any_simple) otel__export_simple(g, s, end_ns);
     if (!g->any_batch) return;
     uint32_t size = (uint32_t)OTEL__ALIGN8(sizeof(otel__rec) + s->items_end + s->str_used);
-    uint32_t tail, pad, off = otel__ring_room(g, t, size, &tail, &pad);
-    if (OTEL__UNLIKELY(off == UINT32_MAX)) {
+    otel__block *b = otel__block_room(g, t, 0, size);
+    if (OTEL__UNLIKELY(!b)) {
         OTEL__BUMP(t->dropped, 1);
         OTEL__LOG_ONCE(g->once_ring, OTEL_LOG_WARN,
                        "a thread's ring is full (%u bytes, ring_max_bytes=%u): spans dropped and counted (reported once)",
-                       (unsigned)(t->mask + 1), (unsigned)g->cfg.ring_max_bytes);
-        otel__pipe_poke(g, false);
+                       (unsigned)otel__load_rlx(&t->carved), (unsigned)g->cfg.ring_max_bytes);
         return;
     }
-    otel__rec *r = (otel__rec *)(void *)(t->ring + off);
+    otel__rec *r = (otel__rec *)(void *)(b->data + b->used);
+    const char *base = (const char *)r;
     r->size = size;
     r->type = OTEL__REC_SPAN;
     otel__fill_data(&r->d, s, end_ns);
-    r->d.name.ptr = (const char *)otel__rec_str_off(s, s->name_off);
-    r->d.trace_state.ptr = (const char *)otel__rec_str_off(s, s->ts_off);
-    r->d.status_message.ptr = (const char *)(s->msg_len ? otel__rec_str_off(s, s->msg_off) : otel__rec_str_off(s, s->ts_off) + s->ts_len);
-    r->d.otel__items = (const unsigned char *)(sizeof(otel__rec) + s->items_off);
+    r->d.name.ptr = base + otel__rec_str_off(s, s->name_off);
+    r->d.trace_state.ptr = base + otel__rec_str_off(s, s->ts_off);
+    r->d.status_message.ptr = base + (s->msg_len ? otel__rec_str_off(s, s->msg_off) : otel__rec_str_off(s, s->ts_off) + s->ts_len);
+    r->d.otel__items = (const unsigned char *)base + sizeof(otel__rec) + s->items_off;
     unsigned char *body = (unsigned char *)(r + 1);
     memcpy(body, s->arena, s->items_end);
     if (s->str_used) memcpy(body + s->items_end, s->arena + s->cap - s->str_used, s->str_used);
-    otel__ring_commit(g, t, tail, pad, size);
+    otel__block_push(b, &r->d, size);
 }
 
 /* ---- the pipeline thread ------------------------------------------------------------- */
 
-/* Hands `b` to every batch destination of `sig`; each takes what its queue has room for. */
-static void otel__publish(otel__state *g, otel__block *b, otel_signal sig) {
-    for (uint32_t i = 0; i < g->ndest && b->count; i++) {
+/* Hands records [start, start + count) of `b` to every batch destination of `sig`; each
+   takes what its queue has room for (a run that continues its last entry extends it). */
+static void otel__publish(otel__state *g, otel__block *b, uint32_t start, uint32_t count, otel_signal sig) {
+    for (uint32_t i = 0; i < g->ndest && count; i++) {
         otel__dest *ds = g->dests[i];
         if (ds->d.processor != OTEL_PROCESSOR_BATCH || ds->signal != sig) continue;
         pthread_mutex_lock(&ds->mu);
-        uint32_t room = ds->d.max_queue_size - ds->queued, k = b->count < room ? b->count : room;
-        if (ds->qcount == ds->qcap) k = 0;
-        if (k) {
+        uint32_t room = ds->d.max_queue_size - ds->queued, k = count < room ? count : room;
+        otel__qent *last = ds->qcount ? &ds->q[(ds->qhead + ds->qcount - 1) % ds->qcap] : NULL;
+        if (k && last && last->b == b && last->start + last->count == start) {
+            last->count += k;
+            ds->queued += k;
+            if (ds->queued >= ds->d.max_queue_size / 2) pthread_cond_signal(&ds->cv);
+            else if (ds->queued >= ds->d.max_export_batch) ds->wake = true;
+        } else if (ds->qcount == ds->qcap) {
+            k = 0;
+        } else if (k) {
             otel__qent *e = &ds->q[(ds->qhead + ds->qcount++) % ds->qcap];
             e->b = b;
-            e->start = 0;
+            e->start = start;
             e->count = k;
             atomic_fetch_add_explicit(&b->refs, 1, memory_order_relaxed);
             ds->queued += k;
@@ -3959,15 +3927,14 @@ static void otel__publish(otel__state *g, otel__block *b, otel_signal sig) {
             else if (ds->queued >= ds->d.max_export_batch) ds->wake = true;
         }
         pthread_mutex_unlock(&ds->mu);
-        if (k < b->count) {
-            otel__add_rlx(&ds->dropped, b->count - k);
+        if (k < count) {
+            otel__add_rlx(&ds->dropped, count - k);
             OTEL__LOG_ONCE(ds->once_drop, OTEL_LOG_WARN,
                            "destination '%s': queue full (max_queue_size=%u), %s dropped and counted "
                            "(reported once; totals at shutdown)", ds->name, (unsigned)ds->d.max_queue_size,
                            sig == OTEL_SIGNAL_LOGS ? "log records" : "spans");
         }
     }
-    otel__block_release(b);
 }
 
 /* A batch destination the pipeline waits for when its queue is full: a worker runs and it
@@ -4029,69 +3996,54 @@ static bool otel__hold_check(otel__state *g, uint64_t now, bool fresh, bool all)
 
 enum { OTEL__HOLD_NONE = 0, OTEL__HOLD_ROOM = 1, OTEL__HOLD_FULL = 2 };
 
-/* Moves every finished span and log record out of every ring into shared blocks, one
-   block per signal at a time. Returns records moved. With `hold`, moves no more of a
-   signal than its destinations' queues have room for (otel__dest_room): the rest waits
-   in the rings, and *held says so (OTEL__HOLD_FULL: a ring is 3/4 of its largest size). */
+#ifdef OTEL_TEST_PIPE_STALL /* tests: a mutex the pipeline takes at each drain, to hold it still */
+static pthread_mutex_t otel__test_stall_mu = PTHREAD_MUTEX_INITIALIZER;
+#endif
+
+/* Hands every record published since the last pass, in every thread's blocks, to the
+   destinations (no copy: they read the records where the thread wrote them), and takes
+   sealed blocks that are all handed on off the handover queues. Returns records moved.
+   With `hold`, hands on no more of a signal than its destinations' queues have room for
+   (otel__dest_room): the rest waits in the blocks, and *held says so (OTEL__HOLD_FULL: a
+   thread's region is all cut and 3/4 of it waits in its handover queues). */
 static size_t otel__drain(otel__state *g, bool hold, int *held) {
+#ifdef OTEL_TEST_PIPE_STALL
+    pthread_mutex_lock(&otel__test_stall_mu);
+    pthread_mutex_unlock(&otel__test_stall_mu);
+#endif
     uint32_t n = otel__load_acq(&g->nthreads);
     size_t moved = 0;
-    otel__block *bs[2] = {NULL, NULL}; /* spans, logs */
     uint32_t room[2] = {UINT32_MAX, UINT32_MAX};
     if (hold) otel__dest_room(g, room);
     *held = OTEL__HOLD_NONE;
     for (uint32_t i = 0; i < n; i++) {
         otel__thread *t = g->threads[i];
-        uint32_t head = otel__load_rlx(&t->head), tail = otel__load_acq(&t->tail), mark = head;
-        while (head != tail) {
-            if (head - mark >= (t->cmask + 1) / 16) { /* hand space back as it frees, not at the end */
-                otel__store_rel(&t->head, head);
-                mark = head;
-            }
-            otel__rec *r = (otel__rec *)(void *)(t->ring + (head & t->cmask));
-            if ((r->type & 0xff) == OTEL__REC_GROW) { /* the producer doubled the ring */
-                t->cmask = (1u << (r->type >> 8)) - 1;
-            } else if (r->type == OTEL__REC_SPAN || r->type == OTEL__REC_LOG) {
-                int k = r->type == OTEL__REC_LOG;
-                if (room[k] == 0) { /* no room: the rest waits in the ring */
-                    /* full: at its largest size (it cannot grow) and 3/4 used (the counter
-                       distance also counts the jumps of unread GROW markers: early, never late) */
-                    uint32_t max = t->ring_max ? t->ring_max : t->cmask + 1, limit = max - max / 4;
-                    bool at_max = ((uint64_t)1 << otel__load_rlx(&t->ring_log2)) >= max;
-                    if (*held < OTEL__HOLD_FULL) *held = at_max && tail - head >= limit ? OTEL__HOLD_FULL : OTEL__HOLD_ROOM;
-                    break;
-                }
-                if (room[k] != UINT32_MAX) room[k]--;
-                otel__block *b = bs[k];
-                if (b && (b->used + r->size > b->cap || b->count == b->max_spans)) {
-                    otel__publish(g, b, k ? OTEL_SIGNAL_LOGS : OTEL_SIGNAL_TRACES);
-                    b = bs[k] = NULL;
-                }
-                if (!b) {
-                    b = bs[k] = otel__block_new(r->size);
-                    if (!b) { /* out of memory: leave the rest in the ring for later */
-                        OTEL__LOG_ONCE(g->once_nomem, OTEL_LOG_ERROR, "pipeline: out of memory, spans wait in the rings");
+        for (int k = 0; k < 2; k++) {
+            uint32_t h = otel__load_rlx(&t->hq_head[k]), tl = otel__load_acq(&t->hq_tail[k]);
+            while (h != tl) {
+                otel__block *b = t->hq[k][h % t->hq_cap];
+                uint32_t sealed = otel__load_acq(&b->sealed), np = otel__load_acq(&b->npub); /* sealed first: np is then final */
+                if (np != b->taken) {
+                    uint32_t c = np - b->taken;
+                    if (c > room[k]) c = room[k];
+                    if (room[k] != UINT32_MAX) room[k] -= c;
+                    if (c) otel__publish(g, b, b->taken, c, k ? OTEL_SIGNAL_LOGS : OTEL_SIGNAL_TRACES);
+                    b->taken += c;
+                    moved += c;
+                    if (np != b->taken) { /* no room: the rest waits in the blocks */
+                        bool at_max = t->region_bytes - otel__load_rlx(&t->carved) < g->blk_bytes;
+                        uint64_t waiting = (uint64_t)otel__blocks_queued(t) * g->blk_bytes;
+                        if (*held < OTEL__HOLD_FULL)
+                            *held = at_max && waiting >= t->region_bytes - t->region_bytes / 4 ? OTEL__HOLD_FULL : OTEL__HOLD_ROOM;
                         break;
                     }
                 }
-                void *c = b->data + b->used;
-                memcpy(c, r, r->size);
-                if (k) {
-                    otel__log_fix(&((otel__lrec *)c)->d, &((const otel__lrec *)(const void *)r)->d, (const unsigned char *)c);
-                    b->logs[b->count++] = &((otel__lrec *)c)->d;
-                } else {
-                    otel__rec_fix((otel__rec *)c, r);
-                    b->spans[b->count++] = &((otel__rec *)c)->d;
-                }
-                b->used += r->size;
-                moved++;
+                if (!sealed) break; /* the thread's current block: the last one queued */
+                otel__store_rel(&t->hq_head[k], ++h);
+                otel__block_release(b); /* the handover queue's reference */
             }
-            head += r->size;
         }
-        otel__store_rel(&t->head, head);
     }
-    if (bs[0]) otel__publish(g, bs[0], OTEL_SIGNAL_TRACES);
-    if (bs[1]) otel__publish(g, bs[1], OTEL_SIGNAL_LOGS);
     for (uint32_t i = 0; i < g->ndest && moved; i++) { /* the wake-ups otel__publish put off */
         otel__dest *ds = g->dests[i];
         if (ds->d.processor != OTEL_PROCESSOR_BATCH) continue;
@@ -8440,13 +8392,13 @@ static uint16_t otel__prom_server_port(const otel__prom_server *s) { return s ? 
 
 /* ==== [log] ====================================================================== */
 
-/* Loggers and log records: emitted into the per-thread rings like spans. A record is
-   written straight into the emitting thread's ring (no staging copy): the attribute items
-   first (the span item format, so otel_iter_attr reads them), then the severity text, the
-   event name and the body, which gets whatever room is left (cut short and counted when
-   it does not fit in log_record_bytes). The header's pointers hold offsets until the
-   pipeline moves the record into a block (otel__log_fix). The pipeline routes log
-   records to the log destinations only. */
+/* Loggers and log records: written into the per-thread blocks like spans. A record is
+   written straight into the emitting thread's current log block (no staging copy): the
+   attribute items first (the span item format, so otel_iter_attr reads them), then the
+   severity text, the event name and the body, which gets whatever room is left (cut short
+   and counted when it does not fit in log_record_bytes). The header's pointers point into
+   the record (an empty string is ""). The pipeline routes log records to the log
+   destinations only. */
 
 static const char otel__severity_names[25][8] = { /* 8 bytes each: copied as one word */
     "", "TRACE", "TRACE2", "TRACE3", "TRACE4", "DEBUG", "DEBUG2", "DEBUG3", "DEBUG4",
@@ -8507,14 +8459,14 @@ static inline size_t otel__lvalue_bound(const otel_value *v, size_t lim) {
     return v->type <= OTEL_VALUE_DOUBLE ? 0 : otel__lvalue_bound_slow(v, lim);
 }
 
-/* Appends a string at items_end of the record being written; `out` gets its offset from
-   the record's start. *cut: it did not fit whole. */
+/* Appends a string at items_end of the record being written; `out` gets its address (""
+   when empty). *cut: it did not fit whole. */
 static OTEL__ALWAYS_INLINE void otel__lput_str(otel__slot *s, const char *p, size_t n, otel_str *out, bool *cut) {
     size_t at = s->items_end, w = 0;
     bool tr = false;
     size_t used = n ? otel__arena_put_str(s, at, p, n, SIZE_MAX, &w, &tr) : 0;
-    out->ptr = (const char *)(uintptr_t)(sizeof(otel__lrec) + at);
     out->len = used ? w : 0;
+    out->ptr = out->len ? (const char *)s->arena + at : "";
     s->items_end += (uint32_t)used;
     *cut = (n && !used) || tr;
 }
@@ -8549,7 +8501,7 @@ static bool otel__lput_body(otel__slot *s, const otel_value *v, otel_value *out)
             return false;
         }
         out->len = it.vlen;
-        out->u.packed = (const void *)(uintptr_t)(sizeof(otel__lrec) + at);
+        out->u.packed = s->arena + at;
         if (v->type == OTEL_VALUE_STRING_ARRAY) out->flags = OTEL_VALUE_PACKED;
         s->items_end += (uint32_t)used;
         return true;
@@ -8562,9 +8514,7 @@ static bool otel__lput_body(otel__slot *s, const otel_value *v, otel_value *out)
 
 /* Hands a written record to the SIMPLE log destinations, on this thread. */
 static void otel__log_export_simple(otel__state *g, otel__thread *t, const otel__lrec *r) {
-    otel_log_data d = r->d;
-    otel__log_fix(&d, &r->d, (const unsigned char *)r);
-    const otel_log_data *one = &d;
+    const otel_log_data *one = &r->d;
     t->log_busy = 1; /* a record emitted from inside the exporter would overwrite this one */
     for (uint32_t i = 0; i < g->ndest; i++) {
         otel__dest *ds = g->dests[i];
@@ -8612,6 +8562,30 @@ static OTEL__NOINLINE uint32_t otel__log_bound(const otel_log_record *r, size_t 
     return (uint32_t)OTEL__ALIGN8(sizeof(otel__lrec) + (bound < lim ? bound : lim));
 }
 
+/* The block for a record that may not fit in the room left in this thread's current log
+   block (log_record_bytes): a block with at least an eighth of it free takes the record if
+   it has the room the record may need (otel__log_bound), else the next block does; and when
+   none is free, the current one does, as long as it has that room. *size: the room asked. */
+static OTEL__NOINLINE otel__block *otel__log_block(otel__state *g, otel__thread *t, const otel_log_record *r, size_t na,
+                                                  size_t lim, const char *fmt, va_list *ap, uint32_t *size) {
+    otel__block *b = t->cur[1];
+    bool open = b && b->count < b->max_spans;
+    uint32_t need = 0;
+    if (open && b->cap - b->used >= g->blk_bytes / 8) {
+        need = otel__log_bound(r, na, lim, fmt, ap);
+        if (b->cap - b->used >= need) {
+            *size = need;
+            return b;
+        }
+    }
+    otel__block *nb = otel__block_next(g, t, 1);
+    if (nb || !open) return nb;
+    if (!need) need = otel__log_bound(r, na, lim, fmt, ap);
+    if (b->cap - b->used < need) return NULL;
+    *size = need;
+    return b;
+}
+
 /* Formats a printf message straight into the record, at items_end, as its string body:
    cut short to the room left (at a character boundary) and repaired to valid UTF-8 in
    place. Returns true when it was cut. */
@@ -8621,7 +8595,7 @@ static bool otel__lput_fmt(otel__slot *s, const char *fmt, va_list *ap, otel_val
     out->type = OTEL_VALUE_STRING;
     out->flags = 0;
     out->len = 0;
-    out->u.s = (const char *)(uintptr_t)(sizeof(otel__lrec) + at);
+    out->u.s = "";
     if (room < 8) return otel__fmt_len(fmt, ap) > 0; /* no room at all */
     size_t cap = room - 1, len, bad;
     int n = otel__vformat(buf, room, fmt, *ap); /* the last reader of *ap */
@@ -8646,6 +8620,7 @@ static bool otel__lput_fmt(otel__slot *s, const char *fmt, va_list *ap, otel_val
     size_t used = OTEL__ALIGN8(len + 1);
     for (size_t j = len; j < used; j++) buf[j] = 0; /* the NUL and the padding: 1 to 8 bytes */
     out->len = len;
+    if (len) out->u.s = buf;
     s->items_end += (uint32_t)used;
     return cut;
 }
@@ -8667,20 +8642,17 @@ static void otel__log_write(otel__state *g, otel__thread *t, const otel_logger *
        is not free, the room this record may need (otel__log_bound), so that a nearly full
        ring does not refuse it early. */
     uint32_t size = (uint32_t)(sizeof(otel__lrec) + lim);
-    uint32_t tail = 0, pad = 0;
     otel__lrec *rec;
+    otel__block *b = NULL;
     if (g->any_batch_log) {
-        uint32_t off = otel__ring_fit(t, size, &tail, &pad);
-        if (OTEL__UNLIKELY(off == UINT32_MAX)) {
-            size = otel__log_bound(r, na, lim, fmt, ap);
-            off = otel__ring_room(g, t, size, &tail, &pad);
-        }
-        rec = off == UINT32_MAX ? NULL : (otel__lrec *)(void *)(t->ring + off);
-        if (!rec) {
+        b = t->cur[1];
+        if (OTEL__UNLIKELY(!b || b->cap - b->used < size || b->count == b->max_spans))
+            b = otel__log_block(g, t, r, na, lim, fmt, ap, &size);
+        if (!b) {
             otel__log_drop(g, t, "the thread's ring is full");
-            otel__pipe_poke(g, false);
             return;
         }
+        rec = (otel__lrec *)(void *)(b->data + b->used);
     } else { /* SIMPLE only: a per-thread scratch record */
         if (!t->lscratch) t->lscratch = (unsigned char *)OTEL_MALLOC(sizeof(otel__lrec) + lim, NULL);
         if (!t->lscratch) {
@@ -8719,12 +8691,12 @@ static void otel__log_write(otel__state *g, otel__thread *t, const otel_logger *
     }
     otel_log_data *d = &rec->d;
     bool c1, c2;
-    d->otel__items = (const unsigned char *)(uintptr_t)sizeof(otel__lrec);
+    d->otel__items = s.arena;
     d->otel__items_len = s.items_end;
     if (!r->severity_text && s.cap - s.items_end >= 8) { /* a short name: 8 bytes with its NUL */
         memcpy(s.arena + s.items_end, otel__severity_names[sev], 8);
-        d->severity_text.ptr = (const char *)(uintptr_t)(sizeof(otel__lrec) + s.items_end);
         d->severity_text.len = otel__severity_len[sev];
+        d->severity_text.ptr = d->severity_text.len ? (const char *)s.arena + s.items_end : "";
         s.items_end += 8;
         c1 = false;
     } else {
@@ -8734,7 +8706,7 @@ static void otel__log_write(otel__state *g, otel__thread *t, const otel_logger *
     if (r->event_name) {
         otel__lput_str(&s, r->event_name, strlen(r->event_name), &d->event_name, &c2);
     } else { /* none: empty (read by its length) */
-        d->event_name.ptr = (const char *)(uintptr_t)(sizeof(otel__lrec) + s.items_end);
+        d->event_name.ptr = "";
         d->event_name.len = 0;
         c2 = false;
     }
@@ -8768,7 +8740,7 @@ static void otel__log_write(otel__state *g, otel__thread *t, const otel_logger *
                        "log record body cut short (log_record_bytes=%u; counted, reported once)", (unsigned)lim);
     }
     OTEL__BUMP(t->logs, 1);
-    if (g->any_batch_log) otel__ring_commit(g, t, tail, pad, rec->size); /* first: SIMPLE exporters cannot touch it then */
+    if (b) otel__block_push(b, d, rec->size); /* first: SIMPLE exporters cannot touch it then */
     if (g->any_simple_log) otel__log_export_simple(g, t, rec);
 }
 
@@ -9616,8 +9588,10 @@ static void otel__after_fork_child(void) {
     pthread_cond_init(&g->flush_cv, NULL);
     pthread_mutex_init(&otel__diag_g.mu, NULL);
     pthread_mutex_init(&otel__factory_mu, NULL);
-    pthread_mutex_init(&otel__pool_mu, NULL);
     otel__clock_after_fork();
+#ifdef OTEL_TEST_PIPE_STALL
+    pthread_mutex_init(&otel__test_stall_mu, NULL);
+#endif
     otel__event_init(&g->pipe_ev);
     otel__store_rlx(&g->holding, 0);
     g->hold_since = 0;
@@ -9626,15 +9600,6 @@ static void otel__after_fork_child(void) {
         g->dests[i]->wake = false;
         g->dests[i]->hold_short = false;
     }
-    uint32_t n = otel__load_rlx(&g->nthreads);
-    for (uint32_t i = 0; i < n; i++) {
-        otel__thread *t = g->threads[i];
-        otel__store_rlx(&t->head, otel__load_rlx(&t->tail));
-        t->head_cache = otel__load_rlx(&t->tail);
-        t->cmask = t->mask;
-        t->grow_pending = 0;
-        if (t != otel__tls) otel__store_rlx(&t->exited, 1);
-    }
     for (uint32_t i = 0; i < g->ndest; i++) {
         otel__dest *ds = g->dests[i];
         pthread_mutex_init(&ds->mu, NULL);
@@ -9642,14 +9607,16 @@ static void otel__after_fork_child(void) {
         pthread_cond_init(&ds->cv, NULL);
         if (ds->tainted)
             otel__logf(OTEL_LOG_WARN, "destination '%s' was exporting during fork(): disabled in the child", ds->name);
-        while (ds->qcount) {
-            otel__block_release(ds->q[ds->qhead].b);
-            ds->qhead = (ds->qhead + 1) % ds->qcap;
-            ds->qcount--;
-        }
+        ds->qhead = ds->qcount = 0; /* their blocks start over below */
         ds->queued = 0;
         ds->flush_done = ds->flush_target;
         ds->started = false;
+    }
+    uint32_t n = otel__load_rlx(&g->nthreads);
+    for (uint32_t i = 0; i < n; i++) { /* every block free again: cut anew, none queued */
+        otel__thread *t = g->threads[i];
+        otel__blocks_reset(g, t);
+        if (t != otel__tls) otel__store_rlx(&t->exited, 1);
     }
     otel__store_rlx(&g->flush_drained, otel__load_rlx(&g->flush_req));
     g->pipe_started = false;
@@ -9718,6 +9685,7 @@ OTEL_API otel_result otel_init(const otel_desc *desc) {
     otel__state *g = (otel__state *)otel__calloc(sizeof *g);
     if (!g) return OTEL_ERR_NO_MEMORY;
     g->cfg = c;
+    g->blk_bytes = otel__blk_bytes(&c);
     g->instance = ++otel__instances;
     g->pid = getpid();
     g->lim = c.limits;
@@ -9928,7 +9896,6 @@ OTEL_API otel_result otel_shutdown(uint32_t timeout_ms) {
         if (leak) return r;
     }
     otel__state_destroy(g);
-    otel__pool_free();
     return r;
 }
 
@@ -9951,7 +9918,7 @@ OTEL_API otel_result otel_stats_get(otel_stats *out) {
         out->log_attrs_dropped += otel__load_rlx(&t->log_attrs_dropped);
         out->logs_truncated += otel__load_rlx(&t->logs_truncated);
         out->ring_grows += otel__load_rlx(&t->ring_grows);
-        out->ring_bytes += (uint64_t)1 << otel__load_rlx(&t->ring_log2);
+        out->ring_bytes += otel__load_rlx(&t->carved);
     }
     out->logs_dropped += otel__load_rlx(&g->logs_lost);
     out->misuse = otel__load_rlx(&g->misuse);

@@ -1,12 +1,12 @@
-/* test_ring.c - per-thread rings that grow instead of dropping (otel_desc.ring_max_bytes).
-   The pipeline thread is held still by locking the block pool's mutex (it blocks when it
-   takes a block for the next batch), so that a ring fills for certain; the counters start just
-   below 2^32 so that they wrap around while rings grow. Every case checks that each span
-   and log record arrives exactly once, in order per thread, or is counted as dropped.
+/* test_ring.c - per-thread blocks that grow instead of dropping (otel_desc.ring_max_bytes).
+   The pipeline thread is held still by locking the test mutex it takes at each drain
+   (OTEL_TEST_PIPE_STALL), so that a thread's region fills for certain. Every case checks
+   that each span and log record arrives exactly once, in order per thread, or is counted
+   as dropped.
    Also built with ThreadSanitizer by tests/run.sh (the marker on the next line). */
 /* tsan */
 #define _GNU_SOURCE
-#define OTEL_TEST_RING_START 0xFFFF0000u /* 64 KiB before the byte counters wrap */
+#define OTEL_TEST_PIPE_STALL
 #define OTEL_IMPLEMENTATION
 #include "../otel.h"
 #include "test.h"
@@ -52,10 +52,10 @@ static void done(void) {
     otel_memory_exporter_destroy(&lmem);
 }
 
-/* Holds the pipeline thread still: it blocks when it takes its next batch block. */
+/* Holds the pipeline thread still: it blocks at its next drain. */
 static void stall(bool on) {
-    if (on) pthread_mutex_lock(&otel__pool_mu);
-    else pthread_mutex_unlock(&otel__pool_mu);
+    if (on) pthread_mutex_lock(&otel__test_stall_mu);
+    else pthread_mutex_unlock(&otel__test_stall_mu);
 }
 
 static otel_stats stats(void) {
@@ -177,8 +177,21 @@ static void test_no_growth(void) {
     done();
 }
 
-/* A ring that is nearly full still takes a record that fits: the room a log record asks
-   for is what it may need, not log_record_bytes (a quarter of this 16 KiB ring). */
+/* The bytes of records in the blocks cut from thread t's region so far, and the data
+   bytes those blocks have. */
+static uint32_t region_used(const otel__thread *t, uint32_t *cap) {
+    uint32_t used = 0, carved = otel__load_rlx(&t->carved), blk = otel__g->blk_bytes;
+    *cap = 0;
+    for (uint32_t off = 0; off < carved; off += blk) {
+        const otel__block *b = (const otel__block *)(const void *)(t->region + off);
+        used += b->used;
+        *cap += b->cap;
+    }
+    return used;
+}
+
+/* A block that is nearly full still takes a record that fits: the room a log record asks
+   for is what it may need, not log_record_bytes (a quarter of this 16 KiB region). */
 static void test_log_fill(void) {
     CHECK(init_rings(16u << 10, 16u << 10));
     otel_logger *lg = otel_logger_get("ring", NULL);
@@ -187,17 +200,18 @@ static void test_log_fill(void) {
     otel_logger_info(lg, at, 2, "first"); /* registers the thread */
     otel__thread *t = otel__self(otel__g);
     int64_t n = 1;
-    uint32_t used = 0;
+    uint32_t used = 0, cap = 0;
     while (stats().logs_dropped == 0 && n < 1000) {
-        used = otel__load_rlx(&t->tail) - otel__load_acq(&t->head);
+        used = region_used(t, &cap);
         at[1] = otel_attr_int("seq", n++);
         otel_logger_info(lg, at, 2, "record %lld", (long long)n);
     }
     otel_stats st = stats();
     CHECK(st.logs_dropped == 1 && st.ring_grows == 0);
-    printf("  16 KiB ring, log_record_bytes %u: the first record refused with %u bytes in use\n",
-           (unsigned)otel_config()->log_record_bytes, (unsigned)used);
-    CHECK(used >= (15u << 10)); /* a record here takes about 200 bytes */
+    CHECK(otel__load_rlx(&t->carved) == (16u << 10));
+    printf("  16 KiB region, log_record_bytes %u: the first record refused with %u of %u bytes in use\n",
+           (unsigned)otel_config()->log_record_bytes, (unsigned)used, (unsigned)cap);
+    CHECK(used + 1536 >= cap); /* a record here takes about 200 bytes; a block with an eighth (1 KiB) free takes what fits */
     stall(false);
     CHECK(otel_force_flush(5000) == OTEL_OK);
     CHECK(otel_memory_exporter_log_count(&lmem) + stats().logs_dropped == (size_t)n);
@@ -378,7 +392,7 @@ static void test_hold_hung(void) {
 #ifndef TSAN_BUILD /* ThreadSanitizer cannot start threads in a child of a threaded process */
 /* A child forked after its parent's ring grew records through the grown ring. */
 static void test_grow_fork(void) {
-    CHECK(init_rings(16u << 10, 1u << 20));
+    CHECK(init_rings(16u << 10, 4u << 20));
     const int64_t n = 1500;
     stall(true);
     for (int64_t i = 0; i < n; i++) record(0, i, NULL);
@@ -396,6 +410,8 @@ static void test_grow_fork(void) {
         stall(false);
         int rc = otel_force_flush(5000) != OTEL_OK ? 1 : otel_memory_exporter_count(&mem) != (size_t)m ? 2
                : stats().spans_dropped != 0 ? 3 : 0;
+        if (rc) fprintf(stderr, "  child: %zu of %lld spans, %llu dropped\n", otel_memory_exporter_count(&mem), (long long)m,
+                        (unsigned long long)stats().spans_dropped);
         _exit(rc);
     }
     int status = 0;
@@ -410,64 +426,68 @@ static void test_grow_fork(void) {
 }
 #endif
 
-/* The producer alone, with the consumer stopped at its start (a ring outside the registry):
-   growing from 16 KiB to 64 MiB, no record is ever placed over a byte not yet read (a
-   bitmap of the unread bytes: records, PADs and GROW markers), and the ring ends full at
-   its largest size. With the counters starting 64 KiB below 2^32. */
-static void test_producer_model(void) {
-    CHECK(init_rings(16u << 10, 64u << 20));
-    otel__state *g = otel__g;
-    static const uint32_t sizes[] = {1024, 200, 4096};
-    for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
-        otel__thread *t = otel__thread_new(g, 0);
-        CHECK(t != NULL);
-        if (!t) break;
-        size_t nbits = t->ring_max / 8;
-        unsigned char *bits = (unsigned char *)calloc(nbits / 8 + 1, 1);
-        uint32_t size = sizes[k], tail, pad, last_tail = otel__load_rlx(&t->tail);
-        uint64_t written = 0;
-        int overlap = 0;
-#define MARK(from, bytes)                                                       \
-    for (uint32_t b = (from) / 8; b < ((from) + (bytes)) / 8; b++) {            \
-        if (bits[b / 8] & (1u << (b % 8))) overlap++;                           \
-        bits[b / 8] |= (unsigned char)(1u << (b % 8));                          \
-    }
-        for (;;) {
-            uint32_t mask_before = t->mask;
-            uint32_t off = otel__ring_room(g, t, size, &tail, &pad);
-            if (t->mask != mask_before) /* grew: the marker(s) at the old tail are unread bytes */
-                MARK(last_tail & mask_before, 8);
-            if (off == UINT32_MAX) break;
-            if (pad) MARK(tail & t->mask, pad);
-            MARK(off, size);
-            written += size;
-            last_tail = tail + pad + size;
-            otel__store_rel(&t->tail, last_tail);
-            if (overlap) break;
+/* The producer alone, with the pipeline stopped: the blocks each signal's handover queue
+   holds are distinct blocks of the thread's region, each one's records lie one after the
+   other inside its data, every published pointer is its record's, and all but the last
+   block of each queue are sealed; together they hold every record, in order. */
+static void test_block_model(void) {
+    CHECK(init_rings(16u << 10, 4u << 20));
+    otel_logger *lg = otel_logger_get("ring", NULL);
+    const int64_t n = 3000;
+    stall(true);
+    for (int64_t i = 0; i < n; i++) record(0, i, lg);
+    otel__thread *t = otel__self(otel__g);
+    uint32_t blk = otel__g->blk_bytes, carved = otel__load_rlx(&t->carved);
+    CHECK(stats().spans_dropped == 0 && stats().logs_dropped == 0);
+    unsigned char *seen = (unsigned char *)calloc(carved / blk + 1, 1);
+    size_t bad = 0, blocks = 0;
+    for (int k = 0; k < 2; k++) {
+        uint32_t h = otel__load_rlx(&t->hq_head[k]), tl = otel__load_rlx(&t->hq_tail[k]);
+        int64_t next = 0;
+        for (uint32_t q = h; q != tl; q++) {
+            const otel__block *b = t->hq[k][q % t->hq_cap];
+            size_t off = (size_t)((const unsigned char *)b - t->region);
+            if (off % blk || off >= carved || seen[off / blk]++) bad++;
+            if (otel__load_rlx(&b->sealed) != (q + 1 != tl) || otel__load_rlx(&b->npub) != b->count) bad++;
+            uint32_t at = 0;
+            for (uint32_t i = 0; i < b->count; i++) {
+                const unsigned char *rec = b->data + at;
+                const otel_span_data *d = k ? NULL : b->spans[i];
+                const otel_log_data *l = k ? b->logs[i] : NULL;
+                uint32_t size = k ? ((const otel__lrec *)(const void *)rec)->size : ((const otel__rec *)(const void *)rec)->size;
+                if ((k ? (const void *)&((const otel__lrec *)(const void *)rec)->d : (const void *)&((const otel__rec *)(const void *)rec)->d) !=
+                    (k ? (const void *)l : (const void *)d))
+                    bad++;
+                at += size;
+                if (at > b->cap || size % 8) bad++;
+                if (attr_int(k ? otel_log_attrs(l) : otel_span_attrs(d), "seq") != next++) bad++;
+            }
+            if (at != b->used) bad++;
+            blocks++;
         }
-#undef MARK
-        CHECK(overlap == 0);
-        CHECK(t->mask + 1 == t->ring_max);
-        CHECK(written > (uint64_t)t->ring_max / 4 && written <= t->ring_max);
-        printf("  producer alone, %u-byte records: %llu bytes written, ring %u bytes, %llu grows, %d overlaps\n", size,
-               (unsigned long long)written, t->mask + 1, (unsigned long long)t->ring_grows, overlap);
-        free(bits);
-        otel__thread_free(t);
+        if (next != n) bad++;
     }
+    free(seen);
+    CHECK(bad == 0);
+    printf("  pipeline stopped: %lld spans + %lld records in %zu blocks of %u bytes (%u bytes cut), %zu faults\n",
+           (long long)n, (long long)n, blocks, (unsigned)blk, (unsigned)carved, bad);
+    stall(false);
+    CHECK(otel_force_flush(5000) == OTEL_OK);
+    CHECK(check_arrivals(false, 1, &n, true) == (size_t)n);
+    CHECK(check_arrivals(true, 1, &n, true) == (size_t)n);
     done();
 }
 
 #ifndef TSAN_BUILD
-/* A child forked while the parent's ring has a GROW marker the (stopped) pipeline has not
-   read: the child's rings start empty with the grown size, and both processes export all
-   of their own spans, in order. */
-static void test_fork_pending_grow(void) {
-    CHECK(init_rings(16u << 10, 1u << 20));
+/* A child forked while the parent's blocks wait for the (stopped) pipeline: the child's
+   blocks start over, and both processes export all of their own spans, in order. */
+static void test_fork_waiting(void) {
+    CHECK(init_rings(16u << 10, 4u << 20)); /* room for what the child's destination has not exported yet */
     const int64_t n = 300;
     stall(true);
     for (int64_t i = 0; i < n; i++) record(0, i, NULL);
     CHECK(stats().ring_grows >= 1);
-    CHECK(otel__tls->grow_pending == 1 && otel__tls->cmask != otel__tls->mask);
+    CHECK(otel__blocks_queued(otel__tls) >= 2);
     fflush(NULL);
     pid_t pid = fork();
     if (pid == 0) {
@@ -475,6 +495,8 @@ static void test_fork_pending_grow(void) {
         const int64_t m = 3000;
         for (int64_t i = 0; i < m; i++) record(0, i, NULL);
         int rc = otel_force_flush(5000) != OTEL_OK ? 1 : check_arrivals(false, 1, &m, true) != (size_t)m ? 2 : 0;
+        if (rc) fprintf(stderr, "  child: %zu of %lld spans, %llu dropped\n", otel_memory_exporter_count(&mem), (long long)m,
+                        (unsigned long long)stats().spans_dropped);
         _exit(rc);
     }
     stall(false);
@@ -494,12 +516,12 @@ int main(void) {
     test_no_growth();
     test_log_fill();
     test_grow_threads();
-    test_producer_model();
+    test_block_model();
     test_hold_behind();
     test_hold_hung();
 #ifndef TSAN_BUILD
     test_grow_fork();
-    test_fork_pending_grow();
+    test_fork_waiting();
 #endif
     return TEST_DONE();
 }
