@@ -115,7 +115,7 @@
 #ifndef OTEL_TRACE_STATE_MAX
 #define OTEL_TRACE_STATE_MAX 512
 #endif
-#define OTEL_VERSION "0.4.1"
+#define OTEL_VERSION "0.5.0"
 #define OTEL_TRACEPARENT_SIZE 56 /* 55 characters and a NUL */
 
 #ifdef __cplusplus
@@ -979,7 +979,9 @@ typedef struct otel_desc {
     otel_span_limits limits;
     uint32_t span_bytes;                /* inline storage per open span; 0 -> 2048 */
     uint32_t spans_per_thread;          /* open spans per thread; 0 -> 256 */
-    uint32_t ring_bytes;                /* per-thread ring; 0 -> 1 MiB (power of two) */
+    uint32_t ring_bytes;                /* per-thread ring: the blocks a thread's records are
+                                           written into start at this size, and are half of
+                                           it, at most 64 KiB each; 0 -> 1 MiB (power of two) */
     uint32_t max_threads;               /* threads recording at once; 0 -> 1024 */
     otel_diag diag;
     otel_log_level log_level;           /* 0 -> OTEL_LOG_LEVEL, else INFO */
@@ -988,9 +990,11 @@ typedef struct otel_desc {
     otel_log_limits log_limits;
     uint32_t log_record_bytes;          /* largest log record (attributes, texts, body) in a
                                            ring; 0 -> 8192; at most ring_bytes / 4 */
-    /* Ring growth (appended). A thread whose ring fills doubles it, up to this, instead
-       of dropping (address space reserved up front, memory used only once grown).
-       0 -> 16 MiB on 64-bit systems, ring_bytes (no growth) on 32-bit ones. */
+    /* Ring growth (appended). The most memory one thread's finished spans and log records
+       may take until every destination has exported them: a thread whose blocks are all
+       in use takes more, up to this, instead of dropping (address space reserved up front,
+       memory used only once written). 0 -> 16 MiB on 64-bit systems, ring_bytes (no
+       growth) on 32-bit ones. */
     uint32_t ring_max_bytes;
 } otel_desc;
 
@@ -1056,10 +1060,12 @@ typedef struct otel_stats {
     /* the clock */
     bool clock_tsc;              /* otel_now_ns reads the CPU's time-stamp counter, calibrated
                                     against CLOCK_REALTIME (else: clock_gettime) */
-    /* the per-thread rings */
-    uint64_t ring_grows;         /* times a thread's full ring doubled (otel_desc.ring_max_bytes) */
-    uint64_t ring_bytes;         /* the rings' sizes now, summed over every thread record
-                                    (an exited thread's ring is kept for the next thread) */
+    /* the per-thread rings (blocks) */
+    uint64_t ring_grows;         /* times a thread's blocks grew past ring_bytes and each doubling
+                                    of it (otel_desc.ring_max_bytes) */
+    uint64_t ring_bytes;         /* block memory in use now (cut from the reserved region), summed
+                                    over every thread record (an exited thread's blocks are kept
+                                    for the next thread) */
 } otel_stats;
 
 /* A snapshot of the counters. Thread: any. */

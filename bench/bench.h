@@ -2,6 +2,7 @@
    log case prints after its five columns. Each benchmark includes it after otel.h. */
 #ifndef OTEL_BENCH_H
 #define OTEL_BENCH_H
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,6 +53,39 @@ static inline bench_cpu bench_cpu_start(void) {
 static inline double bench_cpu_background(bench_cpu c, double producers_ns, long ops) {
     double main_ns = thread_cpu_ns() - c.main_ns;
     return (process_cpu_ns() - c.process_ns - producers_ns - main_ns) / (double)ops;
+}
+
+static void *bench_spin(void *arg) {
+    volatile unsigned long x = 0;
+    for (unsigned long i = 0, n = *(const unsigned long *)arg; i < n; i++) x += i;
+    return NULL;
+}
+
+/* How much faster two busy threads (a plain loop, no library, no shared data) get through
+   twice the work of one, right now: 2.0 on two idle cores. On a shared VM whose host
+   runs other guests this falls (1.0-1.2 has been seen), and no two-producer case can
+   scale better than it. Prints the baseline line `name` and returns the factor. */
+static inline double bench_cpu_scaling(const char *name) {
+    unsigned long n = 100000000UL;
+    double best1 = 1e9, best2 = 1e9;
+    for (int r = 0; r < 3; r++) {
+        double t0 = now_s();
+        bench_spin(&n);
+        double t1 = now_s();
+        pthread_t a, b;
+        pthread_create(&a, NULL, bench_spin, &n);
+        pthread_create(&b, NULL, bench_spin, &n);
+        pthread_join(a, NULL);
+        pthread_join(b, NULL);
+        double t2 = now_s();
+        if (t1 - t0 < best1) best1 = t1 - t0;
+        if (t2 - t1 < best2) best2 = t2 - t1;
+    }
+    double f = 2 * best1 / best2;
+    printf("%-20s %8.2fx   (baseline: two busy threads against one, no library: what this machine gives two "
+           "threads now)\n", name, f);
+    fflush(stdout);
+    return f;
 }
 
 /* Ends a case's line. In parentheses: a same-run comparison with the reference case `ref`

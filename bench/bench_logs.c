@@ -135,6 +135,7 @@ int main(int argc, char **argv) {
     CASE("log_emit_2attr", EMIT, 1, 1, 0);
     CASE("log_printf_2args", PRINTF, 1, 1, 0);
     CASE("log_emit_2attr_3dest", EMIT, 3, 1, 0);
+    if (!only || strstr("log_emit_2threads", only)) bench_cpu_scaling("cpu_2threads");
     CASE("log_emit_2threads", EMIT, 1, 2, 0);
     /* with fixed 1 MiB rings: see bench_span.c */
     CASE("log_emit_2attr_fixedring", EMIT, 1, 1, 1u << 20);

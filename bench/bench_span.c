@@ -151,6 +151,7 @@ int main(int argc, char **argv) {
     if (!only || strstr("clock_2reads", only)) run_clock_floor();
     CASE("span_4attr_1dest", 1, 1, OTEL_SAMPLER_ALWAYS_ON, false, 0);
     CASE("span_4attr_3dest", 3, 1, OTEL_SAMPLER_ALWAYS_ON, false, 0);
+    if (!only || strstr("span_4attr_2threads", only)) bench_cpu_scaling("cpu_2threads");
     CASE("span_4attr_2threads", 1, 2, OTEL_SAMPLER_ALWAYS_ON, false, 0);
     CASE("span_unsampled", 1, 1, OTEL_SAMPLER_ALWAYS_OFF, false, 0);
     CASE("span_sdk_disabled", 1, 1, OTEL_SAMPLER_ALWAYS_ON, true, 0);
