@@ -1144,11 +1144,9 @@ int pthread_mutex_timedlock(pthread_mutex_t *mutex, const struct timespec *absti
 #define OTEL__DEFAULT_SPANS_PER_THREAD 256u
 #define OTEL__DEFAULT_RING_BYTES (1u << 20)
 #define OTEL__DEFAULT_RING_MAX_BYTES (sizeof(void *) >= 8 ? (16u << 20) : 0u)
-#define OTEL__RING_SPARE 8u         /* ring bytes always kept free: room for a GROW marker */
 #define OTEL__DEFAULT_MAX_THREADS 1024u
 #define OTEL__DEFAULT_LOG_RECORD_BYTES 8192u
-#define OTEL__BLOCK_BYTES (64u << 10) /* one shared batch block: below malloc's mmap threshold */
-#define OTEL__BLOCK_POOL 64          /* free blocks kept for reuse (4 MiB) */
+#define OTEL__BLOCK_BYTES (64u << 10) /* the largest block of a thread's records (otel__blk_bytes) */
 #define OTEL__HOLD_MS 20             /* the pipeline waits this long for queue room ... */
 #define OTEL__HOLD_MAX_MS 100        /* ... and this long in all, then drops for ... */
 #define OTEL__NOWAIT_MS 1000         /* ... this long (see otel__pipeline_main) */
@@ -9266,7 +9264,7 @@ static void otel__desc_defaults(const otel_desc *in, otel_desc *c) {
     if (c->ring_bytes < 4 * (c->span_bytes + (uint32_t)sizeof(otel__rec)))
         c->ring_bytes = otel__pow2_ceil(4 * (c->span_bytes + (uint32_t)sizeof(otel__rec)));
     if (!c->ring_max_bytes) c->ring_max_bytes = OTEL__DEFAULT_RING_MAX_BYTES;
-    if (c->ring_max_bytes > (1u << 29)) c->ring_max_bytes = 1u << 29; /* counter distances stay under 2 GiB */
+    if (c->ring_max_bytes > (1u << 29)) c->ring_max_bytes = 1u << 29; /* 512 MiB */
     c->ring_max_bytes = c->ring_max_bytes < c->ring_bytes ? c->ring_bytes : otel__pow2_ceil(c->ring_max_bytes);
     /* log record limits fall back to the general OTEL_ATTRIBUTE_* variables too (a bad
        value there was reported above, for spans: the default, quietly) */
