@@ -3104,7 +3104,15 @@ static OTEL__ALWAYS_INLINE otel_span *otel__start_auto(otel__state *g, const cha
         if (otel__load_acq(&p->state) != OTEL__OPEN ||
             (otel__load_rlx((_Atomic uint32_t *)&p->gen) & OTEL__GEN_MASK) != ((uint32_t)(ph >> OTEL__GEN_SHIFT) & OTEL__GEN_MASK))
             return otel__start_desc(name, &otel__zero_desc, g); /* it drops the stale entries */
-        rec = otel__sample(g, true, (p->trace_flags & OTEL_TRACE_FLAG_SAMPLED) != 0, p->trace_id);
+        /* otel__sample(g, true, parent sampled, p->trace_id), the usual samplers tested first */
+        otel_sampler smp = g->cfg.sampler;
+        int psampled = (p->trace_flags & OTEL_TRACE_FLAG_SAMPLED) != 0;
+        if (smp == OTEL_SAMPLER_ALWAYS_OFF)
+            rec = 0;
+        else if (smp == OTEL_SAMPLER_DEFAULT || smp >= OTEL_SAMPLER_PARENTBASED_ALWAYS_ON) /* follows the parent */
+            rec = psampled;
+        else
+            rec = otel__sample(g, true, psampled, p->trace_id);
         /* (a parent's tracestate is copied by the general path) */
         if (rec || p->ts_len || t->free_top == 0) return otel__start_child(name, g, t, p, rec);
     } else {
