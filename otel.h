@@ -2976,13 +2976,13 @@ static OTEL__ALWAYS_INLINE void otel__rand_bytes(otel__thread *t, uint8_t *out, 
 }
 
 /* Called with a constant `d` for otel_span_start(name, NULL): the compiler then drops
-   every branch on the desc's fields. `tt`, when not NULL, is this thread (registered) and
-   `top` the open top of its active stack (NULL: empty), as otel__start_auto found them;
-   with `tt` NULL they are looked up here. `decided`: the sampler's answer when known
-   (0 or 1), else -1. */
+   every branch on the desc's fields. With `found` (a constant) `tt` is this thread
+   (registered) and `top` the open top of its active stack (NULL: empty), as
+   otel__start_auto found them; else they are looked up here. `decided`: the sampler's
+   answer when known (0 or 1), else -1. */
 static OTEL__ALWAYS_INLINE otel_span *otel__start(otel__state *g, const char *name, const otel_span_desc *d,
-                                                  otel__thread *tt, otel__slot *top, int decided) {
-    otel__thread *t = tt ? tt : otel__self(g);
+                                                  bool found, otel__thread *tt, otel__slot *top, int decided) {
+    otel__thread *t = found ? tt : otel__self(g);
     if (!t) return OTEL__NOOP;
     /* parent */
     const uint8_t *ptid = NULL, *psid = NULL;
@@ -2995,7 +2995,7 @@ static OTEL__ALWAYS_INLINE otel_span *otel__start(otel__state *g, const char *na
         pts = c->trace_state; ptsn = otel__strnlen(c->trace_state, OTEL_TRACE_STATE_MAX);
         has_parent = true; premote = c->is_remote; psampled = (c->trace_flags & OTEL_TRACE_FLAG_SAMPLED) != 0;
     } else if (!d->root) {
-        otel__slot *p = d->parent ? otel__slot_of(g, d->parent) : tt ? top : otel__stack_top(g, t);
+        otel__slot *p = d->parent ? otel__slot_of(g, d->parent) : found ? top : otel__stack_top(g, t);
         if (d->parent && !p) otel__misuse(g, d->parent, "otel_span_start (parent)");
         if (p) {
             ptid = p->trace_id; psid = p->span_id;
@@ -3076,13 +3076,13 @@ static const otel_span_desc otel__zero_desc;
    entries on the active stack). (`name` first, as in otel_span_start: the tail calls
    move fewer registers.) */
 static OTEL__NOINLINE otel_span *otel__start_desc(const char *name, const otel_span_desc *desc, otel__state *g) {
-    return otel__start(g, name, desc, NULL, NULL, -1);
+    return otel__start(g, name, desc, false, NULL, NULL, -1);
 }
 
 /* A child of the active span (or a root) that otel__start_auto did not finish itself. */
 static OTEL__NOINLINE otel_span *otel__start_child(const char *name, otel__state *g, otel__thread *t, otel__slot *top,
                                                    int decided) {
-    return otel__start(g, name, &otel__zero_desc, t, top, decided);
+    return otel__start(g, name, &otel__zero_desc, true, t, top, decided);
 }
 
 /* otel_span_start(name, NULL). Finds the parent (the top of the active stack) and, when
