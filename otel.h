@@ -3189,9 +3189,10 @@ static OTEL__ALWAYS_INLINE void otel__end(otel_span *span, uint64_t end_time_ns)
     otel__slot_release(t, s);
 }
 
-/* Ends a non-recording span in the usual case: started by this thread, the last handle it
-   resolved, on top of its active stack. Does what otel__end does for it (off the stack,
-   slot released, handle stale) without a clock read or a registry walk. False: not that
+/* Ends a non-recording span in the usual case: open, started by this thread and on top of
+   its active stack (the stack entry gives the slot; its state and generation are checked
+   as otel__slot_of does). Does what otel__end does for it (off the stack, slot released,
+   handle stale) without a clock read, a registry walk or saved registers. False: not that
    case, nothing done (the general path decides, and reports misuse). */
 static OTEL__ALWAYS_INLINE bool otel__end_unsampled(otel_span *span) {
     otel__state *g = otel__g;
