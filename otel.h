@@ -2988,21 +2988,27 @@ static OTEL__ALWAYS_INLINE void otel__stack_push(otel__thread *t, otel_span *h, 
 
 static void otel__emit(otel__state *g, otel__thread *t, otel__slot *s, uint64_t end_ns);
 
-/* n is 8 or 16; never all zero. */
-static void otel__rand_bytes(otel__thread *t, uint8_t *out, size_t n) {
-    uint64_t a, b = 0;
+/* n is 8 or 16; never all zero. (The state is a local in the loop: GCC then keeps the
+   128-bit products out of saved registers.) */
+static OTEL__ALWAYS_INLINE void otel__rand_bytes(otel__thread *t, uint8_t *out, size_t n) {
+    uint64_t r = t->rng, a, b = 0;
     do {
-        a = otel__wyrand(&t->rng);
-        if (n == 16) b = otel__wyrand(&t->rng);
+        a = otel__wyrand(&r);
+        if (n == 16) b = otel__wyrand(&r);
     } while ((a | b) == 0);
+    t->rng = r;
     memcpy(out, &a, 8);
     if (n == 16) memcpy(out + 8, &b, 8);
 }
 
 /* Called with a constant `d` for otel_span_start(name, NULL): the compiler then drops
-   every branch on the desc's fields. */
-static OTEL__ALWAYS_INLINE otel_span *otel__start(otel__state *g, const char *name, const otel_span_desc *d) {
-    otel__thread *t = otel__self(g);
+   every branch on the desc's fields. With `found` (a constant) `tt` is this thread
+   (registered) and `top` the open top of its active stack (NULL: empty), as
+   otel__start_auto found them; else they are looked up here. `decided`: the sampler's
+   answer when known (0 or 1), else -1. */
+static OTEL__ALWAYS_INLINE otel_span *otel__start(otel__state *g, const char *name, const otel_span_desc *d,
+                                                  bool found, otel__thread *tt, otel__slot *top, int decided) {
+    otel__thread *t = found ? tt : otel__self(g);
     if (!t) return OTEL__NOOP;
     /* parent */
     const uint8_t *ptid = NULL, *psid = NULL;
@@ -3015,7 +3021,7 @@ static OTEL__ALWAYS_INLINE otel_span *otel__start(otel__state *g, const char *na
         pts = c->trace_state; ptsn = otel__strnlen(c->trace_state, OTEL_TRACE_STATE_MAX);
         has_parent = true; premote = c->is_remote; psampled = (c->trace_flags & OTEL_TRACE_FLAG_SAMPLED) != 0;
     } else if (!d->root) {
-        otel__slot *p = d->parent ? otel__slot_of(g, d->parent) : otel__stack_top(g, t);
+        otel__slot *p = d->parent ? otel__slot_of(g, d->parent) : found ? top : otel__stack_top(g, t);
         if (d->parent && !p) otel__misuse(g, d->parent, "otel_span_start (parent)");
         if (p) {
             ptid = p->trace_id; psid = p->span_id;
@@ -3039,7 +3045,7 @@ static OTEL__ALWAYS_INLINE otel_span *otel__start(otel__state *g, const char *na
         memset(s->parent_span_id, 0, 8);
     }
     otel__rand_bytes(t, s->span_id, 8);
-    bool rec = otel__sample(g, has_parent, psampled, s->trace_id);
+    bool rec = decided >= 0 ? decided != 0 : otel__sample(g, has_parent, psampled, s->trace_id);
     /* read now: the counter's latency overlaps the copies below */
     uint64_t now = rec && !d->start_time_ns ? otel__now() : d->start_time_ns;
     s->flags = (rec ? OTEL__SPAN_RECORDING : 0) | (has_parent ? OTEL__SPAN_HAS_PARENT : 0) |
@@ -3090,17 +3096,87 @@ static OTEL__ALWAYS_INLINE otel_span *otel__start(otel__state *g, const char *na
     return h;
 }
 
-static OTEL__NOINLINE otel_span *otel__start_any(otel__state *g, const char *name, const otel_span_desc *desc) {
-    static const otel_span_desc zero_desc;
-    return desc ? otel__start(g, name, desc) : otel__start(g, name, &zero_desc);
+static const otel_span_desc otel__zero_desc;
+
+/* A span with a desc, or one otel__start_auto leaves (thread not registered yet, stale
+   entries on the active stack). (`name` first, as in otel_span_start: the tail calls
+   move fewer registers.) */
+static OTEL__NOINLINE otel_span *otel__start_desc(const char *name, const otel_span_desc *desc, otel__state *g) {
+    return otel__start(g, name, desc, false, NULL, NULL, -1);
 }
 
-/* With the SDK disabled or not initialized this is a load, a test and a return: the work
-   (and its saved registers) is in otel__start_any, reached by a tail call. */
+/* A child of the active span (or a root) that otel__start_auto did not finish itself. */
+static OTEL__NOINLINE otel_span *otel__start_child(const char *name, otel__state *g, otel__thread *t, otel__slot *top,
+                                                   int decided) {
+    return otel__start(g, name, &otel__zero_desc, true, t, top, decided);
+}
+
+/* otel_span_start(name, NULL). Finds the parent (the top of the active stack) and, when
+   the sampler already says no, starts the non-recording span here: no name, no time, no
+   attributes; it keeps what it must provide (a trace id, a new span id, flags 0, a place
+   on the active stack, a handle that goes stale at its end). Everything else, and every
+   case it does not cover (a recording span, a parent with a tracestate, no free slot, an
+   unregistered thread, stale stack entries), goes to otel__start by a tail call, so that
+   this needs no saved registers. */
+static OTEL__ALWAYS_INLINE otel_span *otel__start_auto(otel__state *g, const char *name) {
+    otel__thread *t = otel__tls;
+    if (!t || otel__tls_instance != g->instance) return otel__start_desc(name, &otel__zero_desc, g);
+    uint32_t depth = t->depth;
+    otel__slot *p = NULL;
+    int rec; /* the sampler's answer, -1: not known yet */
+    if (depth) {
+        uintptr_t ph = t->stack[depth - 1];
+        p = t->stack_s[depth - 1];
+        if (otel__load_acq(&p->state) != OTEL__OPEN ||
+            (otel__load_rlx((_Atomic uint32_t *)&p->gen) & OTEL__GEN_MASK) != ((uint32_t)(ph >> OTEL__GEN_SHIFT) & OTEL__GEN_MASK))
+            return otel__start_desc(name, &otel__zero_desc, g); /* it drops the stale entries */
+        /* otel__sample(g, true, parent sampled, p->trace_id), the usual samplers tested first */
+        otel_sampler smp = g->cfg.sampler;
+        int psampled = (p->trace_flags & OTEL_TRACE_FLAG_SAMPLED) != 0;
+        if (smp == OTEL_SAMPLER_ALWAYS_OFF)
+            rec = 0;
+        else if (smp == OTEL_SAMPLER_DEFAULT || smp >= OTEL_SAMPLER_PARENTBASED_ALWAYS_ON) /* follows the parent */
+            rec = psampled;
+        else
+            rec = otel__sample(g, true, psampled, p->trace_id);
+        /* (a parent's tracestate is copied by the general path) */
+        if (rec || p->ts_len || t->free_top == 0) return otel__start_child(name, g, t, p, rec);
+    } else {
+        /* a root: only these samplers decide without the new trace id */
+        rec = g->cfg.sampler == OTEL_SAMPLER_ALWAYS_OFF || g->cfg.sampler == OTEL_SAMPLER_PARENTBASED_ALWAYS_OFF ? 0 : -1;
+        if (rec || t->free_top == 0) return otel__start_child(name, g, t, NULL, rec);
+    }
+    otel__slot *s = otel__slot_at(t, t->free_stack[--t->free_top]);
+    if (p) {
+        memcpy(s->trace_id, p->trace_id, 16);
+    } else { /* by halves, each non-zero: fewer live registers than otel__rand_bytes(16) */
+        otel__rand_bytes(t, s->trace_id, 8);
+        otel__rand_bytes(t, s->trace_id + 8, 8);
+    }
+    otel__rand_bytes(t, s->span_id, 8);
+    /* what a non-recording span's readers use: otel_span_get_context, a child's start
+       (ids, flags, tracestate) and the recording flag; the name, times, parent span id and
+       the rest of the record are only read for recording spans. (The handle is not made
+       this thread's last resolved one: no call on a non-recording handle looks it up.) */
+    s->flags = 0;
+    s->trace_flags = 0;
+    s->ts_off = s->ts_len = 0;
+    otel__store_rlx(&s->state, OTEL__OPEN);
+    uintptr_t gen = (uintptr_t)(otel__load_rlx((_Atomic uint32_t *)&s->gen) & OTEL__GEN_MASK);
+    otel_span *h = (otel_span *)((gen << OTEL__GEN_SHIFT) | OTEL__NREC_BIT | (uintptr_t)s->index);
+    OTEL__BUMP(t->unsampled, 1);
+    otel__stack_push(t, h, s);
+    return h;
+}
+
+/* With the SDK disabled or not initialized this is a load, a test and a return; the
+   general work (and its saved registers) is in otel__start_desc / otel__start_child,
+   reached by tail calls. */
 OTEL_API otel_span *otel_span_start(const char *name, const otel_span_desc *desc) {
     otel__state *g = otel__g;
     if (!g) return OTEL__NOOP;
-    return otel__start_any(g, name, desc);
+    if (desc) return otel__start_desc(name, desc, g);
+    return otel__start_auto(g, name);
 }
 
 /* The open slot of a handle for a recording call, or NULL (misuse reported). */
@@ -3139,8 +3215,45 @@ static OTEL__ALWAYS_INLINE void otel__end(otel_span *span, uint64_t end_time_ns)
     otel__slot_release(t, s);
 }
 
-OTEL_API void otel__span_end_at(otel_span *span, uint64_t end_time_ns) { otel__end(span, end_time_ns); }
-OTEL_API void otel__span_end(otel_span *span) { otel__end(span, 0); }
+/* Ends a non-recording span in the usual case: open, started by this thread and on top of
+   its active stack (the stack entry gives the slot; its state and generation are checked
+   as otel__slot_of does). Does what otel__end does for it (off the stack, slot released,
+   handle stale) without a clock read, a registry walk or saved registers. False: not that
+   case, nothing done (the general path decides, and reports misuse). */
+static OTEL__ALWAYS_INLINE bool otel__end_unsampled(otel_span *span) {
+    otel__state *g = otel__g;
+    otel__thread *t = otel__tls;
+    if (!g || !t || otel__tls_instance != g->instance) return false;
+    uint32_t depth = t->depth;
+    if (!depth || t->stack[depth - 1] != (uintptr_t)span) return false;
+    otel__slot *s = t->stack_s[depth - 1];
+    uint32_t gen = otel__load_rlx((_Atomic uint32_t *)&s->gen);
+    if (otel__load_acq(&s->state) != OTEL__OPEN ||
+        (gen & OTEL__GEN_MASK) != ((uint32_t)((uintptr_t)span >> OTEL__GEN_SHIFT) & OTEL__GEN_MASK) ||
+        s->owner != t || (s->flags & OTEL__SPAN_RECORDING))
+        return false;
+    t->depth = depth - 1;
+    /* otel__slot_release for a slot of this thread */
+    if ((++gen & OTEL__GEN_MASK) == 0) gen++;
+    otel__store_rlx((_Atomic uint32_t *)&s->gen, gen);
+    otel__store_rel(&s->state, OTEL__FREE_LOCAL);
+    t->free_stack[t->free_top++] = s->index & g->slot_mask;
+    return true;
+}
+
+static OTEL__NOINLINE void otel__end_now(otel_span *span) { otel__end(span, 0); }
+static OTEL__NOINLINE void otel__end_time(otel_span *span, uint64_t end_time_ns) { otel__end(span, end_time_ns); }
+
+/* A non-recording handle tries the short path first; the rest is a tail call, so that
+   neither needs saved registers. */
+OTEL_API void otel__span_end_at(otel_span *span, uint64_t end_time_ns) {
+    if (OTEL__NREC(span) && otel__end_unsampled(span)) return;
+    otel__end_time(span, end_time_ns);
+}
+OTEL_API void otel__span_end(otel_span *span) {
+    if (OTEL__NREC(span) && otel__end_unsampled(span)) return;
+    otel__end_now(span);
+}
 
 OTEL_API void otel__span_set_attr(otel_span *span, const otel_attr *attr) {
     otel__state *g = otel__g;

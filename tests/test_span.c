@@ -1107,6 +1107,223 @@ static void test_samplers(void) {
     }
 }
 
+/* ---- non-recording spans: otel_span_start(name, NULL) and otel_span_end's short paths ------ */
+
+/* "00-<trace id>-<span id>-<flags>" written here from the context's bytes */
+static void tp_of(const otel_span_context *c, char out[OTEL_TRACEPARENT_SIZE]) {
+    static const char hx[] = "0123456789abcdef";
+    char *o = out;
+    *o++ = '0', *o++ = '0', *o++ = '-';
+    for (int i = 0; i < 16; i++) *o++ = hx[c->trace_id[i] >> 4], *o++ = hx[c->trace_id[i] & 15];
+    *o++ = '-';
+    for (int i = 0; i < 8; i++) *o++ = hx[c->span_id[i] >> 4], *o++ = hx[c->span_id[i] & 15];
+    *o++ = '-', *o++ = '0', *o++ = hx[c->trace_flags & 15], *o = 0;
+}
+
+/* Every call an application may make on a non-recording span; none records or complains. */
+static void poke_all(otel_span *s) {
+    otel_span_set_str(s, "k", "v");
+    otel_span_set_strn(s, "k", "value", 3);
+    otel_span_set_int(s, "i", 1);
+    otel_span_set_double(s, "d", 0.5);
+    otel_span_set_bool(s, "b", true);
+    otel_attr a = otel_attr_str("a", "b");
+    otel_span_set_attr(s, &a);
+    otel_span_set_attrs(s, &a, 1);
+    otel_span_set_name(s, "renamed");
+    otel_span_set_status(s, OTEL_STATUS_ERROR, "bad");
+    otel_span_add_event(s, "e", &a, 1);
+    otel_span_add_event_at(s, "e", 1, NULL, 0);
+    otel_span_record_exception(s, "t", "m", "st");
+    otel_span_context lc;
+    memset(&lc, 0, sizeof lc);
+    lc.trace_id[0] = lc.span_id[0] = 1;
+    otel_span_add_link(s, &(otel_link){.context = &lc});
+}
+
+/* Thread B: its own span, then ends thread A's span (attached here), then starts another. */
+static void *thr_end_attached(void *p) {
+    thr_arg *a = (thr_arg *)p;
+    otel_span *own = otel_span_start("b-own", NULL);
+    otel_span_context before, after;
+    bool ok = otel_span_get_context(own, &before);
+    otel_context_attach(a->span);
+    ok = ok && otel_span_current() == a->span;
+    otel_span_end(a->span); /* another thread's slot: released to its owner */
+    ok = ok && otel_span_current() == own;
+    otel_span *next = otel_span_start("b-next", NULL);
+    ok = ok && next != own && otel_span_get_context(own, &after) && memcmp(&before, &after, sizeof before) == 0;
+    ok = ok && otel_span_get_context(next, &after) && memcmp(after.trace_id, before.trace_id, 16) == 0 &&
+         memcmp(after.span_id, before.span_id, 8) != 0;
+    otel_span_end(next);
+    otel_span_end(own);
+    ok = ok && otel_span_current() == NULL;
+    a->current_ok = ok;
+    return NULL;
+}
+
+static void test_unsampled_paths(void) {
+    otel_span_context rc, cc, xc;
+    char tp[OTEL_TRACEPARENT_SIZE], want[OTEL_TRACEPARENT_SIZE];
+    otel_desc d = desc_mem();
+    d.sampler = OTEL_SAMPLER_ALWAYS_OFF;
+    CHECK(init(&d));
+    /* a root and a child: valid ids, the parent's trace id, flags 0, current, propagated */
+    otel_span *root = otel_span_start("root", NULL);
+    CHECK(root != NULL && !otel_span_is_recording(root) && otel_span_current() == root);
+    CHECK(otel_span_get_context(root, &rc) && !is_zero(rc.trace_id, 16) && !is_zero(rc.span_id, 8));
+    CHECK(rc.trace_flags == 0 && !rc.is_remote && rc.trace_state[0] == 0);
+    otel_span *child = otel_span_start("child", NULL);
+    CHECK(child != root && !otel_span_is_recording(child) && otel_span_current() == child);
+    CHECK(otel_span_get_context(child, &cc) && memcmp(cc.trace_id, rc.trace_id, 16) == 0);
+    CHECK(!is_zero(cc.span_id, 8) && memcmp(cc.span_id, rc.span_id, 8) != 0 && cc.trace_flags == 0);
+    tp_of(&cc, want);
+    CHECK(otel_context_inject(child, tp, NULL, 0) == OTEL_OK && strcmp(tp, want) == 0 && strcmp(tp + 52, "-00") == 0);
+    CHECK(otel_context_inject(NULL, tp, NULL, 0) == OTEL_OK && strcmp(tp, want) == 0); /* the active span */
+    poke_all(child);
+    CHECK(otel_span_get_context(child, &xc) && memcmp(&xc, &cc, sizeof xc) == 0);
+    otel_span_end(child);
+    CHECK(otel_span_current() == root);
+    /* ended: stale everywhere, and a second end is misuse reported once */
+    CHECK(!otel_span_get_context(child, &xc) && !otel_span_is_recording(child));
+    CHECK(otel_context_inject(child, tp, NULL, 0) == OTEL_ERR_INVALID_ARG && tp[0] == 0);
+    poke_all(child);
+    CHECK(stats().misuse == 0);
+    otel_span_end(child);
+    CHECK(stats().misuse == 1 && diag_count("already ended or is stale") == 1 && otel_span_current() == root);
+    /* its slot is reused: the old handle stays stale and touches nothing of the new span */
+    otel_span *again = otel_span_start("again", NULL);
+    CHECK(again != child && otel_span_get_context(again, &xc) && memcmp(xc.span_id, cc.span_id, 8) != 0);
+    otel_span_end(child);
+    otel_context_detach(child);
+    CHECK(stats().misuse == 2 && otel_span_current() == again && otel_span_get_context(again, &cc));
+    CHECK(memcmp(&xc, &cc, sizeof xc) == 0);
+    otel_span_end(again);
+    /* ended out of order: the stack stays right */
+    otel_span *a = otel_span_start("a", NULL), *b = otel_span_start("b", NULL);
+    otel_span_end(a);
+    CHECK(otel_span_current() == b);
+    otel_span_end(b);
+    CHECK(otel_span_current() == root);
+    /* deeper than the active stack holds (64): the ones left off end too */
+    enum { DEEP = 70 };
+    otel_span *deep[DEEP];
+    for (int i = 0; i < DEEP; i++) deep[i] = otel_span_start("deep", NULL);
+    CHECK(otel_span_current() == deep[62]);
+    for (int i = 0; i < DEEP; i++) CHECK(otel_span_get_context(deep[i], &xc) && memcmp(xc.trace_id, rc.trace_id, 16) == 0);
+    for (int i = DEEP - 1; i >= 0; i--) otel_span_end(deep[i]);
+    CHECK(otel_span_current() == root && stats().misuse == 2);
+    for (int i = 0; i < DEEP; i++) CHECK(!otel_span_get_context(deep[i], &xc));
+    /* a span of this thread ended on another one, which has a span of its own there */
+    thr_arg ta;
+    memset(&ta, 0, sizeof ta);
+    ta.span = otel_span_start("moved", NULL);
+    run_thread(thr_end_attached, &ta);
+    CHECK(ta.current_ok && !otel_span_get_context(ta.span, &xc));
+    otel_span *after = otel_span_start("after", NULL); /* the moved span's stale entry is passed over */
+    CHECK(otel_span_get_context(after, &xc) && memcmp(xc.trace_id, rc.trace_id, 16) == 0);
+    otel_span_end(after);
+    CHECK(otel_span_current() == root);
+    /* the active span ended on another thread: the next span starts a new trace */
+    memset(&ta, 0, sizeof ta);
+    ta.span = root;
+    run_thread(thr_end, &ta);
+    otel_span *fresh = otel_span_start("fresh", NULL);
+    CHECK(otel_span_get_context(fresh, &xc) && memcmp(xc.trace_id, rc.trace_id, 16) != 0 && !is_zero(xc.trace_id, 16));
+    CHECK(otel_span_current() == fresh);
+    otel_span_end(fresh);
+    CHECK(otel_span_current() == NULL);
+    /* more open spans than this thread has slots: the extra ones are no-ops */
+    otel_span *many[300];
+    for (int i = 0; i < 300; i++) many[i] = otel_span_start("many", NULL);
+    for (int i = 299; i >= 0; i--) otel_span_end(many[i]);
+    otel_stats st = stats();
+    /* root, child, again, a, b, deep, moved, b-own, b-next, after, fresh, many */
+    CHECK(st.spans_started == 0 && st.spans_unsampled + st.spans_dropped == 2 + 1 + 2 + DEEP + 1 + 2 + 1 + 1 + 300);
+    CHECK(st.spans_dropped > 0 && st.spans_dropped < 300);
+    CHECK(st.misuse == 2 && nspans() == 0);
+    done();
+
+    /* 16 slots: a slot freed by another thread comes back to its owner (not to the other
+       thread), and a stale handle left on top of the stack cannot end its slot's new span */
+    d = desc_mem();
+    d.sampler = OTEL_SAMPLER_ALWAYS_OFF;
+    d.spans_per_thread = 16;
+    CHECK(init(&d));
+    memset(&ta, 0, sizeof ta);
+    ta.span = otel_span_start("moved", NULL);
+    run_thread(thr_end_attached, &ta);
+    CHECK(ta.current_ok);
+    otel_span *sixteen[16];
+    for (int i = 0; i < 16; i++) sixteen[i] = otel_span_start("n", NULL);
+    for (int i = 0; i < 16; i++) CHECK(otel_span_get_context(sixteen[i], &xc));
+    for (int i = 15; i >= 0; i--) otel_span_end(sixteen[i]);
+    CHECK(stats().spans_dropped == 0 && otel_span_current() == NULL);
+    memset(&ta, 0, sizeof ta);
+    ta.span = otel_span_start("x", NULL);
+    run_thread(thr_end, &ta); /* x stays on top of this thread's stack, stale */
+    for (int i = 0; i < 16; i++) sixteen[i] = otel_span_start("y", &(otel_span_desc){.root = true, .detached = true});
+    for (int i = 0; i < 16; i++) CHECK(otel_span_get_context(sixteen[i], &xc));
+    otel_span_end(ta.span); /* x again: misuse; the span now in its slot stays open */
+    CHECK(stats().misuse == 1);
+    for (int i = 0; i < 16; i++) CHECK(otel_span_get_context(sixteen[i], &xc));
+    for (int i = 0; i < 16; i++) otel_span_end(sixteen[i]);
+    CHECK(stats().misuse == 1 && stats().spans_dropped == 0 && otel_span_current() == NULL);
+    done();
+
+    /* parent-based: slots that held sampled spans (with a tracestate) serve unsampled ones */
+    d = desc_mem();
+    CHECK(init(&d));
+    otel_span_context on, off;
+    CHECK(otel_context_extract(TP_ON, "a=1", &on) == OTEL_OK && strcmp(on.trace_state, "a=1") == 0);
+    CHECK(otel_context_extract(TP_OFF, NULL, &off) == OTEL_OK);
+    otel_span *s = otel_span_start("s", &(otel_span_desc){.remote_parent = &on});
+    otel_span *sc = otel_span_start("s-child", NULL);
+    CHECK(otel_span_is_recording(sc) && otel_span_get_context(sc, &xc) && strcmp(xc.trace_state, "a=1") == 0);
+    otel_span_end(sc);
+    otel_span_end(s);
+    otel_span *u = otel_span_start("u", &(otel_span_desc){.remote_parent = &off});
+    otel_span *uc = otel_span_start("u-child", NULL);
+    CHECK(unsampled(u) && unsampled(uc) && otel_span_current() == uc);
+    CHECK(otel_span_get_context(uc, &cc) && memcmp(cc.trace_id, off.trace_id, 16) == 0 && cc.trace_flags == 0);
+    CHECK(cc.trace_state[0] == 0 && !cc.is_remote && memcmp(cc.span_id, off.span_id, 8) != 0);
+    tp_of(&cc, want);
+    char ts[64] = "x";
+    CHECK(otel_context_inject(uc, tp, ts, sizeof ts) == OTEL_OK && strcmp(tp, want) == 0 && ts[0] == 0);
+    poke_all(uc);
+    otel_span_end(uc);
+    otel_span_end(u);
+    /* an unsampled parent with a tracestate: the child keeps it */
+    CHECK(otel_context_extract(TP_OFF, "b=2", &off) == OTEL_OK);
+    u = otel_span_start("u2", &(otel_span_desc){.remote_parent = &off});
+    uc = otel_span_start("u2-child", NULL);
+    CHECK(unsampled(uc) && otel_span_get_context(uc, &cc) && strcmp(cc.trace_state, "b=2") == 0);
+    CHECK(otel_context_inject(uc, tp, ts, sizeof ts) == OTEL_OK && strcmp(ts, "b=2") == 0);
+    otel_span_end(uc);
+    otel_span_end(u);
+    /* a sampled root after all that */
+    otel_span *r = otel_span_start("r", NULL);
+    CHECK(sampled(r) && otel_span_current() == r);
+    otel_span_end(r);
+    CHECK(nspans() == 3 && span_named("s-child") && span_named("r") && !span_named("u-child"));
+    st = stats();
+    CHECK(st.spans_unsampled == 4 && st.spans_started == 3 && st.misuse == 0);
+    done();
+
+    /* PARENTBASED_ALWAYS_OFF: the root is not sampled either, and children follow */
+    d = desc_mem();
+    d.sampler = OTEL_SAMPLER_PARENTBASED_ALWAYS_OFF;
+    CHECK(init(&d));
+    root = otel_span_start("root", NULL);
+    child = otel_span_start("child", NULL);
+    CHECK(unsampled(root) && unsampled(child) && otel_span_get_context(root, &rc) && otel_span_get_context(child, &cc));
+    CHECK(memcmp(rc.trace_id, cc.trace_id, 16) == 0 && !is_zero(rc.trace_id, 16));
+    otel_span_end(child);
+    otel_span_end(root);
+    CHECK(otel_span_current() == NULL && nspans() == 0 && stats().spans_unsampled == 2);
+    done();
+}
+
 static void test_sampler_env(void) {
     otel_desc d;
     static const struct {
@@ -1432,6 +1649,7 @@ int main(void) {
     test_misuse();
     test_disabled();
     test_samplers();
+    test_unsampled_paths();
     test_sampler_env();
     test_resource();
     test_config();
