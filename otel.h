@@ -3118,7 +3118,7 @@ static OTEL__NOINLINE otel_span *otel__start_child(const char *name, otel__state
    case it does not cover (a recording span, a parent with a tracestate, no free slot, an
    unregistered thread, stale stack entries), goes to otel__start by a tail call, so that
    this needs no saved registers. */
-static OTEL__ALWAYS_INLINE otel_span *otel__start_auto(otel__state *g, const char *name) {
+static OTEL__NOINLINE otel_span *otel__start_auto(otel__state *g, const char *name) {
     otel__thread *t = otel__tls;
     if (!t || otel__tls_instance != g->instance) return otel__start_desc(name, &otel__zero_desc, g);
     uint32_t depth = t->depth;
@@ -3170,8 +3170,9 @@ static OTEL__ALWAYS_INLINE otel_span *otel__start_auto(otel__state *g, const cha
 }
 
 /* With the SDK disabled or not initialized this is a load, a test and a return; the
-   general work (and its saved registers) is in otel__start_desc / otel__start_child,
-   reached by tail calls. */
+   work (and its saved registers) is in otel__start_auto / otel__start_desc, reached by
+   tail calls, so that this stays small enough to be inlined where the implementation is
+   compiled into the caller's file. */
 OTEL_API otel_span *otel_span_start(const char *name, const otel_span_desc *desc) {
     otel__state *g = otel__g;
     if (!g) return OTEL__NOOP;
