@@ -31,7 +31,7 @@ static otel_export_result count_export(const otel_log_batch *b, void *user) {
     return OTEL_EXPORT_SUCCESS;
 }
 
-static uint32_t ring_max; /* 0: rings grow to the default ring_max_bytes (16 MiB) */
+static uint32_t ring_max; /* 0: blocks grow to the default ring_max_bytes (16 MiB) */
 
 static otel_result setup(int ndest) {
     otel_desc d;

@@ -28,7 +28,7 @@ static otel_export_result count_export(const otel_span_batch *b, void *user) {
     return OTEL_EXPORT_SUCCESS;
 }
 
-static uint32_t ring_max; /* 0: rings grow to the default ring_max_bytes (16 MiB) */
+static uint32_t ring_max; /* 0: blocks grow to the default ring_max_bytes (16 MiB) */
 static volatile uint64_t sink; /* keeps the clock reads of run_clock_floor */
 
 static otel_result setup(int ndest, otel_sampler sampler, bool disabled) {
@@ -155,10 +155,11 @@ int main(int argc, char **argv) {
     CASE("span_4attr_2threads", 1, 2, OTEL_SAMPLER_ALWAYS_ON, false, 0);
     CASE("span_unsampled", 1, 1, OTEL_SAMPLER_ALWAYS_OFF, false, 0);
     CASE("span_sdk_disabled", 1, 1, OTEL_SAMPLER_ALWAYS_ON, true, 0);
-    /* The same with fixed 1 MiB rings (otel_desc.ring_max_bytes = ring_bytes), as before
-       rings grew: this VM's host stops a running thread for 1-4 ms a few times a second
-       (tools/hiccups measures it), longer than a 1 MiB ring lasts at full speed (about
-       2,600 of these spans), so a fixed ring drops when the pipeline thread is stopped. */
+    /* The same with a fixed 1 MiB region per thread (otel_desc.ring_max_bytes = ring_bytes),
+       as before rings grew: this VM's host stops a running thread for 1-4 ms a few times a
+       second (tools/hiccups measures it), longer than 1 MiB lasts at full speed (about 2,600
+       of these spans), so a fixed region drops when the background threads are stopped.
+       (Since 0.5.0 the region also holds what waits in the destinations' queues.) */
     CASE("span_4attr_1dest_fixedring", 1, 1, OTEL_SAMPLER_ALWAYS_ON, false, 1u << 20);
     CASE("span_4attr_3dest_fixedring", 3, 1, OTEL_SAMPLER_ALWAYS_ON, false, 1u << 20);
     CASE("span_4attr_2threads_fixedring", 1, 2, OTEL_SAMPLER_ALWAYS_ON, false, 1u << 20);
