@@ -2428,9 +2428,12 @@ static void otel__region_free(otel__thread *t) {
 
 /* A thread's blocks start over (a new thread, a child after fork): none cut, none queued. */
 static void otel__blocks_reset(otel__state *g, otel__thread *t) {
+#ifndef OTEL_TEST_HQ_START /* tests: counters that soon wrap around */
+#define OTEL_TEST_HQ_START 0u
+#endif
     for (int k = 0; k < 2; k++) {
-        atomic_init(&t->hq_head[k], 0);
-        atomic_init(&t->hq_tail[k], 0);
+        atomic_init(&t->hq_head[k], (uint32_t)(OTEL_TEST_HQ_START));
+        atomic_init(&t->hq_tail[k], (uint32_t)(OTEL_TEST_HQ_START));
         t->cur[k] = NULL;
     }
     atomic_init(&t->sfree, NULL);
@@ -2447,7 +2450,9 @@ static otel__thread *otel__thread_new(otel__state *g, uint32_t index) {
     t->chunks = (otel__slot **)otel__calloc(sizeof(otel__slot *) * (t->slot_cap / OTEL__SLOT_CHUNK + 1));
     t->free_stack = (uint32_t *)OTEL_MALLOC(sizeof(uint32_t) * t->slot_cap, NULL);
     otel__region_alloc(g, t);
-    t->hq_cap = t->region_bytes / g->blk_bytes + 1; /* every block of the region, and one more */
+    /* every block of the region and one more, a power of two: the free-running counters
+       index it by a mask, which stays right when they wrap around */
+    t->hq_cap = otel__pow2_ceil(t->region_bytes / g->blk_bytes + 1);
     t->hq[0] = (otel__block **)OTEL_MALLOC(sizeof(otel__block *) * t->hq_cap * 2, NULL);
     t->hq[1] = t->hq[0] ? t->hq[0] + t->hq_cap : NULL;
     if (!t->chunks || !t->free_stack || !t->region || !t->hq[0]) {
@@ -3946,7 +3951,8 @@ static OTEL__NOINLINE otel__block *otel__block_next(otel__state *g, otel__thread
     otel__block *b = t->pfree;
     if (!b) b = atomic_exchange_explicit(&t->sfree, NULL, memory_order_acquire);
     if (b) t->pfree = b->next;
-    else if (!(b = otel__block_carve(g, t))) { /* none: the current block stays open */
+    else if (!(b = otel__block_carve(g, t))) { /* none: the current block stays open (the caller seals it if it
+                                                   cannot take the record: otel__block_seal) */
         otel__pipe_poke(g, false);
         return NULL;
     }
@@ -3956,7 +3962,7 @@ static OTEL__NOINLINE otel__block *otel__block_next(otel__state *g, otel__thread
     atomic_init(&b->sealed, 0);
     b->count = b->used = b->taken = 0;
     uint32_t tail = otel__load_rlx(&t->hq_tail[k]);
-    t->hq[k][tail % t->hq_cap] = b;
+    t->hq[k][tail & (t->hq_cap - 1)] = b;
     otel__store_rel(&t->hq_tail[k], tail + 1);
     t->cur[k] = b;
     t->poke_bytes += g->blk_bytes;
@@ -3968,6 +3974,16 @@ static OTEL__NOINLINE otel__block *otel__block_next(otel__state *g, otel__thread
             sched_yield();
     }
     return b;
+}
+
+/* Seals this thread's current block of signal `k` without a next one: when no block is
+   free and the current one cannot take a record. It then goes back to the free lists once
+   exported, so that the thread records again (with a region of two blocks, one per
+   signal, an open full block would never be freed). */
+static OTEL__NOINLINE void otel__block_seal(otel__thread *t, int k) {
+    if (!t->cur[k]) return;
+    otel__store_rel(&t->cur[k]->sealed, 1);
+    t->cur[k] = NULL;
 }
 
 /* Room for a record of `size` bytes in this thread's block of signal `k`, starting the
@@ -3993,6 +4009,7 @@ static void otel__emit(otel__state *g, otel__thread *t, otel__slot *s, uint64_t 
     uint32_t size = (uint32_t)OTEL__ALIGN8(sizeof(otel__rec) + s->items_end + s->str_used);
     otel__block *b = otel__block_room(g, t, 0, size);
     if (OTEL__UNLIKELY(!b)) {
+        otel__block_seal(t, 0);
         OTEL__BUMP(t->dropped, 1);
         OTEL__LOG_ONCE(g->once_ring, OTEL_LOG_WARN,
                        "a thread's ring is full (%u bytes, ring_max_bytes=%u): spans dropped and counted (reported once)",
@@ -4139,7 +4156,7 @@ static size_t otel__drain(otel__state *g, bool hold, int *held) {
         for (int k = 0; k < 2; k++) {
             uint32_t h = otel__load_rlx(&t->hq_head[k]), tl = otel__load_acq(&t->hq_tail[k]);
             while (h != tl) {
-                otel__block *b = t->hq[k][h % t->hq_cap];
+                otel__block *b = t->hq[k][h & (t->hq_cap - 1)];
                 uint32_t sealed = otel__load_acq(&b->sealed), np = otel__load_acq(&b->npub); /* sealed first: np is then final */
                 if (np != b->taken) {
                     uint32_t c = np - b->taken;
@@ -8697,9 +8714,12 @@ static OTEL__NOINLINE otel__block *otel__log_block(otel__state *g, otel__thread 
         }
     }
     otel__block *nb = otel__block_next(g, t, 1);
-    if (nb || !open) return nb;
-    if (!need) need = otel__log_bound(r, na, lim, fmt, ap);
-    if (b->cap - b->used < need) return NULL;
+    if (nb) return nb;
+    if (open && !need) need = otel__log_bound(r, na, lim, fmt, ap);
+    if (!open || b->cap - b->used < need) {
+        otel__block_seal(t, 1);
+        return NULL;
+    }
     *size = need;
     return b;
 }

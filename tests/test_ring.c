@@ -1,12 +1,14 @@
 /* test_ring.c - per-thread blocks that grow instead of dropping (otel_desc.ring_max_bytes).
    The pipeline thread is held still by locking the test mutex it takes at each drain
-   (OTEL_TEST_PIPE_STALL), so that a thread's region fills for certain. Every case checks
+   (OTEL_TEST_PIPE_STALL), so that a thread's region fills for certain; the handover
+   queues' counters start 16 blocks below 2^32, so that they wrap. Every case checks
    that each span and log record arrives exactly once, in order per thread, or is counted
    as dropped.
    Also built with ThreadSanitizer by tests/run.sh (the marker on the next line). */
 /* tsan */
 #define _GNU_SOURCE
 #define OTEL_TEST_PIPE_STALL
+#define OTEL_TEST_HQ_START 0xFFFFFFF0u /* the handover queues' counters wrap after 16 blocks */
 #define OTEL_IMPLEMENTATION
 #include "../otel.h"
 #include "test.h"
@@ -215,6 +217,36 @@ static void test_log_fill(void) {
     stall(false);
     CHECK(otel_force_flush(5000) == OTEL_OK);
     CHECK(otel_memory_exporter_log_count(&lmem) + stats().logs_dropped == (size_t)n);
+    done();
+}
+
+/* A region of only two blocks (ring_bytes = ring_max_bytes = 64 KiB), one per signal at
+   first: a burst that overflows it drops, but a full block is sealed even when no other
+   block is free, so it comes back once exported and every later burst records again. (A
+   full block left open was never freed: after the first burst nothing was exported.) */
+static void test_two_blocks(void) {
+    CHECK(init_rings(64u << 10, 64u << 10));
+    CHECK(otel__g->blk_bytes == (32u << 10));
+    otel_logger *lg = otel_logger_get("ring", NULL);
+    size_t spans = 0, logs = 0;
+    int64_t seq = 0;
+    for (int round = 0; round < 4; round++) {
+        for (int i = 0; i < 1000; i++) record(0, seq++, lg);
+        usleep(150 * 1000); /* the destinations export (delay 10 ms) and give the blocks back */
+        size_t s2 = otel_memory_exporter_count(&mem), l2 = otel_memory_exporter_log_count(&lmem);
+        CHECK(s2 > spans && l2 > logs);
+        if (s2 <= spans || l2 <= logs)
+            fprintf(stderr, "  burst %d: spans %zu -> %zu, records %zu -> %zu exported\n", round, spans, s2, logs, l2);
+        spans = s2;
+        logs = l2;
+    }
+    CHECK(otel_force_flush(5000) == OTEL_OK);
+    otel_stats st = stats();
+    CHECK(check_arrivals(false, 1, &seq, false) + st.spans_dropped == (size_t)seq);
+    CHECK(check_arrivals(true, 1, &seq, false) + st.logs_dropped == (size_t)seq);
+    printf("  two-block region, 4 bursts of 1000: %zu spans and %zu records exported, %llu + %llu dropped and counted\n",
+           otel_memory_exporter_count(&mem), otel_memory_exporter_log_count(&lmem), (unsigned long long)st.spans_dropped,
+           (unsigned long long)st.logs_dropped);
     done();
 }
 
@@ -445,7 +477,7 @@ static void test_block_model(void) {
         uint32_t h = otel__load_rlx(&t->hq_head[k]), tl = otel__load_rlx(&t->hq_tail[k]);
         int64_t next = 0;
         for (uint32_t q = h; q != tl; q++) {
-            const otel__block *b = t->hq[k][q % t->hq_cap];
+            const otel__block *b = t->hq[k][q & (t->hq_cap - 1)];
             size_t off = (size_t)((const unsigned char *)b - t->region);
             if (off % blk || off >= carved || seen[off / blk]++) bad++;
             if (otel__load_rlx(&b->sealed) != (q + 1 != tl) || otel__load_rlx(&b->npub) != b->count) bad++;
@@ -515,6 +547,7 @@ int main(void) {
     test_grow_limit();
     test_no_growth();
     test_log_fill();
+    test_two_blocks();
     test_grow_threads();
     test_block_model();
     test_hold_behind();
