@@ -1147,6 +1147,9 @@ int pthread_mutex_timedlock(pthread_mutex_t *mutex, const struct timespec *absti
 #define OTEL__DEFAULT_MAX_THREADS 1024u
 #define OTEL__DEFAULT_LOG_RECORD_BYTES 8192u
 #define OTEL__BLOCK_BYTES (64u << 10) /* the largest block of a thread's records (otel__blk_bytes) */
+#ifndef OTEL_TEST_HQ_START                /* tests: handover queue counters that soon wrap around */
+#define OTEL_TEST_HQ_START 0u
+#endif
 #define OTEL__HOLD_MS 20             /* the pipeline waits this long for queue room ... */
 #define OTEL__HOLD_MAX_MS 100        /* ... and this long in all, then drops for ... */
 #define OTEL__NOWAIT_MS 1000         /* ... this long (see otel__pipeline_main) */
@@ -2428,9 +2431,6 @@ static void otel__region_free(otel__thread *t) {
 
 /* A thread's blocks start over (a new thread, a child after fork): none cut, none queued. */
 static void otel__blocks_reset(otel__state *g, otel__thread *t) {
-#ifndef OTEL_TEST_HQ_START /* tests: counters that soon wrap around */
-#define OTEL_TEST_HQ_START 0u
-#endif
     for (int k = 0; k < 2; k++) {
         atomic_init(&t->hq_head[k], (uint32_t)(OTEL_TEST_HQ_START));
         atomic_init(&t->hq_tail[k], (uint32_t)(OTEL_TEST_HQ_START));
@@ -2934,17 +2934,14 @@ static bool otel__ratio_sample(const otel__state *g, const uint8_t *trace_id) {
 
 /* The sampling decision for a new span (spec: trace/sdk.md, built-in samplers). */
 static OTEL__ALWAYS_INLINE bool otel__sample(const otel__state *g, bool has_parent, bool parent_sampled, const uint8_t *trace_id) {
-    switch (g->cfg.sampler) {
-    case OTEL_SAMPLER_ALWAYS_ON: return true;
-    case OTEL_SAMPLER_ALWAYS_OFF: return false;
-    case OTEL_SAMPLER_TRACEIDRATIO: return otel__ratio_sample(g, trace_id);
-    case OTEL_SAMPLER_PARENTBASED_ALWAYS_OFF: return has_parent ? parent_sampled : false;
-    case OTEL_SAMPLER_PARENTBASED_TRACEIDRATIO:
-        return has_parent ? parent_sampled : otel__ratio_sample(g, trace_id);
-    case OTEL_SAMPLER_DEFAULT:
-    case OTEL_SAMPLER_PARENTBASED_ALWAYS_ON: break;
-    }
-    return has_parent ? parent_sampled : true;
+    otel_sampler smp = g->cfg.sampler;
+    if (smp == OTEL_SAMPLER_ALWAYS_OFF) return false;
+    if (smp == OTEL_SAMPLER_ALWAYS_ON) return true;
+    if (smp == OTEL_SAMPLER_TRACEIDRATIO) return otel__ratio_sample(g, trace_id);
+    /* the parent-based ones (OTEL_SAMPLER_DEFAULT is parentbased_always_on) */
+    if (has_parent) return parent_sampled;
+    if (smp == OTEL_SAMPLER_PARENTBASED_TRACEIDRATIO) return otel__ratio_sample(g, trace_id);
+    return smp != OTEL_SAMPLER_PARENTBASED_ALWAYS_OFF;
 }
 
 /* ---- the active-span stack --------------------------------------------------------- */
@@ -3135,15 +3132,7 @@ static OTEL__NOINLINE otel_span *otel__start_auto(otel__state *g, const char *na
         if (otel__load_acq(&p->state) != OTEL__OPEN ||
             (otel__load_rlx((_Atomic uint32_t *)&p->gen) & OTEL__GEN_MASK) != ((uint32_t)(ph >> OTEL__GEN_SHIFT) & OTEL__GEN_MASK))
             return otel__start_desc(name, &otel__zero_desc, g); /* it drops the stale entries */
-        /* otel__sample(g, true, parent sampled, p->trace_id), the usual samplers tested first */
-        otel_sampler smp = g->cfg.sampler;
-        int psampled = (p->trace_flags & OTEL_TRACE_FLAG_SAMPLED) != 0;
-        if (smp == OTEL_SAMPLER_ALWAYS_OFF)
-            rec = 0;
-        else if (smp == OTEL_SAMPLER_DEFAULT || smp >= OTEL_SAMPLER_PARENTBASED_ALWAYS_ON) /* follows the parent */
-            rec = psampled;
-        else
-            rec = otel__sample(g, true, psampled, p->trace_id);
+        rec = otel__sample(g, true, (p->trace_flags & OTEL_TRACE_FLAG_SAMPLED) != 0, p->trace_id);
         /* (a parent's tracestate is copied by the general path) */
         if (rec || p->ts_len || t->free_top == 0) return otel__start_child(name, g, t, p, rec);
     } else {
@@ -3770,7 +3759,7 @@ struct otel__block {
     _Atomic uint32_t npub;   /* records published (producer, release) */
     _Atomic uint32_t sealed; /* the producer writes no more here (set after the last npub) */
     uint32_t count;          /* producer: records written */
-    uint32_t used, cap;      /* producer: data bytes used, and there are */
+    uint32_t used, cap;      /* data bytes: used (producer), in the block */
     uint32_t max_spans;      /* room in spans[] */
     uint32_t taken;          /* pipeline: records handed to the destinations */
     otel__thread *owner;
@@ -3941,9 +3930,25 @@ static inline uint32_t otel__blocks_queued(otel__thread *t) {
            otel__load_acq(&t->hq_head[1]);
 }
 
+/* Seals this thread's current block of signal `k` (if any): the thread writes no more
+   there, and once handed on and exported it goes back to the free lists. Also when no
+   other block is free and it cannot take a record: with a region of two blocks, one per
+   signal, a full block left open would never be freed. */
+static void otel__block_seal(otel__thread *t, int k) {
+    if (!t->cur[k]) return;
+    otel__store_rel(&t->cur[k]->sealed, 1);
+    t->cur[k] = NULL;
+}
+
+/* Whether `b` (NULL: none) takes a record of `size` bytes. */
+static OTEL__ALWAYS_INLINE bool otel__block_fits(const otel__block *b, uint32_t size) {
+    return b && b->cap - b->used >= size && b->count < b->max_spans;
+}
+
 /* Starts this thread's next block of signal `k` and seals the current one (if any); NULL:
-   none free (the current one then stays open). Once per quarter of ring_bytes started it wakes the pipeline, and if that is
-   a quarter of the blocks in use behind, gives it this CPU for a moment: with more busy
+   none free (the current one then stays open: the caller seals it if it cannot take its
+   record). Once per quarter of ring_bytes started it wakes the pipeline, and if that is a
+   quarter of the blocks in use behind, gives it this CPU for a moment: with more busy
    threads than cores a woken pipeline otherwise waits a whole scheduler slice
    (milliseconds). sched_yield never waits for the pipeline: with nothing else runnable it
    returns at once. */
@@ -3951,12 +3956,11 @@ static OTEL__NOINLINE otel__block *otel__block_next(otel__state *g, otel__thread
     otel__block *b = t->pfree;
     if (!b) b = atomic_exchange_explicit(&t->sfree, NULL, memory_order_acquire);
     if (b) t->pfree = b->next;
-    else if (!(b = otel__block_carve(g, t))) { /* none: the current block stays open (the caller seals it if it
-                                                   cannot take the record: otel__block_seal) */
+    else if (!(b = otel__block_carve(g, t))) {
         otel__pipe_poke(g, false);
         return NULL;
     }
-    if (t->cur[k]) otel__store_rel(&t->cur[k]->sealed, 1);
+    otel__block_seal(t, k);
     atomic_init(&b->refs, 1); /* the handover queue's */
     atomic_init(&b->npub, 0);
     atomic_init(&b->sealed, 0);
@@ -3976,21 +3980,11 @@ static OTEL__NOINLINE otel__block *otel__block_next(otel__state *g, otel__thread
     return b;
 }
 
-/* Seals this thread's current block of signal `k` without a next one: when no block is
-   free and the current one cannot take a record. It then goes back to the free lists once
-   exported, so that the thread records again (with a region of two blocks, one per
-   signal, an open full block would never be freed). */
-static OTEL__NOINLINE void otel__block_seal(otel__thread *t, int k) {
-    if (!t->cur[k]) return;
-    otel__store_rel(&t->cur[k]->sealed, 1);
-    t->cur[k] = NULL;
-}
-
-/* Room for a record of `size` bytes in this thread's block of signal `k`, starting the
-   next block if need be; NULL: none. */
-static OTEL__ALWAYS_INLINE otel__block *otel__block_room(otel__state *g, otel__thread *t, int k, uint32_t size) {
-    otel__block *b = t->cur[k];
-    if (OTEL__UNLIKELY(!b || b->cap - b->used < size || b->count == b->max_spans)) return otel__block_next(g, t, k);
+/* Room for a span record of `size` bytes in this thread's span block, starting the next
+   block if need be; NULL: none (the current block, which cannot take it, is sealed). */
+static OTEL__ALWAYS_INLINE otel__block *otel__span_block(otel__state *g, otel__thread *t, uint32_t size) {
+    otel__block *b = t->cur[0];
+    if (OTEL__UNLIKELY(!otel__block_fits(b, size)) && !(b = otel__block_next(g, t, 0))) otel__block_seal(t, 0);
     return b;
 }
 
@@ -4007,9 +4001,8 @@ static void otel__emit(otel__state *g, otel__thread *t, otel__slot *s, uint64_t 
     if (g->any_simple) otel__export_simple(g, s, end_ns);
     if (!g->any_batch) return;
     uint32_t size = (uint32_t)OTEL__ALIGN8(sizeof(otel__rec) + s->items_end + s->str_used);
-    otel__block *b = otel__block_room(g, t, 0, size);
+    otel__block *b = otel__span_block(g, t, size);
     if (OTEL__UNLIKELY(!b)) {
-        otel__block_seal(t, 0);
         OTEL__BUMP(t->dropped, 1);
         OTEL__LOG_ONCE(g->once_ring, OTEL_LOG_WARN,
                        "a thread's ring is full (%u bytes, ring_max_bytes=%u): spans dropped and counted (reported once)",
@@ -4043,24 +4036,21 @@ static void otel__publish(otel__state *g, otel__block *b, uint32_t start, uint32
         uint32_t room = ds->d.max_queue_size - ds->queued, k = count < room ? count : room;
         otel__qent *last = ds->qcount ? &ds->q[(ds->qhead + ds->qcount - 1) % ds->qcap] : NULL;
         if (k && last && last->b == b && last->start + last->count == start) {
-            last->count += k;
-            ds->queued += k;
-            if (ds->queued >= ds->d.max_queue_size / 2) pthread_cond_signal(&ds->cv);
-            else if (ds->queued >= ds->d.max_export_batch) ds->wake = true;
-        } else if (ds->qcount == ds->qcap) {
-            k = 0;
-        } else if (k) {
+            last->count += k; /* its reference covers the run */
+        } else if (k && ds->qcount < ds->qcap) {
             otel__qent *e = &ds->q[(ds->qhead + ds->qcount++) % ds->qcap];
             e->b = b;
             e->start = start;
             e->count = k;
             atomic_fetch_add_explicit(&b->refs, 1, memory_order_relaxed);
-            ds->queued += k;
-            /* a full batch: wake the worker at the end of this drain pass (one wake-up for
-               all the pass moved), or now if the queue is half full */
-            if (ds->queued >= ds->d.max_queue_size / 2) pthread_cond_signal(&ds->cv);
-            else if (ds->queued >= ds->d.max_export_batch) ds->wake = true;
+        } else {
+            k = 0;
         }
+        ds->queued += k;
+        /* a full batch: wake the worker at the end of this drain pass (one wake-up for all
+           the pass moved), or now if the queue is half full */
+        if (k && ds->queued >= ds->d.max_queue_size / 2) pthread_cond_signal(&ds->cv);
+        else if (k && ds->queued >= ds->d.max_export_batch) ds->wake = true;
         pthread_mutex_unlock(&ds->mu);
         if (k < count) {
             otel__add_rlx(&ds->dropped, count - k);
@@ -8685,7 +8675,7 @@ static size_t otel__fmt_len(const char *fmt, va_list *ap) {
     return n < 0 ? 0 : (size_t)n;
 }
 
-/* The bytes a record may need in the ring: its header and at most `lim` bytes of parts.
+/* The bytes a record may need in a block: its header and at most `lim` bytes of parts.
    `fmt`: the body is that printf message. */
 static OTEL__NOINLINE uint32_t otel__log_bound(const otel_log_record *r, size_t na, size_t lim, const char *fmt,
                                               va_list *ap) {
@@ -8704,19 +8694,18 @@ static OTEL__NOINLINE uint32_t otel__log_bound(const otel_log_record *r, size_t 
 static OTEL__NOINLINE otel__block *otel__log_block(otel__state *g, otel__thread *t, const otel_log_record *r, size_t na,
                                                   size_t lim, const char *fmt, va_list *ap, uint32_t *size) {
     otel__block *b = t->cur[1];
-    bool open = b && b->count < b->max_spans;
     uint32_t need = 0;
-    if (open && b->cap - b->used >= g->blk_bytes / 8) {
+    if (otel__block_fits(b, g->blk_bytes / 8)) {
         need = otel__log_bound(r, na, lim, fmt, ap);
-        if (b->cap - b->used >= need) {
+        if (otel__block_fits(b, need)) {
             *size = need;
             return b;
         }
     }
     otel__block *nb = otel__block_next(g, t, 1);
     if (nb) return nb;
-    if (open && !need) need = otel__log_bound(r, na, lim, fmt, ap);
-    if (!open || b->cap - b->used < need) {
+    if (b && !need) need = otel__log_bound(r, na, lim, fmt, ap);
+    if (!otel__block_fits(b, need)) {
         otel__block_seal(t, 1);
         return NULL;
     }
@@ -8784,7 +8773,7 @@ static void otel__log_write(otel__state *g, otel__thread *t, const otel_logger *
     otel__block *b = NULL;
     if (g->any_batch_log) {
         b = t->cur[1];
-        if (OTEL__UNLIKELY(!b || b->cap - b->used < size || b->count == b->max_spans))
+        if (OTEL__UNLIKELY(!otel__block_fits(b, size)))
             b = otel__log_block(g, t, r, na, lim, fmt, ap, &size);
         if (!b) {
             otel__log_drop(g, t, "the thread's ring is full");

@@ -141,13 +141,19 @@ static void test_grow_no_loss(void) {
     done();
 }
 
-/* At ring_max_bytes the ring stops growing: the newest records are dropped and counted. */
-static void test_grow_limit(void) {
-    CHECK(init_rings(16u << 10, 64u << 10));
+/* Sets up rings of `ring` and `ring_max` bytes, holds the pipeline still and records n
+   spans and n log records on this thread (the caller lets the pipeline go). */
+static void stalled_burst(uint32_t ring, uint32_t ring_max, int64_t n) {
+    CHECK(init_rings(ring, ring_max));
     otel_logger *lg = otel_logger_get("ring", NULL);
-    const int64_t n = 2000;
     stall(true);
     for (int64_t i = 0; i < n; i++) record(0, i, lg);
+}
+
+/* At ring_max_bytes the ring stops growing: the newest records are dropped and counted. */
+static void test_grow_limit(void) {
+    const int64_t n = 2000;
+    stalled_burst(16u << 10, 64u << 10, n);
     otel_stats st = stats();
     CHECK(st.ring_grows == 2);
     CHECK(st.ring_bytes == (64u << 10));
@@ -463,11 +469,8 @@ static void test_grow_fork(void) {
    other inside its data, every published pointer is its record's, and all but the last
    block of each queue are sealed; together they hold every record, in order. */
 static void test_block_model(void) {
-    CHECK(init_rings(16u << 10, 4u << 20));
-    otel_logger *lg = otel_logger_get("ring", NULL);
     const int64_t n = 3000;
-    stall(true);
-    for (int64_t i = 0; i < n; i++) record(0, i, lg);
+    stalled_burst(16u << 10, 4u << 20, n);
     otel__thread *t = otel__self(otel__g);
     uint32_t blk = otel__g->blk_bytes, carved = otel__load_rlx(&t->carved);
     CHECK(stats().spans_dropped == 0 && stats().logs_dropped == 0);
@@ -483,16 +486,14 @@ static void test_block_model(void) {
             if (otel__load_rlx(&b->sealed) != (q + 1 != tl) || otel__load_rlx(&b->npub) != b->count) bad++;
             uint32_t at = 0;
             for (uint32_t i = 0; i < b->count; i++) {
-                const unsigned char *rec = b->data + at;
-                const otel_span_data *d = k ? NULL : b->spans[i];
-                const otel_log_data *l = k ? b->logs[i] : NULL;
-                uint32_t size = k ? ((const otel__lrec *)(const void *)rec)->size : ((const otel__rec *)(const void *)rec)->size;
-                if ((k ? (const void *)&((const otel__lrec *)(const void *)rec)->d : (const void *)&((const otel__rec *)(const void *)rec)->d) !=
-                    (k ? (const void *)l : (const void *)d))
+                const otel__rec *sr = (const otel__rec *)(const void *)(b->data + at);
+                const otel__lrec *lr = (const otel__lrec *)(const void *)(b->data + at);
+                uint32_t size = k ? lr->size : sr->size;
+                if (k ? (const void *)&lr->d != (const void *)b->logs[i] : (const void *)&sr->d != (const void *)b->spans[i])
                     bad++;
                 at += size;
                 if (at > b->cap || size % 8) bad++;
-                if (attr_int(k ? otel_log_attrs(l) : otel_span_attrs(d), "seq") != next++) bad++;
+                if (attr_int(k ? otel_log_attrs(b->logs[i]) : otel_span_attrs(b->spans[i]), "seq") != next++) bad++;
             }
             if (at != b->used) bad++;
             blocks++;
