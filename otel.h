@@ -1160,10 +1160,12 @@ int pthread_mutex_timedlock(pthread_mutex_t *mutex, const struct timespec *absti
 #define OTEL__ALWAYS_INLINE inline __attribute__((always_inline))
 #define OTEL__NOINLINE __attribute__((noinline))
 #define OTEL__UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define OTEL__LIKELY(x) __builtin_expect(!!(x), 1)
 #else
 #define OTEL__ALWAYS_INLINE inline
 #define OTEL__NOINLINE
 #define OTEL__UNLIKELY(x) (x)
+#define OTEL__LIKELY(x) (x)
 #endif
 
 #define otel__load_acq(p) atomic_load_explicit((p), memory_order_acquire)
@@ -1322,8 +1324,12 @@ static OTEL__ALWAYS_INLINE uint64_t otel__now(void) {
         uint64_t t0 = otel__load_rlx(&otel__clk.tsc0), n0 = otel__load_rlx(&otel__clk.ns0);
         uint64_t m = otel__load_rlx(&otel__clk.mult), lim = otel__load_rlx(&otel__clk.max_delta);
         atomic_thread_fence(memory_order_acquire);
-        uint64_t d = otel__rdtsc() - t0;
-        if (otel__load_rlx(&otel__clk.seq) == q && d < lim) return n0 + (uint64_t)(((unsigned __int128)d * m) >> 32);
+        /* lim 0: not calibrated (no pipeline thread yet, or the TSC is not used): no counter
+           read, which would cost as much as the clock_gettime that follows */
+        if (OTEL__LIKELY(lim != 0)) {
+            uint64_t d = otel__rdtsc() - t0;
+            if (otel__load_rlx(&otel__clk.seq) == q && d < lim) return n0 + (uint64_t)(((unsigned __int128)d * m) >> 32);
+        }
     }
 #endif
     return otel__realtime_ns();
@@ -2631,22 +2637,30 @@ static inline bool otel__ascii(const char *s, size_t n) {
 /* Copies n bytes to d, which has room for OTEL__ALIGN8(n + 1) bytes: the copy, its NUL and
    zero padding to the 8-byte boundary. Returns the OR of the bytes copied, whose 0x80 bits
    tell whether any was not ASCII: one pass over the source for the check and the copy.
-   The last word is zeroed first; the word copies (the tail one overlapping) then write
-   exactly bytes [0, n), so byte n and the padding stay 0. */
+   The last word is zeroed first; the copies then write exactly bytes [0, n) (overlapping
+   loads and stores, no loop up to 32 bytes: most keys and short values), so byte n and
+   the padding stay 0. */
 static OTEL__ALWAYS_INLINE uint64_t otel__copy_pad(unsigned char *d, const char *src, size_t n) {
-    uint64_t w, acc = 0;
+    uint64_t acc;
     memset(d + OTEL__ALIGN8(n + 1) - 8, 0, 8);
     if (n >= 8) {
-        size_t k = 0;
-        for (; k + 8 <= n; k += 8) {
-            memcpy(&w, src + k, 8);
-            memcpy(d + k, &w, 8);
-            acc |= w;
-        }
-        if (k < n) {
-            memcpy(&w, src + n - 8, 8);
-            memcpy(d + n - 8, &w, 8);
-            acc |= w;
+        uint64_t a, b;
+        memcpy(&a, src, 8);
+        memcpy(&b, src + n - 8, 8);
+        memcpy(d, &a, 8);
+        memcpy(d + n - 8, &b, 8);
+        acc = a | b;
+        if (n > 16) {
+            memcpy(&a, src + 8, 8);
+            memcpy(&b, src + n - 16, 8);
+            memcpy(d + 8, &a, 8);
+            memcpy(d + n - 16, &b, 8);
+            acc |= a | b;
+            for (size_t k = 16; k + 16 < n; k += 8) { /* longer than 32: the words between */
+                memcpy(&a, src + k, 8);
+                memcpy(d + k, &a, 8);
+                acc |= a;
+            }
         }
     } else if (n >= 4) {
         uint32_t x, y;
@@ -2655,11 +2669,14 @@ static OTEL__ALWAYS_INLINE uint64_t otel__copy_pad(unsigned char *d, const char 
         memcpy(d, &x, 4);
         memcpy(d + n - 4, &y, 4);
         acc = x | y;
+    } else if (n) { /* 1-3 bytes: the first, the middle and the last (some the same) */
+        unsigned char x = (unsigned char)src[0], y = (unsigned char)src[n >> 1], z = (unsigned char)src[n - 1];
+        d[0] = x;
+        d[n >> 1] = y;
+        d[n - 1] = z;
+        acc = x | y | z;
     } else {
-        for (size_t i = 0; i < n; i++) {
-            d[i] = (unsigned char)src[i];
-            acc |= (unsigned char)src[i];
-        }
+        acc = 0;
     }
     return acc;
 }
