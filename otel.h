@@ -2688,10 +2688,10 @@ static OTEL__NOINLINE size_t otel__arena_put_str_slow(otel__slot *s, size_t at, 
     if (at + 8 > avail) return 0;
     size_t w = otel__utf8_copy((char *)s->arena + at, avail - at - 1, str, n, max_chars, NULL);
     if (truncated) *truncated = w + 4 > avail - at - 1 && otel__utf8_need(str, n, max_chars) > w;
-    s->arena[at + w] = 0;
     *out_len = w;
     size_t used = OTEL__ALIGN8(w + 1);
     if (at + used > avail) return 0;
+    memset(s->arena + at + w, 0, used - w); /* the NUL and the padding, as on the fast path */
     return used;
 }
 
@@ -8769,6 +8769,138 @@ static bool otel__lput_fmt(otel__slot *s, const char *fmt, va_list *ap, otel_val
     return cut;
 }
 
+/* The usual record, straight-line and with its state in registers (otel__log_write keeps
+   a slot view and many values live, and spills them): batch log destinations only, no
+   severity text or event name given, a string body or a printf message, scalar or string
+   attributes within the limits, with ASCII keys and values whose filter bits differ, all
+   in the room the current block has for the largest record. It writes exactly what
+   otel__log_write would. False: not such a record; nothing was published (what was
+   written is free space) and `ap` was not read: otel__log_write then writes it. */
+static OTEL__NOINLINE bool otel__log_fast(otel__state *g, otel__thread *t, const otel_logger *lg,
+                                          const otel_log_record *r, const char *fmt, va_list *ap) {
+    otel__block *b = t->cur[1];
+    size_t lim = g->cfg.log_record_bytes;
+    if (!g->any_batch_log || g->any_simple_log || r->severity_text || r->event_name ||
+        !otel__block_fits(b, (uint32_t)(sizeof(otel__lrec) + lim)))
+        return false;
+    const char *body = NULL;
+    size_t bn = 0;
+    if (!fmt) {
+        if (r->body.type != OTEL_VALUE_STRING || !r->body.u.s) return false;
+        body = r->body.u.s;
+        bn = r->body.len;
+    }
+    size_t na = r->attrs ? r->attr_count : 0;
+    if (na > g->llim.attr_count) return false;
+    otel__lrec *rec = (otel__lrec *)(void *)(b->data + b->used);
+    unsigned char *arena = (unsigned char *)(rec + 1);
+    uint32_t vlim = g->llim.attr_value_length;
+    size_t at = 0;
+    uint64_t keys = 0, acc = 0;
+    for (size_t i = 0; i < na; i++) {
+        const otel_attr *a = &r->attrs[i];
+        const char *key = a->key.ptr, *str = NULL;
+        size_t klen = a->key.len, slen = 0;
+        uint64_t bits = 0;
+        otel_value_type ty = a->value.type;
+        if (ty == OTEL_VALUE_STRING) {
+            str = a->value.u.s;
+            slen = a->value.len;
+            if (!str || slen > vlim) return false;
+        } else if (ty == OTEL_VALUE_INT) {
+            bits = (uint64_t)a->value.u.i;
+        } else if (ty == OTEL_VALUE_DOUBLE) {
+            memcpy(&bits, &a->value.u.d, 8);
+        } else if (ty == OTEL_VALUE_BOOL) {
+            bits = a->value.u.b ? 1 : 0;
+        } else {
+            return false;
+        }
+        if (!key || klen - 1 >= 0xfff0) return false;
+        size_t kused = OTEL__ALIGN8(klen + 1), vused = str ? OTEL__ALIGN8(slen + 1) : 0;
+        size_t size = sizeof(otel__item) + kused + vused;
+        uint64_t kb = OTEL__KEYBIT(key, klen);
+        if (at + size > lim || (keys & kb)) return false;
+        keys |= kb;
+        otel__item *it = (otel__item *)(void *)(arena + at);
+        unsigned char *kd = (unsigned char *)(it + 1);
+        acc |= otel__copy_pad(kd, key, klen);
+        if (str) acc |= otel__copy_pad(kd + kused, str, slen);
+        it->size = (uint32_t)size;
+        it->tag = OTEL__ITEM_ATTR;
+        it->vtype = (uint8_t)ty;
+        it->klen = (uint16_t)klen;
+        it->vlen = (uint32_t)slen;
+        it->aux = (uint32_t)vused;
+        it->v.u = bits;
+        at += size;
+    }
+    /* then the severity's short name (8 bytes with its NUL) and the body */
+    if (lim - at < 8) return false;
+    otel_log_data *d = &rec->d;
+    size_t bat = at + 8;
+    bool cut = false;
+    if (!fmt) {
+        d->body.u.s = "";
+        if (bn) {
+            if (bn >= lim - bat || bat + OTEL__ALIGN8(bn + 1) > lim) return false;
+            acc |= otel__copy_pad(arena + bat, body, bn);
+            d->body.u.s = (const char *)arena + bat;
+            bat += OTEL__ALIGN8(bn + 1);
+        }
+        if (acc & 0x8080808080808080ull) return false;
+        d->body.type = OTEL_VALUE_STRING;
+        d->body.flags = 0;
+        d->body.len = bn;
+    } else {
+        if (acc & 0x8080808080808080ull) return false;
+        otel__slot s; /* the view otel__lput_fmt writes through */
+        s.arena = arena;
+        s.cap = (uint32_t)lim;
+        s.items_end = (uint32_t)bat;
+        cut = otel__lput_fmt(&s, fmt, ap, &d->body);
+        bat = s.items_end;
+    }
+    uint8_t sev = (unsigned)r->severity <= 24 ? (uint8_t)r->severity : 0;
+    memcpy(arena + at, otel__severity_names[sev], 8);
+    d->severity_text.len = otel__severity_len[sev];
+    d->severity_text.ptr = d->severity_text.len ? (const char *)arena + at : "";
+    d->otel__items = arena;
+    d->otel__items_len = at;
+    d->event_name.ptr = "";
+    d->event_name.len = 0;
+    d->time_ns = r->time_ns;
+    d->observed_time_ns = r->observed_time_ns ? r->observed_time_ns : otel__now();
+    const otel__slot *top = r->context ? NULL : otel__stack_top(g, t);
+    if (r->context) {
+        memcpy(d->trace_id, r->context->trace_id, 16);
+        memcpy(d->span_id, r->context->span_id, 8);
+        d->trace_flags = r->context->trace_flags;
+    } else if (top) {
+        memcpy(d->trace_id, top->trace_id, 16);
+        memcpy(d->span_id, top->span_id, 8);
+        d->trace_flags = top->trace_flags;
+    } else {
+        memset(d->trace_id, 0, 16);
+        memset(d->span_id, 0, 8);
+        d->trace_flags = 0;
+    }
+    d->severity = sev;
+    d->attr_count = (uint32_t)na;
+    d->dropped_attrs = 0;
+    d->scope = &lg->scope;
+    rec->type = OTEL__REC_LOG;
+    rec->size = (uint32_t)OTEL__ALIGN8(sizeof(otel__lrec) + bat);
+    if (cut) {
+        OTEL__BUMP(t->logs_truncated, 1);
+        OTEL__LOG_ONCE(g->once_log_trunc, OTEL_LOG_WARN,
+                       "log record body cut short (log_record_bytes=%u; counted, reported once)", (unsigned)lim);
+    }
+    OTEL__BUMP(t->logs, 1);
+    otel__block_push(b, d, rec->size);
+    return true;
+}
+
 /* Writes one record for this thread: into its ring when there are batch log destinations
    (else into its scratch buffer), then to the SIMPLE ones. `fmt` (with `ap`): the body is
    that printf message, formatted straight into the record. Thread: the caller's.
@@ -8905,7 +9037,8 @@ OTEL_API void otel_logger_emit(otel_logger *logger, const otel_log_record *rec) 
     otel__state *g = otel__g;
     if (!g || !rec) return;
     otel__thread *t = otel__log_thread(g);
-    if (t) otel__log_write(g, t, logger ? logger : &g->loggers[0], rec, NULL, NULL);
+    const otel_logger *lg = logger ? logger : &g->loggers[0];
+    if (t && !otel__log_fast(g, t, lg, rec, NULL, NULL)) otel__log_write(g, t, lg, rec, NULL, NULL);
 }
 
 /* Appends k bytes at buf + *n, of which only those below `cap` are written; *n counts them
@@ -9022,7 +9155,9 @@ static void otel__logv(otel_logger *logger, otel_severity sev, const otel_attr *
     r.attr_count = attrs ? count : 0;
     va_list a;
     va_copy(a, ap);
-    otel__log_write(g, t, logger ? logger : &g->loggers[0], &r, fmt ? fmt : "", &a);
+    const otel_logger *lg = logger ? logger : &g->loggers[0];
+    if (!fmt) fmt = "";
+    if (!otel__log_fast(g, t, lg, &r, fmt, &a)) otel__log_write(g, t, lg, &r, fmt, &a);
     va_end(a);
 }
 

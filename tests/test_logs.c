@@ -812,6 +812,209 @@ static void emit_many_attrs(const char *event) {
     otel_logger_emit(NULL, &r);
 }
 
+/* otel__log_fast (the usual record: no severity text or event name given, a string body or a
+   printf message, scalar or string attributes, batch destinations only) must write exactly
+   what the general path writes. Each record is emitted twice: as is, and with its severity's
+   short name given as its severity text, which always takes the general path and writes the
+   same record. Random shapes around every limit: attribute count and value length limits,
+   long keys, repeated keys, non-ASCII bytes, missing keys and values, arrays, bodies past
+   log_record_bytes, with and without an active span or an explicit context. */
+static uint64_t fp_rng = 0x9e3779b97f4a7c15ull;
+static unsigned fp_next(unsigned n) {
+    fp_rng ^= fp_rng << 13, fp_rng ^= fp_rng >> 7, fp_rng ^= fp_rng << 17;
+    return (unsigned)(fp_rng % n);
+}
+
+static void fp_str(char *buf, size_t n) {
+    for (size_t i = 0; i < n; i++) buf[i] = (char)('a' + fp_next(26));
+    if (n && fp_next(12) == 0) buf[fp_next((unsigned)n)] = (char)0xC3; /* not ASCII (and not valid UTF-8) */
+    buf[n] = 0;
+}
+
+static bool same_log(const otel_log_data *a, const otel_log_data *b) {
+    bool ok = a && b && a->time_ns == b->time_ns && a->observed_time_ns == b->observed_time_ns &&
+              memcmp(a->trace_id, b->trace_id, 16) == 0 && memcmp(a->span_id, b->span_id, 8) == 0 &&
+              a->trace_flags == b->trace_flags && a->severity == b->severity &&
+              a->severity_text.len == b->severity_text.len &&
+              memcmp(a->severity_text.ptr, b->severity_text.ptr, a->severity_text.len) == 0 &&
+              a->event_name.len == b->event_name.len && a->body.type == b->body.type &&
+              a->body.len == b->body.len && a->attr_count == b->attr_count && a->dropped_attrs == b->dropped_attrs &&
+              a->otel__items_len == b->otel__items_len &&
+              memcmp(a->otel__items, b->otel__items, a->otel__items_len) == 0 &&
+              str_is(a->scope->name, "fast.scope") && str_is(b->scope->name, "fast.scope");
+    if (ok && a->body.type == OTEL_VALUE_STRING) ok = memcmp(a->body.u.s, b->body.u.s, a->body.len) == 0;
+    return ok;
+}
+
+static void test_fast_path_same(void) {
+    static const char *const names[25] = {"", "TRACE", "TRACE2", "TRACE3", "TRACE4", "DEBUG", "DEBUG2", "DEBUG3",
+                                          "DEBUG4", "INFO", "INFO2", "INFO3", "INFO4", "WARN", "WARN2", "WARN3",
+                                          "WARN4", "ERROR", "ERROR2", "ERROR3", "ERROR4", "FATAL", "FATAL2",
+                                          "FATAL3", "FATAL4"};
+    otel_desc d = desc_mem(OTEL_PROCESSOR_BATCH);
+    d.log_limits.attr_count = 5;
+    d.log_limits.attr_value_length = 24;
+    d.log_record_bytes = 512;
+    d.log_destinations[0].max_queue_size = 8192;
+    CHECK(init(&d));
+    otel_logger *lg = otel_logger_get("fast.scope", "1");
+    const int N = 3000;
+    int bad = 0, dropped = 0, non_ascii = 0;
+    char keys[8][48], vals[8][48], body[700];
+    static const int64_t ia[2] = {1, 2};
+    for (int n = 0; n < N; n++) {
+        otel_attr a[8];
+        size_t na = fp_next(8);
+        for (size_t i = 0; i < na; i++) {
+            size_t kl = 1 + fp_next(40);
+            fp_str(keys[i], kl);
+            if (i && fp_next(8) == 0) memcpy(keys[i], keys[fp_next((unsigned)i)], sizeof keys[i]); /* a repeat */
+            switch (fp_next(6)) {
+            case 0: a[i] = otel_attr_int(keys[i], (int64_t)fp_next(1000) - 500); break;
+            case 1: a[i] = otel_attr_double(keys[i], fp_next(1000) / 7.0); break;
+            case 2: a[i] = otel_attr_bool(keys[i], fp_next(2) != 0); break;
+            default: fp_str(vals[i], fp_next(40)); a[i] = otel_attr_str(keys[i], vals[i]); break;
+            }
+            unsigned odd = fp_next(40);
+            if (odd == 0) a[i].key.ptr = NULL, a[i].key.len = 0;
+            if (odd == 1) a[i].key.len = 0;
+            if (odd == 2) a[i].value.type = OTEL_VALUE_INT_ARRAY, a[i].value.u.ia = ia, a[i].value.len = 2;
+            if (odd == 3 && a[i].value.type == OTEL_VALUE_STRING) a[i].value.u.s = NULL;
+        }
+        fp_str(body, fp_next(8) == 0 ? 400 + fp_next(300) : fp_next(60));
+        otel_log_record r;
+        memset(&r, 0, sizeof r);
+        r.severity = (otel_severity)(1 + fp_next(24));
+        r.time_ns = (uint64_t)n + 1;
+        r.observed_time_ns = 1000u + (uint64_t)n;
+        r.body = otel_attr_str("", body).value;
+        r.attrs = a;
+        r.attr_count = na;
+        otel_span_context ctx;
+        memset(&ctx, 0, sizeof ctx);
+        unsigned where = fp_next(3);
+        otel_span *sp = where == 1 ? otel_span_start("fast", NULL) : NULL;
+        if (where == 2) {
+            for (int i = 0; i < 16; i++) ctx.trace_id[i] = (uint8_t)(n + i + 1);
+            for (int i = 0; i < 8; i++) ctx.span_id[i] = (uint8_t)(n + i + 2);
+            ctx.trace_flags = 1;
+            r.context = &ctx;
+        }
+        otel_logger_emit(lg, &r);
+        r.severity_text = names[r.severity];
+        otel_logger_emit(lg, &r);
+        otel_span_end(sp);
+        if (n % 500 == 499) CHECK(otel_force_flush(10000) == OTEL_OK);
+    }
+    CHECK(otel_force_flush(10000) == OTEL_OK);
+    CHECK(nlogs() == 2 * (size_t)N);
+    for (size_t i = 0; i + 1 < nlogs(); i += 2) {
+        const otel_log_data *x = log_at(i), *y = log_at(i + 1);
+        if (!same_log(x, y) && bad++ < 5) {
+            fprintf(stderr, "  fast path: record %zu differs from the general path's\n", i / 2);
+            if (getenv("FP_DEBUG") && x && y)
+                fprintf(stderr, "   attrs %u/%u dropped %u/%u items %zu/%zu body %zu/%zu sev %d/%d\n", x->attr_count, y->attr_count,
+                        x->dropped_attrs, y->dropped_attrs, x->otel__items_len, y->otel__items_len, x->body.len, y->body.len,
+                        x->severity, y->severity);
+            if (getenv("FP_DEBUG") && x && y)
+                for (size_t k = 0; k < x->otel__items_len; k++)
+                    if (x->otel__items[k] != y->otel__items[k]) fprintf(stderr, "   byte %zu: %02x/%02x\n", k, x->otel__items[k], y->otel__items[k]);
+        }
+        if (x) {
+            dropped += x->dropped_attrs > 0;
+            non_ascii += x->body.type == OTEL_VALUE_STRING && x->body.len && memchr(x->body.u.s, 0xEF, x->body.len);
+        }
+    }
+    CHECK(bad == 0);
+    CHECK(dropped > 50 && non_ascii > 50); /* the limits and the repair were reached */
+    CHECK(stats().logs_truncated > 50);      /* bodies past log_record_bytes were cut */
+    done();
+
+    /* attributes that end exactly at log_record_bytes, or 8 or 16 bytes before it: the
+       severity's name and the body then have no room, just room, or room for the name */
+    d = desc_mem(OTEL_PROCESSOR_BATCH);
+    d.log_record_bytes = 512;
+    CHECK(init(&d));
+    lg = otel_logger_get("fast.scope", "1");
+    static char big[512];
+    for (int left = 0; left <= 24; left += 8) {
+        memset(big, 'v', sizeof big - 1);
+        big[479 - left] = 0; /* 24 header + 8 key + 480 - left value bytes = 512 - left */
+        otel_attr a1[1] = {otel_attr_str("k234567", big)};
+        otel_log_record r;
+        memset(&r, 0, sizeof r);
+        r.severity = OTEL_SEVERITY_WARN;
+        r.observed_time_ns = 5;
+        r.body = otel_attr_str("", left == 16 ? "" : "hello").value;
+        r.attrs = a1;
+        r.attr_count = 1;
+        otel_logger_emit(lg, &r);
+        r.severity_text = "WARN";
+        otel_logger_emit(lg, &r);
+    }
+    CHECK(otel_force_flush(10000) == OTEL_OK);
+    CHECK(nlogs() == 8);
+    for (size_t i = 0; i + 1 < nlogs(); i += 2) CHECK(same_log(log_at(i), log_at(i + 1)));
+    CHECK(nlogs() == 8 && log_at(0)->attr_count == 1 && log_at(0)->body.len == 0 && log_at(6)->body.len == 5);
+    done();
+
+    /* printf messages: the same sequence with a batch destination (the fast path) and with
+       a simple one (always the general path), compared record by record */
+    typedef struct { char *body; unsigned char *items; size_t blen, ilen; uint32_t count, dropped; uint8_t sev; } fp_rec;
+    const int M = 1500;
+    fp_rec *saved = (fp_rec *)calloc((size_t)M, sizeof *saved);
+    for (int run = 0; run < 2; run++) {
+        fp_rng = 0x2545f4914f6cdd1dull;
+        otel_desc d2 = desc_mem(run == 0 ? OTEL_PROCESSOR_BATCH : OTEL_PROCESSOR_SIMPLE);
+        d2.log_limits.attr_count = 5;
+        d2.log_limits.attr_value_length = 24;
+        d2.log_record_bytes = 512;
+        d2.log_destinations[0].max_queue_size = 8192;
+        CHECK(init(&d2));
+        for (int n = 0; n < M; n++) {
+            otel_attr a[8];
+            size_t na = fp_next(7);
+            for (size_t i = 0; i < na; i++) {
+                fp_str(keys[i], 1 + fp_next(30));
+                if (fp_next(2)) {
+                    fp_str(vals[i], fp_next(30));
+                    a[i] = otel_attr_str(keys[i], vals[i]);
+                } else {
+                    a[i] = otel_attr_int(keys[i], n);
+                }
+            }
+            fp_str(body, fp_next(6) == 0 ? 300 + fp_next(400) : fp_next(40));
+            otel_logger_logf(NULL, (otel_severity)(1 + fp_next(24)), a, na, "%d: %s [%.3s]", n, body, "xyz");
+        }
+        CHECK(otel_force_flush(10000) == OTEL_OK);
+        CHECK(nlogs() == (size_t)M);
+        int diff = 0;
+        for (int n = 0; n < M && (size_t)n < nlogs(); n++) {
+            const otel_log_data *x = log_at((size_t)n);
+            fp_rec *f = &saved[n];
+            if (run == 0) {
+                f->blen = x->body.len;
+                f->body = (char *)malloc(f->blen + 1);
+                memcpy(f->body, x->body.u.s, f->blen);
+                f->ilen = x->otel__items_len;
+                f->items = (unsigned char *)malloc(f->ilen + 1);
+                if (f->ilen) memcpy(f->items, x->otel__items, f->ilen);
+                f->count = x->attr_count, f->dropped = x->dropped_attrs, f->sev = x->severity;
+                non_ascii += x->body.len && memchr(x->body.u.s, 0xEF, x->body.len) != NULL;
+            } else if (x->body.len != f->blen || memcmp(x->body.u.s, f->body, f->blen) != 0 || x->otel__items_len != f->ilen ||
+                       memcmp(x->otel__items, f->items, f->ilen) != 0 || x->attr_count != f->count ||
+                       x->dropped_attrs != f->dropped || x->severity != f->sev || !str_is(x->severity_text, names[f->sev])) {
+                if (diff++ < 5) fprintf(stderr, "  fast path: printf record %d differs from the general path's\n", n);
+            }
+        }
+        CHECK(diff == 0);
+        if (run == 0) CHECK(stats().logs_truncated > 50); /* messages past log_record_bytes */
+        done();
+    }
+    for (int n = 0; n < M; n++) free(saved[n].body), free(saved[n].items);
+    free(saved);
+}
+
 static void test_limits(void) {
     /* in code */
     otel_desc d = desc_mem(OTEL_PROCESSOR_SIMPLE);
@@ -1655,6 +1858,7 @@ int main(void) {
     RUN(test_vformat());
     RUN(test_printf());
     RUN(test_printf_inplace());
+    RUN(test_fast_path_same());
     RUN(test_limits());
     RUN(test_env_exporters());
     RUN(test_json_output());
