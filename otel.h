@@ -8761,8 +8761,17 @@ static bool otel__lput_fmt(otel__slot *s, const char *fmt, va_list *ap, otel_val
         memmove(buf + cap - in, buf, in);
         len = otel__utf8_copy(buf, cap, buf + cap - in, in, SIZE_MAX, NULL);
     }
-    size_t used = OTEL__ALIGN8(len + 1);
+    size_t used = OTEL__ALIGN8(len + 1); /* <= room: room is a multiple of 8 and len < room */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    /* the NUL and the padding (1 to 8 bytes) by one word, the last, keeping its bytes below len */
+    uint64_t w;
+    unsigned keep = (unsigned)(len - (used - 8)); /* 0..7 */
+    memcpy(&w, buf + used - 8, 8);
+    w &= ((uint64_t)1 << (8 * keep)) - 1;
+    memcpy(buf + used - 8, &w, 8);
+#else
     for (size_t j = len; j < used; j++) buf[j] = 0; /* the NUL and the padding: 1 to 8 bytes */
+#endif
     out->len = len;
     if (len) out->u.s = buf;
     s->items_end += (uint32_t)used;
