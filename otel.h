@@ -2098,10 +2098,12 @@ typedef struct otel__block otel__block;
 
 /* An open span. Lives in its starting thread's slot table until it ends. */
 typedef struct otel__slot {
-    _Atomic uint32_t state;      /* OTEL__OPEN / _FREE_*; a free published with release by its ender */
-    uint32_t gen;                /* bumped at every end; part of the handle */
-    uint32_t flags;              /* OTEL__SPAN_* */
     uint32_t index;              /* global slot index (thread << shift | slot) */
+    uint32_t gen;                /* bumped at every end; part of the handle */
+    /* (index, gen): on a 64-bit little-endian target one load gives the handle's bits
+       (otel__start_auto) */
+    _Atomic uint32_t state;      /* OTEL__OPEN / _FREE_*; a free published with release by its ender */
+    uint32_t flags;              /* OTEL__SPAN_* */
     otel__thread *owner;
     otel_tracer *tracer;
     uint8_t trace_id[16];
@@ -2156,7 +2158,7 @@ struct otel__thread {
     _Atomic uint32_t slot_count;       /* slots allocated (chunks published first) */
     uint32_t slot_cap;
     otel__slot **chunks;
-    uint32_t *free_stack;
+    otel__slot **free_stack;           /* free slots of this thread (pointers: no chunk lookup) */
     uint32_t free_top;
     _Atomic uint32_t remote_frees;     /* slots freed by other threads, not reclaimed yet */
     uint32_t depth;                    /* active stack */
@@ -2313,6 +2315,21 @@ static otel_span *otel__handle(otel__slot *s) {
     return (otel_span *)((gen << OTEL__GEN_SHIFT) | nrec | (uintptr_t)s->index);
 }
 
+/* A handle's generation and index bits for a slot that this thread holds free: no other
+   thread writes its generation (a release by another thread is ordered before the slot's
+   return to the free stack by the acquire in otel__slot_alloc_slow), so a plain load of
+   both words serves where the layout allows. */
+static OTEL__ALWAYS_INLINE uintptr_t otel__free_handle_bits(const otel__slot *s) {
+#if OTEL__GEN_SHIFT == 32 && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    uint64_t v;
+    memcpy(&v, &s->index, sizeof v); /* index, then gen: gen << 32 | index */
+    return (uintptr_t)v;
+#else
+    return ((uintptr_t)(s->gen & OTEL__GEN_MASK) << OTEL__GEN_SHIFT) | (uintptr_t)s->index;
+#endif
+}
+_Static_assert(offsetof(otel__slot, gen) == offsetof(otel__slot, index) + 4, "gen follows index");
+
 /* The open slot behind a handle, or NULL for stale/NULL/no-op handles. Thread: any. */
 static otel__slot *otel__slot_of(otel__state *g, const otel_span *h) {
     uintptr_t v = (uintptr_t)h;
@@ -2399,7 +2416,7 @@ static bool otel__slots_grow(otel__thread *t) {
         s->cap = (uint32_t)bytes;
     }
     t->chunks[n / OTEL__SLOT_CHUNK] = chunk;
-    for (uint32_t i = OTEL__SLOT_CHUNK; i > 0; i--) t->free_stack[t->free_top++] = n + i - 1;
+    for (uint32_t i = OTEL__SLOT_CHUNK; i > 0; i--) t->free_stack[t->free_top++] = &chunk[i - 1];
     otel__store_rel(&t->slot_count, n + OTEL__SLOT_CHUNK);
     return true;
 }
@@ -2454,7 +2471,7 @@ static otel__thread *otel__thread_new(otel__state *g, uint32_t index) {
     if (!t) return NULL;
     t->slot_cap = g->slot_mask + 1;
     t->chunks = (otel__slot **)otel__calloc(sizeof(otel__slot *) * (t->slot_cap / OTEL__SLOT_CHUNK + 1));
-    t->free_stack = (uint32_t *)OTEL_MALLOC(sizeof(uint32_t) * t->slot_cap, NULL);
+    t->free_stack = (otel__slot **)OTEL_MALLOC(sizeof(otel__slot *) * t->slot_cap, NULL);
     otel__region_alloc(g, t);
     /* every block of the region and one more, a power of two: the free-running counters
        index it by a mask, which stays right when they wrap around */
@@ -2545,28 +2562,39 @@ static OTEL__NOINLINE otel__slot *otel__slot_alloc_slow(otel__thread *t) {
             otel__slot *s = otel__slot_at(t, i);
             if (otel__load_acq(&s->state) == OTEL__FREE_REMOTE) {
                 otel__store_rlx(&s->state, OTEL__FREE_LOCAL);
-                t->free_stack[t->free_top++] = i;
+                t->free_stack[t->free_top++] = s;
                 got++;
             }
         }
         atomic_fetch_sub_explicit(&t->remote_frees, got, memory_order_relaxed);
     }
     if (t->free_top == 0 && !otel__slots_grow(t)) return NULL;
-    return otel__slot_at(t, t->free_stack[--t->free_top]);
+    return t->free_stack[--t->free_top];
 }
 
 static OTEL__ALWAYS_INLINE otel__slot *otel__slot_alloc(otel__thread *t) {
     if (t->free_top == 0) return otel__slot_alloc_slow(t);
-    return otel__slot_at(t, t->free_stack[--t->free_top]);
+    return t->free_stack[--t->free_top];
+}
+
+/* The generation after `gen`: never 0 in the handle's bits (a handle with generation 0 is
+   invalid). */
+static OTEL__ALWAYS_INLINE uint32_t otel__gen_next(uint32_t gen) {
+#if OTEL__GEN_SHIFT == 32 && (defined(__GNUC__) || defined(__clang__))
+    uint32_t n;
+    bool wrapped = __builtin_add_overflow(gen, 1u, &n);
+    return n + wrapped; /* add, adc */
+#else
+    gen++;
+    return (gen & OTEL__GEN_MASK) == 0 ? gen + 1 : gen;
+#endif
 }
 
 static OTEL__ALWAYS_INLINE void otel__slot_release(otel__thread *self, otel__slot *s) {
-    uint32_t gen = s->gen + 1;
-    if ((gen & OTEL__GEN_MASK) == 0) gen++;
-    otel__store_rlx((_Atomic uint32_t *)&s->gen, gen);
+    otel__store_rlx((_Atomic uint32_t *)&s->gen, otel__gen_next(s->gen));
     if (s->owner == self) {
         otel__store_rel(&s->state, OTEL__FREE_LOCAL);
-        self->free_stack[self->free_top++] = s->index & otel__g->slot_mask;
+        self->free_stack[self->free_top++] = s;
     } else {
         otel__store_rel(&s->state, OTEL__FREE_REMOTE);
         atomic_fetch_add_explicit(&s->owner->remote_frees, 1, memory_order_release);
@@ -2982,15 +3010,22 @@ static OTEL__ALWAYS_INLINE void otel__stack_remove(otel__thread *t, uintptr_t h)
     otel__stack_remove_inner(t, h);
 }
 
+/* Whether the span of an active-stack entry (handle h, slot s) is still open. The
+   generation alone tells: an entry is only pushed for an open slot, with that opening's
+   generation (otel__start, otel__start_auto; otel_context_attach after otel__slot_of), and
+   a slot leaves OPEN only through a release, which bumps the generation first (a slot's
+   generation changes nowhere else). So the state need not be read. */
+static OTEL__ALWAYS_INLINE bool otel__stack_entry_open(uintptr_t h, const otel__slot *s) {
+    return (otel__load_rlx((_Atomic uint32_t *)&s->gen) & OTEL__GEN_MASK) == ((uint32_t)(h >> OTEL__GEN_SHIFT) & OTEL__GEN_MASK);
+}
+
 /* Top of the stack that is still open; drops entries of spans ended elsewhere. */
 static OTEL__ALWAYS_INLINE otel__slot *otel__stack_top(otel__state *g, otel__thread *t) {
     while (t->depth > 0) {
         uintptr_t h = t->stack[t->depth - 1];
         otel__slot *s = t->stack_s[t->depth - 1];
         (void)g;
-        if (otel__load_acq(&s->state) == OTEL__OPEN &&
-            (otel__load_rlx((_Atomic uint32_t *)&s->gen) & OTEL__GEN_MASK) == ((uint32_t)(h >> OTEL__GEN_SHIFT) & OTEL__GEN_MASK))
-            return s;
+        if (otel__stack_entry_open(h, s)) return s;
         t->depth--;
     }
     return NULL;
@@ -3143,28 +3178,34 @@ static OTEL__NOINLINE otel_span *otel__start_auto(otel__state *g, const char *na
     uint32_t depth = t->depth;
     otel__slot *p = NULL;
     int rec; /* the sampler's answer, -1: not known yet */
-    if (depth) {
+    if (depth - 1 < OTEL__STACK_MAX - 1) { /* a parent, and room above it (one compare) */
         uintptr_t ph = t->stack[depth - 1];
         p = t->stack_s[depth - 1];
-        if (otel__load_acq(&p->state) != OTEL__OPEN ||
-            (otel__load_rlx((_Atomic uint32_t *)&p->gen) & OTEL__GEN_MASK) != ((uint32_t)(ph >> OTEL__GEN_SHIFT) & OTEL__GEN_MASK))
+        if (!otel__stack_entry_open(ph, p))
             return otel__start_desc(name, &otel__zero_desc, g); /* it drops the stale entries */
         rec = otel__sample(g, true, (p->trace_flags & OTEL_TRACE_FLAG_SAMPLED) != 0, p->trace_id);
         /* (a parent's tracestate is copied by the general path) */
         if (rec || p->ts_len || t->free_top == 0) return otel__start_child(name, g, t, p, rec);
-    } else {
+    } else if (depth == 0) {
         /* a root: only these samplers decide without the new trace id */
         rec = g->cfg.sampler == OTEL_SAMPLER_ALWAYS_OFF || g->cfg.sampler == OTEL_SAMPLER_PARENTBASED_ALWAYS_OFF ? 0 : -1;
         if (rec || t->free_top == 0) return otel__start_child(name, g, t, NULL, rec);
+    } else { /* a full stack (the general path leaves the span off it) */
+        return otel__start_desc(name, &otel__zero_desc, g);
     }
-    otel__slot *s = otel__slot_at(t, t->free_stack[--t->free_top]);
+    otel__slot *s = t->free_stack[--t->free_top];
+    uint64_t r = t->rng, x;
     if (p) {
         memcpy(s->trace_id, p->trace_id, 16);
     } else { /* by halves, each non-zero: fewer live registers than otel__rand_bytes(16) */
-        otel__rand_bytes(t, s->trace_id, 8);
-        otel__rand_bytes(t, s->trace_id + 8, 8);
+        do x = otel__wyrand(&r); while (!x);
+        memcpy(s->trace_id, &x, 8);
+        do x = otel__wyrand(&r); while (!x);
+        memcpy(s->trace_id + 8, &x, 8);
     }
-    otel__rand_bytes(t, s->span_id, 8);
+    do x = otel__wyrand(&r); while (!x);
+    memcpy(s->span_id, &x, 8);
+    t->rng = r;
     /* what a non-recording span's readers use: otel_span_get_context, a child's start
        (ids, flags, tracestate) and the recording flag; the name, times, parent span id and
        the rest of the record are only read for recording spans. (The handle is not made
@@ -3173,10 +3214,14 @@ static OTEL__NOINLINE otel_span *otel__start_auto(otel__state *g, const char *na
     s->trace_flags = 0;
     s->ts_off = s->ts_len = 0;
     otel__store_rlx(&s->state, OTEL__OPEN);
-    uintptr_t gen = (uintptr_t)(otel__load_rlx((_Atomic uint32_t *)&s->gen) & OTEL__GEN_MASK);
-    otel_span *h = (otel_span *)((gen << OTEL__GEN_SHIFT) | OTEL__NREC_BIT | (uintptr_t)s->index);
+    otel_span *h = (otel_span *)(otel__free_handle_bits(s) | OTEL__NREC_BIT);
     OTEL__BUMP(t->unsampled, 1);
-    otel__stack_push(t, h, s);
+    /* otel__stack_push without its test: depth < OTEL__STACK_MAX was checked above. (Read
+       again, the same value: kept in a register across the ids, it cost a saved one.) */
+    depth = t->depth;
+    t->stack_s[depth] = s;
+    t->stack[depth] = (uintptr_t)h;
+    t->depth = depth + 1;
     return h;
 }
 
@@ -3227,11 +3272,19 @@ static OTEL__ALWAYS_INLINE void otel__end(otel_span *span, uint64_t end_time_ns)
     otel__slot_release(t, s);
 }
 
-/* Ends a non-recording span in the usual case: open, started by this thread and on top of
-   its active stack (the stack entry gives the slot; its state and generation are checked
-   as otel__slot_of does). Does what otel__end does for it (off the stack, slot released,
-   handle stale) without a clock read, a registry walk or saved registers. False: not that
-   case, nothing done (the general path decides, and reports misuse). */
+/* Ends a non-recording span in the usual case: started by this thread and on top of its
+   active stack (the stack entry gives the slot). Does what otel__end does for it (off the
+   stack, slot released, handle stale) without a clock read, a registry walk or saved
+   registers. False: not that case, nothing done (the general path decides, and reports
+   misuse). Called only for a handle with the non-recording bit.
+   What the checks below leave out, and why it holds:
+   - the slot's state (OPEN): a generation equal to the handle's tells it
+     (otel__stack_entry_open). (Two ends racing on two threads are misuse; the state test
+     did not order them either.)
+   - the recording flag: the handle's non-recording bit was set from it when this opening
+     started (otel__handle, otel__start_auto), and it does not change while a slot is open.
+   The owner stays: otel_context_attach may put another thread's span on this stack; its
+   end on this thread is a remote free (the general path). */
 static OTEL__ALWAYS_INLINE bool otel__end_unsampled(otel_span *span) {
     otel__state *g = otel__g;
     otel__thread *t = otel__tls;
@@ -3239,17 +3292,14 @@ static OTEL__ALWAYS_INLINE bool otel__end_unsampled(otel_span *span) {
     uint32_t depth = t->depth;
     if (!depth || t->stack[depth - 1] != (uintptr_t)span) return false;
     otel__slot *s = t->stack_s[depth - 1];
-    uint32_t gen = otel__load_rlx((_Atomic uint32_t *)&s->gen);
-    if (otel__load_acq(&s->state) != OTEL__OPEN ||
-        (gen & OTEL__GEN_MASK) != ((uint32_t)((uintptr_t)span >> OTEL__GEN_SHIFT) & OTEL__GEN_MASK) ||
-        s->owner != t || (s->flags & OTEL__SPAN_RECORDING))
+    uint32_t gen = otel__load_rlx((_Atomic uint32_t *)&s->gen); /* otel__stack_entry_open, read once */
+    if ((gen & OTEL__GEN_MASK) != ((uint32_t)((uintptr_t)span >> OTEL__GEN_SHIFT) & OTEL__GEN_MASK) || s->owner != t)
         return false;
     t->depth = depth - 1;
     /* otel__slot_release for a slot of this thread */
-    if ((++gen & OTEL__GEN_MASK) == 0) gen++;
-    otel__store_rlx((_Atomic uint32_t *)&s->gen, gen);
+    otel__store_rlx((_Atomic uint32_t *)&s->gen, otel__gen_next(gen));
     otel__store_rel(&s->state, OTEL__FREE_LOCAL);
-    t->free_stack[t->free_top++] = s->index & g->slot_mask;
+    t->free_stack[t->free_top++] = s;
     return true;
 }
 
