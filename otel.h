@@ -2105,6 +2105,7 @@ typedef struct otel__slot {
     _Atomic uint32_t state;      /* OTEL__OPEN / _FREE_*; a free published with release by its ender */
     uint32_t flags;              /* OTEL__SPAN_* */
     otel__thread *owner;
+    struct otel__slot *next_free; /* while free: the next on its owner's free list */
     otel_tracer *tracer;
     uint8_t trace_id[16];
     uint8_t span_id[8];
@@ -2158,8 +2159,8 @@ struct otel__thread {
     _Atomic uint32_t slot_count;       /* slots allocated (chunks published first) */
     uint32_t slot_cap;
     otel__slot **chunks;
-    otel__slot **free_stack;           /* free slots of this thread (pointers: no chunk lookup) */
-    uint32_t free_top;
+    otel__slot *free_slots;            /* free slots of this thread: a list through next_free
+                                          (the owner's alone: others free via FREE_REMOTE) */
     _Atomic uint32_t remote_frees;     /* slots freed by other threads, not reclaimed yet */
     uint32_t depth;                    /* active stack */
     uintptr_t stack[OTEL__STACK_MAX];
@@ -2394,6 +2395,12 @@ static void otel__thread_exit(void *p) {
     otel__tls = NULL;
 }
 
+/* A slot onto its owner's free list (by the owner only). */
+static OTEL__ALWAYS_INLINE void otel__slot_push_free(otel__thread *t, otel__slot *s) {
+    s->next_free = t->free_slots;
+    t->free_slots = s;
+}
+
 static bool otel__slots_grow(otel__thread *t) {
     uint32_t n = otel__load_rlx(&t->slot_count);
     if (n >= t->slot_cap) return false;
@@ -2416,7 +2423,7 @@ static bool otel__slots_grow(otel__thread *t) {
         s->cap = (uint32_t)bytes;
     }
     t->chunks[n / OTEL__SLOT_CHUNK] = chunk;
-    for (uint32_t i = OTEL__SLOT_CHUNK; i > 0; i--) t->free_stack[t->free_top++] = &chunk[i - 1];
+    for (uint32_t i = OTEL__SLOT_CHUNK; i > 0; i--) otel__slot_push_free(t, &chunk[i - 1]); /* [0] first out */
     otel__store_rel(&t->slot_count, n + OTEL__SLOT_CHUNK);
     return true;
 }
@@ -2471,16 +2478,14 @@ static otel__thread *otel__thread_new(otel__state *g, uint32_t index) {
     if (!t) return NULL;
     t->slot_cap = g->slot_mask + 1;
     t->chunks = (otel__slot **)otel__calloc(sizeof(otel__slot *) * (t->slot_cap / OTEL__SLOT_CHUNK + 1));
-    t->free_stack = (otel__slot **)OTEL_MALLOC(sizeof(otel__slot *) * t->slot_cap, NULL);
     otel__region_alloc(g, t);
     /* every block of the region and one more, a power of two: the free-running counters
        index it by a mask, which stays right when they wrap around */
     t->hq_cap = otel__pow2_ceil(t->region_bytes / g->blk_bytes + 1);
     t->hq[0] = (otel__block **)OTEL_MALLOC(sizeof(otel__block *) * t->hq_cap * 2, NULL);
     t->hq[1] = t->hq[0] ? t->hq[0] + t->hq_cap : NULL;
-    if (!t->chunks || !t->free_stack || !t->region || !t->hq[0]) {
+    if (!t->chunks || !t->region || !t->hq[0]) {
         OTEL_FREE(t->chunks, NULL);
-        OTEL_FREE(t->free_stack, NULL);
         if (t->region) otel__region_free(t);
         OTEL_FREE(t->hq[0], NULL);
         OTEL_FREE(t, NULL);
@@ -2498,7 +2503,6 @@ static void otel__thread_free(otel__thread *t) {
         OTEL_FREE(t->chunks[c], NULL);
     }
     OTEL_FREE(t->chunks, NULL);
-    OTEL_FREE(t->free_stack, NULL);
     otel__region_free(t);
     OTEL_FREE(t->hq[0], NULL);
     OTEL_FREE(t->lscratch, NULL);
@@ -2562,19 +2566,23 @@ static OTEL__NOINLINE otel__slot *otel__slot_alloc_slow(otel__thread *t) {
             otel__slot *s = otel__slot_at(t, i);
             if (otel__load_acq(&s->state) == OTEL__FREE_REMOTE) {
                 otel__store_rlx(&s->state, OTEL__FREE_LOCAL);
-                t->free_stack[t->free_top++] = s;
+                otel__slot_push_free(t, s);
                 got++;
             }
         }
         atomic_fetch_sub_explicit(&t->remote_frees, got, memory_order_relaxed);
     }
-    if (t->free_top == 0 && !otel__slots_grow(t)) return NULL;
-    return t->free_stack[--t->free_top];
+    if (!t->free_slots && !otel__slots_grow(t)) return NULL;
+    otel__slot *s = t->free_slots;
+    t->free_slots = s->next_free;
+    return s;
 }
 
 static OTEL__ALWAYS_INLINE otel__slot *otel__slot_alloc(otel__thread *t) {
-    if (t->free_top == 0) return otel__slot_alloc_slow(t);
-    return t->free_stack[--t->free_top];
+    otel__slot *s = t->free_slots;
+    if (!s) return otel__slot_alloc_slow(t);
+    t->free_slots = s->next_free;
+    return s;
 }
 
 /* The generation after `gen`: never 0 in the handle's bits (a handle with generation 0 is
@@ -2594,7 +2602,7 @@ static OTEL__ALWAYS_INLINE void otel__slot_release(otel__thread *self, otel__slo
     otel__store_rlx((_Atomic uint32_t *)&s->gen, otel__gen_next(s->gen));
     if (s->owner == self) {
         otel__store_rel(&s->state, OTEL__FREE_LOCAL);
-        self->free_stack[self->free_top++] = s;
+        otel__slot_push_free(self, s);
     } else {
         otel__store_rel(&s->state, OTEL__FREE_REMOTE);
         atomic_fetch_add_explicit(&s->owner->remote_frees, 1, memory_order_release);
@@ -3172,7 +3180,7 @@ static OTEL__NOINLINE otel_span *otel__start_child(const char *name, otel__state
    case it does not cover (a recording span, a parent with a tracestate, no free slot, an
    unregistered thread, stale stack entries), goes to otel__start by a tail call, so that
    this needs no saved registers. */
-static OTEL__NOINLINE otel_span *otel__start_auto(otel__state *g, const char *name) {
+static OTEL__NOINLINE otel_span *otel__start_auto(const char *name, otel__state *g) {
     otel__thread *t = otel__tls;
     if (!t || otel__tls_instance != g->instance) return otel__start_desc(name, &otel__zero_desc, g);
     uint32_t depth = t->depth;
@@ -3185,25 +3193,27 @@ static OTEL__NOINLINE otel_span *otel__start_auto(otel__state *g, const char *na
             return otel__start_desc(name, &otel__zero_desc, g); /* it drops the stale entries */
         rec = otel__sample(g, true, (p->trace_flags & OTEL_TRACE_FLAG_SAMPLED) != 0, p->trace_id);
         /* (a parent's tracestate is copied by the general path) */
-        if (rec || p->ts_len || t->free_top == 0) return otel__start_child(name, g, t, p, rec);
+        if (rec || p->ts_len || !t->free_slots) return otel__start_child(name, g, t, p, rec);
     } else if (depth == 0) {
         /* a root: only these samplers decide without the new trace id */
         rec = g->cfg.sampler == OTEL_SAMPLER_ALWAYS_OFF || g->cfg.sampler == OTEL_SAMPLER_PARENTBASED_ALWAYS_OFF ? 0 : -1;
-        if (rec || t->free_top == 0) return otel__start_child(name, g, t, NULL, rec);
+        if (rec || !t->free_slots) return otel__start_child(name, g, t, NULL, rec);
     } else { /* a full stack (the general path leaves the span off it) */
         return otel__start_desc(name, &otel__zero_desc, g);
     }
-    otel__slot *s = t->free_stack[--t->free_top];
+    otel__slot *s = t->free_slots;
+    t->free_slots = s->next_free;
+    /* (the retry hinted unlikely: GCC 12 then keeps to the call-clobbered registers) */
     uint64_t r = t->rng, x;
     if (p) {
         memcpy(s->trace_id, p->trace_id, 16);
     } else { /* by halves, each non-zero: fewer live registers than otel__rand_bytes(16) */
-        do x = otel__wyrand(&r); while (!x);
+        do x = otel__wyrand(&r); while (OTEL__UNLIKELY(x == 0));
         memcpy(s->trace_id, &x, 8);
-        do x = otel__wyrand(&r); while (!x);
+        do x = otel__wyrand(&r); while (OTEL__UNLIKELY(x == 0));
         memcpy(s->trace_id + 8, &x, 8);
     }
-    do x = otel__wyrand(&r); while (!x);
+    do x = otel__wyrand(&r); while (OTEL__UNLIKELY(x == 0));
     memcpy(s->span_id, &x, 8);
     t->rng = r;
     /* what a non-recording span's readers use: otel_span_get_context, a child's start
@@ -3233,7 +3243,7 @@ OTEL_API otel_span *otel_span_start(const char *name, const otel_span_desc *desc
     otel__state *g = otel__g;
     if (!g) return OTEL__NOOP;
     if (desc) return otel__start_desc(name, desc, g);
-    return otel__start_auto(g, name);
+    return otel__start_auto(name, g);
 }
 
 /* The open slot of a handle for a recording call, or NULL (misuse reported). */
@@ -3299,7 +3309,7 @@ static OTEL__ALWAYS_INLINE bool otel__end_unsampled(otel_span *span) {
     /* otel__slot_release for a slot of this thread */
     otel__store_rlx((_Atomic uint32_t *)&s->gen, otel__gen_next(gen));
     otel__store_rel(&s->state, OTEL__FREE_LOCAL);
-    t->free_stack[t->free_top++] = s;
+    otel__slot_push_free(t, s);
     return true;
 }
 

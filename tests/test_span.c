@@ -1324,6 +1324,37 @@ static void test_unsampled_paths(void) {
     done();
 }
 
+/* A slot's generation wraps around past 0 (a handle with generation 0 is invalid), on the
+   unsampled short path (otel__start_auto / otel__end_unsampled) and on the general one; the
+   wrapped handle is stale and cannot end the slot's next span. (Reaches into the slot: 2^32
+   ends are too many to run.) */
+static void test_generation_wrap(void) {
+    otel_span_context xc;
+    for (int k = 0; k < 2; k++) {
+        otel_desc d = desc_mem();
+        d.sampler = k ? OTEL_SAMPLER_ALWAYS_ON : OTEL_SAMPLER_ALWAYS_OFF;
+        CHECK(init(&d));
+        otel_span *root = otel_span_start("root", NULL);
+        otel__slot *s = otel__tls->free_slots; /* the next span's slot */
+        CHECK(s != NULL);
+        s->gen |= OTEL__GEN_MASK;              /* the last generation before the wrap */
+        otel_span *a = otel_span_start("a", NULL);
+        CHECK((((uintptr_t)a >> OTEL__GEN_SHIFT) & OTEL__GEN_MASK) == OTEL__GEN_MASK);
+        CHECK(otel_span_get_context(a, &xc) && otel_span_current() == a && otel_span_is_recording(a) == (k == 1));
+        otel_span_end(a);
+        CHECK((s->gen & OTEL__GEN_MASK) == 1 && !otel_span_get_context(a, &xc) && otel_span_current() == root);
+        otel_span *b = otel_span_start("b", NULL); /* the same slot, generation 1 */
+        CHECK(otel__tls->stack_s[otel__tls->depth - 1] == s && (((uintptr_t)b >> OTEL__GEN_SHIFT) & OTEL__GEN_MASK) == 1);
+        CHECK(otel_span_get_context(b, &xc) && otel_span_current() == b);
+        otel_span_end(a); /* stale: misuse, b stays open */
+        CHECK(stats().misuse == 1 && otel_span_current() == b && otel_span_get_context(b, &xc));
+        otel_span_end(b);
+        otel_span_end(root);
+        CHECK(otel_span_current() == NULL && stats().misuse == 1 && nspans() == (k ? 3u : 0u));
+        done();
+    }
+}
+
 static void test_sampler_env(void) {
     otel_desc d;
     static const struct {
@@ -1650,6 +1681,7 @@ int main(void) {
     test_disabled();
     test_samplers();
     test_unsampled_paths();
+    test_generation_wrap();
     test_sampler_env();
     test_resource();
     test_config();
