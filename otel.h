@@ -2289,6 +2289,7 @@ static void otel__exp_release(otel__exp_refs *t, const otel_exporter *e, uint32_
 
 static otel__state *otel__g;
 static uint32_t otel__instances;
+static uint32_t otel__live;      /* otel__g's instance while otel__g is set, else 0 */
 static _Thread_local otel__thread *otel__tls;
 static _Thread_local uint32_t otel__tls_instance;
 
@@ -3296,9 +3297,10 @@ static OTEL__ALWAYS_INLINE void otel__end(otel_span *span, uint64_t end_time_ns)
    The owner stays: otel_context_attach may put another thread's span on this stack; its
    end on this thread is a remote free (the general path). */
 static OTEL__ALWAYS_INLINE bool otel__end_unsampled(otel_span *span) {
-    otel__state *g = otel__g;
     otel__thread *t = otel__tls;
-    if (!g || !t || otel__tls_instance != g->instance) return false;
+    /* this thread registered with the current instance (otel__live: no load of otel__g;
+       a registered instance is never 0) */
+    if (!t || otel__tls_instance != otel__live) return false;
     uint32_t depth = t->depth;
     if (!depth || t->stack[depth - 1] != (uintptr_t)span) return false;
     otel__slot *s = t->stack_s[depth - 1];
@@ -9923,6 +9925,7 @@ OTEL_API otel_result otel_init(const otel_desc *desc) {
     otel__setup_dests(g, in, OTEL_SIGNAL_TRACES);
     otel__setup_dests(g, in, OTEL_SIGNAL_LOGS);
     bool metrics_ok = otel__metrics_setup(g, in);
+    otel__live = g->instance;
     otel__g = g;
     if (!metrics_ok || !otel__start_threads(g)) {
         if (!metrics_ok) {
@@ -10089,6 +10092,7 @@ OTEL_API otel_result otel_shutdown(uint32_t timeout_ms) {
     leak |= otel__metrics_stop_wait(g, deadline, &r);
     otel__report_drops();
     otel__g = NULL;
+    otel__live = 0;
     pthread_key_delete(g->key);
     otel__tls = NULL;
     if (leak) { /* stuck workers still use the state: the last of them to finish frees it */
