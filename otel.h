@@ -2098,11 +2098,14 @@ typedef struct otel__block otel__block;
 
 /* An open span. Lives in its starting thread's slot table until it ends. */
 typedef struct otel__slot {
-    _Atomic uint32_t state;      /* OTEL__OPEN / _FREE_*; a free published with release by its ender */
-    uint32_t gen;                /* bumped at every end; part of the handle */
-    uint32_t flags;              /* OTEL__SPAN_* */
     uint32_t index;              /* global slot index (thread << shift | slot) */
+    uint32_t gen;                /* bumped at every end; part of the handle */
+    /* (index, gen): on a 64-bit little-endian target one load gives the handle's bits
+       (otel__start_auto) */
+    _Atomic uint32_t state;      /* OTEL__OPEN / _FREE_*; a free published with release by its ender */
+    uint32_t flags;              /* OTEL__SPAN_* */
     otel__thread *owner;
+    struct otel__slot *next_free; /* while free: the next on its owner's free list */
     otel_tracer *tracer;
     uint8_t trace_id[16];
     uint8_t span_id[8];
@@ -2156,8 +2159,8 @@ struct otel__thread {
     _Atomic uint32_t slot_count;       /* slots allocated (chunks published first) */
     uint32_t slot_cap;
     otel__slot **chunks;
-    uint32_t *free_stack;
-    uint32_t free_top;
+    otel__slot *free_slots;            /* free slots of this thread: a list through next_free
+                                          (the owner's alone: others free via FREE_REMOTE) */
     _Atomic uint32_t remote_frees;     /* slots freed by other threads, not reclaimed yet */
     uint32_t depth;                    /* active stack */
     uintptr_t stack[OTEL__STACK_MAX];
@@ -2286,6 +2289,7 @@ static void otel__exp_release(otel__exp_refs *t, const otel_exporter *e, uint32_
 
 static otel__state *otel__g;
 static uint32_t otel__instances;
+static uint32_t otel__live;      /* otel__g's instance while otel__g is set, else 0 */
 static _Thread_local otel__thread *otel__tls;
 static _Thread_local uint32_t otel__tls_instance;
 
@@ -2312,6 +2316,21 @@ static otel_span *otel__handle(otel__slot *s) {
     uintptr_t nrec = (s->flags & OTEL__SPAN_RECORDING) ? 0 : OTEL__NREC_BIT;
     return (otel_span *)((gen << OTEL__GEN_SHIFT) | nrec | (uintptr_t)s->index);
 }
+
+/* A handle's generation and index bits for a slot that this thread holds free: no other
+   thread writes its generation (a release by another thread is ordered before the slot's
+   return to the free stack by the acquire in otel__slot_alloc_slow), so a plain load of
+   both words serves where the layout allows. */
+static OTEL__ALWAYS_INLINE uintptr_t otel__free_handle_bits(const otel__slot *s) {
+#if OTEL__GEN_SHIFT == 32 && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    uint64_t v;
+    memcpy(&v, &s->index, sizeof v); /* index, then gen: gen << 32 | index */
+    return (uintptr_t)v;
+#else
+    return ((uintptr_t)(s->gen & OTEL__GEN_MASK) << OTEL__GEN_SHIFT) | (uintptr_t)s->index;
+#endif
+}
+_Static_assert(offsetof(otel__slot, gen) == offsetof(otel__slot, index) + 4, "gen follows index");
 
 /* The open slot behind a handle, or NULL for stale/NULL/no-op handles. Thread: any. */
 static otel__slot *otel__slot_of(otel__state *g, const otel_span *h) {
@@ -2377,6 +2396,12 @@ static void otel__thread_exit(void *p) {
     otel__tls = NULL;
 }
 
+/* A slot onto its owner's free list (by the owner only). */
+static OTEL__ALWAYS_INLINE void otel__slot_push_free(otel__thread *t, otel__slot *s) {
+    s->next_free = t->free_slots;
+    t->free_slots = s;
+}
+
 static bool otel__slots_grow(otel__thread *t) {
     uint32_t n = otel__load_rlx(&t->slot_count);
     if (n >= t->slot_cap) return false;
@@ -2399,7 +2424,7 @@ static bool otel__slots_grow(otel__thread *t) {
         s->cap = (uint32_t)bytes;
     }
     t->chunks[n / OTEL__SLOT_CHUNK] = chunk;
-    for (uint32_t i = OTEL__SLOT_CHUNK; i > 0; i--) t->free_stack[t->free_top++] = n + i - 1;
+    for (uint32_t i = OTEL__SLOT_CHUNK; i > 0; i--) otel__slot_push_free(t, &chunk[i - 1]); /* [0] first out */
     otel__store_rel(&t->slot_count, n + OTEL__SLOT_CHUNK);
     return true;
 }
@@ -2454,16 +2479,14 @@ static otel__thread *otel__thread_new(otel__state *g, uint32_t index) {
     if (!t) return NULL;
     t->slot_cap = g->slot_mask + 1;
     t->chunks = (otel__slot **)otel__calloc(sizeof(otel__slot *) * (t->slot_cap / OTEL__SLOT_CHUNK + 1));
-    t->free_stack = (uint32_t *)OTEL_MALLOC(sizeof(uint32_t) * t->slot_cap, NULL);
     otel__region_alloc(g, t);
     /* every block of the region and one more, a power of two: the free-running counters
        index it by a mask, which stays right when they wrap around */
     t->hq_cap = otel__pow2_ceil(t->region_bytes / g->blk_bytes + 1);
     t->hq[0] = (otel__block **)OTEL_MALLOC(sizeof(otel__block *) * t->hq_cap * 2, NULL);
     t->hq[1] = t->hq[0] ? t->hq[0] + t->hq_cap : NULL;
-    if (!t->chunks || !t->free_stack || !t->region || !t->hq[0]) {
+    if (!t->chunks || !t->region || !t->hq[0]) {
         OTEL_FREE(t->chunks, NULL);
-        OTEL_FREE(t->free_stack, NULL);
         if (t->region) otel__region_free(t);
         OTEL_FREE(t->hq[0], NULL);
         OTEL_FREE(t, NULL);
@@ -2481,7 +2504,6 @@ static void otel__thread_free(otel__thread *t) {
         OTEL_FREE(t->chunks[c], NULL);
     }
     OTEL_FREE(t->chunks, NULL);
-    OTEL_FREE(t->free_stack, NULL);
     otel__region_free(t);
     OTEL_FREE(t->hq[0], NULL);
     OTEL_FREE(t->lscratch, NULL);
@@ -2545,28 +2567,43 @@ static OTEL__NOINLINE otel__slot *otel__slot_alloc_slow(otel__thread *t) {
             otel__slot *s = otel__slot_at(t, i);
             if (otel__load_acq(&s->state) == OTEL__FREE_REMOTE) {
                 otel__store_rlx(&s->state, OTEL__FREE_LOCAL);
-                t->free_stack[t->free_top++] = i;
+                otel__slot_push_free(t, s);
                 got++;
             }
         }
         atomic_fetch_sub_explicit(&t->remote_frees, got, memory_order_relaxed);
     }
-    if (t->free_top == 0 && !otel__slots_grow(t)) return NULL;
-    return otel__slot_at(t, t->free_stack[--t->free_top]);
+    if (!t->free_slots && !otel__slots_grow(t)) return NULL;
+    otel__slot *s = t->free_slots;
+    t->free_slots = s->next_free;
+    return s;
 }
 
 static OTEL__ALWAYS_INLINE otel__slot *otel__slot_alloc(otel__thread *t) {
-    if (t->free_top == 0) return otel__slot_alloc_slow(t);
-    return otel__slot_at(t, t->free_stack[--t->free_top]);
+    otel__slot *s = t->free_slots;
+    if (!s) return otel__slot_alloc_slow(t);
+    t->free_slots = s->next_free;
+    return s;
+}
+
+/* The generation after `gen`: never 0 in the handle's bits (a handle with generation 0 is
+   invalid). */
+static OTEL__ALWAYS_INLINE uint32_t otel__gen_next(uint32_t gen) {
+#if OTEL__GEN_SHIFT == 32 && (defined(__GNUC__) || defined(__clang__))
+    uint32_t n;
+    bool wrapped = __builtin_add_overflow(gen, 1u, &n);
+    return n + wrapped; /* add, adc */
+#else
+    gen++;
+    return (gen & OTEL__GEN_MASK) == 0 ? gen + 1 : gen;
+#endif
 }
 
 static OTEL__ALWAYS_INLINE void otel__slot_release(otel__thread *self, otel__slot *s) {
-    uint32_t gen = s->gen + 1;
-    if ((gen & OTEL__GEN_MASK) == 0) gen++;
-    otel__store_rlx((_Atomic uint32_t *)&s->gen, gen);
+    otel__store_rlx((_Atomic uint32_t *)&s->gen, otel__gen_next(s->gen));
     if (s->owner == self) {
         otel__store_rel(&s->state, OTEL__FREE_LOCAL);
-        self->free_stack[self->free_top++] = s->index & otel__g->slot_mask;
+        otel__slot_push_free(self, s);
     } else {
         otel__store_rel(&s->state, OTEL__FREE_REMOTE);
         atomic_fetch_add_explicit(&s->owner->remote_frees, 1, memory_order_release);
@@ -2982,15 +3019,22 @@ static OTEL__ALWAYS_INLINE void otel__stack_remove(otel__thread *t, uintptr_t h)
     otel__stack_remove_inner(t, h);
 }
 
+/* Whether the span of an active-stack entry (handle h, slot s) is still open. The
+   generation alone tells: an entry is only pushed for an open slot, with that opening's
+   generation (otel__start, otel__start_auto; otel_context_attach after otel__slot_of), and
+   a slot leaves OPEN only through a release, which bumps the generation first (a slot's
+   generation changes nowhere else). So the state need not be read. */
+static OTEL__ALWAYS_INLINE bool otel__stack_entry_open(uintptr_t h, const otel__slot *s) {
+    return (otel__load_rlx((_Atomic uint32_t *)&s->gen) & OTEL__GEN_MASK) == ((uint32_t)(h >> OTEL__GEN_SHIFT) & OTEL__GEN_MASK);
+}
+
 /* Top of the stack that is still open; drops entries of spans ended elsewhere. */
 static OTEL__ALWAYS_INLINE otel__slot *otel__stack_top(otel__state *g, otel__thread *t) {
     while (t->depth > 0) {
         uintptr_t h = t->stack[t->depth - 1];
         otel__slot *s = t->stack_s[t->depth - 1];
         (void)g;
-        if (otel__load_acq(&s->state) == OTEL__OPEN &&
-            (otel__load_rlx((_Atomic uint32_t *)&s->gen) & OTEL__GEN_MASK) == ((uint32_t)(h >> OTEL__GEN_SHIFT) & OTEL__GEN_MASK))
-            return s;
+        if (otel__stack_entry_open(h, s)) return s;
         t->depth--;
     }
     return NULL;
@@ -3137,34 +3181,42 @@ static OTEL__NOINLINE otel_span *otel__start_child(const char *name, otel__state
    case it does not cover (a recording span, a parent with a tracestate, no free slot, an
    unregistered thread, stale stack entries), goes to otel__start by a tail call, so that
    this needs no saved registers. */
-static OTEL__NOINLINE otel_span *otel__start_auto(otel__state *g, const char *name) {
+static OTEL__NOINLINE otel_span *otel__start_auto(const char *name, otel__state *g) {
     otel__thread *t = otel__tls;
     if (!t || otel__tls_instance != g->instance) return otel__start_desc(name, &otel__zero_desc, g);
     uint32_t depth = t->depth;
     otel__slot *p = NULL;
     int rec; /* the sampler's answer, -1: not known yet */
-    if (depth) {
+    if (depth - 1 < OTEL__STACK_MAX - 1) { /* a parent, and room above it (one compare) */
         uintptr_t ph = t->stack[depth - 1];
         p = t->stack_s[depth - 1];
-        if (otel__load_acq(&p->state) != OTEL__OPEN ||
-            (otel__load_rlx((_Atomic uint32_t *)&p->gen) & OTEL__GEN_MASK) != ((uint32_t)(ph >> OTEL__GEN_SHIFT) & OTEL__GEN_MASK))
+        if (!otel__stack_entry_open(ph, p))
             return otel__start_desc(name, &otel__zero_desc, g); /* it drops the stale entries */
         rec = otel__sample(g, true, (p->trace_flags & OTEL_TRACE_FLAG_SAMPLED) != 0, p->trace_id);
         /* (a parent's tracestate is copied by the general path) */
-        if (rec || p->ts_len || t->free_top == 0) return otel__start_child(name, g, t, p, rec);
-    } else {
+        if (rec || p->ts_len || !t->free_slots) return otel__start_child(name, g, t, p, rec);
+    } else if (depth == 0) {
         /* a root: only these samplers decide without the new trace id */
         rec = g->cfg.sampler == OTEL_SAMPLER_ALWAYS_OFF || g->cfg.sampler == OTEL_SAMPLER_PARENTBASED_ALWAYS_OFF ? 0 : -1;
-        if (rec || t->free_top == 0) return otel__start_child(name, g, t, NULL, rec);
+        if (rec || !t->free_slots) return otel__start_child(name, g, t, NULL, rec);
+    } else { /* a full stack (the general path leaves the span off it) */
+        return otel__start_desc(name, &otel__zero_desc, g);
     }
-    otel__slot *s = otel__slot_at(t, t->free_stack[--t->free_top]);
+    otel__slot *s = t->free_slots;
+    t->free_slots = s->next_free;
+    /* (the retry hinted unlikely: GCC 12 then keeps to the call-clobbered registers) */
+    uint64_t r = t->rng, x;
     if (p) {
         memcpy(s->trace_id, p->trace_id, 16);
     } else { /* by halves, each non-zero: fewer live registers than otel__rand_bytes(16) */
-        otel__rand_bytes(t, s->trace_id, 8);
-        otel__rand_bytes(t, s->trace_id + 8, 8);
+        do x = otel__wyrand(&r); while (OTEL__UNLIKELY(x == 0));
+        memcpy(s->trace_id, &x, 8);
+        do x = otel__wyrand(&r); while (OTEL__UNLIKELY(x == 0));
+        memcpy(s->trace_id + 8, &x, 8);
     }
-    otel__rand_bytes(t, s->span_id, 8);
+    do x = otel__wyrand(&r); while (OTEL__UNLIKELY(x == 0));
+    memcpy(s->span_id, &x, 8);
+    t->rng = r;
     /* what a non-recording span's readers use: otel_span_get_context, a child's start
        (ids, flags, tracestate) and the recording flag; the name, times, parent span id and
        the rest of the record are only read for recording spans. (The handle is not made
@@ -3173,10 +3225,14 @@ static OTEL__NOINLINE otel_span *otel__start_auto(otel__state *g, const char *na
     s->trace_flags = 0;
     s->ts_off = s->ts_len = 0;
     otel__store_rlx(&s->state, OTEL__OPEN);
-    uintptr_t gen = (uintptr_t)(otel__load_rlx((_Atomic uint32_t *)&s->gen) & OTEL__GEN_MASK);
-    otel_span *h = (otel_span *)((gen << OTEL__GEN_SHIFT) | OTEL__NREC_BIT | (uintptr_t)s->index);
+    otel_span *h = (otel_span *)(otel__free_handle_bits(s) | OTEL__NREC_BIT);
     OTEL__BUMP(t->unsampled, 1);
-    otel__stack_push(t, h, s);
+    /* otel__stack_push without its test: depth < OTEL__STACK_MAX was checked above. (Read
+       again, the same value: kept in a register across the ids, it cost a saved one.) */
+    depth = t->depth;
+    t->stack_s[depth] = s;
+    t->stack[depth] = (uintptr_t)h;
+    t->depth = depth + 1;
     return h;
 }
 
@@ -3188,7 +3244,7 @@ OTEL_API otel_span *otel_span_start(const char *name, const otel_span_desc *desc
     otel__state *g = otel__g;
     if (!g) return OTEL__NOOP;
     if (desc) return otel__start_desc(name, desc, g);
-    return otel__start_auto(g, name);
+    return otel__start_auto(name, g);
 }
 
 /* The open slot of a handle for a recording call, or NULL (misuse reported). */
@@ -3227,29 +3283,35 @@ static OTEL__ALWAYS_INLINE void otel__end(otel_span *span, uint64_t end_time_ns)
     otel__slot_release(t, s);
 }
 
-/* Ends a non-recording span in the usual case: open, started by this thread and on top of
-   its active stack (the stack entry gives the slot; its state and generation are checked
-   as otel__slot_of does). Does what otel__end does for it (off the stack, slot released,
-   handle stale) without a clock read, a registry walk or saved registers. False: not that
-   case, nothing done (the general path decides, and reports misuse). */
+/* Ends a non-recording span in the usual case: started by this thread and on top of its
+   active stack (the stack entry gives the slot). Does what otel__end does for it (off the
+   stack, slot released, handle stale) without a clock read, a registry walk or saved
+   registers. False: not that case, nothing done (the general path decides, and reports
+   misuse). Called only for a handle with the non-recording bit.
+   What the checks below leave out, and why it holds:
+   - the slot's state (OPEN): a generation equal to the handle's tells it
+     (otel__stack_entry_open). (Two ends racing on two threads are misuse; the state test
+     did not order them either.)
+   - the recording flag: the handle's non-recording bit was set from it when this opening
+     started (otel__handle, otel__start_auto), and it does not change while a slot is open.
+   The owner stays: otel_context_attach may put another thread's span on this stack; its
+   end on this thread is a remote free (the general path). */
 static OTEL__ALWAYS_INLINE bool otel__end_unsampled(otel_span *span) {
-    otel__state *g = otel__g;
     otel__thread *t = otel__tls;
-    if (!g || !t || otel__tls_instance != g->instance) return false;
+    /* this thread registered with the current instance (otel__live: no load of otel__g;
+       a registered instance is never 0) */
+    if (!t || otel__tls_instance != otel__live) return false;
     uint32_t depth = t->depth;
     if (!depth || t->stack[depth - 1] != (uintptr_t)span) return false;
     otel__slot *s = t->stack_s[depth - 1];
-    uint32_t gen = otel__load_rlx((_Atomic uint32_t *)&s->gen);
-    if (otel__load_acq(&s->state) != OTEL__OPEN ||
-        (gen & OTEL__GEN_MASK) != ((uint32_t)((uintptr_t)span >> OTEL__GEN_SHIFT) & OTEL__GEN_MASK) ||
-        s->owner != t || (s->flags & OTEL__SPAN_RECORDING))
+    uint32_t gen = otel__load_rlx((_Atomic uint32_t *)&s->gen); /* otel__stack_entry_open, read once */
+    if ((gen & OTEL__GEN_MASK) != ((uint32_t)((uintptr_t)span >> OTEL__GEN_SHIFT) & OTEL__GEN_MASK) || s->owner != t)
         return false;
     t->depth = depth - 1;
     /* otel__slot_release for a slot of this thread */
-    if ((++gen & OTEL__GEN_MASK) == 0) gen++;
-    otel__store_rlx((_Atomic uint32_t *)&s->gen, gen);
+    otel__store_rlx((_Atomic uint32_t *)&s->gen, otel__gen_next(gen));
     otel__store_rel(&s->state, OTEL__FREE_LOCAL);
-    t->free_stack[t->free_top++] = s->index & g->slot_mask;
+    otel__slot_push_free(t, s);
     return true;
 }
 
@@ -10007,6 +10069,7 @@ OTEL_API otel_result otel_init(const otel_desc *desc) {
     otel__setup_dests(g, in, OTEL_SIGNAL_TRACES);
     otel__setup_dests(g, in, OTEL_SIGNAL_LOGS);
     bool metrics_ok = otel__metrics_setup(g, in);
+    otel__live = g->instance;
     otel__g = g;
     if (!metrics_ok || !otel__start_threads(g)) {
         if (!metrics_ok) {
@@ -10173,6 +10236,7 @@ OTEL_API otel_result otel_shutdown(uint32_t timeout_ms) {
     leak |= otel__metrics_stop_wait(g, deadline, &r);
     otel__report_drops();
     otel__g = NULL;
+    otel__live = 0;
     pthread_key_delete(g->key);
     otel__tls = NULL;
     if (leak) { /* stuck workers still use the state: the last of them to finish frees it */

@@ -8,6 +8,8 @@
 #include "test.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1324,6 +1326,81 @@ static void test_unsampled_paths(void) {
     done();
 }
 
+/* A slot's generation wraps around past 0 (a handle with generation 0 is invalid), on the
+   unsampled short path (otel__start_auto / otel__end_unsampled) and on the general one; the
+   wrapped handle is stale and cannot end the slot's next span. (Reaches into the slot: 2^32
+   ends are too many to run.) */
+static void test_generation_wrap(void) {
+    otel_span_context xc;
+    for (int k = 0; k < 2; k++) {
+        otel_desc d = desc_mem();
+        d.sampler = k ? OTEL_SAMPLER_ALWAYS_ON : OTEL_SAMPLER_ALWAYS_OFF;
+        CHECK(init(&d));
+        otel_span *root = otel_span_start("root", NULL);
+        otel__slot *s = otel__tls->free_slots; /* the next span's slot */
+        CHECK(s != NULL);
+        s->gen |= OTEL__GEN_MASK;              /* the last generation before the wrap */
+        otel_span *a = otel_span_start("a", NULL);
+        CHECK((((uintptr_t)a >> OTEL__GEN_SHIFT) & OTEL__GEN_MASK) == OTEL__GEN_MASK);
+        CHECK(otel_span_get_context(a, &xc) && otel_span_current() == a && otel_span_is_recording(a) == (k == 1));
+        otel_span_end(a);
+        CHECK((s->gen & OTEL__GEN_MASK) == 1 && !otel_span_get_context(a, &xc) && otel_span_current() == root);
+        otel_span *b = otel_span_start("b", NULL); /* the same slot, generation 1 */
+        CHECK(otel__tls->stack_s[otel__tls->depth - 1] == s && (((uintptr_t)b >> OTEL__GEN_SHIFT) & OTEL__GEN_MASK) == 1);
+        CHECK(otel_span_get_context(b, &xc) && otel_span_current() == b);
+        otel_span_end(a); /* stale: misuse, b stays open */
+        CHECK(stats().misuse == 1 && otel_span_current() == b && otel_span_get_context(b, &xc));
+        otel_span_end(b);
+        otel_span_end(root);
+        CHECK(otel_span_current() == NULL && stats().misuse == 1 && nspans() == (k ? 3u : 0u));
+        done();
+    }
+}
+
+/* A thread that outlives an instance: its unsampled handles of that instance end harmlessly
+   after the shutdown (no instance) and after a new otel_init (the end's short path must not
+   touch the earlier instance's freed thread state), and it then records in the new one. */
+static _Atomic int outlive_phase;
+static void *thr_outlive(void *p) {
+    thr_arg *a = (thr_arg *)p;
+    otel_span *old1 = otel_span_start("old1", NULL), *old2 = otel_span_start("old2", NULL);
+    bool ok = unsampled(old1) && unsampled(old2) && otel_span_current() == old2;
+    atomic_store(&outlive_phase, 1);
+    while (atomic_load(&outlive_phase) != 2) sched_yield(); /* shut down */
+    otel_span_end(old2);
+    atomic_store(&outlive_phase, 3);
+    while (atomic_load(&outlive_phase) != 4) sched_yield(); /* initialized again */
+    otel_span_end(old1);
+    otel_span *n = otel_span_start("new", NULL);
+    otel_span_context c;
+    ok = ok && unsampled(n) && otel_span_current() == n && otel_span_get_context(n, &c) && !is_zero(c.span_id, 8);
+    otel_span_end(n);
+    a->current_ok = ok && otel_span_current() == NULL;
+    return NULL;
+}
+
+static void test_outlive_instance(void) {
+    otel_desc d = desc_mem();
+    d.sampler = OTEL_SAMPLER_ALWAYS_OFF;
+    CHECK(init(&d));
+    thr_arg ta;
+    memset(&ta, 0, sizeof ta);
+    atomic_store(&outlive_phase, 0);
+    pthread_t th;
+    CHECK(pthread_create(&th, NULL, thr_outlive, &ta) == 0);
+    while (atomic_load(&outlive_phase) != 1) sched_yield();
+    done();
+    atomic_store(&outlive_phase, 2);
+    while (atomic_load(&outlive_phase) != 3) sched_yield();
+    d = desc_mem();
+    d.sampler = OTEL_SAMPLER_ALWAYS_OFF;
+    CHECK(init(&d));
+    atomic_store(&outlive_phase, 4);
+    pthread_join(th, NULL);
+    CHECK(ta.current_ok && stats().spans_unsampled == 1);
+    done();
+}
+
 static void test_sampler_env(void) {
     otel_desc d;
     static const struct {
@@ -1650,6 +1727,8 @@ int main(void) {
     test_disabled();
     test_samplers();
     test_unsampled_paths();
+    test_generation_wrap();
+    test_outlive_instance();
     test_sampler_env();
     test_resource();
     test_config();
