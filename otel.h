@@ -115,7 +115,7 @@
 #ifndef OTEL_TRACE_STATE_MAX
 #define OTEL_TRACE_STATE_MAX 512
 #endif
-#define OTEL_VERSION "0.5.0"
+#define OTEL_VERSION "0.5.1"
 #define OTEL_TRACEPARENT_SIZE 56 /* 55 characters and a NUL */
 
 #ifdef __cplusplus
