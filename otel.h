@@ -3336,13 +3336,6 @@ OTEL_API void otel__span_set_attr(otel_span *span, const otel_attr *attr) {
     if (s) otel__span_attr(g, s, attr->key.ptr, attr->key.len, &attr->value);
 }
 
-OTEL_API void otel__span_set_attrs(otel_span *span, const otel_attr *attrs, size_t count) {
-    otel__state *g = otel__g;
-    if (!g || !attrs) return;
-    otel__slot *s = otel__rec_slot(g, span, "otel_span_set_attrs");
-    for (size_t i = 0; s && i < count; i++) otel__span_attr(g, s, attrs[i].key.ptr, attrs[i].key.len, &attrs[i].value);
-}
-
 /* The common case of a span attribute, straight-line: a new ASCII key, a scalar or an
    ASCII string within the limits, room in the inline storage. Anything else (a key already
    set, UTF-8 to repair, a limit reached, storage full) returns false and takes the general
@@ -3440,6 +3433,28 @@ OTEL_API void otel__span_kv_num(otel_span *span, const char *key, size_t klen, i
         otel__attr_fast(g, s, key, klen, (otel_value_type)type, bits, NULL, 0))
         return;
     otel__kv_general_num(span, key, klen, type, bits);
+}
+
+OTEL_API void otel__span_set_attrs(otel_span *span, const otel_attr *attrs, size_t count) {
+    otel__state *g = otel__g;
+    if (!g || !attrs) return;
+    otel__slot *s = otel__rec_slot(g, span, "otel_span_set_attrs");
+    for (size_t i = 0; s && i < count; i++) {
+        const otel_attr *a = &attrs[i];
+        const otel_value *v = &a->value;
+        /* a scalar or a string: the fast path of otel_span_set_* first (it takes only the
+           usual case, and leaves nothing behind when it does not) */
+        if (v->type >= OTEL_VALUE_STRING && v->type <= OTEL_VALUE_DOUBLE && a->key.ptr &&
+            (v->type != OTEL_VALUE_STRING || v->u.s)) {
+            uint64_t bits = 0;
+            if (v->type == OTEL_VALUE_DOUBLE) memcpy(&bits, &v->u.d, 8);
+            else if (v->type != OTEL_VALUE_STRING) bits = (uint64_t)(v->type == OTEL_VALUE_BOOL ? (v->u.b ? 1 : 0) : v->u.i);
+            if (otel__attr_fast(g, s, a->key.ptr, a->key.len, v->type, bits, v->type == OTEL_VALUE_STRING ? v->u.s : NULL,
+                                v->type == OTEL_VALUE_STRING ? v->len : 0))
+                continue;
+        }
+        otel__span_attr(g, s, a->key.ptr, a->key.len, v);
+    }
 }
 
 OTEL_API void otel__span_set_name(otel_span *span, const char *name) {

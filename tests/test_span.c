@@ -443,6 +443,71 @@ static void test_kind_time_status(void) {
 
 /* ---- attributes, events, links ---------------------------------------------------------- */
 
+/* otel_span_set_attrs tries the fast path of otel_span_set_* for each scalar or string
+   attribute; the result must be what the general path gives. Random sets (repeated keys,
+   long keys, non-ASCII bytes, missing keys and values, empty keys, arrays, both limits)
+   go to one span by otel_span_set_attrs and to its twin one otel_span_set_attr call at a
+   time (the general path only); the two spans' attributes must be the same bytes. */
+static uint64_t sa_rng = 0x853c49e6748fea9bull;
+static unsigned sa_next(unsigned n) {
+    sa_rng ^= sa_rng << 13, sa_rng ^= sa_rng >> 7, sa_rng ^= sa_rng << 17;
+    return (unsigned)(sa_rng % n);
+}
+
+static void sa_str(char *buf, size_t n) {
+    for (size_t i = 0; i < n; i++) buf[i] = (char)('a' + sa_next(26));
+    if (n && sa_next(10) == 0) buf[sa_next((unsigned)n)] = (char)0xC3;
+    buf[n] = 0;
+}
+
+static void test_set_attrs_same(void) {
+    otel_desc d = desc_mem();
+    d.limits.attr_count = 6;
+    d.limits.attr_value_length = 20;
+    CHECK(init(&d));
+    static const int64_t ia[2] = {3, 4};
+    char keys[10][48], vals[10][48];
+    const int N = 1500;
+    for (int n = 0; n < N; n++) {
+        otel_attr a[10];
+        size_t na = sa_next(10);
+        for (size_t i = 0; i < na; i++) {
+            sa_str(keys[i], 1 + sa_next(40));
+            if (i && sa_next(6) == 0) memcpy(keys[i], keys[sa_next((unsigned)i)], sizeof keys[i]);
+            switch (sa_next(6)) {
+            case 0: a[i] = otel_attr_int(keys[i], (int64_t)sa_next(100)); break;
+            case 1: a[i] = otel_attr_double(keys[i], sa_next(100) / 3.0); break;
+            case 2: a[i] = otel_attr_bool(keys[i], sa_next(2) != 0); break;
+            default: sa_str(vals[i], sa_next(40)); a[i] = otel_attr_str(keys[i], vals[i]); break;
+            }
+            unsigned odd = sa_next(30);
+            if (odd == 0) a[i].key.ptr = NULL, a[i].key.len = 0;
+            if (odd == 1) a[i].key.len = 0;
+            if (odd == 2) a[i].value.type = OTEL_VALUE_INT_ARRAY, a[i].value.u.ia = ia, a[i].value.len = 2;
+            if (odd == 3 && a[i].value.type == OTEL_VALUE_STRING) a[i].value.u.s = NULL;
+        }
+        otel_span *x = otel_span_start("batch", NULL);
+        otel_span_set_attrs(x, a, na);
+        otel_span_end(x);
+        otel_span *y = otel_span_start("one-by-one", NULL);
+        for (size_t i = 0; i < na; i++) otel_span_set_attr(y, &a[i]);
+        otel_span_end(y);
+    }
+    CHECK(nspans() == 2 * (size_t)N);
+    int bad = 0, dropped = 0, dups = 0;
+    for (size_t i = 0; i + 1 < nspans(); i += 2) {
+        const otel_span_data *x = otel_memory_exporter_span(&mem, i), *y = otel_memory_exporter_span(&mem, i + 1);
+        bool ok = x && y && str_is(x->name, "batch") && str_is(y->name, "one-by-one") && x->attr_count == y->attr_count &&
+                  x->dropped_attrs == y->dropped_attrs && x->otel__items_len == y->otel__items_len &&
+                  memcmp(x->otel__items, y->otel__items, x->otel__items_len) == 0;
+        if (!ok && bad++ < 5) fprintf(stderr, "  set_attrs: span %zu differs from one call at a time\n", i / 2);
+        if (x) dropped += x->dropped_attrs > 0, dups += x->attr_count == 6;
+    }
+    CHECK(bad == 0);
+    CHECK(dropped > 100 && dups > 20); /* the limits were reached */
+    done();
+}
+
 static void test_attributes(void) {
     otel_desc d = desc_mem();
     CHECK(init(&d));
@@ -1720,6 +1785,7 @@ int main(void) {
     test_threads();
     test_kind_time_status();
     test_attributes();
+    test_set_attrs_same();
     test_limits();
     test_storage();
     test_utf8();
