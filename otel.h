@@ -3336,6 +3336,26 @@ OTEL_API void otel__span_set_attr(otel_span *span, const otel_attr *attr) {
     if (s) otel__span_attr(g, s, attr->key.ptr, attr->key.len, &attr->value);
 }
 
+/* Writes an attribute item of `size` bytes at `it` (the room is checked by the caller):
+   its header, the key (kused bytes with its padding) and a string value (str, slen; vused
+   bytes) or a scalar (bits). Returns the OR of the bytes copied: its 0x80 bits tell that
+   one was not ASCII (the caller then drops what was written: it is free space). */
+static OTEL__ALWAYS_INLINE uint64_t otel__item_write(otel__item *it, size_t size, const char *key, size_t klen,
+                                                     size_t kused, otel_value_type type, uint64_t bits,
+                                                     const char *str, size_t slen, size_t vused) {
+    unsigned char *kd = (unsigned char *)(it + 1);
+    uint64_t acc = otel__copy_pad(kd, key, klen);
+    if (str) acc |= otel__copy_pad(kd + kused, str, slen);
+    it->size = (uint32_t)size;
+    it->tag = OTEL__ITEM_ATTR;
+    it->vtype = (uint8_t)type;
+    it->klen = (uint16_t)klen;
+    it->vlen = (uint32_t)slen;
+    it->aux = (uint32_t)vused;
+    it->v.u = bits;
+    return acc;
+}
+
 /* The common case of a span attribute, straight-line: a new ASCII key, a scalar or an
    ASCII string within the limits, room in the inline storage. Anything else (a key already
    set, UTF-8 to repair, a limit reached, storage full) returns false and takes the general
@@ -3352,17 +3372,7 @@ static OTEL__ALWAYS_INLINE bool otel__attr_fast_lim(otel__slot *s, const char *k
     uint64_t kb = OTEL__KEYBIT(key, klen);
     if (s->keys & kb) return false; /* maybe set already: the general path looks (no call here keeps this a leaf) */
     otel__item *it = (otel__item *)(void *)(s->arena + at);
-    unsigned char *kd = (unsigned char *)(it + 1);
-    uint64_t acc = otel__copy_pad(kd, key, klen);
-    if (str) acc |= otel__copy_pad(kd + kused, str, slen);
-    if (acc & 0x8080808080808080ull) return false;
-    it->size = (uint32_t)size;
-    it->tag = OTEL__ITEM_ATTR;
-    it->vtype = (uint8_t)type;
-    it->klen = (uint16_t)klen;
-    it->vlen = (uint32_t)slen;
-    it->aux = (uint32_t)vused;
-    it->v.u = bits;
+    if (otel__item_write(it, size, key, klen, kused, type, bits, str, slen, vused) & 0x8080808080808080ull) return false;
     s->items_end = (uint32_t)(at + size);
     s->keys |= kb;
     s->attr_count++;
@@ -8855,6 +8865,43 @@ static bool otel__lput_fmt(otel__slot *s, const char *fmt, va_list *ap, otel_val
     return cut;
 }
 
+/* What every record ends with: the times, the trace context (the record's own, else the
+   active span's), severity, counts, scope and size (`end`: bytes of parts written), and
+   the counters. */
+static OTEL__ALWAYS_INLINE void otel__log_finish(otel__state *g, otel__thread *t, const otel_logger *lg,
+                                                 const otel_log_record *r, otel__lrec *rec, uint8_t sev,
+                                                 uint32_t attr_count, uint32_t dropped, size_t end, bool cut, size_t lim) {
+    otel_log_data *d = &rec->d;
+    d->time_ns = r->time_ns;
+    d->observed_time_ns = r->observed_time_ns ? r->observed_time_ns : otel__now();
+    const otel__slot *top = r->context ? NULL : otel__stack_top(g, t);
+    if (r->context) {
+        memcpy(d->trace_id, r->context->trace_id, 16);
+        memcpy(d->span_id, r->context->span_id, 8);
+        d->trace_flags = r->context->trace_flags;
+    } else if (top) {
+        memcpy(d->trace_id, top->trace_id, 16);
+        memcpy(d->span_id, top->span_id, 8);
+        d->trace_flags = top->trace_flags;
+    } else {
+        memset(d->trace_id, 0, 16);
+        memset(d->span_id, 0, 8);
+        d->trace_flags = 0;
+    }
+    d->severity = sev;
+    d->attr_count = attr_count;
+    d->dropped_attrs = dropped;
+    d->scope = &lg->scope;
+    rec->type = OTEL__REC_LOG;
+    rec->size = (uint32_t)OTEL__ALIGN8(sizeof(otel__lrec) + end);
+    if (cut) {
+        OTEL__BUMP(t->logs_truncated, 1);
+        OTEL__LOG_ONCE(g->once_log_trunc, OTEL_LOG_WARN,
+                       "log record body cut short (log_record_bytes=%u; counted, reported once)", (unsigned)lim);
+    }
+    OTEL__BUMP(t->logs, 1);
+}
+
 /* The usual record, straight-line and with its state in registers (otel__log_write keeps
    a slot view and many values live, and spills them): batch log destinations only, no
    severity text or event name given, a string body or a printf message, scalar or string
@@ -8908,17 +8955,7 @@ static OTEL__NOINLINE bool otel__log_fast(otel__state *g, otel__thread *t, const
         uint64_t kb = OTEL__KEYBIT(key, klen);
         if (at + size > lim || (keys & kb)) return false;
         keys |= kb;
-        otel__item *it = (otel__item *)(void *)(arena + at);
-        unsigned char *kd = (unsigned char *)(it + 1);
-        acc |= otel__copy_pad(kd, key, klen);
-        if (str) acc |= otel__copy_pad(kd + kused, str, slen);
-        it->size = (uint32_t)size;
-        it->tag = OTEL__ITEM_ATTR;
-        it->vtype = (uint8_t)ty;
-        it->klen = (uint16_t)klen;
-        it->vlen = (uint32_t)slen;
-        it->aux = (uint32_t)vused;
-        it->v.u = bits;
+        acc |= otel__item_write((otel__item *)(void *)(arena + at), size, key, klen, kused, ty, bits, str, slen, vused);
         at += size;
     }
     /* then the severity's short name (8 bytes with its NUL) and the body */
@@ -8955,34 +8992,7 @@ static OTEL__NOINLINE bool otel__log_fast(otel__state *g, otel__thread *t, const
     d->otel__items_len = at;
     d->event_name.ptr = "";
     d->event_name.len = 0;
-    d->time_ns = r->time_ns;
-    d->observed_time_ns = r->observed_time_ns ? r->observed_time_ns : otel__now();
-    const otel__slot *top = r->context ? NULL : otel__stack_top(g, t);
-    if (r->context) {
-        memcpy(d->trace_id, r->context->trace_id, 16);
-        memcpy(d->span_id, r->context->span_id, 8);
-        d->trace_flags = r->context->trace_flags;
-    } else if (top) {
-        memcpy(d->trace_id, top->trace_id, 16);
-        memcpy(d->span_id, top->span_id, 8);
-        d->trace_flags = top->trace_flags;
-    } else {
-        memset(d->trace_id, 0, 16);
-        memset(d->span_id, 0, 8);
-        d->trace_flags = 0;
-    }
-    d->severity = sev;
-    d->attr_count = (uint32_t)na;
-    d->dropped_attrs = 0;
-    d->scope = &lg->scope;
-    rec->type = OTEL__REC_LOG;
-    rec->size = (uint32_t)OTEL__ALIGN8(sizeof(otel__lrec) + bat);
-    if (cut) {
-        OTEL__BUMP(t->logs_truncated, 1);
-        OTEL__LOG_ONCE(g->once_log_trunc, OTEL_LOG_WARN,
-                       "log record body cut short (log_record_bytes=%u; counted, reported once)", (unsigned)lim);
-    }
-    OTEL__BUMP(t->logs, 1);
+    otel__log_finish(g, t, lg, r, rec, sev, (uint32_t)na, 0, bat, cut, lim);
     otel__block_push(b, d, rec->size);
     return true;
 }
@@ -9074,34 +9084,7 @@ static void otel__log_write(otel__state *g, otel__thread *t, const otel_logger *
     }
     bool cut = fmt ? otel__lput_fmt(&s, fmt, ap, &d->body) : !otel__lput_body(&s, &r->body, &d->body);
     cut |= c1 || c2;
-    d->time_ns = r->time_ns;
-    d->observed_time_ns = r->observed_time_ns ? r->observed_time_ns : otel__now();
-    const otel__slot *top = r->context ? NULL : otel__stack_top(g, t);
-    if (r->context) {
-        memcpy(d->trace_id, r->context->trace_id, 16);
-        memcpy(d->span_id, r->context->span_id, 8);
-        d->trace_flags = r->context->trace_flags;
-    } else if (top) {
-        memcpy(d->trace_id, top->trace_id, 16);
-        memcpy(d->span_id, top->span_id, 8);
-        d->trace_flags = top->trace_flags;
-    } else {
-        memset(d->trace_id, 0, 16);
-        memset(d->span_id, 0, 8);
-        d->trace_flags = 0;
-    }
-    d->severity = sev;
-    d->attr_count = s.attr_count;
-    d->dropped_attrs = dropped;
-    d->scope = &lg->scope;
-    rec->type = OTEL__REC_LOG;
-    rec->size = (uint32_t)OTEL__ALIGN8(sizeof(otel__lrec) + s.items_end);
-    if (cut) {
-        OTEL__BUMP(t->logs_truncated, 1);
-        OTEL__LOG_ONCE(g->once_log_trunc, OTEL_LOG_WARN,
-                       "log record body cut short (log_record_bytes=%u; counted, reported once)", (unsigned)lim);
-    }
-    OTEL__BUMP(t->logs, 1);
+    otel__log_finish(g, t, lg, r, rec, sev, s.attr_count, dropped, s.items_end, cut, lim);
     if (b) otel__block_push(b, d, rec->size); /* first: SIMPLE exporters cannot touch it then */
     if (g->any_simple_log) otel__log_export_simple(g, t, rec);
 }

@@ -1,4 +1,6 @@
 #include <stdio.h>
+#include <stddef.h>
+#include <stdint.h>
 static int test__pass, test__fail;
 #define CHECK(c) do { if (c) test__pass++; else { test__fail++; fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #c); } } while (0)
 #define TEST_DONE() (printf("%d passed, %d failed\n", test__pass, test__fail), test__fail ? 1 : 0)
@@ -23,4 +25,41 @@ static int test__pass, test__fail;
 #endif
 #ifndef SANITIZED
 #define SANITIZED 0
+#endif
+
+/* A seeded xorshift generator for random-shape tests: the same run every time. */
+static inline unsigned test_rand(uint64_t *state, unsigned n) {
+    *state ^= *state << 13, *state ^= *state >> 7, *state ^= *state << 17;
+    return (unsigned)(*state % n);
+}
+
+/* n random lower-case letters and a NUL; one time in `bad_one_in`, one byte 0xC3 (not
+   ASCII, and not valid UTF-8 before a letter). */
+static inline void test_rand_str(uint64_t *state, char *buf, size_t n, unsigned bad_one_in) {
+    for (size_t i = 0; i < n; i++) buf[i] = (char)('a' + test_rand(state, 26));
+    if (n && test_rand(state, bad_one_in) == 0) buf[test_rand(state, (unsigned)n)] = (char)0xC3;
+    buf[n] = 0;
+}
+
+/* A random attribute named `key` (klen 1..40 random letters; `val` holds a string value):
+   an int, a double, a bool or (half the time) a string of 0..39 letters; and one time in
+   `odd_one_in` each: no key, an empty key, an int array (`ia`, 2 values), a NULL string.
+   Needs otel.h. */
+#ifdef OTEL_H_INCLUDED
+static inline otel_attr test_rand_attr(uint64_t *state, char *key, char *val, unsigned odd_one_in, const int64_t *ia) {
+    otel_attr a;
+    test_rand_str(state, key, 1 + test_rand(state, 40), 10);
+    switch (test_rand(state, 6)) {
+    case 0: a = otel_attr_int(key, (int64_t)test_rand(state, 1000) - 500); break;
+    case 1: a = otel_attr_double(key, test_rand(state, 1000) / 7.0); break;
+    case 2: a = otel_attr_bool(key, test_rand(state, 2) != 0); break;
+    default: test_rand_str(state, val, test_rand(state, 40), 10); a = otel_attr_str(key, val); break;
+    }
+    unsigned odd = test_rand(state, odd_one_in);
+    if (odd == 0) a.key.ptr = NULL, a.key.len = 0;
+    if (odd == 1) a.key.len = 0;
+    if (odd == 2) a.value.type = OTEL_VALUE_INT_ARRAY, a.value.u.ia = ia, a.value.len = 2;
+    if (odd == 3 && a.value.type == OTEL_VALUE_STRING) a.value.u.s = NULL;
+    return a;
+}
 #endif

@@ -820,16 +820,8 @@ static void emit_many_attrs(const char *event) {
    long keys, repeated keys, non-ASCII bytes, missing keys and values, arrays, bodies past
    log_record_bytes, with and without an active span or an explicit context. */
 static uint64_t fp_rng = 0x9e3779b97f4a7c15ull;
-static unsigned fp_next(unsigned n) {
-    fp_rng ^= fp_rng << 13, fp_rng ^= fp_rng >> 7, fp_rng ^= fp_rng << 17;
-    return (unsigned)(fp_rng % n);
-}
-
-static void fp_str(char *buf, size_t n) {
-    for (size_t i = 0; i < n; i++) buf[i] = (char)('a' + fp_next(26));
-    if (n && fp_next(12) == 0) buf[fp_next((unsigned)n)] = (char)0xC3; /* not ASCII (and not valid UTF-8) */
-    buf[n] = 0;
-}
+static unsigned fp_next(unsigned n) { return test_rand(&fp_rng, n); }
+static void fp_str(char *buf, size_t n) { test_rand_str(&fp_rng, buf, n, 12); }
 
 static bool same_log(const otel_log_data *a, const otel_log_data *b) {
     bool ok = a && b && a->time_ns == b->time_ns && a->observed_time_ns == b->observed_time_ns &&
@@ -866,20 +858,8 @@ static void test_fast_path_same(void) {
         otel_attr a[8];
         size_t na = fp_next(8);
         for (size_t i = 0; i < na; i++) {
-            size_t kl = 1 + fp_next(40);
-            fp_str(keys[i], kl);
-            if (i && fp_next(8) == 0) memcpy(keys[i], keys[fp_next((unsigned)i)], sizeof keys[i]); /* a repeat */
-            switch (fp_next(6)) {
-            case 0: a[i] = otel_attr_int(keys[i], (int64_t)fp_next(1000) - 500); break;
-            case 1: a[i] = otel_attr_double(keys[i], fp_next(1000) / 7.0); break;
-            case 2: a[i] = otel_attr_bool(keys[i], fp_next(2) != 0); break;
-            default: fp_str(vals[i], fp_next(40)); a[i] = otel_attr_str(keys[i], vals[i]); break;
-            }
-            unsigned odd = fp_next(40);
-            if (odd == 0) a[i].key.ptr = NULL, a[i].key.len = 0;
-            if (odd == 1) a[i].key.len = 0;
-            if (odd == 2) a[i].value.type = OTEL_VALUE_INT_ARRAY, a[i].value.u.ia = ia, a[i].value.len = 2;
-            if (odd == 3 && a[i].value.type == OTEL_VALUE_STRING) a[i].value.u.s = NULL;
+            a[i] = test_rand_attr(&fp_rng, keys[i], vals[i], 40, ia);
+            if (i && fp_next(8) == 0) { size_t j = fp_next((unsigned)i); if (a[j].key.ptr && a[i].key.ptr) a[i].key = a[j].key; } /* a repeat */
         }
         fp_str(body, fp_next(8) == 0 ? 400 + fp_next(300) : fp_next(60));
         otel_log_record r;

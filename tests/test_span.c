@@ -449,16 +449,7 @@ static void test_kind_time_status(void) {
    go to one span by otel_span_set_attrs and to its twin one otel_span_set_attr call at a
    time (the general path only); the two spans' attributes must be the same bytes. */
 static uint64_t sa_rng = 0x853c49e6748fea9bull;
-static unsigned sa_next(unsigned n) {
-    sa_rng ^= sa_rng << 13, sa_rng ^= sa_rng >> 7, sa_rng ^= sa_rng << 17;
-    return (unsigned)(sa_rng % n);
-}
-
-static void sa_str(char *buf, size_t n) {
-    for (size_t i = 0; i < n; i++) buf[i] = (char)('a' + sa_next(26));
-    if (n && sa_next(10) == 0) buf[sa_next((unsigned)n)] = (char)0xC3;
-    buf[n] = 0;
-}
+static unsigned sa_next(unsigned n) { return test_rand(&sa_rng, n); }
 
 static void test_set_attrs_same(void) {
     otel_desc d = desc_mem();
@@ -472,19 +463,8 @@ static void test_set_attrs_same(void) {
         otel_attr a[10];
         size_t na = sa_next(10);
         for (size_t i = 0; i < na; i++) {
-            sa_str(keys[i], 1 + sa_next(40));
-            if (i && sa_next(6) == 0) memcpy(keys[i], keys[sa_next((unsigned)i)], sizeof keys[i]);
-            switch (sa_next(6)) {
-            case 0: a[i] = otel_attr_int(keys[i], (int64_t)sa_next(100)); break;
-            case 1: a[i] = otel_attr_double(keys[i], sa_next(100) / 3.0); break;
-            case 2: a[i] = otel_attr_bool(keys[i], sa_next(2) != 0); break;
-            default: sa_str(vals[i], sa_next(40)); a[i] = otel_attr_str(keys[i], vals[i]); break;
-            }
-            unsigned odd = sa_next(30);
-            if (odd == 0) a[i].key.ptr = NULL, a[i].key.len = 0;
-            if (odd == 1) a[i].key.len = 0;
-            if (odd == 2) a[i].value.type = OTEL_VALUE_INT_ARRAY, a[i].value.u.ia = ia, a[i].value.len = 2;
-            if (odd == 3 && a[i].value.type == OTEL_VALUE_STRING) a[i].value.u.s = NULL;
+            a[i] = test_rand_attr(&sa_rng, keys[i], vals[i], 30, ia);
+            if (i && sa_next(8) == 0) { size_t j = sa_next((unsigned)i); if (a[j].key.ptr && a[i].key.ptr) a[i].key = a[j].key; } /* a repeat */
         }
         otel_span *x = otel_span_start("batch", NULL);
         otel_span_set_attrs(x, a, na);
