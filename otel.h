@@ -1150,6 +1150,13 @@ int pthread_mutex_timedlock(pthread_mutex_t *mutex, const struct timespec *absti
 #ifndef OTEL_TEST_HQ_START                /* tests: handover queue counters that soon wrap around */
 #define OTEL_TEST_HQ_START 0u
 #endif
+#ifdef OTEL_TEST_FAST_HITS /* tests: how often the fast paths wrote: [0] log records by otel__log_fast,
+                              [1] attributes by otel_span_set_attrs' per-attribute fast path */
+static _Atomic unsigned long long otel__test_fast_hits[2];
+#define OTEL__FAST_HIT(k) atomic_fetch_add_explicit(&otel__test_fast_hits[k], 1, memory_order_relaxed)
+#else
+#define OTEL__FAST_HIT(k) ((void)0)
+#endif
 #define OTEL__HOLD_MS 20             /* the pipeline waits this long for queue room ... */
 #define OTEL__HOLD_MAX_MS 100        /* ... and this long in all, then drops for ... */
 #define OTEL__NOWAIT_MS 1000         /* ... this long (see otel__pipeline_main) */
@@ -2167,7 +2174,8 @@ struct otel__thread {
     otel__slot *stack_s[OTEL__STACK_MAX]; /* the slot of each stack entry: no registry walk */
     uint64_t rng;
     unsigned char *lscratch;           /* a log record for SIMPLE-only log destinations ([log]) */
-    uint32_t log_busy;                 /* inside a SIMPLE log export: a nested record is dropped */
+    uint32_t log_busy;                 /* writing a record, or inside a SIMPLE log export: a nested
+                                          record (from a diag callback or the exporter) is dropped */
     /* counters: written by the owning thread only, read by anyone */
     _Atomic uint64_t started, unsampled, ended, dropped, attrs_dropped;
     _Atomic uint64_t logs, logs_dropped, log_attrs_dropped, logs_truncated;
@@ -2324,7 +2332,7 @@ static otel_span *otel__handle(otel__slot *s) {
 static OTEL__ALWAYS_INLINE uintptr_t otel__free_handle_bits(const otel__slot *s) {
 #if OTEL__GEN_SHIFT == 32 && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
     uint64_t v;
-    memcpy(&v, &s->index, sizeof v); /* index, then gen: gen << 32 | index */
+    memcpy(&v, (const unsigned char *)s + offsetof(otel__slot, index), sizeof v); /* index, then gen: gen << 32 | index */
     return (uintptr_t)v;
 #else
     return ((uintptr_t)(s->gen & OTEL__GEN_MASK) << OTEL__GEN_SHIFT) | (uintptr_t)s->index;
@@ -3019,13 +3027,14 @@ static OTEL__ALWAYS_INLINE void otel__stack_remove(otel__thread *t, uintptr_t h)
     otel__stack_remove_inner(t, h);
 }
 
-/* Whether the span of an active-stack entry (handle h, slot s) is still open. The
-   generation alone tells: an entry is only pushed for an open slot, with that opening's
-   generation (otel__start, otel__start_auto; otel_context_attach after otel__slot_of), and
-   a slot leaves OPEN only through a release, which bumps the generation first (a slot's
-   generation changes nowhere else). So the state need not be read. */
+/* Whether the span of an active-stack entry (handle h, slot s) is still open: the slot is
+   open and has the entry's generation. (The generation alone does not tell: it wraps, and
+   a stale entry can sit below open ones for 2^32 reuses of its slot, 255 on 32-bit
+   targets. The state is next to it: one more load of the same line, relaxed, as an open
+   slot's fields were written by this thread or ordered by otel__slot_of.) */
 static OTEL__ALWAYS_INLINE bool otel__stack_entry_open(uintptr_t h, const otel__slot *s) {
-    return (otel__load_rlx((_Atomic uint32_t *)&s->gen) & OTEL__GEN_MASK) == ((uint32_t)(h >> OTEL__GEN_SHIFT) & OTEL__GEN_MASK);
+    return otel__load_rlx(&s->state) == OTEL__OPEN &&
+           (otel__load_rlx((_Atomic uint32_t *)&s->gen) & OTEL__GEN_MASK) == ((uint32_t)(h >> OTEL__GEN_SHIFT) & OTEL__GEN_MASK);
 }
 
 /* Top of the stack that is still open; drops entries of spans ended elsewhere. */
@@ -3289,9 +3298,6 @@ static OTEL__ALWAYS_INLINE void otel__end(otel_span *span, uint64_t end_time_ns)
    registers. False: not that case, nothing done (the general path decides, and reports
    misuse). Called only for a handle with the non-recording bit.
    What the checks below leave out, and why it holds:
-   - the slot's state (OPEN): a generation equal to the handle's tells it
-     (otel__stack_entry_open). (Two ends racing on two threads are misuse; the state test
-     did not order them either.)
    - the recording flag: the handle's non-recording bit was set from it when this opening
      started (otel__handle, otel__start_auto), and it does not change while a slot is open.
    The owner stays: otel_context_attach may put another thread's span on this stack; its
@@ -3304,8 +3310,9 @@ static OTEL__ALWAYS_INLINE bool otel__end_unsampled(otel_span *span) {
     uint32_t depth = t->depth;
     if (!depth || t->stack[depth - 1] != (uintptr_t)span) return false;
     otel__slot *s = t->stack_s[depth - 1];
-    uint32_t gen = otel__load_rlx((_Atomic uint32_t *)&s->gen); /* otel__stack_entry_open, read once */
-    if ((gen & OTEL__GEN_MASK) != ((uint32_t)((uintptr_t)span >> OTEL__GEN_SHIFT) & OTEL__GEN_MASK) || s->owner != t)
+    uint32_t gen = otel__load_rlx((_Atomic uint32_t *)&s->gen); /* otel__stack_entry_open, gen read once */
+    if (otel__load_rlx(&s->state) != OTEL__OPEN ||
+        (gen & OTEL__GEN_MASK) != ((uint32_t)((uintptr_t)span >> OTEL__GEN_SHIFT) & OTEL__GEN_MASK) || s->owner != t)
         return false;
     t->depth = depth - 1;
     /* otel__slot_release for a slot of this thread */
@@ -3460,8 +3467,10 @@ OTEL_API void otel__span_set_attrs(otel_span *span, const otel_attr *attrs, size
             if (v->type == OTEL_VALUE_DOUBLE) memcpy(&bits, &v->u.d, 8);
             else if (v->type != OTEL_VALUE_STRING) bits = (uint64_t)(v->type == OTEL_VALUE_BOOL ? (v->u.b ? 1 : 0) : v->u.i);
             if (otel__attr_fast(g, s, a->key.ptr, a->key.len, v->type, bits, v->type == OTEL_VALUE_STRING ? v->u.s : NULL,
-                                v->type == OTEL_VALUE_STRING ? v->len : 0))
+                                v->type == OTEL_VALUE_STRING ? v->len : 0)) {
+                OTEL__FAST_HIT(1);
                 continue;
+            }
         }
         otel__span_attr(g, s, a->key.ptr, a->key.len, v);
     }
@@ -3801,12 +3810,13 @@ OTEL_API otel_span *otel_span_current(void) {
 OTEL_API void otel_context_attach(otel_span *span) {
     otel__state *g = otel__g;
     if (!g) return;
-    if (!otel__slot_of(g, span)) {
+    otel__slot *s = otel__slot_of(g, span); /* once: a second look could find it ended */
+    if (!s) {
         otel__misuse(g, span, "otel_context_attach");
         return;
     }
     otel__thread *t = otel__self(g);
-    if (t) otel__stack_push(t, span, otel__slot_of(g, span));
+    if (t) otel__stack_push(t, span, s);
 }
 
 OTEL_API void otel_context_detach(otel_span *span) {
@@ -3839,7 +3849,8 @@ enum { OTEL__REC_SPAN = 1, OTEL__REC_LOG = 3 };
    point into the record. The bytes after the header: items, then the strings from the
    arena top. */
 typedef struct otel__rec {
-    uint32_t size; /* whole record, multiple of 8 */
+    _Alignas(8) uint32_t size; /* whole record, multiple of 8 (so is the header: the items that
+                                  follow it hold 8-byte values, also on 32-bit targets) */
     uint32_t type; /* OTEL__REC_* */
     otel_span_data d;
 } otel__rec;
@@ -3847,10 +3858,12 @@ typedef struct otel__rec {
 /* A log record in a block, the same way ([log] writes it): the bytes after the header
    hold the attribute items, then the severity text, event name and body. */
 typedef struct otel__lrec {
-    uint32_t size; /* whole record, multiple of 8 */
+    _Alignas(8) uint32_t size; /* whole record, multiple of 8 (so is the header: the items that
+                                  follow it hold 8-byte values, also on 32-bit targets) */
     uint32_t type; /* OTEL__REC_LOG */
     otel_log_data d;
 } otel__lrec;
+_Static_assert(sizeof(otel__rec) % 8 == 0 && sizeof(otel__lrec) % 8 == 0, "record headers keep 8-byte alignment");
 
 /* A block of finished spans (or log records) of one thread and one signal, cut from the
    thread's region ([hdr: this struct, the record pointers][records]). The thread writes the
@@ -8867,14 +8880,14 @@ static bool otel__lput_fmt(otel__slot *s, const char *fmt, va_list *ap, otel_val
 
 /* What every record ends with: the times, the trace context (the record's own, else the
    active span's), severity, counts, scope and size (`end`: bytes of parts written), and
-   the counters. */
-static OTEL__ALWAYS_INLINE void otel__log_finish(otel__state *g, otel__thread *t, const otel_logger *lg,
-                                                 const otel_log_record *r, otel__lrec *rec, uint8_t sev,
-                                                 uint32_t attr_count, uint32_t dropped, size_t end, bool cut, size_t lim) {
+   the counters (the warning for a cut body follows the push: otel__log_cut_note). */
+static OTEL__ALWAYS_INLINE void otel__log_finish(otel__thread *t, const otel_logger *lg, const otel_log_record *r,
+                                                 otel__lrec *rec, uint8_t sev, uint32_t attr_count, uint32_t dropped,
+                                                 size_t end, bool cut) {
     otel_log_data *d = &rec->d;
     d->time_ns = r->time_ns;
     d->observed_time_ns = r->observed_time_ns ? r->observed_time_ns : otel__now();
-    const otel__slot *top = r->context ? NULL : otel__stack_top(g, t);
+    const otel__slot *top = r->context ? NULL : otel__stack_top(NULL, t);
     if (r->context) {
         memcpy(d->trace_id, r->context->trace_id, 16);
         memcpy(d->span_id, r->context->span_id, 8);
@@ -8894,12 +8907,15 @@ static OTEL__ALWAYS_INLINE void otel__log_finish(otel__state *g, otel__thread *t
     d->scope = &lg->scope;
     rec->type = OTEL__REC_LOG;
     rec->size = (uint32_t)OTEL__ALIGN8(sizeof(otel__lrec) + end);
-    if (cut) {
-        OTEL__BUMP(t->logs_truncated, 1);
-        OTEL__LOG_ONCE(g->once_log_trunc, OTEL_LOG_WARN,
-                       "log record body cut short (log_record_bytes=%u; counted, reported once)", (unsigned)lim);
-    }
+    if (cut) OTEL__BUMP(t->logs_truncated, 1);
     OTEL__BUMP(t->logs, 1);
+}
+
+/* The warning for a cut body, once; called after the record is published (the diag
+   callback may emit a record on this thread). */
+static OTEL__NOINLINE void otel__log_cut_note(otel__state *g, size_t lim) {
+    OTEL__LOG_ONCE(g->once_log_trunc, OTEL_LOG_WARN,
+                   "log record body cut short (log_record_bytes=%u; counted, reported once)", (unsigned)lim);
 }
 
 /* The usual record, straight-line and with its state in registers (otel__log_write keeps
@@ -8913,7 +8929,7 @@ static OTEL__NOINLINE bool otel__log_fast(otel__state *g, otel__thread *t, const
                                           const otel_log_record *r, const char *fmt, va_list *ap) {
     otel__block *b = t->cur[1];
     size_t lim = g->cfg.log_record_bytes;
-    if (!g->any_batch_log || g->any_simple_log || r->severity_text || r->event_name ||
+    if (!g->any_batch_log || g->any_simple_log || t->log_busy || r->severity_text || r->event_name ||
         !otel__block_fits(b, (uint32_t)(sizeof(otel__lrec) + lim)))
         return false;
     const char *body = NULL;
@@ -8992,8 +9008,10 @@ static OTEL__NOINLINE bool otel__log_fast(otel__state *g, otel__thread *t, const
     d->otel__items_len = at;
     d->event_name.ptr = "";
     d->event_name.len = 0;
-    otel__log_finish(g, t, lg, r, rec, sev, (uint32_t)na, 0, bat, cut, lim);
+    otel__log_finish(t, lg, r, rec, sev, (uint32_t)na, 0, bat, cut);
     otel__block_push(b, d, rec->size);
+    if (cut) otel__log_cut_note(g, lim); /* after the push: the diag callback may log */
+    OTEL__FAST_HIT(0);
     return true;
 }
 
@@ -9004,7 +9022,7 @@ static OTEL__NOINLINE bool otel__log_fast(otel__state *g, otel__thread *t, const
 static void otel__log_write(otel__state *g, otel__thread *t, const otel_logger *lg, const otel_log_record *r,
                             const char *fmt, va_list *ap) {
     if (t->log_busy) {
-        otel__log_drop(g, t, "emitted from inside a SIMPLE log exporter");
+        otel__log_drop(g, t, "emitted from inside a SIMPLE log exporter or a diag callback during a record's write");
         return;
     }
     size_t lim = g->cfg.log_record_bytes;
@@ -9033,6 +9051,9 @@ static void otel__log_write(otel__state *g, otel__thread *t, const otel_logger *
         }
         rec = (otel__lrec *)(void *)t->lscratch;
     }
+    /* until it is published: a diag callback (a limit note) that emits a record on this
+       thread would write over this one */
+    t->log_busy = 1;
     /* the record's storage as a span arena: the attribute code is shared */
     otel__slot s;
     s.arena = (unsigned char *)(rec + 1);
@@ -9084,8 +9105,10 @@ static void otel__log_write(otel__state *g, otel__thread *t, const otel_logger *
     }
     bool cut = fmt ? otel__lput_fmt(&s, fmt, ap, &d->body) : !otel__lput_body(&s, &r->body, &d->body);
     cut |= c1 || c2;
-    otel__log_finish(g, t, lg, r, rec, sev, s.attr_count, dropped, s.items_end, cut, lim);
+    otel__log_finish(t, lg, r, rec, sev, s.attr_count, dropped, s.items_end, cut);
     if (b) otel__block_push(b, d, rec->size); /* first: SIMPLE exporters cannot touch it then */
+    t->log_busy = 0;
+    if (cut) otel__log_cut_note(g, lim);
     if (g->any_simple_log) otel__log_export_simple(g, t, rec);
 }
 

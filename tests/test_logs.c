@@ -9,6 +9,7 @@
    own destinations. TEST_ONLY=<part of a test name> runs only the matching tests. */
 /* tsan */
 #define OTEL_IMPLEMENTATION
+#define OTEL_TEST_FAST_HITS 1
 #include "../otel.h"
 #include "test.h"
 
@@ -838,6 +839,88 @@ static bool same_log(const otel_log_data *a, const otel_log_data *b) {
     return ok;
 }
 
+/* A second log destination that reads the records as the pipeline hands them over (not
+   copied): every string the library hands out must be NUL-terminated, and a record's body
+   and attribute strings padded with zeros to the 8-byte boundary. */
+static _Atomic int raw_bad, raw_seen;
+static bool raw_padded(const char *p, size_t len) {
+    if (!len) return p[0] == 0; /* an empty string may be a shared "" */
+    for (size_t i = len; i < OTEL__ALIGN8(len + 1); i++)
+        if (p[i]) return false;
+    return true;
+}
+static otel_export_result raw_export_logs(const otel_log_batch *b, void *user) {
+    (void)user;
+    for (size_t i = 0; i < b->count; i++) {
+        const otel_log_data *r = b->records[i];
+        bool ok = r->severity_text.ptr[r->severity_text.len] == 0 && r->event_name.ptr[r->event_name.len] == 0;
+        if (r->body.type == OTEL_VALUE_STRING) ok = ok && raw_padded(r->body.u.s, r->body.len);
+        otel_iter it = otel_log_attrs(r);
+        otel_attr a;
+        while (otel_iter_attr(&it, &a)) {
+            ok = ok && raw_padded(a.key.ptr, a.key.len);
+            if (a.value.type == OTEL_VALUE_STRING) ok = ok && raw_padded(a.value.u.s, a.value.len);
+        }
+        if (!ok && getenv("FP_DEBUG")) {
+            fprintf(stderr, "raw: st %d ev %d body %d(%zu)", r->severity_text.ptr[r->severity_text.len] == 0,
+                    r->event_name.ptr[r->event_name.len] == 0,
+                    r->body.type == OTEL_VALUE_STRING ? raw_padded(r->body.u.s, r->body.len) : -1, r->body.len);
+            otel_iter it2 = otel_log_attrs(r);
+            while (otel_iter_attr(&it2, &a))
+                fprintf(stderr, " k%d(%zu) v%d(%zu,t%d)", raw_padded(a.key.ptr, a.key.len), a.key.len,
+                        a.value.type == OTEL_VALUE_STRING ? raw_padded(a.value.u.s, a.value.len) : -1, a.value.len, a.value.type);
+            fprintf(stderr, "\n");
+        }
+        if (!ok) atomic_fetch_add(&raw_bad, 1);
+        atomic_fetch_add(&raw_seen, 1);
+    }
+    return OTEL_EXPORT_SUCCESS;
+}
+
+static void fp_add_raw(otel_desc *d) {
+    d->log_destinations[1].exporter.name = "raw";
+    d->log_destinations[1].exporter.export_logs = raw_export_logs;
+    d->log_destinations[1].processor = OTEL_PROCESSOR_BATCH;
+    d->log_destinations[1].max_queue_size = 8192;
+}
+
+/* A diag callback that emits a record on the same thread while the library reports a
+   limit or a cut body: the record being written must survive (the nested one is written
+   after it, or dropped and counted). */
+static void diag_logs(otel_log_level lv, const char *msg, void *u) {
+    (void)lv, (void)u;
+    if (strstr(msg, "cut short") || strstr(msg, "attribute count limit"))
+        otel_logger_logf(NULL, OTEL_SEVERITY_WARN, NULL, 0, "sdk: %s", msg);
+}
+
+static void test_diag_reentry(void) {
+    for (int k = 0; k < 2; k++) { /* k 0: a cut printf body (fast path); 1: a dropped attribute (general) */
+        otel_desc d = desc_mem(OTEL_PROCESSOR_BATCH);
+        d.diag.func = diag_logs;
+        d.log_record_bytes = 256;
+        d.log_limits.attr_count = 1;
+        CHECK(init(&d));
+        static char big[600];
+        memset(big, 'm', 500);
+        otel_attr two[2] = {otel_attr_int("a", 1), otel_attr_int("b", 2)};
+        otel_logger_logf(NULL, OTEL_SEVERITY_INFO, NULL, 0, "warm-up"); /* the thread's first block */
+        unsigned long long hits0 = otel__test_fast_hits[0];
+        if (k == 0) otel_logger_logf(NULL, OTEL_SEVERITY_INFO, NULL, 0, "first %s", big);
+        else otel_logger_logf(NULL, OTEL_SEVERITY_INFO, two, 2, "first %d", 1);
+        CHECK(otel_force_flush(10000) == OTEL_OK);
+        size_t firsts = 0, sdk = 0;
+        for (size_t i = 0; i < nlogs(); i++) {
+            const otel_log_data *r = log_at(i);
+            firsts += r->body.len >= 5 && memcmp(r->body.u.s, "first", 5) == 0 && r->severity == OTEL_SEVERITY_INFO;
+            sdk += r->body.len >= 4 && memcmp(r->body.u.s, "sdk:", 4) == 0;
+        }
+        CHECK(firsts == 1); /* the record written when the callback ran is whole */
+        if (k == 0) CHECK(otel__test_fast_hits[0] - hits0 >= 1); /* the cut record took the fast path */
+        CHECK(sdk + stats().logs_dropped == 1); /* the callback's: exported, or dropped and counted */
+        done();
+    }
+}
+
 static void test_fast_path_same(void) {
     static const char *const names[25] = {"", "TRACE", "TRACE2", "TRACE3", "TRACE4", "DEBUG", "DEBUG2", "DEBUG3",
                                           "DEBUG4", "INFO", "INFO2", "INFO3", "INFO4", "WARN", "WARN2", "WARN3",
@@ -848,9 +931,11 @@ static void test_fast_path_same(void) {
     d.log_limits.attr_value_length = 24;
     d.log_record_bytes = 512;
     d.log_destinations[0].max_queue_size = 8192;
+    fp_add_raw(&d);
     CHECK(init(&d));
     otel_logger *lg = otel_logger_get("fast.scope", "1");
     const int N = 3000;
+    unsigned long long hits0 = otel__test_fast_hits[0];
     int bad = 0, dropped = 0, non_ascii = 0;
     char keys[8][48], vals[8][48], body[700];
     static const int64_t ia[2] = {1, 2};
@@ -908,6 +993,8 @@ static void test_fast_path_same(void) {
     CHECK(bad == 0);
     CHECK(dropped > 50 && non_ascii > 50); /* the limits and the repair were reached */
     CHECK(stats().logs_truncated > 50);      /* bodies past log_record_bytes were cut */
+    CHECK(otel__test_fast_hits[0] - hits0 > (unsigned long long)N / 8); /* the fast path wrote many */
+    CHECK(atomic_load(&raw_seen) == 2 * N && atomic_load(&raw_bad) == 0);
     done();
 
     /* attributes that end exactly at log_record_bytes, or 8 or 16 bytes before it: the
@@ -950,6 +1037,9 @@ static void test_fast_path_same(void) {
         d2.log_limits.attr_value_length = 24;
         d2.log_record_bytes = 512;
         d2.log_destinations[0].max_queue_size = 8192;
+        if (run == 0) fp_add_raw(&d2);
+        atomic_store(&raw_seen, 0);
+        unsigned long long hits0 = otel__test_fast_hits[0];
         CHECK(init(&d2));
         for (int n = 0; n < M; n++) {
             otel_attr a[8];
@@ -989,6 +1079,9 @@ static void test_fast_path_same(void) {
         }
         CHECK(diff == 0);
         if (run == 0) CHECK(stats().logs_truncated > 50); /* messages past log_record_bytes */
+        if (run == 0) CHECK(otel__test_fast_hits[0] - hits0 > (unsigned long long)M / 2 && atomic_load(&raw_seen) == M);
+        if (run == 1) CHECK(otel__test_fast_hits[0] == hits0); /* a simple destination: never */
+        CHECK(atomic_load(&raw_bad) == 0);
         done();
     }
     for (int n = 0; n < M; n++) free(saved[n].body), free(saved[n].items);
@@ -1839,6 +1932,7 @@ int main(void) {
     RUN(test_printf());
     RUN(test_printf_inplace());
     RUN(test_fast_path_same());
+    RUN(test_diag_reentry());
     RUN(test_limits());
     RUN(test_env_exporters());
     RUN(test_json_output());

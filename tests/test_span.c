@@ -4,6 +4,7 @@
    Also built with ThreadSanitizer by tests/run.sh (the marker on the next line). */
 /* tsan */
 #define OTEL_IMPLEMENTATION
+#define OTEL_TEST_FAST_HITS 1
 #include "../otel.h"
 #include "test.h"
 
@@ -485,6 +486,7 @@ static void test_set_attrs_same(void) {
     }
     CHECK(bad == 0);
     CHECK(dropped > 100 && dups > 20); /* the limits were reached */
+    CHECK(otel__test_fast_hits[1] > 1000); /* and the fast path wrote most attributes */
     done();
 }
 
@@ -1398,6 +1400,34 @@ static void test_generation_wrap(void) {
         otel_span_end(b);
         otel_span_end(root);
         CHECK(otel_span_current() == NULL && stats().misuse == 1 && nspans() == (k ? 3u : 0u));
+        done();
+    }
+    /* a stale entry under an open one whose slot's generation has come round to the
+       entry's while the slot is free: not open (the slot's state tells). Else the stale
+       span would be current again, and its second end would put the free slot on the free
+       list twice, so that two spans would share it. */
+    for (int k = 0; k < 4; k++) { /* k & 1: sampled; k & 2: the second end follows at once */
+        otel_desc d = desc_mem();
+        d.sampler = (k & 1) ? OTEL_SAMPLER_ALWAYS_ON : OTEL_SAMPLER_ALWAYS_OFF;
+        CHECK(init(&d));
+        otel_span *s = otel_span_start("s", NULL), *c = otel_span_start("c", NULL);
+        otel_context_attach(s); /* stack [s, c, s] */
+        otel_span_end(s);       /* [s (stale), c] */
+        otel__slot *x = otel__tls->stack_s[0];
+        CHECK(otel__tls->depth == 2 && otel__load_rlx(&x->state) != OTEL__OPEN);
+        x->gen = (uint32_t)((uintptr_t)s >> OTEL__GEN_SHIFT); /* 2^32 - 1 reuses later */
+        otel_span_end(c);
+        if (!(k & 2)) CHECK(otel_span_current() == NULL);
+        otel_span_end(s); /* ended already: misuse */
+        CHECK(stats().misuse == 1);
+        otel_span *p = otel_span_start("p", NULL), *q = otel_span_start("q", NULL), *r = otel_span_start("r", NULL);
+        uintptr_t im = ((uintptr_t)1 << (OTEL__GEN_SHIFT - 1)) - 1; /* the slot index bits */
+        CHECK(((uintptr_t)p & im) != ((uintptr_t)q & im) && ((uintptr_t)q & im) != ((uintptr_t)r & im) &&
+              ((uintptr_t)p & im) != ((uintptr_t)r & im));
+        otel_span_end(r);
+        otel_span_end(q);
+        otel_span_end(p);
+        CHECK(stats().misuse == 1 && otel_span_current() == NULL);
         done();
     }
 }
