@@ -62,4 +62,17 @@ static inline otel_attr test_rand_attr(uint64_t *state, char *key, char *val, un
     if (odd == 3 && a.value.type == OTEL_VALUE_STRING) a.value.u.s = NULL;
     return a;
 }
+
+/* n random attributes (test_rand_attr) into a[], keys[i] and vals[i] holding their texts;
+   one time in 8 an attribute takes an earlier one's key (a repeat). */
+static inline void test_rand_attrs(uint64_t *state, otel_attr *a, size_t n, char (*keys)[48], char (*vals)[48],
+                                   unsigned odd_one_in, const int64_t *ia) {
+    for (size_t i = 0; i < n; i++) {
+        a[i] = test_rand_attr(state, keys[i], vals[i], odd_one_in, ia);
+        if (i && test_rand(state, 8) == 0) {
+            size_t j = test_rand(state, (unsigned)i);
+            if (a[j].key.ptr && a[i].key.ptr) a[i].key = a[j].key;
+        }
+    }
+}
 #endif

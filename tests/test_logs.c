@@ -942,10 +942,7 @@ static void test_fast_path_same(void) {
     for (int n = 0; n < N; n++) {
         otel_attr a[8];
         size_t na = fp_next(8);
-        for (size_t i = 0; i < na; i++) {
-            a[i] = test_rand_attr(&fp_rng, keys[i], vals[i], 40, ia);
-            if (i && fp_next(8) == 0) { size_t j = fp_next((unsigned)i); if (a[j].key.ptr && a[i].key.ptr) a[i].key = a[j].key; } /* a repeat */
-        }
+        test_rand_attrs(&fp_rng, a, na, keys, vals, 40, ia);
         fp_str(body, fp_next(8) == 0 ? 400 + fp_next(300) : fp_next(60));
         otel_log_record r;
         memset(&r, 0, sizeof r);

@@ -463,10 +463,7 @@ static void test_set_attrs_same(void) {
     for (int n = 0; n < N; n++) {
         otel_attr a[10];
         size_t na = sa_next(10);
-        for (size_t i = 0; i < na; i++) {
-            a[i] = test_rand_attr(&sa_rng, keys[i], vals[i], 30, ia);
-            if (i && sa_next(8) == 0) { size_t j = sa_next((unsigned)i); if (a[j].key.ptr && a[i].key.ptr) a[i].key = a[j].key; } /* a repeat */
-        }
+        test_rand_attrs(&sa_rng, a, na, keys, vals, 30, ia);
         otel_span *x = otel_span_start("batch", NULL);
         otel_span_set_attrs(x, a, na);
         otel_span_end(x);
