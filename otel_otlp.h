@@ -3616,11 +3616,11 @@ static otel_export_result otel__otlp_deliver(otel__otlp *x, const void *batch, s
         size_t zl;
         if (otel_otlp_gzip(x->enc, body, raw_len, &z, &zl) == OTEL_OK) { body = z; len = zl; gz = true; }
     }
+    char reason[200] = ""; /* why the last try failed: named again if the deadline cuts the next one short */
     for (attempt = 0;; attempt++) {
         otel__otlp_resp r;
         otel__otlp_tx tx;
         int64_t wait, now;
-        char reason[200];
         memset(&r, 0, sizeof r);
         r.retry_after_ms = -1;
         tx = otel__otlp_post(x, body, len, gz, deadline, &r);
@@ -3646,8 +3646,9 @@ static otel_export_result otel__otlp_deliver(otel__otlp *x, const void *batch, s
         } else {
             OTEL__OTLP_ADD(&x->st.spans_failed, n);
             if (tx == OTEL__OTLP_TX_TIMEOUT)
-                otel__otlp_log(x, OTEL__OTLP_LOG_TIMEOUT, OTEL_LOG_ERROR, "%zu %s lost after %u ms and %d tries (%s)",
-                               n, x->noun, timeout, attempt + 1, r.detail[0] ? r.detail : "no answer");
+                otel__otlp_log(x, OTEL__OTLP_LOG_TIMEOUT, OTEL_LOG_ERROR, "%zu %s lost after %u ms and %d tries (%s%s%s)",
+                               n, x->noun, timeout, attempt + 1, r.detail[0] ? r.detail : "no answer",
+                               reason[0] ? "; the try before: " : "", reason);
             else if (tx == OTEL__OTLP_TX_FAIL)
                 otel__otlp_log(x, OTEL__OTLP_LOG_GAVE_UP, OTEL_LOG_ERROR, "%zu %s lost: %s", n, x->noun, r.detail);
             return OTEL_EXPORT_FAILURE; /* cancelled: the caller knows why */

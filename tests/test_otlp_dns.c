@@ -4,7 +4,7 @@
    nothing here needs DNS or the network: every connection goes to 127.0.0.1.
        slow.test      answers 127.0.0.1 after g_delay_ms
        hang.test      answers 127.0.0.1 only once the test releases it, at the end
-       nxdomain.test  fails (EAI_NONAME) after g_delay_ms (0 when used)
+       nxdomain.test  fails (EAI_NONAME) after g_delay_ms
    Checked: a hung lookup ends the export at its timeout and counts as a connection
    failure; the next export waits for the same lookup instead of starting another; cancel
    and otel_shutdown end the wait at once (shutdown returns OK, no worker abandoned); a
@@ -463,6 +463,34 @@ static void test_failed_lookup_retried(void) {
     x.shutdown(100, x.user);
 }
 
+static void test_failed_lookup_then_deadline(void) {
+    /* a failed lookup, then a slow one that the deadline cuts short: the error names both,
+       so the user learns the name does not resolve, not only that time ran out */
+    otel_otlp_desc d;
+    otel_exporter x;
+    otel_span_batch b = one_span();
+    char url[64];
+    int64_t t0, took;
+    diag_clear();
+    pthread_mutex_lock(&g_mu);
+    g_delay_ms = 300; /* fails after 300 ms; the backoff is 50-100 ms; the next try starts before 500 */
+    pthread_mutex_unlock(&g_mu);
+    exporter_desc(&d, url, sizeof url, "nxdomain.test", 9, 500);
+    CHECK(otel_otlp_exporter_create(&d, &x) == OTEL_OK);
+    t0 = ts_ms();
+    CHECK(x.export_spans(&b, x.user) == OTEL_EXPORT_FAILURE);
+    took = ts_ms() - t0;
+    printf("failed lookup, then the deadline: %lld ms, %s\n", (long long)took,
+           diag_has("the try before") ? "cut in a lookup" : "cut in a backoff wait (a slow machine)");
+    CHECK(took < 2000);
+    CHECK(diag_has("cannot resolve nxdomain.test"));
+    if (diag_has("no answer in time")) CHECK(diag_has("the try before: cannot resolve nxdomain.test"));
+    x.shutdown(100, x.user);
+    pthread_mutex_lock(&g_mu);
+    g_delay_ms = 0;
+    pthread_mutex_unlock(&g_mu);
+}
+
 static void test_no_thread(void) {
     /* no thread to be had: the lookup runs on the caller, with a warning */
     test_server s;
@@ -525,6 +553,7 @@ int main(void) {
     test_cancel_during_lookup();
 #ifndef OTEL_USE_CURL
     test_failed_lookup_retried();
+    test_failed_lookup_then_deadline();
     test_no_thread();
 #endif
     deinit_for_diag();
