@@ -2824,8 +2824,8 @@ static void otel__note_discard(otel__state *g, otel__slot *s, const char *what) 
     if (t && otel__tls_instance == g->instance) OTEL__BUMP(t->attrs_dropped, 1);
     if (!(s->flags & OTEL__SPAN_DISCARD_LOGGED)) {
         s->flags |= OTEL__SPAN_DISCARD_LOGGED;
-        otel__logf(OTEL_LOG_WARN, "span '%.*s': %s (logged once per span)", (int)s->name_len,
-                   (const char *)s->arena + s->name_off, what);
+        otel__logf(OTEL_LOG_WARN, "span '%.*s%s': %s (logged once per span)", s->name_len > 100 ? 100 : (int)s->name_len,
+                   (const char *)s->arena + s->name_off, s->name_len > 100 ? "..." : "", what);
     }
 }
 
@@ -3106,7 +3106,7 @@ static OTEL__ALWAYS_INLINE otel_span *otel__start(otel__state *g, const char *na
     if (!s) {
         OTEL__BUMP(t->dropped, 1);
         OTEL__LOG_ONCE(g->once_slots, OTEL_LOG_WARN,
-                       "no free span slot on this thread (spans_per_thread=%u): span '%s' not recorded (reported once)",
+                       "no free span slot on this thread (spans_per_thread=%u): span '%.100s' not recorded (reported once)",
                        (unsigned)g->cfg.spans_per_thread, name ? name : "");
         return OTEL__NOOP;
     }
@@ -3128,7 +3128,9 @@ static OTEL__ALWAYS_INLINE otel_span *otel__start(otel__state *g, const char *na
     size_t nl = 0, used = 0;
     if (rec) {
         nl = name ? strlen(name) : 0;
+        s->str_used = 8; /* the name leaves room for the tracestate's NUL after it (below) */
         used = otel__arena_put_str(s, 0, name ? name : "", nl, SIZE_MAX, &nl, NULL);
+        s->str_used = 0;
         if (!used) used = 8, s->arena[0] = 0, nl = 0;
     }
     s->name_off = 0;

@@ -767,6 +767,52 @@ static void test_limits(void) {
 
 /* ---- inline storage exhaustion -------------------------------------------------------- */
 
+/* A name that fills a span's inline storage: it is cut so that the storage keeps room for
+   what follows it (the tracestate's NUL), and nothing is written past the storage. The
+   span takes a slot whose neighbour (in the same allocation) is open, or the last slot of
+   a chunk (ASan sees a write past it). Before the fix, names of span_bytes - 7 to
+   span_bytes - 1 bytes wrote one byte past the storage. */
+static void test_long_names(void) {
+    char name[400];
+    for (size_t n = 200; n <= 300; n++) {
+        otel_desc d = desc_mem();
+        d.span_bytes = 256;
+        CHECK(init(&d));
+        memset(name, 'n', n);
+        name[n] = 0;
+        otel_span *a = otel_span_start("victim-a", NULL); /* slot 0 */
+        otel_span *b = otel_span_start("victim-b", NULL); /* slot 1 */
+        otel_span_end(a);                                 /* slot 0 free again, first out */
+        otel_span *l = otel_span_start(name, NULL);       /* slot 0, next to b */
+        otel_span_set_int(l, "k", 1);
+        otel_span_end(l);
+        otel_span *open[14];
+        for (int i = 0; i < 14; i++) open[i] = otel_span_start("p", NULL); /* slots 0, 2..14 */
+        l = otel_span_start(name, NULL);                                   /* slot 15: the last */
+        otel_span_end(l);
+        for (int i = 13; i >= 0; i--) otel_span_end(open[i]);
+        otel_span_end(b);
+        CHECK(nspans() == 18);
+        const otel_span_data *sb = span_named("victim-b");
+        CHECK(sb != NULL);
+        int longs = 0;
+        for (size_t i = 0; i < nspans(); i++) {
+            const otel_span_data *sd = otel_memory_exporter_span(&mem, i);
+            if (sd->name.len < 16) continue;
+            longs++;
+            CHECK(sd->name.len <= n && sd->name.len + 8 < 256 && sd->name.ptr[sd->name.len] == 0);
+            CHECK(sd->name.len == n || sd->name.len + 16 >= 256); /* cut only when it must be */
+            bool all_n = true;
+            for (size_t k = 0; k < sd->name.len; k++) all_n = all_n && sd->name.ptr[k] == 'n';
+            CHECK(all_n);
+            CHECK(sd->trace_state.len == 0 && sd->trace_state.ptr[0] == 0);
+        }
+        CHECK(longs == 2);
+        if (n == 300) CHECK(diag_count("nnnnnnnnnn...': inline storage full") == 1); /* the attribute; the name cut to 100 */
+        done();
+    }
+}
+
 static void test_storage(void) {
     otel_desc d = desc_mem();
     d.span_bytes = 256;
@@ -1795,6 +1841,7 @@ int main(void) {
     test_set_attrs_same();
     test_limits();
     test_storage();
+    test_long_names();
     test_utf8();
     test_misuse();
     test_disabled();
