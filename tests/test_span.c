@@ -487,6 +487,101 @@ static void test_set_attrs_same(void) {
     done();
 }
 
+/* A batch destination that sees the records in the threads' blocks, as the exporters do:
+   every string NUL-terminated and zero-padded to 8 bytes. */
+static _Atomic int raw_bad, raw_seen;
+static bool raw_padded(const char *p, size_t len) {
+    for (size_t i = len; i < OTEL__ALIGN8(len + 1); i++)
+        if (p[i]) return false;
+    return true;
+}
+static otel_export_result raw_export_spans(const otel_span_batch *b, void *user) {
+    (void)user;
+    for (size_t i = 0; i < b->count; i++) {
+        const otel_span_data *r = b->spans[i];
+        bool ok = raw_padded(r->name.ptr, r->name.len) && r->trace_state.ptr[r->trace_state.len] == 0 &&
+                  r->status_message.ptr[r->status_message.len] == 0;
+        if (!ok) atomic_fetch_add(&raw_bad, 1);
+        atomic_fetch_add(&raw_seen, 1);
+    }
+    return OTEL_EXPORT_SUCCESS;
+}
+
+/* A recording child of the active span with no desc takes otel__start_rec; with its parent
+   named in a desc it takes the general otel__start. Both must write the same span: random
+   names (ASCII, UTF-8 to repair, empty, NULL, and lengths around what the storage holds)
+   and attributes, under parents with and without a tracestate. */
+static void test_start_fast_same(void) {
+    otel_desc d = desc_mem();
+    d.span_bytes = 256;
+    d.destinations[1].exporter.name = "raw";
+    d.destinations[1].exporter.export_spans = raw_export_spans;
+    d.destinations[1].max_queue_size = 8192;
+    CHECK(init(&d));
+    static const int64_t ia[2] = {3, 4};
+    char keys[4][48], vals[4][48], name[400];
+    const int N = 1200;
+    unsigned long long hits0 = otel__test_fast_hits[2];
+    otel_span_context remote = {{1, 2, 3}, {4, 5}, OTEL_TRACE_FLAG_SAMPLED, true, "k=v,k2=v2"};
+    for (int n = 0; n < N; n++) {
+        otel_attr a[4];
+        size_t na = sa_next(4), nl;
+        const char *nm = name;
+        switch (sa_next(5)) {
+        case 0: nl = 240 + sa_next(30); break; /* around 256 - 8 - the tracestate's 8 */
+        case 1: nl = 0; break;
+        default: nl = 1 + sa_next(40); break;
+        }
+        test_rand_str(&sa_rng, name, nl, 8);
+        name[nl] = 0;
+        if (sa_next(50) == 0) nm = NULL;
+        test_rand_attrs(&sa_rng, a, na, keys, vals, 30, ia);
+        /* a parent: a local root, or a child of a remote parent (its tracestate goes to the
+           general path), or the remote context itself via desc */
+        bool with_ts = sa_next(4) == 0;
+        otel_span *root = otel_span_start("root", with_ts ? &(otel_span_desc){.remote_parent = &remote} : NULL);
+        otel_span *x = otel_span_start(nm, NULL);
+        otel_span_set_attrs(x, a, na);
+        otel_span_end(x);
+        otel_span *y = otel_span_start(nm, &(otel_span_desc){.parent = root});
+        otel_span_set_attrs(y, a, na);
+        otel_span_end(y);
+        otel_span_end(root);
+    }
+    CHECK(otel_force_flush(0) == OTEL_OK);
+    CHECK(nspans() == 3 * (size_t)N);
+    CHECK(atomic_load(&raw_seen) == 3 * N && atomic_load(&raw_bad) == 0);
+    int bad = 0, cut = 0;
+    for (size_t i = 0; i + 2 < nspans(); i += 3) {
+        const otel_span_data *x = otel_memory_exporter_span(&mem, i), *y = otel_memory_exporter_span(&mem, i + 1),
+                             *r = otel_memory_exporter_span(&mem, i + 2);
+        bool ok = x && y && r && x->name.len == y->name.len && memcmp(x->name.ptr, y->name.ptr, x->name.len) == 0 &&
+                  x->name.ptr[x->name.len] == 0 && memcmp(x->trace_id, y->trace_id, 16) == 0 &&
+                  memcmp(x->trace_id, r->trace_id, 16) == 0 && memcmp(x->parent_span_id, r->span_id, 8) == 0 &&
+                  memcmp(y->parent_span_id, r->span_id, 8) == 0 && memcmp(x->span_id, y->span_id, 8) != 0 &&
+                  x->has_parent && y->has_parent && !x->parent_is_remote && !y->parent_is_remote &&
+                  x->trace_flags == y->trace_flags && x->kind == y->kind && x->status_code == y->status_code &&
+                  x->scope->name.len == y->scope->name.len && x->scope->version.len == y->scope->version.len &&
+                  memcmp(x->scope->name.ptr, y->scope->name.ptr, x->scope->name.len) == 0 &&
+                  x->trace_state.len == y->trace_state.len &&
+                  memcmp(x->trace_state.ptr, y->trace_state.ptr, x->trace_state.len + 1) == 0 &&
+                  x->attr_count == y->attr_count && x->dropped_attrs == y->dropped_attrs &&
+                  x->otel__items_len == y->otel__items_len &&
+                  memcmp(x->otel__items, y->otel__items, x->otel__items_len) == 0 &&
+                  x->start_time_ns >= r->start_time_ns && x->end_time_ns >= x->start_time_ns;
+        if (!ok && bad++ < 5) fprintf(stderr, "  start: span %zu differs between the fast and the general path\n", i / 3);
+        if (x && x->name.len >= 240) cut++;
+        if (x && x->name.len > 256 - 8 - 1) bad++; /* the name leaves room for the tracestate's NUL */
+    }
+    CHECK(bad == 0);
+    CHECK(cut > 20); /* names up to what the storage holds were kept, longer ones cut */
+    /* the fast path wrote most children: not those under a tracestate, a non-ASCII name or
+       a name that does not fit */
+    CHECK(otel__test_fast_hits[2] - hits0 > (unsigned long long)N / 3);
+    CHECK(otel__test_fast_hits[2] - hits0 < (unsigned long long)N);
+    done();
+}
+
 static void test_attributes(void) {
     otel_desc d = desc_mem();
     CHECK(init(&d));
@@ -1839,6 +1934,7 @@ int main(void) {
     test_kind_time_status();
     test_attributes();
     test_set_attrs_same();
+    test_start_fast_same();
     test_limits();
     test_storage();
     test_long_names();
