@@ -1140,6 +1140,9 @@ int pthread_mutex_timedlock(pthread_mutex_t *mutex, const struct timespec *absti
 #define OTEL__STACK_MAX 64          /* active spans per thread */
 #define OTEL__MAX_TRACERS 64
 #define OTEL__SLOT_CHUNK 16         /* span slots allocated together */
+#ifndef OTEL__DISCARD_LOG_MS
+#define OTEL__DISCARD_LOG_MS 1000   /* a span's dropped attributes/events/links: logged at most this often */
+#endif
 #define OTEL__DEFAULT_SPAN_BYTES 2048u
 #define OTEL__DEFAULT_SPANS_PER_THREAD 256u
 #define OTEL__DEFAULT_RING_BYTES (1u << 20)
@@ -2253,6 +2256,8 @@ typedef struct otel__state {
     pthread_cond_t flush_cv;           /* signalled when a destination finishes a flush */
     /* once-flags for diagnostics */
     _Atomic int once_misuse, once_null, once_ring, once_slots, once_arena, once_nomem;
+    _Atomic uint64_t discard_log_ms;     /* when a span's discard was last logged (otel__note_discard) */
+    _Atomic uint32_t discard_unlogged;   /* spans with discards not logged since */
     _Atomic int once_log_ring, once_log_attrs, once_log_trunc, once_log_lost;
     _Atomic int once_ring_map, once_ring_grow;
     _Atomic uint64_t logs_lost;        /* records of threads that could not register */
@@ -2823,9 +2828,22 @@ static void otel__note_discard(otel__state *g, otel__slot *s, const char *what) 
     }
     if (t && otel__tls_instance == g->instance) OTEL__BUMP(t->attrs_dropped, 1);
     if (!(s->flags & OTEL__SPAN_DISCARD_LOGGED)) {
+        /* once per span (the spec's most), and at most once per OTEL__DISCARD_LOG_MS for the
+           process: a limit that every span reaches must not put a write to stderr on every span */
         s->flags |= OTEL__SPAN_DISCARD_LOGGED;
-        otel__logf(OTEL_LOG_WARN, "span '%.*s%s': %s (logged once per span)", s->name_len > 100 ? 100 : (int)s->name_len,
-                   (const char *)s->arena + s->name_off, s->name_len > 100 ? "..." : "", what);
+        uint64_t now = otel__mono_ms() + 1, last = atomic_load_explicit(&g->discard_log_ms, memory_order_relaxed);
+        if ((last && now - last < OTEL__DISCARD_LOG_MS) ||
+            !atomic_compare_exchange_strong_explicit(&g->discard_log_ms, &last, now, memory_order_relaxed,
+                                                     memory_order_relaxed)) {
+            atomic_fetch_add_explicit(&g->discard_unlogged, 1, memory_order_relaxed);
+            return;
+        }
+        uint32_t more = atomic_exchange_explicit(&g->discard_unlogged, 0, memory_order_relaxed);
+        char tail[96] = "";
+        if (more) snprintf(tail, sizeof tail, "; %u more spans had discards since the last report", (unsigned)more);
+        otel__logf(OTEL_LOG_WARN, "span '%.*s%s': %s (logged once per span, at most once every %u ms%s)",
+                   s->name_len > 100 ? 100 : (int)s->name_len, (const char *)s->arena + s->name_off,
+                   s->name_len > 100 ? "..." : "", what, (unsigned)OTEL__DISCARD_LOG_MS, tail);
     }
 }
 
