@@ -60,11 +60,11 @@ if want_t == 2:
     assert totals == sorted(totals), totals  # cumulative: never goes down
 '
 
-if run "$TMP/metrics" --seconds 1.5; then ok; else bad "metrics: exit status"; fi
+if run "$TMP/metrics" --seconds 2.5; then ok; else bad "metrics: exit status"; fi
 if [ "$have_python" = 1 ]; then
     if python3 -c "$CHECK_ROLLS" "$TMP/out" 2 2; then ok; else bad "metrics: console JSON (see $TMP/out)"; fi
 fi
-if run env OTEL_EXPORTER_METRICS_TEMPORALITY_PREFERENCE=DELTA "$TMP/metrics" --seconds 1.5; then ok; else bad "metrics delta: exit"; fi
+if run env OTEL_EXPORTER_METRICS_TEMPORALITY_PREFERENCE=DELTA "$TMP/metrics" --seconds 2.5; then ok; else bad "metrics delta: exit"; fi
 if [ "$have_python" = 1 ]; then
     if python3 -c "$CHECK_ROLLS" "$TMP/out" 1 2; then ok; else bad "metrics: delta via the Python guide's variable name"; fi
 fi
@@ -96,7 +96,7 @@ else
     bad "metrics: OTEL_SDK_DISABLED=true prints nothing"
 fi
 # the variable decides: console from the name, with the env interval
-if run env OTEL_METRICS_EXPORTER=console OTEL_METRIC_EXPORT_INTERVAL=300 "$TMP/metrics" --seconds 1 &&
+if run env OTEL_METRICS_EXPORTER=console OTEL_METRIC_EXPORT_INTERVAL=300 "$TMP/metrics" --seconds 1.5 &&
     [ "$(grep -c '"resource_metrics"' "$TMP/out")" -ge 3 ]; then
     ok
 else

@@ -296,7 +296,7 @@ static void test_never_answers(void) {
     CHECK(x.export_spans(&b, x.user) == OTEL_EXPORT_FAILURE);
     took = ts_ms() - t0;
     printf("never answers: export gave up after %lld ms (timeout 300)\n", (long long)took);
-    CHECK(took >= 290 && took < 1500);
+    CHECK(took >= 290 && took < 3000); /* not the default 10 s */
     CHECK(stats_of(&x).spans_failed == 1);
     /* the destination's export timeout (batch.timeout_ms) also bounds it when shorter */
     d.timeout_ms = 10000;
@@ -306,7 +306,7 @@ static void test_never_answers(void) {
     t0 = ts_ms();
     CHECK(x.export_spans(&b, x.user) == OTEL_EXPORT_FAILURE);
     took = ts_ms() - t0;
-    CHECK(took >= 190 && took < 1500);
+    CHECK(took >= 190 && took < 3000);
     x.shutdown(1000, x.user);
     ts_stop(&s);
 }
@@ -394,7 +394,7 @@ static void test_retries_bounded_and_cancel(void) {
     t0 = ts_ms();
     CHECK(x.export_spans(&b, x.user) == OTEL_EXPORT_FAILURE);
     took = ts_ms() - t0;
-    CHECK(took < 1500);
+    CHECK(took < 3000);
     CHECK(ts_requests(&s) >= 3);
     x.shutdown(1000, x.user);
     /* cancel from another thread ends a long backoff at once */
@@ -418,7 +418,7 @@ static void test_retries_bounded_and_cancel(void) {
         otel_otlp_exporter_cancel(&x);
         pthread_join(th, NULL);
         printf("cancel during a 10 s backoff: export returned %lld ms after the cancel\n", (long long)(ts_ms() - tc));
-        CHECK(ts_ms() - tc < 500);
+        CHECK(ts_ms() - tc < 2000); /* not the 10 s backoff */
     }
     CHECK(j.r == OTEL_EXPORT_FAILURE);
     CHECK(ts_ms() - t0 < 2000);
@@ -679,7 +679,7 @@ static void test_headers_and_options(void) {
     {
         int64_t t0 = ts_ms();
         CHECK(x.export_spans(&b, x.user) == OTEL_EXPORT_FAILURE);
-        CHECK(ts_ms() - t0 >= 240 && ts_ms() - t0 < 1500);
+        CHECK(ts_ms() - t0 >= 240 && ts_ms() - t0 < 3000);
         CHECK(head_has(&s, 3, "Content-Encoding: gzip"));
     }
     x.shutdown(100, x.user);

@@ -239,6 +239,13 @@ static void test_two_blocks(void) {
     for (int round = 0; round < 4; round++) {
         for (int i = 0; i < 1000; i++) record(0, seq++, lg);
         usleep(150 * 1000); /* the destinations export (delay 10 ms) and give the blocks back */
+        for (int w = 0; w < 500; w++) { /* or, on a host that stopped a worker, a little later */
+            otel_stats now = stats();
+            if (otel_memory_exporter_count(&mem) + now.spans_dropped >= (size_t)seq &&
+                otel_memory_exporter_log_count(&lmem) + now.logs_dropped >= (size_t)seq)
+                break;
+            usleep(10 * 1000);
+        }
         size_t s2 = otel_memory_exporter_count(&mem), l2 = otel_memory_exporter_log_count(&lmem);
         CHECK(s2 > spans && l2 > logs);
         if (s2 <= spans || l2 <= logs)
@@ -380,20 +387,27 @@ static otel_destination_stats dest_stats(const char *name) {
    nothing is dropped (the records wait in the ring), and the memory destination gets
    everything too. */
 static void test_hold_behind(void) {
-    slow_exp a;
-    slow_init(&a, 3, 0);
-    CHECK(init_two(&a, 64, 32));
-    const int64_t n = 3000;
-    for (int64_t i = 0; i < n; i++) record(0, i, NULL);
-    CHECK(otel_force_flush(20000) == OTEL_OK);
-    otel_destination_stats ds = dest_stats("slow");
-    CHECK(atomic_load(&a.spans) == (size_t)n);
-    CHECK(ds.dropped == 0 && ds.exported == (uint64_t)n);
-    CHECK(check_arrivals(false, 1, &n, true) == (size_t)n);
-    CHECK(stats().spans_dropped == 0);
-    printf("  destination stopping 3 ms every 20 batches of 32, queue 64: %zu of %lld spans, %llu dropped\n", atomic_load(&a.spans),
-           (long long)n, (unsigned long long)ds.dropped);
-    done_one();
+    /* The hold is a heuristic with time limits (OTEL__HOLD_MS, OTEL__HOLD_MAX_MS): a host
+       that stops the slow worker for longer than them may make a burst drop, correctly
+       counted. So the burst may run three times; the accounting must be exact every time,
+       and one burst must lose nothing (a pipeline that never holds loses in all three). */
+    bool clean = false;
+    for (int attempt = 0; attempt < 3 && !clean; attempt++) {
+        slow_exp a;
+        slow_init(&a, 3, 0);
+        CHECK(init_two(&a, 64, 32));
+        const int64_t n = 3000;
+        for (int64_t i = 0; i < n; i++) record(0, i, NULL);
+        CHECK(otel_force_flush(20000) == OTEL_OK);
+        otel_destination_stats ds = dest_stats("slow");
+        CHECK(atomic_load(&a.spans) + ds.dropped == (size_t)n && ds.exported == atomic_load(&a.spans));
+        CHECK(check_arrivals(false, 1, &n, true) == (size_t)n); /* the memory destination: all */
+        clean = ds.dropped == 0 && stats().spans_dropped == 0;
+        printf("  destination stopping 3 ms every 20 batches of 32, queue 64: %zu of %lld spans, %llu dropped\n",
+               atomic_load(&a.spans), (long long)n, (unsigned long long)ds.dropped);
+        done_one();
+    }
+    CHECK(clean);
 }
 
 /* A hung destination is waited for once (OTEL__HOLD_MS), then its overflow is dropped

@@ -753,7 +753,7 @@ static void test_refused_and_cancel(void) {
     t0 = ts_ms();
     CHECK(zx.export_spans(&b, zx.user) == OTEL_EXPORT_FAILURE);
     took = ts_ms() - t0;
-    CHECK(took < 1500);
+    CHECK(took < 3000); /* not the default 10 s */
     CHECK(zstats(&zx).connect_failures >= 2 && zstats(&zx).retries >= 1);
     zx.shutdown(1000, zx.user);
     /* a long Retry-After wait ends at once on cancel */
