@@ -3154,8 +3154,9 @@ static OTEL__ALWAYS_INLINE otel_span *otel__start(otel__state *g, const char *na
     s->name_off = 0;
     s->name_len = (uint32_t)nl; /* a non-recording span keeps no name */
     s->ts_off = (uint32_t)used;
-    size_t tl = 0, tsused = ptsn ? otel__arena_put_str(s, used, pts, ptsn, SIZE_MAX, &tl, NULL) : 0;
-    if (!tsused) tl = 0; /* none, or it does not fit: empty (read by its length) */
+    bool tcut = false;
+    size_t tl = 0, tsused = ptsn ? otel__arena_put_str(s, used, pts, ptsn, SIZE_MAX, &tl, &tcut) : 0;
+    if (!tsused || tcut) tsused = tl = 0; /* none, or it does not fit: empty (read by its length), never cut */
     s->ts_len = (uint32_t)tl;
     if (rec) {
         if (!tsused) { /* a recording span's strings are NUL-terminated in its record */

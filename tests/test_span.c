@@ -923,6 +923,51 @@ static void test_long_names(void) {
     }
 }
 
+/* A parent's tracestate that does not fit a span's inline storage after its name is left
+   out whole, never cut (a cut one, "a=...,b=yy" of "b=yyyy", went on to the export and to
+   every child and injected header). Exactly at the edge: a name of 100 bytes takes 104,
+   so a tracestate of up to 151 bytes fits 256 (its NUL and padding included), 152 does not.
+   A non-recording span keeps the whole tracestate for its children and inject, or none. */
+static void test_long_tracestate(void) {
+    otel_desc d = desc_mem();
+    d.span_bytes = 256;
+    CHECK(init(&d));
+    char name[101], ts[400], hdr[600], tp[OTEL_TRACEPARENT_SIZE];
+    memset(name, 'n', 100);
+    name[100] = 0;
+    for (size_t n = 140; n <= 300; n++) {
+        for (size_t o = 0, m = 0; o < n; m++) { /* n bytes: members "a=yyy", "b=yyy", ... */
+            if (o) ts[o++] = ',';
+            ts[o++] = (char)('a' + m), ts[o++] = '=';
+            size_t v = n - o > 60 ? 48 : n - o; /* the last one takes the rest (13 or more) */
+            memset(ts + o, 'y', v);
+            o += v;
+        }
+        ts[n] = 0;
+        for (int sampled = 0; sampled < 2; sampled++) {
+            otel_span_context rc, c;
+            const char *tpr = sampled ? "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+                                      : "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00";
+            CHECK(otel_context_extract(tpr, ts, &rc) == OTEL_OK && strlen(rc.trace_state) == n);
+            otel_span *s = otel_span_start(sampled ? name : "u", &(otel_span_desc){.remote_parent = &rc});
+            otel_span *child = otel_span_start("child", &(otel_span_desc){.parent = s, .detached = true});
+            bool fits = sampled ? n <= 151 : n <= 255; /* unsampled: no name, the whole storage */
+            CHECK(otel_span_get_context(s, &c) && strlen(c.trace_state) == (fits ? n : 0));
+            CHECK(otel_context_inject(s, tp, hdr, sizeof hdr) == OTEL_OK && strcmp(hdr, fits ? ts : "") == 0);
+            CHECK(otel_span_get_context(child, &c) && strcmp(c.trace_state, fits ? ts : "") == 0);
+            otel_span_end(child);
+            otel_span_end(s);
+        }
+    }
+    CHECK(nspans() == 2 * 161); /* for each length, the sampled child and parent */
+    for (size_t i = 0; i < nspans(); i++) {
+        const otel_span_data *sd = otel_memory_exporter_span(&mem, i);
+        size_t n = 140 + i / 2;
+        CHECK(sd->trace_state.len == (n <= 151 ? n : 0) && sd->trace_state.ptr[sd->trace_state.len] == 0);
+    }
+    done();
+}
+
 static void test_storage(void) {
     otel_desc d = desc_mem();
     d.span_bytes = 256;
@@ -1953,6 +1998,7 @@ int main(void) {
     test_limits();
     test_storage();
     test_long_names();
+    test_long_tracestate();
     test_utf8();
     test_misuse();
     test_disabled();
