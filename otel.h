@@ -1140,6 +1140,7 @@ int pthread_mutex_timedlock(pthread_mutex_t *mutex, const struct timespec *absti
 #define OTEL__STACK_MAX 64          /* active spans per thread */
 #define OTEL__MAX_TRACERS 64
 #define OTEL__SLOT_CHUNK 16         /* span slots allocated together */
+#define OTEL__TS_NUL_ROOM 8         /* a recording span's empty tracestate: its NUL, padded, after the name */
 #ifndef OTEL__DISCARD_LOG_MS
 #define OTEL__DISCARD_LOG_MS 1000   /* a span's dropped attributes/events/links: logged at most this often */
 #endif
@@ -1154,8 +1155,9 @@ int pthread_mutex_timedlock(pthread_mutex_t *mutex, const struct timespec *absti
 #define OTEL_TEST_HQ_START 0u
 #endif
 #ifdef OTEL_TEST_FAST_HITS /* tests: how often the fast paths wrote: [0] log records by otel__log_fast,
-                              [1] attributes by otel_span_set_attrs' per-attribute fast path */
-static _Atomic unsigned long long otel__test_fast_hits[3]; /* log records, span attributes, span starts */
+                              [1] attributes by otel_span_set_attrs' per-attribute fast path,
+                              [2] span starts by otel__start_rec */
+static _Atomic unsigned long long otel__test_fast_hits[3];
 #define OTEL__FAST_HIT(k) atomic_fetch_add_explicit(&otel__test_fast_hits[k], 1, memory_order_relaxed)
 #else
 #define OTEL__FAST_HIT(k) ((void)0)
@@ -2819,6 +2821,15 @@ static size_t otel__put_value(otel__slot *s, size_t at, const otel_value *v, siz
     return (size_t)-1;
 }
 
+/* How much of a name (n bytes, valid UTF-8) a warning shows: at most 100 bytes, cut at a
+   character boundary. */
+static size_t otel__name_cut(const char *p, size_t n) {
+    if (n <= 100) return n;
+    n = 100;
+    while (n && ((unsigned char)p[n] & 0xC0) == 0x80) n--;
+    return n;
+}
+
 static void otel__note_discard(otel__state *g, otel__slot *s, const char *what) {
     otel__thread *t = otel__tls;
     if (s->flags & OTEL__SPAN_IS_LOG) { /* a log record: its own counter, reported once */
@@ -2832,7 +2843,8 @@ static void otel__note_discard(otel__state *g, otel__slot *s, const char *what) 
            process: a limit that every span reaches must not put a write to stderr on every span */
         s->flags |= OTEL__SPAN_DISCARD_LOGGED;
         uint64_t now = otel__mono_ms() + 1, last = atomic_load_explicit(&g->discard_log_ms, memory_order_relaxed);
-        if ((last && now - last < OTEL__DISCARD_LOG_MS) ||
+        /* signed: another thread may have logged at a time after `now` was read */
+        if ((last && (int64_t)(now - last) < (int64_t)OTEL__DISCARD_LOG_MS) ||
             !atomic_compare_exchange_strong_explicit(&g->discard_log_ms, &last, now, memory_order_relaxed,
                                                      memory_order_relaxed)) {
             atomic_fetch_add_explicit(&g->discard_unlogged, 1, memory_order_relaxed);
@@ -2841,9 +2853,10 @@ static void otel__note_discard(otel__state *g, otel__slot *s, const char *what) 
         uint32_t more = atomic_exchange_explicit(&g->discard_unlogged, 0, memory_order_relaxed);
         char tail[96] = "";
         if (more) snprintf(tail, sizeof tail, "; %u more spans had discards since the last report", (unsigned)more);
-        otel__logf(OTEL_LOG_WARN, "span '%.*s%s': %s (logged once per span, at most once every %u ms%s)",
-                   s->name_len > 100 ? 100 : (int)s->name_len, (const char *)s->arena + s->name_off,
-                   s->name_len > 100 ? "..." : "", what, (unsigned)OTEL__DISCARD_LOG_MS, tail);
+        const char *nm = (const char *)s->arena + s->name_off;
+        size_t nn = otel__name_cut(nm, s->name_len);
+        otel__logf(OTEL_LOG_WARN, "span '%.*s%s': %s (logged once per span, at most once every %u ms%s)", (int)nn, nm,
+                   nn < s->name_len ? "..." : "", what, (unsigned)OTEL__DISCARD_LOG_MS, tail);
     }
 }
 
@@ -3092,6 +3105,19 @@ static OTEL__ALWAYS_INLINE void otel__rand_bytes(otel__thread *t, uint8_t *out, 
     if (n == 16) memcpy(out + 8, &b, 8);
 }
 
+/* The fields only a recording span reads, as every start leaves them (otel__start,
+   otel__start_rec). */
+static OTEL__ALWAYS_INLINE void otel__rec_fields(otel__slot *s, uint8_t kind, otel_tracer *tracer, uint64_t start_ns) {
+    s->attr_count = s->dropped_attrs = s->event_count = s->dropped_events = 0;
+    s->link_count = s->dropped_links = 0;
+    s->keys = 0;
+    s->msg_off = s->msg_len = 0;
+    s->status_code = OTEL_STATUS_UNSET;
+    s->kind = kind;
+    s->tracer = tracer;
+    s->start_ns = start_ns;
+}
+
 /* Called with a constant `d` for otel_span_start(name, NULL): the compiler then drops
    every branch on the desc's fields. With `found` (a constant) `tt` is this thread
    (registered) and `top` the open top of its active stack (NULL: empty), as
@@ -3123,9 +3149,12 @@ static OTEL__ALWAYS_INLINE otel_span *otel__start(otel__state *g, const char *na
     otel__slot *s = otel__slot_alloc(t);
     if (!s) {
         OTEL__BUMP(t->dropped, 1);
-        OTEL__LOG_ONCE(g->once_slots, OTEL_LOG_WARN,
-                       "no free span slot on this thread (spans_per_thread=%u): span '%.100s' not recorded (reported once)",
-                       (unsigned)g->cfg.spans_per_thread, name ? name : "");
+        if (!atomic_load_explicit(&g->once_slots, memory_order_relaxed)) {
+            size_t nl = name ? strlen(name) : 0, nn = name ? otel__name_cut(name, nl) : 0;
+            OTEL__LOG_ONCE(g->once_slots, OTEL_LOG_WARN,
+                           "no free span slot on this thread (spans_per_thread=%u): span '%.*s%s' not recorded (reported once)",
+                           (unsigned)g->cfg.spans_per_thread, (int)nn, name ? name : "", nn < nl ? "..." : "");
+        }
         return OTEL__NOOP;
     }
     if (has_parent) {
@@ -3146,7 +3175,7 @@ static OTEL__ALWAYS_INLINE otel_span *otel__start(otel__state *g, const char *na
     size_t nl = 0, used = 0;
     if (rec) {
         nl = name ? strlen(name) : 0;
-        s->str_used = 8; /* the name leaves room for the tracestate's NUL after it (below) */
+        s->str_used = OTEL__TS_NUL_ROOM; /* the name leaves room for the tracestate's NUL after it (below) */
         used = otel__arena_put_str(s, 0, name ? name : "", nl, SIZE_MAX, &nl, NULL);
         s->str_used = 0;
         if (!used) used = 8, s->arena[0] = 0, nl = 0;
@@ -3161,7 +3190,7 @@ static OTEL__ALWAYS_INLINE otel_span *otel__start(otel__state *g, const char *na
     if (rec) {
         if (!tsused) { /* a recording span's strings are NUL-terminated in its record */
             s->arena[used] = 0;
-            tsused = 8;
+            tsused = OTEL__TS_NUL_ROOM;
         }
         s->items_off = s->items_end = (uint32_t)(used + tsused);
     }
@@ -3170,15 +3199,9 @@ static OTEL__ALWAYS_INLINE otel_span *otel__start(otel__state *g, const char *na
     otel__tls_h = (uintptr_t)h;
     otel__tls_s = s;
     if (rec) { /* what only a recording span reads (calls on the others return early) */
-        s->attr_count = s->dropped_attrs = s->event_count = s->dropped_events = 0;
-        s->link_count = s->dropped_links = 0;
-        s->keys = 0;
-        s->msg_off = s->msg_len = 0;
-        s->status_code = OTEL_STATUS_UNSET;
-        s->kind = (uint8_t)(d->kind >= OTEL_SPAN_KIND_INTERNAL && d->kind <= OTEL_SPAN_KIND_CONSUMER
-                                ? d->kind : OTEL_SPAN_KIND_INTERNAL);
-        s->tracer = d->tracer ? d->tracer : &g->tracers[0];
-        s->start_ns = now;
+        otel__rec_fields(s, (uint8_t)(d->kind >= OTEL_SPAN_KIND_INTERNAL && d->kind <= OTEL_SPAN_KIND_CONSUMER
+                                          ? d->kind : OTEL_SPAN_KIND_INTERNAL),
+                         d->tracer ? d->tracer : &g->tracers[0], now);
         for (size_t i = 0; d->attrs && i < d->attr_count; i++)
             otel__span_attr(g, s, d->attrs[i].key.ptr, d->attrs[i].key.len, &d->attrs[i].value);
         for (size_t i = 0; d->links && i < d->link_count; i++) otel__span_link(g, s, &d->links[i]);
@@ -3214,7 +3237,7 @@ static OTEL__NOINLINE otel_span *otel__start_rec(const char *name, otel__state *
     uint64_t now = otel__now(); /* first: the counter's latency overlaps the rest */
     otel__slot *s = t->free_slots;
     size_t nl = name ? strlen(name) : 0, used = OTEL__ALIGN8(nl + 1);
-    if (OTEL__UNLIKELY(used + 8 > s->cap) ||
+    if (OTEL__UNLIKELY(used + OTEL__TS_NUL_ROOM > s->cap) ||
         (otel__copy_pad(s->arena, name ? name : "", nl) & 0x8080808080808080ull))
         return otel__start_child(name, g, t, (otel__slot *)p, 1);
     OTEL__FAST_HIT(2);
@@ -3232,15 +3255,8 @@ static OTEL__NOINLINE otel_span *otel__start_rec(const char *name, otel__state *
     s->ts_off = (uint32_t)used;
     s->ts_len = 0;
     s->arena[used] = 0; /* the empty tracestate, NUL-terminated as every string of the record */
-    s->items_off = s->items_end = (uint32_t)(used + 8);
-    s->attr_count = s->dropped_attrs = s->event_count = s->dropped_events = 0;
-    s->link_count = s->dropped_links = 0;
-    s->keys = 0;
-    s->msg_off = s->msg_len = 0;
-    s->status_code = OTEL_STATUS_UNSET;
-    s->kind = OTEL_SPAN_KIND_INTERNAL;
-    s->tracer = &g->tracers[0];
-    s->start_ns = now;
+    s->items_off = s->items_end = (uint32_t)(used + OTEL__TS_NUL_ROOM);
+    otel__rec_fields(s, OTEL_SPAN_KIND_INTERNAL, &g->tracers[0], now);
     otel__store_rlx(&s->state, OTEL__OPEN);
     otel_span *h = (otel_span *)otel__free_handle_bits(s);
     otel__tls_h = (uintptr_t)h;
@@ -10329,6 +10345,10 @@ OTEL_API otel_result otel_shutdown(uint32_t timeout_ms) {
     }
     leak |= otel__metrics_stop_wait(g, deadline, &r);
     otel__report_drops();
+    uint32_t unlogged = atomic_load_explicit(&g->discard_unlogged, memory_order_relaxed);
+    if (unlogged)
+        otel__logf(OTEL_LOG_WARN, "shutdown: %u more spans dropped attributes, events or links since the last warning "
+                   "(see otel_stats.attrs_dropped)", (unsigned)unlogged);
     otel__g = NULL;
     otel__live = 0;
     pthread_key_delete(g->key);

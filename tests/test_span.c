@@ -752,8 +752,33 @@ static void test_limits(void) {
     otel_span_end(s);
     CHECK(diag_count("'lim3': attribute count limit") == 1);
     if (lim_quick) CHECK(diag_count("1 more spans had discards") == 1);
-    CHECK(stats().attrs_dropped == 7);
+    /* a name over 100 bytes is shown cut, at a character boundary (99 'a', then "é") */
+    char longname[128], want[128];
+    memset(longname, 'a', 99);
+    strcpy(longname + 99, "\xc3\xa9" "bbb");
+    memset(want, 'a', 99);
+    strcpy(want + 99, "...': attribute count limit");
+    lim_t0 = otel_now_ns();
+    s = otel_span_start(longname, NULL);
+    fill_attrs(s, 4);
+    otel_span_end(s);
+    lim_quick = otel_now_ns() - lim_t0 < 200 * 1000000ull; /* within 300 ms of lim3 */
+    if (lim_quick) CHECK(diag_count(want) == 0);
+    CHECK(stats().attrs_dropped == 8);
     done();
+    /* ... and the span left unlogged is reported at shutdown */
+    if (lim_quick) CHECK(diag_count("shutdown: 1 more spans dropped attributes") == 1);
+    /* a first warning shows it */
+    d = desc_mem();
+    d.limits.attr_count = 3;
+    CHECK(init(&d));
+    s = otel_span_start(longname, NULL);
+    fill_attrs(s, 4);
+    otel_span_end(s);
+    CHECK(diag_count(want) == 1 && diag_count("\xc3") == 0);
+    CHECK(stats().attrs_dropped == 1);
+    done();
+    CHECK(diag_count("shutdown: ") == 0);
 
     /* OTEL_ATTRIBUTE_COUNT_LIMIT is the fallback */
     setenv("OTEL_ATTRIBUTE_COUNT_LIMIT", "2", 1);
