@@ -1441,13 +1441,21 @@ static void test_json_output(void) {
 
 /* ---- pipeline: exactly once ----------------------------------------------------------------- */
 
-/* Records emitted but not yet taken by the pipeline (all threads), for pacing producers. */
+/* Records emitted (all threads) that still hold ring (block) memory: not yet exported (or
+   dropped, or failed) by the slowest log destination, since a block is given back only when
+   every destination is done with it; for pacing producers. (Counting queued records as out
+   let a stopped worker's queue fill the rings.) */
 #define PACE_BACKLOG 2000u
 static uint64_t rings_backlog(void) {
     otel_stats st;
     if (otel_stats_get(&st) != OTEL_OK || !st.log_destination_count) return 0;
-    const otel_destination_stats *d = &st.log_destinations[0];
-    uint64_t out = d->exported + d->dropped + d->failed + d->queue_length;
+    uint64_t out = UINT64_MAX;
+    for (uint32_t i = 0; i < st.log_destination_count; i++) {
+        const otel_destination_stats *d = &st.log_destinations[i];
+        uint64_t o = d->exported + d->dropped + d->failed;
+        if (o < out) out = o;
+    }
+    out += st.logs_dropped;
     return st.logs_emitted > out ? st.logs_emitted - out : 0;
 }
 
