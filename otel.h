@@ -2822,7 +2822,7 @@ static size_t otel__put_value(otel__slot *s, size_t at, const otel_value *v, siz
 }
 
 /* How much of a name (n bytes, valid UTF-8) a warning shows: at most 100 bytes, cut at a
-   character boundary. */
+   character boundary (the warning adds "..." when n > 100). */
 static size_t otel__name_cut(const char *p, size_t n) {
     if (n <= 100) return n;
     n = 100;
@@ -2854,9 +2854,9 @@ static void otel__note_discard(otel__state *g, otel__slot *s, const char *what) 
         char tail[96] = "";
         if (more) snprintf(tail, sizeof tail, "; %u more spans had discards since the last report", (unsigned)more);
         const char *nm = (const char *)s->arena + s->name_off;
-        size_t nn = otel__name_cut(nm, s->name_len);
-        otel__logf(OTEL_LOG_WARN, "span '%.*s%s': %s (logged once per span, at most once every %u ms%s)", (int)nn, nm,
-                   nn < s->name_len ? "..." : "", what, (unsigned)OTEL__DISCARD_LOG_MS, tail);
+        otel__logf(OTEL_LOG_WARN, "span '%.*s%s': %s (logged once per span, at most once every %u ms%s)",
+                   (int)otel__name_cut(nm, s->name_len), nm, s->name_len > 100 ? "..." : "", what,
+                   (unsigned)OTEL__DISCARD_LOG_MS, tail);
     }
 }
 
@@ -3088,6 +3088,15 @@ static OTEL__ALWAYS_INLINE void otel__stack_push(otel__thread *t, otel_span *h, 
     }
 }
 
+/* otel__stack_push for a caller that checked depth < OTEL__STACK_MAX (otel__start_auto).
+   (Reads the depth again: kept in a register across a start, it cost a saved one.) */
+static OTEL__ALWAYS_INLINE void otel__stack_push_room(otel__thread *t, otel_span *h, otel__slot *s) {
+    uint32_t depth = t->depth;
+    t->stack_s[depth] = s;
+    t->stack[depth] = (uintptr_t)h;
+    t->depth = depth + 1;
+}
+
 /* ---- public span calls ------------------------------------------------------------- */
 
 static void otel__emit(otel__state *g, otel__thread *t, otel__slot *s, uint64_t end_ns);
@@ -3149,12 +3158,11 @@ static OTEL__ALWAYS_INLINE otel_span *otel__start(otel__state *g, const char *na
     otel__slot *s = otel__slot_alloc(t);
     if (!s) {
         OTEL__BUMP(t->dropped, 1);
-        if (!atomic_load_explicit(&g->once_slots, memory_order_relaxed)) {
-            size_t nl = name ? strlen(name) : 0, nn = name ? otel__name_cut(name, nl) : 0;
-            OTEL__LOG_ONCE(g->once_slots, OTEL_LOG_WARN,
-                           "no free span slot on this thread (spans_per_thread=%u): span '%.*s%s' not recorded (reported once)",
-                           (unsigned)g->cfg.spans_per_thread, (int)nn, name ? name : "", nn < nl ? "..." : "");
-        }
+        const char *nm = name ? name : ""; /* (the arguments are evaluated only when it logs) */
+        OTEL__LOG_ONCE(g->once_slots, OTEL_LOG_WARN,
+                       "no free span slot on this thread (spans_per_thread=%u): span '%.*s%s' not recorded (reported once)",
+                       (unsigned)g->cfg.spans_per_thread, (int)otel__name_cut(nm, strlen(nm)), nm,
+                       strlen(nm) > 100 ? "..." : "");
         return OTEL__NOOP;
     }
     if (has_parent) {
@@ -3262,10 +3270,7 @@ static OTEL__NOINLINE otel_span *otel__start_rec(const char *name, otel__state *
     otel__tls_h = (uintptr_t)h;
     otel__tls_s = s;
     OTEL__BUMP(t->started, 1);
-    uint32_t depth = t->depth; /* below OTEL__STACK_MAX: otel__start_auto checked */
-    t->stack_s[depth] = s;
-    t->stack[depth] = (uintptr_t)h;
-    t->depth = depth + 1;
+    otel__stack_push_room(t, h, s);
     return h;
 }
 
@@ -3324,12 +3329,7 @@ static OTEL__NOINLINE otel_span *otel__start_auto(const char *name, otel__state 
     otel__store_rlx(&s->state, OTEL__OPEN);
     otel_span *h = (otel_span *)(otel__free_handle_bits(s) | OTEL__NREC_BIT);
     OTEL__BUMP(t->unsampled, 1);
-    /* otel__stack_push without its test: depth < OTEL__STACK_MAX was checked above. (Read
-       again, the same value: kept in a register across the ids, it cost a saved one.) */
-    depth = t->depth;
-    t->stack_s[depth] = s;
-    t->stack[depth] = (uintptr_t)h;
-    t->depth = depth + 1;
+    otel__stack_push_room(t, h, s); /* depth < OTEL__STACK_MAX was checked above */
     return h;
 }
 

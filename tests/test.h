@@ -1,6 +1,7 @@
 #include <stdio.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdbool.h>
 static int test__pass, test__fail;
 #define CHECK(c) do { if (c) test__pass++; else { test__fail++; fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #c); } } while (0)
 #define TEST_DONE() (printf("%d passed, %d failed\n", test__pass, test__fail), test__fail ? 1 : 0)
@@ -74,5 +75,36 @@ static inline void test_rand_attrs(uint64_t *state, otel_attr *a, size_t n, char
             if (a[j].key.ptr && a[i].key.ptr) a[i].key = a[j].key;
         }
     }
+}
+
+/* The attributes an iterator yields (otel_span_attrs, otel_log_attrs, ...). */
+static inline size_t test_iter_len(otel_iter it) {
+    otel_attr a;
+    size_t n = 0;
+    while (otel_iter_attr(&it, &a)) n++;
+    return n;
+}
+
+/* A string of a record in a block: its NUL and the zero padding up to the next 8 bytes. */
+static inline bool test_padded(const char *p, size_t len) {
+    for (size_t i = len; i < ((len + 8) & ~(size_t)7); i++)
+        if (p[i]) return false;
+    return true;
+}
+
+/* Items ended (spans, or log records: `ended`) that still hold ring (block) memory: not yet
+   exported, dropped or failed by the slowest of the `n` destinations `ds` (a block is given
+   back only when every destination is done with it), less those the rings dropped. For
+   pacing producers: counting queued items as done lets a stopped worker's queue fill the
+   rings. */
+static inline uint64_t test_backlog(uint64_t ended, uint64_t ring_dropped, const otel_destination_stats *ds, uint32_t n) {
+    if (!n) return 0;
+    uint64_t out = UINT64_MAX;
+    for (uint32_t i = 0; i < n; i++) {
+        uint64_t o = ds[i].exported + ds[i].dropped + ds[i].failed;
+        if (o < out) out = o;
+    }
+    out += ring_dropped;
+    return ended > out ? ended - out : 0;
 }
 #endif

@@ -99,12 +99,6 @@ static bool iter_find(otel_iter it, const char *key, otel_attr *out) {
     return false;
 }
 
-static size_t iter_len(otel_iter it) {
-    otel_attr a;
-    size_t n = 0;
-    while (otel_iter_attr(&it, &a)) n++;
-    return n;
-}
 
 static char *read_file(const char *path, size_t *len) {
     FILE *f = fopen(path, "rb");
@@ -522,7 +516,7 @@ static void test_fields(otel_processor proc) {
     CHECK(x && x->body.type == OTEL_VALUE_NONE);
 
     x = log_named("attrs");
-    CHECK(x && x->attr_count == 9 && x->dropped_attrs == 1 && iter_len(otel_log_attrs(x)) == 9);
+    CHECK(x && x->attr_count == 9 && x->dropped_attrs == 1 && test_iter_len(otel_log_attrs(x)) == 9);
     if (x) {
         otel_attr a;
         otel_iter it = otel_log_attrs(x);
@@ -844,10 +838,7 @@ static bool same_log(const otel_log_data *a, const otel_log_data *b) {
    and attribute strings padded with zeros to the 8-byte boundary. */
 static _Atomic int raw_bad, raw_seen;
 static bool raw_padded(const char *p, size_t len) {
-    if (!len) return p[0] == 0; /* an empty string may be a shared "" */
-    for (size_t i = len; i < OTEL__ALIGN8(len + 1); i++)
-        if (p[i]) return false;
-    return true;
+    return len ? test_padded(p, len) : p[0] == 0; /* an empty string may be a shared "" */
 }
 static otel_export_result raw_export_logs(const otel_log_batch *b, void *user) {
     (void)user;
@@ -1159,7 +1150,7 @@ static void test_limits(void) {
     CHECK(init(&d));
     emit_many_attrs("zero");
     x = log_named("zero");
-    CHECK(x && x->attr_count == 0 && x->dropped_attrs == 5 && iter_len(otel_log_attrs(x)) == 0);
+    CHECK(x && x->attr_count == 0 && x->dropped_attrs == 5 && test_iter_len(otel_log_attrs(x)) == 0);
     done();
     /* a small record: attributes that do not fit are dropped and counted */
     d = desc_mem(OTEL_PROCESSOR_SIMPLE);
@@ -1441,22 +1432,13 @@ static void test_json_output(void) {
 
 /* ---- pipeline: exactly once ----------------------------------------------------------------- */
 
-/* Records emitted (all threads) that still hold ring (block) memory: not yet exported (or
-   dropped, or failed) by the slowest log destination, since a block is given back only when
-   every destination is done with it; for pacing producers. (Counting queued records as out
-   let a stopped worker's queue fill the rings.) */
+/* Records emitted (all threads) that still hold ring memory (test_backlog), for pacing
+   producers. */
 #define PACE_BACKLOG 2000u
 static uint64_t rings_backlog(void) {
     otel_stats st;
-    if (otel_stats_get(&st) != OTEL_OK || !st.log_destination_count) return 0;
-    uint64_t out = UINT64_MAX;
-    for (uint32_t i = 0; i < st.log_destination_count; i++) {
-        const otel_destination_stats *d = &st.log_destinations[i];
-        uint64_t o = d->exported + d->dropped + d->failed;
-        if (o < out) out = o;
-    }
-    out += st.logs_dropped;
-    return st.logs_emitted > out ? st.logs_emitted - out : 0;
+    if (otel_stats_get(&st) != OTEL_OK) return 0;
+    return test_backlog(st.logs_emitted, st.logs_dropped, st.log_destinations, st.log_destination_count);
 }
 
 typedef struct prod {

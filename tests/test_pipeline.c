@@ -294,20 +294,11 @@ static void end_spans(unsigned t, size_t from, size_t n, uint64_t flag, const ch
    destination 0 has exported, dropped, failed or queued. Counts a batch being exported as
    still in the rings, so it never underestimates. */
 #define PACE_BACKLOG 2000u
-/* Spans ended that still hold ring (block) memory: not yet exported (or dropped, or failed)
-   by the slowest destination, since a block is given back only when every destination is
-   done with it. (Counting queued spans as out let a stopped worker's queue fill the rings.) */
+/* Spans that still hold ring memory (test_backlog). */
 static uint64_t rings_backlog(void) {
     otel_stats st;
-    if (otel_stats_get(&st) != OTEL_OK || !st.destination_count) return 0;
-    uint64_t out = UINT64_MAX;
-    for (uint32_t i = 0; i < st.destination_count; i++) {
-        const otel_destination_stats *d = &st.destinations[i];
-        uint64_t o = d->exported + d->dropped + d->failed;
-        if (o < out) out = o;
-    }
-    out += st.spans_dropped;
-    return st.spans_ended > out ? st.spans_ended - out : 0;
+    if (otel_stats_get(&st) != OTEL_OK) return 0;
+    return test_backlog(st.spans_ended, st.spans_dropped, st.destinations, st.destination_count);
 }
 
 static void *prod_main(void *arg) {

@@ -516,12 +516,6 @@ static bool raw_items(const otel_span_data *s, const unsigned char *p, size_t le
     return true;
 }
 
-static size_t iter_attrs(otel_iter it) {
-    otel_attr a;
-    size_t n = 0;
-    while (otel_iter_attr(&it, &a)) n++;
-    return n;
-}
 
 static bool raw_check(const otel_span_data *s) {
     atomic_fetch_add(&raw_spans, 1);
@@ -542,13 +536,13 @@ static bool raw_check(const otel_span_data *s) {
     uint32_t na, ne, nl;
     if (!raw_items(s, s->otel__items, s->otel__items_len, false, &na, &ne, &nl)) return true;
     if (na != s->attr_count || ne != s->event_count || nl != s->link_count) raw_fail(s, "item counts");
-    if (iter_attrs(otel_span_attrs(s)) != s->attr_count) raw_fail(s, "otel_iter_attr count");
+    if (test_iter_len(otel_span_attrs(s)) != s->attr_count) raw_fail(s, "otel_iter_attr count");
     otel_iter it = otel_span_events(s);
     otel_event_data ev;
     uint32_t k = 0;
     while (otel_iter_event(&it, &ev)) {
         k++;
-        if (iter_attrs(ev.attrs) != ev.attr_count) raw_fail(s, "event's otel_iter_attr count");
+        if (test_iter_len(ev.attrs) != ev.attr_count) raw_fail(s, "event's otel_iter_attr count");
     }
     if (k != s->event_count) raw_fail(s, "otel_iter_event count");
     it = otel_span_links(s);
@@ -556,7 +550,7 @@ static bool raw_check(const otel_span_data *s) {
     k = 0;
     while (otel_iter_link(&it, &ld)) {
         k++;
-        if (iter_attrs(ld.attrs) != ld.attr_count) raw_fail(s, "link's otel_iter_attr count");
+        if (test_iter_len(ld.attrs) != ld.attr_count) raw_fail(s, "link's otel_iter_attr count");
     }
     if (k != s->link_count) raw_fail(s, "otel_iter_link count");
     return true;
