@@ -381,6 +381,234 @@ OTEL_API bool otel_span_is_recording(const otel_span *span);
    NULL or non-recording-invalid handle, and zeroes `out`. Thread: any. */
 OTEL_API bool otel_span_get_context(const otel_span *span, otel_span_context *out);
 
+/* ---- internal: the span storage and the inline attribute path --------------------------
+   Not API: these may change in any release. They are here (and not in the implementation)
+   so that otel_span_set_* below can write an attribute in the caller's own code. */
+
+#if defined(__GNUC__) || defined(__clang__)
+#define OTEL__ALWAYS_INLINE inline __attribute__((always_inline))
+#define OTEL__NOINLINE __attribute__((noinline))
+#define OTEL__UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define OTEL__LIKELY(x) __builtin_expect(!!(x), 1)
+#else
+#define OTEL__ALWAYS_INLINE inline
+#define OTEL__NOINLINE
+#define OTEL__UNLIKELY(x) (x)
+#define OTEL__LIKELY(x) (x)
+#endif
+
+#if !defined(__cplusplus) && defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L && !defined(__STDC_NO_ATOMICS__)
+#define OTEL__ATOMIC_U32 _Atomic uint32_t
+#else /* C99, C++: the same size and alignment; the inline path reads it with __atomic_load_n */
+#define OTEL__ATOMIC_U32 uint32_t
+#endif
+
+/* Items: the attributes, events and links of a span, stored back to back in the span's
+   inline storage and copied unchanged into records. Position independent: every item
+   starts with its size, values follow the key, all 8-byte aligned.
+     ATTR : key, NUL, pad, value (string + NUL / array / packed string array)
+     EVENT: name, NUL, pad, nested ATTR items
+     LINK : 16-byte trace id, 8-byte span id, flags, remote; trace_state, NUL, pad;
+            nested ATTR items                                                         */
+enum { OTEL__ITEM_ATTR = 1, OTEL__ITEM_EVENT = 2, OTEL__ITEM_LINK = 3, OTEL__ITEM_DEAD = 4 };
+
+typedef struct otel__item {
+    uint32_t size;   /* whole item incl. nested items, multiple of 8 */
+    uint8_t tag;     /* OTEL__ITEM_* */
+    uint8_t vtype;   /* otel_value_type (ATTR) */
+    uint16_t klen;   /* key / event name / link trace_state length */
+    uint32_t vlen;   /* ATTR: string bytes or array count; EVENT/LINK: attributes kept */
+    uint32_t aux;    /* EVENT/LINK: attributes dropped; ATTR: bytes of the value part */
+    union { int64_t i; double d; uint64_t u; } v; /* scalar, or the event time */
+} otel__item;
+
+#define OTEL__ALIGN8(n) (((n) + 7u) & ~(size_t)7u)
+
+enum { OTEL__SPAN_RECORDING = 1, OTEL__SPAN_HAS_PARENT = 2, OTEL__SPAN_PARENT_REMOTE = 4,
+       OTEL__SPAN_STATUS_FINAL = 8, OTEL__SPAN_DISCARD_LOGGED = 16,
+       OTEL__SPAN_IS_LOG = 32 /* a log record being written into a ring ([log]) */ };
+
+
+typedef struct otel__thread otel__thread;
+typedef struct otel__block otel__block;
+
+/* An open span. Lives in its starting thread's slot table until it ends. */
+typedef struct otel__slot {
+    uint32_t index;              /* global slot index (thread << shift | slot) */
+    uint32_t gen;                /* bumped at every end; part of the handle */
+    /* (index, gen): on a 64-bit little-endian target one load gives the handle's bits
+       (otel__start_auto) */
+    OTEL__ATOMIC_U32 state;      /* OTEL__OPEN / _FREE_*; a free published with release by its ender */
+    uint32_t flags;              /* OTEL__SPAN_* */
+    otel__thread *owner;
+    struct otel__slot *next_free; /* while free: the next on its owner's free list */
+    otel_tracer *tracer;
+    uint8_t trace_id[16];
+    uint8_t span_id[8];
+    uint8_t parent_span_id[8];
+    uint8_t trace_flags;
+    uint8_t kind;
+    uint8_t status_code;
+    uint8_t pad0;
+    uint32_t name_off, name_len; /* in arena */
+    uint32_t ts_off, ts_len;     /* trace_state in arena */
+    uint32_t msg_off, msg_len;   /* status message in arena */
+    uint64_t start_ns;
+    uint32_t attr_count, dropped_attrs;
+    uint32_t event_count, dropped_events;
+    uint32_t link_count, dropped_links;
+    uint64_t keys;               /* OTEL__KEYBIT of every attribute key set: a new key skips the duplicate scan */
+    uint32_t items_off, items_end; /* items area in arena; strings are allocated from the end */
+    uint32_t str_used;           /* bytes used from the top of the arena for strings */
+    uint32_t cap;                /* arena bytes */
+    unsigned char *arena;
+} otel__slot;
+
+enum { OTEL__FREE_LOCAL = 0, OTEL__OPEN = 1, OTEL__FREE_REMOTE = 2 };
+
+#if UINTPTR_MAX > 0xffffffffu
+#define OTEL__GEN_SHIFT 32
+#define OTEL__GEN_MASK 0xffffffffu
+#else
+#define OTEL__GEN_SHIFT 24
+#define OTEL__GEN_MASK 0xffu
+#endif
+
+/* Filter bit of an attribute key (klen >= 1): its length and last byte, which tell apart
+   the keys one span usually carries. Two keys with the same bit only cost a scan. */
+#define OTEL__KEYBIT(key, klen) ((uint64_t)1 << (((klen) ^ ((size_t)(unsigned char)(key)[(klen) - 1] << 1)) & 63))
+
+static OTEL__ALWAYS_INLINE uint64_t otel__copy8(unsigned char *d, const char *src, size_t at) {
+    uint64_t w;
+    memcpy(&w, src + at, 8);
+    memcpy(d + at, &w, 8);
+    return w;
+}
+
+/* Copies n bytes to d, which has room for OTEL__ALIGN8(n + 1) bytes: the copy, its NUL and
+   zero padding to the 8-byte boundary. Returns the OR of the bytes copied, whose 0x80 bits
+   tell whether any was not ASCII: one pass over the source for the check and the copy.
+   The last word is zeroed first; the copies then write exactly bytes [0, n) (overlapping
+   loads and stores, no loop up to 32 bytes: most keys and short values), so byte n and
+   the padding stay 0. */
+
+static OTEL__ALWAYS_INLINE uint64_t otel__copy_pad(unsigned char *d, const char *src, size_t n) {
+    uint64_t acc;
+    memset(d + OTEL__ALIGN8(n + 1) - 8, 0, 8);
+    if (n >= 8) {
+        acc = otel__copy8(d, src, 0) | otel__copy8(d, src, n - 8);
+        if (n > 16) {
+            acc |= otel__copy8(d, src, 8) | otel__copy8(d, src, n - 16);
+            for (size_t k = 16; k + 16 < n; k += 8) acc |= otel__copy8(d, src, k); /* longer than 32 */
+        }
+    } else if (n >= 4) {
+        uint32_t x, y;
+        memcpy(&x, src, 4);
+        memcpy(&y, src + n - 4, 4);
+        memcpy(d, &x, 4);
+        memcpy(d + n - 4, &y, 4);
+        acc = x | y;
+    } else if (n) { /* 1-3 bytes: the first, the middle and the last (some the same) */
+        unsigned char x = (unsigned char)src[0], y = (unsigned char)src[n >> 1], z = (unsigned char)src[n - 1];
+        d[0] = x;
+        d[n >> 1] = y;
+        d[n - 1] = z;
+        acc = x | y | z;
+    } else {
+        acc = 0;
+    }
+    return acc;
+}
+
+/* Writes an attribute item of `size` bytes at `it` (the room is checked by the caller):
+   its header, the key (kused bytes with its padding) and a string value (str, slen; vused
+   bytes) or a scalar (bits). Returns the OR of the bytes copied: its 0x80 bits tell that
+   one was not ASCII (the caller then drops what was written: it is free space). */
+static OTEL__ALWAYS_INLINE uint64_t otel__item_write(otel__item *it, size_t size, const char *key, size_t klen,
+                                                     size_t kused, otel_value_type type, uint64_t bits,
+                                                     const char *str, size_t slen, size_t vused) {
+    unsigned char *kd = (unsigned char *)(it + 1);
+    uint64_t acc = otel__copy_pad(kd, key, klen);
+    if (str) acc |= otel__copy_pad(kd + kused, str, slen);
+    it->size = (uint32_t)size;
+    it->tag = OTEL__ITEM_ATTR;
+    it->vtype = (uint8_t)type;
+    it->klen = (uint16_t)klen;
+    it->vlen = (uint32_t)slen;
+    it->aux = (uint32_t)vused;
+    it->v.u = bits;
+    return acc;
+}
+
+/* The common case of a span attribute, straight-line: a new ASCII key, a scalar or an
+   ASCII string within the limits, room in the inline storage. Anything else (a key already
+   set, UTF-8 to repair, a limit reached, storage full) returns false and takes the general
+   path, which handles and counts it. Log records use it with their own limits.
+   `str` is non-NULL for a string value (type OTEL_VALUE_STRING). Bytes written past
+   items_end before a false return are free space, overwritten by the general path. */
+static OTEL__ALWAYS_INLINE bool otel__attr_fast_lim(otel__slot *s, const char *key, size_t klen, otel_value_type type, uint64_t bits,
+                                       const char *str, size_t slen, uint32_t count_limit, uint32_t length_limit) {
+    size_t at = s->items_end;
+    size_t kused = OTEL__ALIGN8(klen + 1), vused = str ? OTEL__ALIGN8(slen + 1) : 0;
+    size_t size = sizeof(otel__item) + kused + vused;
+    if (s->attr_count >= count_limit || klen - 1 >= 0xfff0 || slen > length_limit || at + size > s->cap - s->str_used)
+        return false;
+    uint64_t kb = OTEL__KEYBIT(key, klen);
+    if (s->keys & kb) return false; /* maybe set already: the general path looks (no call here keeps this a leaf) */
+    otel__item *it = (otel__item *)(void *)(s->arena + at);
+    if (otel__item_write(it, size, key, klen, kused, type, bits, str, slen, vused) & 0x8080808080808080ull) return false;
+    s->items_end = (uint32_t)(at + size);
+    s->keys |= kb;
+    s->attr_count++;
+    return true;
+}
+
+/* otel_span_set_* with a key whose length the compiler knows (a string literal, as keys
+   almost always are): the attribute is written here, in the caller's code, when `span` is
+   the span this thread started or resolved last, it is open and recording, and
+   otel__attr_fast_lim's common case holds (a new ASCII key, a scalar or ASCII string within
+   the limits, room left). Anything else, a key not known at compile time, OTEL_NO_INLINE_ATTRS,
+   another compiler or no optimization: the library's call, which does the same and more.
+   The checks are otel__kv_slot's: the thread registered with the live SDK instance (so
+   the cached slot is that instance's memory), the slot open with the handle's generation. */
+#if (defined(__GNUC__) || defined(__clang__)) && !defined(OTEL_NO_INLINE_ATTRS)
+#define OTEL__INLINE_KV 1
+#ifdef OTEL_STATIC
+#define OTEL__KV_DATA static
+#else
+#define OTEL__KV_DATA extern
+#endif
+OTEL__KV_DATA __thread uintptr_t otel__tls_h;       /* the handle this thread resolved last ... */
+OTEL__KV_DATA __thread otel__slot *otel__tls_s;     /* ... and its slot */
+OTEL__KV_DATA __thread uint32_t otel__tls_instance; /* the SDK instance this thread registered with */
+OTEL__KV_DATA uint32_t otel__live;                  /* the live SDK instance (0: none) */
+OTEL__KV_DATA uint32_t otel__kv_lim[2];             /* its attribute count and value length limits */
+#ifdef OTEL_TEST_FAST_HITS
+static unsigned long long otel__test_inline_hits; /* tests: attributes written by otel__kv_inline */
+#define OTEL__INLINE_HIT() __atomic_fetch_add(&otel__test_inline_hits, 1, __ATOMIC_RELAXED)
+#else
+#define OTEL__INLINE_HIT() ((void)0)
+#endif
+
+static OTEL__ALWAYS_INLINE bool otel__kv_inline(otel_span *span, const char *key, size_t klen, otel_value_type type,
+                                                uint64_t bits, const char *str, size_t slen) {
+    uintptr_t h = (uintptr_t)span;
+    if (!__builtin_constant_p(klen) || !h || h != otel__tls_h || otel__tls_instance != otel__live) return false;
+    otel__slot *s = otel__tls_s;
+    if (__atomic_load_n((const uint32_t *)(const void *)&s->state, __ATOMIC_ACQUIRE) != OTEL__OPEN ||
+        (__atomic_load_n(&s->gen, __ATOMIC_RELAXED) & OTEL__GEN_MASK) != ((uint32_t)(h >> OTEL__GEN_SHIFT) & OTEL__GEN_MASK) ||
+        !(s->flags & OTEL__SPAN_RECORDING) ||
+        !otel__attr_fast_lim(s, key, klen, type, bits, str, slen, otel__kv_lim[0], otel__kv_lim[1]))
+        return false;
+    OTEL__INLINE_HIT();
+    return true;
+}
+#define OTEL__KV_INLINE(span, key, klen, type, bits, str, slen) otel__kv_inline(span, key, klen, type, bits, str, slen)
+#else
+#define OTEL__INLINE_KV 0
+#define OTEL__KV_INLINE(span, key, klen, type, bits, str, slen) false
+#endif
+
 /* The functions above are reached through these inline wrappers, so that calls on a
    span that records nothing (SDK disabled or not initialized, unsampled) cost a compare
    and no call. otel__span_* are the real, exported functions. */
@@ -390,24 +618,33 @@ OTEL_API bool otel_span_get_context(const otel_span *span, otel_span_context *ou
 #define OTEL__NREC_BIT_ ((uintptr_t)1 << 23)
 #endif
 #define OTEL__SPAN_INERT(span) ((uintptr_t)(span) == 1 || ((uintptr_t)(span) & OTEL__NREC_BIT_) != 0)
-static inline void otel_span_set_strn(otel_span *span, const char *key, const char *value, size_t len) {
-    if (!(OTEL__SPAN_INERT(span)))
-        otel__span_kv_str(span, key, key ? strlen(key) : 0, value ? value : "", value ? len : 0);
+static OTEL__ALWAYS_INLINE void otel_span_set_strn(otel_span *span, const char *key, const char *value, size_t len) {
+    if (OTEL__SPAN_INERT(span)) return;
+    size_t klen = key ? strlen(key) : 0, vlen = value ? len : 0;
+    const char *v = value ? value : "";
+    if (!OTEL__KV_INLINE(span, key, klen, OTEL_VALUE_STRING, 0, v, vlen)) otel__span_kv_str(span, key, klen, v, vlen);
 }
-static inline void otel_span_set_str(otel_span *span, const char *key, const char *value) {
-    if (!(OTEL__SPAN_INERT(span)))
-        otel__span_kv_str(span, key, key ? strlen(key) : 0, value ? value : "", value ? strlen(value) : 0);
+static OTEL__ALWAYS_INLINE void otel_span_set_str(otel_span *span, const char *key, const char *value) {
+    if (OTEL__SPAN_INERT(span)) return;
+    size_t klen = key ? strlen(key) : 0, vlen = value ? strlen(value) : 0;
+    const char *v = value ? value : "";
+    if (!OTEL__KV_INLINE(span, key, klen, OTEL_VALUE_STRING, 0, v, vlen)) otel__span_kv_str(span, key, klen, v, vlen);
 }
-static inline void otel_span_set_int(otel_span *span, const char *key, int64_t value) {
-    if (!(OTEL__SPAN_INERT(span))) otel__span_kv_num(span, key, key ? strlen(key) : 0, OTEL_VALUE_INT, (uint64_t)value);
+static OTEL__ALWAYS_INLINE void otel__span_kv_scalar(otel_span *span, const char *key, otel_value_type type, uint64_t bits) {
+    if (OTEL__SPAN_INERT(span)) return;
+    size_t klen = key ? strlen(key) : 0;
+    if (!OTEL__KV_INLINE(span, key, klen, type, bits, NULL, 0)) otel__span_kv_num(span, key, klen, (int)type, bits);
 }
-static inline void otel_span_set_double(otel_span *span, const char *key, double value) {
+static OTEL__ALWAYS_INLINE void otel_span_set_int(otel_span *span, const char *key, int64_t value) {
+    otel__span_kv_scalar(span, key, OTEL_VALUE_INT, (uint64_t)value);
+}
+static OTEL__ALWAYS_INLINE void otel_span_set_double(otel_span *span, const char *key, double value) {
     uint64_t bits;
     memcpy(&bits, &value, sizeof bits);
-    if (!(OTEL__SPAN_INERT(span))) otel__span_kv_num(span, key, key ? strlen(key) : 0, OTEL_VALUE_DOUBLE, bits);
+    otel__span_kv_scalar(span, key, OTEL_VALUE_DOUBLE, bits);
 }
-static inline void otel_span_set_bool(otel_span *span, const char *key, bool value) {
-    if (!(OTEL__SPAN_INERT(span))) otel__span_kv_num(span, key, key ? strlen(key) : 0, OTEL_VALUE_BOOL, value ? 1 : 0);
+static OTEL__ALWAYS_INLINE void otel_span_set_bool(otel_span *span, const char *key, bool value) {
+    otel__span_kv_scalar(span, key, OTEL_VALUE_BOOL, value ? 1 : 0);
 }
 static inline void otel_span_set_attr(otel_span *span, const otel_attr *attr) {
     if (!(OTEL__SPAN_INERT(span))) otel__span_set_attr(span, attr);
@@ -1168,17 +1405,6 @@ static _Atomic unsigned long long otel__test_fast_hits[3];
 
 /* ==== [platform] ================================================================= */
 
-#if defined(__GNUC__) || defined(__clang__)
-#define OTEL__ALWAYS_INLINE inline __attribute__((always_inline))
-#define OTEL__NOINLINE __attribute__((noinline))
-#define OTEL__UNLIKELY(x) __builtin_expect(!!(x), 0)
-#define OTEL__LIKELY(x) __builtin_expect(!!(x), 1)
-#else
-#define OTEL__ALWAYS_INLINE inline
-#define OTEL__NOINLINE
-#define OTEL__UNLIKELY(x) (x)
-#define OTEL__LIKELY(x) (x)
-#endif
 
 #define otel__load_acq(p) atomic_load_explicit((p), memory_order_acquire)
 #define otel__load_rlx(p) atomic_load_explicit((p), memory_order_relaxed)
@@ -2079,31 +2305,9 @@ static OTEL__ALWAYS_INLINE uint64_t otel__wyrand_nz(uint64_t *s) {
 
 /* ==== [span] ===================================================================== */
 
-/* Items: the attributes, events and links of a span, stored back to back in the span's
-   inline storage and copied unchanged into records. Position independent: every item
-   starts with its size, values follow the key, all 8-byte aligned.
-     ATTR : key, NUL, pad, value (string + NUL / array / packed string array)
-     EVENT: name, NUL, pad, nested ATTR items
-     LINK : 16-byte trace id, 8-byte span id, flags, remote; trace_state, NUL, pad;
-            nested ATTR items                                                         */
-enum { OTEL__ITEM_ATTR = 1, OTEL__ITEM_EVENT = 2, OTEL__ITEM_LINK = 3, OTEL__ITEM_DEAD = 4 };
 
-typedef struct otel__item {
-    uint32_t size;   /* whole item incl. nested items, multiple of 8 */
-    uint8_t tag;     /* OTEL__ITEM_* */
-    uint8_t vtype;   /* otel_value_type (ATTR) */
-    uint16_t klen;   /* key / event name / link trace_state length */
-    uint32_t vlen;   /* ATTR: string bytes or array count; EVENT/LINK: attributes kept */
-    uint32_t aux;    /* EVENT/LINK: attributes dropped; ATTR: bytes of the value part */
-    union { int64_t i; double d; uint64_t u; } v; /* scalar, or the event time */
-} otel__item;
-
-#define OTEL__ALIGN8(n) (((n) + 7u) & ~(size_t)7u)
 #define OTEL__LINK_CTX_BYTES 32u /* trace id 16, span id 8, flags 1, remote 1, pad */
 
-enum { OTEL__SPAN_RECORDING = 1, OTEL__SPAN_HAS_PARENT = 2, OTEL__SPAN_PARENT_REMOTE = 4,
-       OTEL__SPAN_STATUS_FINAL = 8, OTEL__SPAN_DISCARD_LOGGED = 16,
-       OTEL__SPAN_IS_LOG = 32 /* a log record being written into a ring ([log]) */ };
 
 struct otel_tracer {
     otel_scope scope;
@@ -2113,42 +2317,7 @@ struct otel_logger {
     otel_scope scope;
 };
 
-typedef struct otel__thread otel__thread;
-typedef struct otel__block otel__block;
 
-/* An open span. Lives in its starting thread's slot table until it ends. */
-typedef struct otel__slot {
-    uint32_t index;              /* global slot index (thread << shift | slot) */
-    uint32_t gen;                /* bumped at every end; part of the handle */
-    /* (index, gen): on a 64-bit little-endian target one load gives the handle's bits
-       (otel__start_auto) */
-    _Atomic uint32_t state;      /* OTEL__OPEN / _FREE_*; a free published with release by its ender */
-    uint32_t flags;              /* OTEL__SPAN_* */
-    otel__thread *owner;
-    struct otel__slot *next_free; /* while free: the next on its owner's free list */
-    otel_tracer *tracer;
-    uint8_t trace_id[16];
-    uint8_t span_id[8];
-    uint8_t parent_span_id[8];
-    uint8_t trace_flags;
-    uint8_t kind;
-    uint8_t status_code;
-    uint8_t pad0;
-    uint32_t name_off, name_len; /* in arena */
-    uint32_t ts_off, ts_len;     /* trace_state in arena */
-    uint32_t msg_off, msg_len;   /* status message in arena */
-    uint64_t start_ns;
-    uint32_t attr_count, dropped_attrs;
-    uint32_t event_count, dropped_events;
-    uint32_t link_count, dropped_links;
-    uint64_t keys;               /* OTEL__KEYBIT of every attribute key set: a new key skips the duplicate scan */
-    uint32_t items_off, items_end; /* items area in arena; strings are allocated from the end */
-    uint32_t str_used;           /* bytes used from the top of the arena for strings */
-    uint32_t cap;                /* arena bytes */
-    unsigned char *arena;
-} otel__slot;
-
-enum { OTEL__FREE_LOCAL = 0, OTEL__OPEN = 1, OTEL__FREE_REMOTE = 2 };
 
 /* One per application thread that records: its span slots, its active-span stack and its
    blocks. Producer of its blocks: this thread; the pipeline thread hands them to the
@@ -2312,18 +2481,18 @@ static void otel__exp_release(otel__exp_refs *t, const otel_exporter *e, uint32_
 
 static otel__state *otel__g;
 static uint32_t otel__instances;
-static uint32_t otel__live;      /* otel__g's instance while otel__g is set, else 0 */
 static _Thread_local otel__thread *otel__tls;
+#if !OTEL__INLINE_KV
+static uint32_t otel__live;      /* otel__g's instance while otel__g is set, else 0 */
 static _Thread_local uint32_t otel__tls_instance;
+static uint32_t otel__kv_lim[2];
+#elif !defined(OTEL_STATIC) /* declared in the API part (OTEL_STATIC: defined there) */
+uint32_t otel__live;
+__thread uint32_t otel__tls_instance;
+uint32_t otel__kv_lim[2];
+#endif
 
 #define OTEL__NOOP ((otel_span *)(uintptr_t)1)
-#if UINTPTR_MAX > 0xffffffffu
-#define OTEL__GEN_SHIFT 32
-#define OTEL__GEN_MASK 0xffffffffu
-#else
-#define OTEL__GEN_SHIFT 24
-#define OTEL__GEN_MASK 0xffu
-#endif
 
 static otel__slot *otel__slot_at(otel__thread *t, uint32_t i) {
     return &t->chunks[i / OTEL__SLOT_CHUNK][i % OTEL__SLOT_CHUNK];
@@ -2372,8 +2541,13 @@ static otel__slot *otel__slot_of(otel__state *g, const otel_span *h) {
 
 /* The last handle this thread resolved: spans are mostly set and ended by the thread that
    started them right after, and this skips the registry walk (a chain of dependent loads). */
+#if !OTEL__INLINE_KV
 static _Thread_local uintptr_t otel__tls_h;
 static _Thread_local otel__slot *otel__tls_s;
+#elif !defined(OTEL_STATIC)
+__thread uintptr_t otel__tls_h;
+__thread otel__slot *otel__tls_s;
+#endif
 
 /* 1: `h` is the handle this thread resolved last and *out its slot if still open (else
    NULL); 0: not that handle. No call, so that callers can stay leaf functions. */
@@ -2690,50 +2864,7 @@ static inline bool otel__ascii(const char *s, size_t n) {
     return (acc & 0x80) == 0;
 }
 
-/* Filter bit of an attribute key (klen >= 1): its length and last byte, which tell apart
-   the keys one span usually carries. Two keys with the same bit only cost a scan. */
-#define OTEL__KEYBIT(key, klen) ((uint64_t)1 << (((klen) ^ ((size_t)(unsigned char)(key)[(klen) - 1] << 1)) & 63))
 
-/* Copies n bytes to d, which has room for OTEL__ALIGN8(n + 1) bytes: the copy, its NUL and
-   zero padding to the 8-byte boundary. Returns the OR of the bytes copied, whose 0x80 bits
-   tell whether any was not ASCII: one pass over the source for the check and the copy.
-   The last word is zeroed first; the copies then write exactly bytes [0, n) (overlapping
-   loads and stores, no loop up to 32 bytes: most keys and short values), so byte n and
-   the padding stay 0. */
-static OTEL__ALWAYS_INLINE uint64_t otel__copy8(unsigned char *d, const char *src, size_t at) {
-    uint64_t w;
-    memcpy(&w, src + at, 8);
-    memcpy(d + at, &w, 8);
-    return w;
-}
-
-static OTEL__ALWAYS_INLINE uint64_t otel__copy_pad(unsigned char *d, const char *src, size_t n) {
-    uint64_t acc;
-    memset(d + OTEL__ALIGN8(n + 1) - 8, 0, 8);
-    if (n >= 8) {
-        acc = otel__copy8(d, src, 0) | otel__copy8(d, src, n - 8);
-        if (n > 16) {
-            acc |= otel__copy8(d, src, 8) | otel__copy8(d, src, n - 16);
-            for (size_t k = 16; k + 16 < n; k += 8) acc |= otel__copy8(d, src, k); /* longer than 32 */
-        }
-    } else if (n >= 4) {
-        uint32_t x, y;
-        memcpy(&x, src, 4);
-        memcpy(&y, src + n - 4, 4);
-        memcpy(d, &x, 4);
-        memcpy(d + n - 4, &y, 4);
-        acc = x | y;
-    } else if (n) { /* 1-3 bytes: the first, the middle and the last (some the same) */
-        unsigned char x = (unsigned char)src[0], y = (unsigned char)src[n >> 1], z = (unsigned char)src[n - 1];
-        d[0] = x;
-        d[n >> 1] = y;
-        d[n - 1] = z;
-        acc = x | y | z;
-    } else {
-        acc = 0;
-    }
-    return acc;
-}
 
 /* otel__arena_put_str past its common case: UTF-8 repair, a string cut to the storage. */
 static OTEL__NOINLINE size_t otel__arena_put_str_slow(otel__slot *s, size_t at, const char *str, size_t n,
@@ -3431,48 +3562,7 @@ OTEL_API void otel__span_set_attr(otel_span *span, const otel_attr *attr) {
     if (s) otel__span_attr(g, s, attr->key.ptr, attr->key.len, &attr->value);
 }
 
-/* Writes an attribute item of `size` bytes at `it` (the room is checked by the caller):
-   its header, the key (kused bytes with its padding) and a string value (str, slen; vused
-   bytes) or a scalar (bits). Returns the OR of the bytes copied: its 0x80 bits tell that
-   one was not ASCII (the caller then drops what was written: it is free space). */
-static OTEL__ALWAYS_INLINE uint64_t otel__item_write(otel__item *it, size_t size, const char *key, size_t klen,
-                                                     size_t kused, otel_value_type type, uint64_t bits,
-                                                     const char *str, size_t slen, size_t vused) {
-    unsigned char *kd = (unsigned char *)(it + 1);
-    uint64_t acc = otel__copy_pad(kd, key, klen);
-    if (str) acc |= otel__copy_pad(kd + kused, str, slen);
-    it->size = (uint32_t)size;
-    it->tag = OTEL__ITEM_ATTR;
-    it->vtype = (uint8_t)type;
-    it->klen = (uint16_t)klen;
-    it->vlen = (uint32_t)slen;
-    it->aux = (uint32_t)vused;
-    it->v.u = bits;
-    return acc;
-}
 
-/* The common case of a span attribute, straight-line: a new ASCII key, a scalar or an
-   ASCII string within the limits, room in the inline storage. Anything else (a key already
-   set, UTF-8 to repair, a limit reached, storage full) returns false and takes the general
-   path, which handles and counts it. Log records use it with their own limits.
-   `str` is non-NULL for a string value (type OTEL_VALUE_STRING). Bytes written past
-   items_end before a false return are free space, overwritten by the general path. */
-static OTEL__ALWAYS_INLINE bool otel__attr_fast_lim(otel__slot *s, const char *key, size_t klen, otel_value_type type, uint64_t bits,
-                                       const char *str, size_t slen, uint32_t count_limit, uint32_t length_limit) {
-    size_t at = s->items_end;
-    size_t kused = OTEL__ALIGN8(klen + 1), vused = str ? OTEL__ALIGN8(slen + 1) : 0;
-    size_t size = sizeof(otel__item) + kused + vused;
-    if (s->attr_count >= count_limit || klen - 1 >= 0xfff0 || slen > length_limit || at + size > s->cap - s->str_used)
-        return false;
-    uint64_t kb = OTEL__KEYBIT(key, klen);
-    if (s->keys & kb) return false; /* maybe set already: the general path looks (no call here keeps this a leaf) */
-    otel__item *it = (otel__item *)(void *)(s->arena + at);
-    if (otel__item_write(it, size, key, klen, kused, type, bits, str, slen, vused) & 0x8080808080808080ull) return false;
-    s->items_end = (uint32_t)(at + size);
-    s->keys |= kb;
-    s->attr_count++;
-    return true;
-}
 
 /* The 8 bytes an item keeps for a scalar value (bool, int or double). */
 static OTEL__ALWAYS_INLINE uint64_t otel__value_bits(const otel_value *v) {
@@ -10179,6 +10269,8 @@ OTEL_API otel_result otel_init(const otel_desc *desc) {
     otel__setup_dests(g, in, OTEL_SIGNAL_TRACES);
     otel__setup_dests(g, in, OTEL_SIGNAL_LOGS);
     bool metrics_ok = otel__metrics_setup(g, in);
+    otel__kv_lim[0] = g->lim.attr_count; /* read by otel__kv_inline once otel__live says this instance */
+    otel__kv_lim[1] = g->lim.attr_value_length;
     otel__live = g->instance;
     otel__g = g;
     if (!metrics_ok || !otel__start_threads(g)) {
