@@ -342,7 +342,10 @@ typedef struct otel_span_desc {
    Never returns NULL while the SDK is initialized; when disabled or out of span slots it
    returns a non-recording handle that every call accepts.
    Thread: any. Allocates: never. */
-OTEL_API otel_span *otel_span_start(const char *name, const otel_span_desc *desc);
+static inline otel_span *otel_span_start(const char *name, const otel_span_desc *desc);
+/* The call behind otel_span_start: `name_len` is strlen(name) when the wrapper's compiler
+   knows it (a string literal), else SIZE_MAX (the library measures the name if it records). */
+OTEL_API otel_span *otel__span_start(const char *name, size_t name_len, const otel_span_desc *desc);
 
 /* Ends `span` now (or at `end_time_ns`; 0 = now), removes it from this thread's active
    stack, and hands the finished span to the destinations. Ending twice is reported once
@@ -618,6 +621,13 @@ static OTEL__ALWAYS_INLINE bool otel__kv_inline(otel_span *span, const char *key
 #define OTEL__NREC_BIT_ ((uintptr_t)1 << 23)
 #endif
 #define OTEL__SPAN_INERT(span) ((uintptr_t)(span) == 1 || ((uintptr_t)(span) & OTEL__NREC_BIT_) != 0)
+static OTEL__ALWAYS_INLINE otel_span *otel_span_start(const char *name, const otel_span_desc *desc) {
+#if defined(__GNUC__) || defined(__clang__)
+    return otel__span_start(name, __builtin_constant_p(name ? strlen(name) : 0) ? (name ? strlen(name) : 0) : SIZE_MAX, desc);
+#else
+    return otel__span_start(name, SIZE_MAX, desc);
+#endif
+}
 static OTEL__ALWAYS_INLINE void otel_span_set_strn(otel_span *span, const char *key, const char *value, size_t len) {
     if (OTEL__SPAN_INERT(span)) return;
     size_t klen = key ? strlen(key) : 0, vlen = value ? len : 0;
@@ -3230,7 +3240,7 @@ static OTEL__ALWAYS_INLINE void otel__stack_push_room(otel__thread *t, otel_span
 
 /* ---- public span calls ------------------------------------------------------------- */
 
-static void otel__emit(otel__state *g, otel__thread *t, otel__slot *s, uint64_t end_ns);
+static OTEL__ALWAYS_INLINE void otel__emit(otel__state *g, otel__thread *t, otel__slot *s, uint64_t end_ns);
 
 /* n is 8 or 16; never all zero. (The state is a local in the loop: GCC then keeps the
    128-bit products out of saved registers.) */
@@ -3372,10 +3382,11 @@ static OTEL__NOINLINE otel_span *otel__start_child(const char *name, otel__state
    branches and with the name's common case inline. Writes the same slot as otel__start.
    A name that is not ASCII or does not fit takes otel__start_child (the bytes written
    into the free slot's arena are free space). */
-static OTEL__NOINLINE otel_span *otel__start_rec(const char *name, otel__state *g, otel__thread *t, const otel__slot *p) {
+static OTEL__NOINLINE otel_span *otel__start_rec(const char *name, size_t name_len, otel__state *g, otel__thread *t,
+                                                 const otel__slot *p) {
     uint64_t now = otel__now(); /* first: the counter's latency overlaps the rest */
     otel__slot *s = t->free_slots;
-    size_t nl = name ? strlen(name) : 0, used = OTEL__ALIGN8(nl + 1);
+    size_t nl = name_len != SIZE_MAX ? name_len : name ? strlen(name) : 0, used = OTEL__ALIGN8(nl + 1);
     if (OTEL__UNLIKELY(used + OTEL__TS_NUL_ROOM > s->cap) ||
         (otel__copy_pad(s->arena, name ? name : "", nl) & 0x8080808080808080ull))
         return otel__start_child(name, g, t, (otel__slot *)p, 1);
@@ -3412,7 +3423,7 @@ static OTEL__NOINLINE otel_span *otel__start_rec(const char *name, otel__state *
    case it does not cover (a recording span, a parent with a tracestate, no free slot, an
    unregistered thread, stale stack entries), goes to otel__start by a tail call, so that
    this needs no saved registers. */
-static OTEL__NOINLINE otel_span *otel__start_auto(const char *name, otel__state *g) {
+static OTEL__NOINLINE otel_span *otel__start_auto(const char *name, size_t name_len, otel__state *g) {
     otel__thread *t = otel__tls;
     if (!t || otel__tls_instance != g->instance) return otel__start_desc(name, &otel__zero_desc, g);
     uint32_t depth = t->depth;
@@ -3426,7 +3437,7 @@ static OTEL__NOINLINE otel_span *otel__start_auto(const char *name, otel__state 
         rec = otel__sample(g, true, (p->trace_flags & OTEL_TRACE_FLAG_SAMPLED) != 0, p->trace_id);
         /* (a parent's tracestate is copied by the general path) */
         if (rec || p->ts_len || !t->free_slots) {
-            if (rec && !p->ts_len && t->free_slots) return otel__start_rec(name, g, t, p);
+            if (rec && !p->ts_len && t->free_slots) return otel__start_rec(name, name_len, g, t, p);
             return otel__start_child(name, g, t, p, rec);
         }
     } else if (depth == 0) {
@@ -3468,11 +3479,11 @@ static OTEL__NOINLINE otel_span *otel__start_auto(const char *name, otel__state 
    work (and its saved registers) is in otel__start_auto / otel__start_desc, reached by
    tail calls, so that this stays small enough to be inlined where the implementation is
    compiled into the caller's file. */
-OTEL_API otel_span *otel_span_start(const char *name, const otel_span_desc *desc) {
+OTEL_API otel_span *otel__span_start(const char *name, size_t name_len, const otel_span_desc *desc) {
     otel__state *g = otel__g;
     if (!g) return OTEL__NOOP;
     if (desc) return otel__start_desc(name, desc, g);
-    return otel__start_auto(name, g);
+    return otel__start_auto(name, name_len, g);
 }
 
 /* The open slot of a handle for a recording call, or NULL (misuse reported). */
@@ -4130,7 +4141,7 @@ static uintptr_t otel__rec_str_off(const otel__slot *s, uint32_t off) {
     return sizeof(otel__rec) + off;
 }
 
-static void otel__fill_data(otel_span_data *d, const otel__slot *s, uint64_t end_ns) {
+static OTEL__ALWAYS_INLINE void otel__fill_data(otel_span_data *d, const otel__slot *s, uint64_t end_ns) {
     memcpy(d->trace_id, s->trace_id, 16);
     memcpy(d->span_id, s->span_id, 8);
     memcpy(d->parent_span_id, s->parent_span_id, 8);
@@ -4301,7 +4312,7 @@ static OTEL__ALWAYS_INLINE void otel__block_push(otel__block *b, const void *d, 
 }
 
 /* Writes the finished span into this thread's block (and to SIMPLE destinations). */
-static void otel__emit(otel__state *g, otel__thread *t, otel__slot *s, uint64_t end_ns) {
+static OTEL__ALWAYS_INLINE void otel__emit(otel__state *g, otel__thread *t, otel__slot *s, uint64_t end_ns) {
     OTEL__BUMP(t->ended, 1);
     if (g->any_simple) otel__export_simple(g, s, end_ns);
     if (!g->any_batch) return;
