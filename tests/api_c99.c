@@ -1,6 +1,9 @@
 /* tests/api_c99.c - the API halves of otel.h and otel_otlp.h compile as C99 with -Wpedantic
    -Wall -Wextra -Werror, and a program whose code is C99 links with both implementations
-   compiled as C11 in another translation unit. tests/run.sh builds it with gcc and clang. */
+   compiled as C11 in another translation unit. tests/run.sh builds it with gcc and clang.
+   The spans' literal-key attributes take the inline path (otel__kv_inline) compiled here, as
+   C99, against the implementation's storage and thread state in the other unit. */
+#define OTEL_TEST_FAST_HITS 1 /* counts this unit's inline attribute writes */
 #include "otel.h"
 #include "otel.h" /* the include guard holds */
 #include "otel_otlp.h"
@@ -91,6 +94,60 @@ int main(void) {
         otel_zipkin_exporter_cancel(&exp);
         if (exp.shutdown) exp.shutdown(0, exp.user);
         CHECK(otel_zipkin_register() == OTEL_OK);
+    }
+    /* spans: literal keys are written inline here (this unit's code, the other unit's data) */
+    {
+        otel_desc d;
+        otel_exporter mem;
+        otel_span *root, *s;
+        const otel_span_data *sd;
+        otel_iter it;
+        otel_attr got;
+        int seen = 0;
+        char key[8] = "runtime"; /* a key whose length this unit does not know: the library call */
+        CHECK(otel_memory_exporter_create(0, &mem) == OTEL_OK);
+        memset(&d, 0, sizeof d);
+        d.service_name = "c99";
+        d.default_exporters = "none";
+        d.destinations[0].exporter = mem;
+        d.destinations[0].processor = OTEL_PROCESSOR_SIMPLE;
+        d.lock_destinations = true;
+        CHECK(otel_init(&d) == OTEL_OK);
+        root = otel_span_start("c99.root", NULL);
+        s = otel_span_start("c99.child", NULL);
+        otel_span_set_str(s, "http.request.method", "GET");
+        otel_span_set_int(s, "http.response.status_code", 200);
+        otel_span_set_double(s, "app.ratio", 0.75);
+        otel_span_set_bool(s, "app.ok", true);
+        otel_span_set_int(s, "http.response.status_code", 404); /* set twice: the call replaces it */
+        CHECK(otel__test_inline_hits == 4);
+        otel_span_set_str(s, key, "v");
+        CHECK(otel__test_inline_hits == 4);
+        otel_span_end(s);
+        otel_span_set_int(s, "after.end", 1); /* a stale handle: nothing written */
+        otel_span_end(root);
+        CHECK(otel__test_inline_hits == 4);
+        CHECK(otel_memory_exporter_count(&mem) == 2);
+        sd = otel_memory_exporter_span(&mem, 0);
+        CHECK(sd != NULL && sd->name.len == 9 && !memcmp(sd->name.ptr, "c99.child", 9) && sd->attr_count == 5);
+        it = otel_span_attrs(sd);
+        while (sd && otel_iter_attr(&it, &got)) {
+            if (got.key.len == 19 && !memcmp(got.key.ptr, "http.request.method", 19))
+                seen += got.value.type == OTEL_VALUE_STRING && got.value.len == 3 && !memcmp(got.value.u.s, "GET", 3);
+            else if (got.key.len == 25 && !memcmp(got.key.ptr, "http.response.status_code", 25))
+                seen += got.value.type == OTEL_VALUE_INT && got.value.u.i == 404;
+            else if (got.key.len == 9 && !memcmp(got.key.ptr, "app.ratio", 9))
+                seen += got.value.type == OTEL_VALUE_DOUBLE && got.value.u.d == 0.75;
+            else if (got.key.len == 6 && !memcmp(got.key.ptr, "app.ok", 6))
+                seen += got.value.type == OTEL_VALUE_BOOL && got.value.u.b;
+            else if (got.key.len == 7 && !memcmp(got.key.ptr, "runtime", 7))
+                seen += got.value.type == OTEL_VALUE_STRING && got.value.len == 1;
+        }
+        CHECK(seen == 5);
+        CHECK(otel_shutdown(1000) == OTEL_OK);
+        otel_span_set_int(s, "after.shutdown", 1); /* the instance is gone: nothing, no crash */
+        CHECK(otel__test_inline_hits == 4);
+        otel_memory_exporter_destroy(&mem);
     }
     /* metrics and logs through the SDK: a MANUAL reader, a memory log destination */
     {

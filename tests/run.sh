@@ -22,7 +22,8 @@
 #                    tsan   clang + -fsanitize=thread, only files containing  /* tsan */
 #                  asan and tsan builds define TEST_SANITIZED=1 (tests may do fewer iterations);
 #                  a line starting  /* link: -lz */  in a test adds link flags (-lm is always there).
-#   test_compile   tests/test_compile.cpp: the API (otel.h, otel_otlp.h) as C++11 (g++ under
+#   test_compile   tests/test_compile.cpp: the API (otel.h, otel_otlp.h) as C++11, linked with
+#                  the implementation of otel.h compiled as C11 in another unit (g++ under
 #                  gcc, clang++ under clang)
 #   api_c99        tests/api_c99.c: the API (otel.h, otel_otlp.h) as C99 -Wpedantic, linked
 #                  with the implementations compiled as C11 in another translation unit
@@ -232,10 +233,25 @@ build_job() {
         cmd=("$(config_cc "$config")" "${flags[@]}" "$src" -o "$bin" "${link[@]}")
         { echo "+ ${cmd[*]}"; "${cmd[@]}"; } >"$log" 2>&1
         ;;
-    cpp)
-        cmd=("$(config_cxx "$config")" -std=c++11 -O1 -g -Wall -Wextra -Werror -pthread -I.
-             "$src" -o "$bin")
-        { echo "+ ${cmd[*]}"; "${cmd[@]}"; } >"$log" 2>&1
+    cpp) # C++11, linked with the implementation compiled as C11 (as a C++ program uses it)
+        local cxx impl=$dir/$name.impl.c
+        cxx=$(config_cxx "$config")
+        {
+            cmd=("$cxx" -std=c++11 -O1 -g -Wall -Wextra -Werror -pthread -I. -c "$src" -o "$bin.o")
+            echo "+ ${cmd[*]}"
+            "${cmd[@]}" || exit 1
+            if [ "$IMPL_PRESENT" = 1 ]; then
+                printf '#define OTEL_IMPLEMENTATION\n#include "otel.h"\n' >"$impl"
+                cmd=("$(config_cc "$config")" "${flags[@]}" -c "$impl" -o "$bin.impl.o")
+                echo "+ ${cmd[*]}"
+                "${cmd[@]}" || exit 1
+                cmd=("$cxx" -pthread "$bin.o" "$bin.impl.o" -o "$bin" -lm)
+            else
+                cmd=("$cxx" -pthread "$bin.o" -o "$bin")
+            fi
+            echo "+ ${cmd[*]}"
+            "${cmd[@]}" || exit 1
+        } >"$log" 2>&1
         ;;
     c99)
         local cc impl=$dir/$name.impl.c

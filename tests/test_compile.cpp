@@ -1,7 +1,10 @@
 // tests/test_compile.cpp - the API halves of otel.h and otel_otlp.h compile as C++11 with
 // -Wall -Wextra -Werror and link: types, enums, constants and the inline attribute
 // constructors are used, function signatures (traces, metrics, logs, OTLP, Zipkin) checked
-// with decltype; no library function is called, so no implementation is linked. tests/run.sh builds it with g++ and clang++.
+// with decltype. tests/run.sh builds it with g++ and clang++ and links the implementation of
+// otel.h compiled as C11 in another unit: at the end a span's literal-key attributes take the
+// inline path (otel__kv_inline) compiled here as C++, against the C unit's span storage.
+#define OTEL_TEST_FAST_HITS 1 // counts this unit's inline attribute writes
 #include "../otel.h"
 #include "../otel.h" // the include guard holds
 #include "../otel_otlp.h"
@@ -247,5 +250,47 @@ int main() {
     zd.header_count = 1;
     zd.compression = OTEL_OTLP_COMPRESSION_GZIP;
     CHECK(zd.timeout_ms == 0 && zd.max_request_bytes == 0 && zd.certificate == nullptr && !zd.insecure);
+    // A span through the SDK (the implementation is the C unit): literal keys are written
+    // inline here, the rest by the library's calls.
+    {
+        otel_exporter mem = {};
+        CHECK(otel_memory_exporter_create(0, &mem) == OTEL_OK);
+        otel_desc sdk = {};
+        sdk.service_name = "cpp";
+        sdk.default_exporters = "none";
+        sdk.destinations[0].exporter = mem;
+        sdk.destinations[0].processor = OTEL_PROCESSOR_SIMPLE;
+        sdk.lock_destinations = true;
+        CHECK(otel_init(&sdk) == OTEL_OK);
+        otel_span *root = otel_span_start("cpp.root", nullptr);
+        otel_span *s = otel_span_start("cpp.child", nullptr);
+        otel_span_set_str(s, "http.request.method", "GET");
+        otel_span_set_int(s, "http.response.status_code", 200);
+        otel_span_set_double(s, "app.ratio", 0.75);
+        CHECK(otel__test_inline_hits == 3);
+        otel_span_set_str(s, "http.request.method", "POST"); // set again: the library's call
+        CHECK(otel__test_inline_hits == 3);
+        otel_span_end(s);
+        otel_span_set_int(s, "after.end", 1); // stale: nothing written
+        otel_span_end(root);
+        CHECK(otel__test_inline_hits == 3);
+        CHECK(otel_memory_exporter_count(&mem) == 2);
+        const otel_span_data *sd = otel_memory_exporter_span(&mem, 0);
+        CHECK(sd != nullptr && sd->attr_count == 3);
+        int seen = 0;
+        otel_iter ai = otel_span_attrs(sd);
+        otel_attr got;
+        while (sd && otel_iter_attr(&ai, &got)) {
+            if (got.key.len == 19 && !memcmp(got.key.ptr, "http.request.method", 19))
+                seen += got.value.type == OTEL_VALUE_STRING && got.value.len == 4 && !memcmp(got.value.u.s, "POST", 4);
+            else if (got.key.len == 25)
+                seen += got.value.type == OTEL_VALUE_INT && got.value.u.i == 200;
+            else if (got.key.len == 9)
+                seen += got.value.type == OTEL_VALUE_DOUBLE && got.value.u.d == 0.75;
+        }
+        CHECK(seen == 3);
+        CHECK(otel_shutdown(1000) == OTEL_OK);
+        otel_memory_exporter_destroy(&mem);
+    }
     return TEST_DONE();
 }
