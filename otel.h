@@ -567,7 +567,9 @@ static OTEL__ALWAYS_INLINE bool otel__attr_fast_lim(otel__slot *s, const char *k
 }
 
 /* otel_span_set_* with a key whose length the compiler knows (a string literal, as keys
-   almost always are): the attribute is written here, in the caller's code, when `span` is
+   almost always are), and for a string value one whose length it knows too (a string value
+   of any length would inline a copy loop at every call site: 500-900 bytes of code each):
+   the attribute is written here, in the caller's code, when `span` is
    the span this thread started or resolved last, it is open and recording, and
    otel__attr_fast_lim's common case holds (a new ASCII key, a scalar or ASCII string within
    the limits, room left). Anything else, a key not known at compile time, OTEL_NO_INLINE_ATTRS,
@@ -596,7 +598,9 @@ static unsigned long long otel__test_inline_hits; /* tests: attributes written b
 static OTEL__ALWAYS_INLINE bool otel__kv_inline(otel_span *span, const char *key, size_t klen, otel_value_type type,
                                                 uint64_t bits, const char *str, size_t slen) {
     uintptr_t h = (uintptr_t)span;
-    if (!__builtin_constant_p(klen) || !h || h != otel__tls_h || otel__tls_instance != otel__live) return false;
+    if (!__builtin_constant_p(klen) || (str && !__builtin_constant_p(slen)) || !h || h != otel__tls_h ||
+        otel__tls_instance != otel__live)
+        return false;
     otel__slot *s = otel__tls_s;
     if (__atomic_load_n((const uint32_t *)(const void *)&s->state, __ATOMIC_ACQUIRE) != OTEL__OPEN ||
         (__atomic_load_n(&s->gen, __ATOMIC_RELAXED) & OTEL__GEN_MASK) != ((uint32_t)(h >> OTEL__GEN_SHIFT) & OTEL__GEN_MASK) ||
