@@ -578,16 +578,13 @@ static OTEL__ALWAYS_INLINE bool otel__attr_fast_lim(otel__slot *s, const char *k
    the cached slot is that instance's memory), the slot open with the handle's generation. */
 #if (defined(__GNUC__) || defined(__clang__)) && !defined(OTEL_NO_INLINE_ATTRS)
 #define OTEL__INLINE_KV 1
-#ifdef OTEL_STATIC
-#define OTEL__KV_DATA static
-#else
-#define OTEL__KV_DATA extern
-#endif
-OTEL__KV_DATA __thread uintptr_t otel__tls_h;       /* the handle this thread resolved last ... */
-OTEL__KV_DATA __thread otel__slot *otel__tls_s;     /* ... and its slot */
-OTEL__KV_DATA __thread uint32_t otel__tls_instance; /* the SDK instance this thread registered with */
-OTEL__KV_DATA uint32_t otel__live;                  /* the live SDK instance (0: none) */
-OTEL__KV_DATA uint32_t otel__kv_lim[2];             /* its attribute count and value length limits */
+/* (declared with OTEL_API like the functions: `static` with OTEL_STATIC, and exported with
+   them from a shared library built with hidden visibility) */
+OTEL_API __thread uintptr_t otel__tls_h;       /* the handle this thread resolved last ... */
+OTEL_API __thread otel__slot *otel__tls_s;     /* ... and its slot */
+OTEL_API __thread uint32_t otel__tls_instance; /* the SDK instance this thread registered with */
+OTEL_API uint32_t otel__live;                  /* the live SDK instance (0: none) */
+OTEL_API uint32_t otel__kv_lim[2];             /* its attribute count and value length limits */
 #ifdef OTEL_TEST_FAST_HITS
 static unsigned long long otel__test_inline_hits; /* tests: attributes written by otel__kv_inline */
 #define OTEL__INLINE_HIT() __atomic_fetch_add(&otel__test_inline_hits, 1, __ATOMIC_RELAXED)
