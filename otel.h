@@ -431,7 +431,6 @@ enum { OTEL__SPAN_RECORDING = 1, OTEL__SPAN_HAS_PARENT = 2, OTEL__SPAN_PARENT_RE
        OTEL__SPAN_STATUS_FINAL = 8, OTEL__SPAN_DISCARD_LOGGED = 16,
        OTEL__SPAN_IS_LOG = 32 /* a log record being written into a ring ([log]) */ };
 
-
 typedef struct otel__thread otel__thread;
 typedef struct otel__block otel__block;
 
@@ -481,19 +480,18 @@ enum { OTEL__FREE_LOCAL = 0, OTEL__OPEN = 1, OTEL__FREE_REMOTE = 2 };
    the keys one span usually carries. Two keys with the same bit only cost a scan. */
 #define OTEL__KEYBIT(key, klen) ((uint64_t)1 << (((klen) ^ ((size_t)(unsigned char)(key)[(klen) - 1] << 1)) & 63))
 
-static OTEL__ALWAYS_INLINE uint64_t otel__copy8(unsigned char *d, const char *src, size_t at) {
-    uint64_t w;
-    memcpy(&w, src + at, 8);
-    memcpy(d + at, &w, 8);
-    return w;
-}
-
 /* Copies n bytes to d, which has room for OTEL__ALIGN8(n + 1) bytes: the copy, its NUL and
    zero padding to the 8-byte boundary. Returns the OR of the bytes copied, whose 0x80 bits
    tell whether any was not ASCII: one pass over the source for the check and the copy.
    The last word is zeroed first; the copies then write exactly bytes [0, n) (overlapping
    loads and stores, no loop up to 32 bytes: most keys and short values), so byte n and
    the padding stay 0. */
+static OTEL__ALWAYS_INLINE uint64_t otel__copy8(unsigned char *d, const char *src, size_t at) {
+    uint64_t w;
+    memcpy(&w, src + at, 8);
+    memcpy(d + at, &w, 8);
+    return w;
+}
 
 static OTEL__ALWAYS_INLINE uint64_t otel__copy_pad(unsigned char *d, const char *src, size_t n) {
     uint64_t acc;
@@ -2493,14 +2491,23 @@ static void otel__exp_release(otel__exp_refs *t, const otel_exporter *e, uint32_
 static otel__state *otel__g;
 static uint32_t otel__instances;
 static _Thread_local otel__thread *otel__tls;
+/* otel__live: otel__g's instance while otel__g is set, else 0. otel__tls_h/_s: the last
+   handle this thread resolved and its slot: spans are mostly set and ended by the thread
+   that started them right after, and this skips the registry walk (a chain of dependent
+   loads). With the inline attribute path these are declared in the API part (and with
+   OTEL_STATIC defined there too). */
 #if !OTEL__INLINE_KV
-static uint32_t otel__live;      /* otel__g's instance while otel__g is set, else 0 */
-static _Thread_local uint32_t otel__tls_instance;
+static uint32_t otel__live;
 static uint32_t otel__kv_lim[2];
-#elif !defined(OTEL_STATIC) /* declared in the API part (OTEL_STATIC: defined there) */
+static _Thread_local uint32_t otel__tls_instance;
+static _Thread_local uintptr_t otel__tls_h;
+static _Thread_local otel__slot *otel__tls_s;
+#elif !defined(OTEL_STATIC)
 uint32_t otel__live;
-__thread uint32_t otel__tls_instance;
 uint32_t otel__kv_lim[2];
+__thread uint32_t otel__tls_instance;
+__thread uintptr_t otel__tls_h;
+__thread otel__slot *otel__tls_s;
 #endif
 
 #define OTEL__NOOP ((otel_span *)(uintptr_t)1)
@@ -2550,15 +2557,6 @@ static otel__slot *otel__slot_of(otel__state *g, const otel_span *h) {
     return s;
 }
 
-/* The last handle this thread resolved: spans are mostly set and ended by the thread that
-   started them right after, and this skips the registry walk (a chain of dependent loads). */
-#if !OTEL__INLINE_KV
-static _Thread_local uintptr_t otel__tls_h;
-static _Thread_local otel__slot *otel__tls_s;
-#elif !defined(OTEL_STATIC)
-__thread uintptr_t otel__tls_h;
-__thread otel__slot *otel__tls_s;
-#endif
 
 /* 1: `h` is the handle this thread resolved last and *out its slot if still open (else
    NULL); 0: not that handle. No call, so that callers can stay leaf functions. */

@@ -3,20 +3,6 @@
    too) or OTEL_NO_INLINE_ATTRS (every attribute through the library's calls). Spans with
    literal-key attributes must arrive whole either way; MODE_INLINE says which path the
    literal keys must have taken. Include after otel.h and test.h. */
-static bool attr_is(const otel_span_data *sd, const char *key, otel_value_type type, int64_t i, const char *str) {
-    otel_iter it = otel_span_attrs(sd);
-    otel_attr a;
-    while (otel_iter_attr(&it, &a)) {
-        if (a.key.len != strlen(key) || memcmp(a.key.ptr, key, a.key.len) != 0) continue;
-        if (a.value.type != type) return false;
-        if (type == OTEL_VALUE_STRING) return a.value.len == strlen(str) && !memcmp(a.value.u.s, str, a.value.len);
-        if (type == OTEL_VALUE_INT) return a.value.u.i == i;
-        if (type == OTEL_VALUE_BOOL) return a.value.u.b == (i != 0);
-        return a.value.u.d == (double)i;
-    }
-    return false;
-}
-
 static int mode_main(void) {
     otel_exporter mem;
     otel_desc d;
@@ -45,12 +31,14 @@ static int mode_main(void) {
         const otel_span_data *sd = otel_memory_exporter_span(&mem, 0);
         CHECK(sd != NULL && sd->attr_count == 5);
         if (sd) {
-            CHECK(attr_is(sd, "http.request.method", OTEL_VALUE_STRING, 0, "GET"));
-            CHECK(attr_is(sd, "http.response.status_code", OTEL_VALUE_INT, 201, NULL));
-            CHECK(attr_is(sd, "app.ratio", OTEL_VALUE_DOUBLE, 2, NULL));
-            CHECK(attr_is(sd, "app.ok", OTEL_VALUE_BOOL, 1, NULL));
-            CHECK(attr_is(sd, "url.path", OTEL_VALUE_STRING, 0, "/api/v1/users/12345"));
-            CHECK(!attr_is(sd, "stale", OTEL_VALUE_INT, 1, NULL));
+            otel_iter it = otel_span_attrs(sd);
+            otel_attr a;
+            CHECK(test_attr_str(it, "http.request.method", "GET"));
+            CHECK(test_attr_int(it, "http.response.status_code", 201));
+            CHECK(test_attr_double(it, "app.ratio", 2));
+            CHECK(test_attr_bool(it, "app.ok", true));
+            CHECK(test_attr_str(it, "url.path", "/api/v1/users/12345"));
+            CHECK(!test_attr_find(it, "stale", &a));
         }
         CHECK(otel_shutdown(1000) == OTEL_OK);
         otel_span_set_int(s, "after.shutdown", 1); /* the instance is gone: nothing, no crash */

@@ -2,6 +2,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdbool.h>
+#include <string.h>
 static int test__pass, test__fail;
 #define CHECK(c) do { if (c) test__pass++; else { test__fail++; fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #c); } } while (0)
 #define TEST_DONE() (printf("%d passed, %d failed\n", test__pass, test__fail), test__fail ? 1 : 0)
@@ -83,6 +84,38 @@ static inline size_t test_iter_len(otel_iter it) {
     size_t n = 0;
     while (otel_iter_attr(&it, &a)) n++;
     return n;
+}
+
+/* The last attribute of `it` with `key` into *out; false: none. */
+static inline bool test_attr_find(otel_iter it, const char *key, otel_attr *out) {
+    otel_attr a;
+    bool found = false;
+    size_t n = strlen(key);
+    while (otel_iter_attr(&it, &a))
+        if (a.key.len == n && memcmp(a.key.ptr, key, n) == 0) {
+            *out = a;
+            found = true;
+        }
+    return found;
+}
+
+/* Whether `it` has `key` last set to this value (of this type). */
+static inline bool test_attr_int(otel_iter it, const char *key, int64_t v) {
+    otel_attr a;
+    return test_attr_find(it, key, &a) && a.value.type == OTEL_VALUE_INT && a.value.u.i == v;
+}
+static inline bool test_attr_double(otel_iter it, const char *key, double v) {
+    otel_attr a;
+    return test_attr_find(it, key, &a) && a.value.type == OTEL_VALUE_DOUBLE && a.value.u.d == v;
+}
+static inline bool test_attr_bool(otel_iter it, const char *key, bool v) {
+    otel_attr a;
+    return test_attr_find(it, key, &a) && a.value.type == OTEL_VALUE_BOOL && a.value.u.b == v;
+}
+static inline bool test_attr_str(otel_iter it, const char *key, const char *v) {
+    otel_attr a;
+    return test_attr_find(it, key, &a) && a.value.type == OTEL_VALUE_STRING && a.value.len == strlen(v) &&
+           memcmp(a.value.u.s, v, a.value.len) == 0;
 }
 
 /* A string of a record in a block: its NUL and the zero padding up to the next 8 bytes. */
