@@ -8,6 +8,7 @@
 /* tsan */
 #define _GNU_SOURCE
 #define OTEL_TEST_PIPE_STALL
+#define OTEL_TEST_POKES
 #define OTEL_TEST_HQ_START 0xFFFFFFF0u /* the handover queues' counters wrap after 16 blocks */
 #define OTEL_IMPLEMENTATION
 #include "../otel.h"
@@ -557,7 +558,45 @@ static void test_fork_waiting(void) {
 }
 #endif
 
+/* How often a recording thread wakes the pipeline (otel__poke_step): every quarter of
+   ring_bytes where the region cannot grow to 16 times that, else every 16th of the region,
+   at most every ring_bytes. With the pipeline held still every block is a new one, so
+   the pokes are exactly the region cut so far over the step. */
+static void test_poke_step(void) {
+    static const struct {
+        uint32_t ring, max, step;
+    } c[] = {
+        {1u << 20, 16u << 20, 1u << 20},   /* the defaults */
+        {1u << 20, 1u << 20, 256u << 10},  /* no growth */
+        {1u << 20, 2u << 20, 256u << 10},  /* a 16th (128 KiB) is less than a quarter */
+        {1u << 20, 8u << 20, 512u << 10},  /* a 16th */
+        {64u << 10, 16u << 20, 64u << 10}, /* at most ring_bytes */
+    };
+    for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+        CHECK(init_rings(c[i].ring, c[i].max));
+        unsigned long p0 = atomic_load(&otel__test_pokes);
+        uint32_t want = c[i].max < (4u << 20) ? c[i].max : 4u << 20;
+        stall(true);
+        otel_stats st = stats();
+        for (int64_t n = 0; n < 100000 && st.ring_bytes < want; n++) {
+            record(0, n, NULL);
+            if (n % 64 == 0) st = stats();
+        }
+        st = stats();
+        unsigned long pokes = atomic_load(&otel__test_pokes) - p0;
+        CHECK(st.ring_bytes >= want);
+        CHECK(otel__g->threads[0]->poke_step == c[i].step);
+        CHECK(pokes == st.ring_bytes / c[i].step);
+        printf("  ring_bytes %u KiB, ring_max_bytes %u KiB: %lu pokes for %llu KiB of blocks (one per %u KiB)\n",
+               (unsigned)(c[i].ring >> 10), (unsigned)(c[i].max >> 10), pokes, (unsigned long long)(st.ring_bytes >> 10),
+               (unsigned)(c[i].step >> 10));
+        stall(false);
+        done();
+    }
+}
+
 int main(void) {
+    test_poke_step();
     test_grow_no_loss();
     test_grow_limit();
     test_no_growth();
