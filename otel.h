@@ -4388,10 +4388,12 @@ static void otel__publish(otel__state *g, otel__block *b, uint32_t start, uint32
         }
         ds->queued += k;
         /* a full batch: wake the worker at the end of this drain pass (one wake-up for all
-           the pass moved), or now if the queue is half full */
-        if (k && ds->queued >= ds->d.max_queue_size / 2) pthread_cond_signal(&ds->cv);
-        else if (k && ds->queued >= ds->d.max_export_batch) ds->wake = true;
+           the pass moved), or now if the queue is half full; after the unlock, so that the
+           woken worker does not wait for the mutex */
+        bool now = k && ds->queued >= ds->d.max_queue_size / 2;
+        if (!now && k && ds->queued >= ds->d.max_export_batch) ds->wake = true;
         pthread_mutex_unlock(&ds->mu);
+        if (now) pthread_cond_signal(&ds->cv);
         if (k < count) {
             otel__add_rlx(&ds->dropped, count - k);
             OTEL__LOG_ONCE(ds->once_drop, OTEL_LOG_WARN,
@@ -4513,9 +4515,10 @@ static size_t otel__drain(otel__state *g, bool hold, int *held) {
         otel__dest *ds = g->dests[i];
         if (ds->d.processor != OTEL_PROCESSOR_BATCH) continue;
         pthread_mutex_lock(&ds->mu);
-        if (ds->wake) pthread_cond_signal(&ds->cv);
+        bool wake = ds->wake;
         ds->wake = false;
         pthread_mutex_unlock(&ds->mu);
+        if (wake) pthread_cond_signal(&ds->cv); /* after the unlock, as in otel__publish */
     }
     return moved;
 }
