@@ -2350,8 +2350,8 @@ struct otel__thread {
                                           space) or ring_bytes (from OTEL_MALLOC) */
     uint32_t region_mapped;            /* region from mmap */
     uint32_t grow_next;                /* carved beyond this: counted as a ring growth */
-    uint32_t poke_bytes;               /* block bytes started since the pipeline was last poked */
-    uint32_t poke_step;                /* ... and how many it takes (otel__poke_step) */
+    uint32_t poke_mark;                /* hq_tail[0] + hq_tail[1] when the pipeline was last poked */
+    uint32_t poke_step;                /* block bytes between pokes (otel__poke_step) */
     unsigned char *region;
     uint32_t index;                    /* in the registry */
     _Atomic uint32_t exited;           /* the OS thread is gone: adoptable */
@@ -2692,7 +2692,7 @@ static void otel__blocks_reset(otel__state *g, otel__thread *t) {
     t->pfree = NULL;
     atomic_init(&t->carved, 0);
     t->grow_next = g->cfg.ring_bytes;
-    t->poke_bytes = 0;
+    t->poke_mark = 2 * (uint32_t)(OTEL_TEST_HQ_START);
     t->poke_step = otel__poke_step(g, t);
 }
 
@@ -4278,7 +4278,8 @@ static OTEL__ALWAYS_INLINE bool otel__block_fits(const otel__block *b, uint32_t 
 
 /* Starts this thread's next block of signal `k` and seals the current one (if any); NULL:
    none free (the current one then stays open: the caller seals it if it cannot take its
-   record). Once per poke step started (otel__poke_step) it wakes the pipeline, and if a
+   record). Once a poke step of blocks (otel__poke_step) was started since it last woke
+   the pipeline, or since the pipeline last took its blocks, it wakes it, and if a
    quarter of the blocks in use waits for it, gives it this CPU for a moment: with more
    busy threads than cores a woken pipeline otherwise waits a whole scheduler slice
    (milliseconds). sched_yield never waits for the pipeline: with nothing else runnable it
@@ -4308,9 +4309,15 @@ static OTEL__NOINLINE otel__block *otel__block_next(otel__state *g, otel__thread
     t->hq[k][tail & (t->hq_cap - 1)] = b;
     otel__store_rel(&t->hq_tail[k], tail + 1);
     t->cur[k] = b;
-    t->poke_bytes += g->blk_bytes;
-    if (t->poke_bytes >= t->poke_step) {
-        t->poke_bytes = 0;
+    /* blocks started since the last poke, or since the pipeline's last pass over this
+       thread if that came later (a pass takes all but the open block: what is queued now
+       came after it), so that a pass another thread's poke or the timer started restarts
+       the count */
+    uint32_t started = otel__load_rlx(&t->hq_tail[0]) + otel__load_rlx(&t->hq_tail[1]);
+    uint32_t since = started - t->poke_mark, queued = otel__blocks_queued(t);
+    if (queued < since) since = queued;
+    if ((uint64_t)since * g->blk_bytes >= t->poke_step) {
+        t->poke_mark = started;
         OTEL__TEST_POKE();
         otel__pipe_poke(g, false);
         uint32_t carved = otel__load_rlx(&t->carved);

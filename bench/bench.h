@@ -94,10 +94,21 @@ static inline double bench_cpu_scaling(const char *name) {
     return f;
 }
 
+/* The most block memory the threads' rings held in any run of the case being measured
+   (otel_stats.ring_bytes before shutdown), for its note; bench_ring_seen records a run's,
+   bench_note prints and clears it. */
+static uint64_t bench_ring_peak;
+
+static inline void bench_ring_seen(void) {
+    otel_stats st;
+    if (otel_stats_get(&st) == OTEL_OK && st.ring_bytes > bench_ring_peak) bench_ring_peak = st.ring_bytes;
+}
+
 /* Ends a case's line. In parentheses: a same-run comparison with the reference case `ref`
    (ref_ns <= 0: none; `as_rate`: this case's rate as a multiple of the reference's, else
-   its time against the reference's in %), and, when bg >= 0, the background threads' CPU
-   per `unit`. Nothing in parentheses when there is neither. */
+   its time against the reference's in %), when bg >= 0, the background threads' CPU per
+   `unit`, and the rings' peak memory (bench_ring_seen). Nothing in parentheses when there
+   is none of these. */
 static inline void bench_note(double ns, const char *ref, double ref_ns, int as_rate, double bg, const char *unit) {
     const char *sep = "   (";
     if (ref_ns > 0) {
@@ -108,6 +119,11 @@ static inline void bench_note(double ns, const char *ref, double ref_ns, int as_
     if (bg >= 0) {
         printf("%sbackground threads: %.0f ns CPU per %s", sep, bg, unit);
         sep = "; ";
+    }
+    if (bench_ring_peak) {
+        printf("%srings %.1f MiB", sep, (double)bench_ring_peak / 1048576.0);
+        sep = "; ";
+        bench_ring_peak = 0;
     }
     printf("%s\n", sep[0] == ';' ? ")" : "");
     fflush(stdout);

@@ -117,6 +117,7 @@ static void run_case(const char *name, kind k, int ndest, int threads, uint32_t 
         double background = bench_cpu_background(cpu, producers, RECORDS); /* up to the end of the final flush */
         long long produced = (long long)RECORDS * ndest;
         long long got = (long long)atomic_load(&received);
+        bench_ring_seen();
         otel_shutdown(10000);
         if (r < 0) continue;
         ns[r] = (t1 - t0) * 1e9 / RECORDS;

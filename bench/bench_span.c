@@ -110,6 +110,7 @@ static void run_case(const char *name, int ndest, int threads, otel_sampler samp
         long long produced = (long long)(SPANS + threads) * ndest; /* children + roots */
         if (sampler == OTEL_SAMPLER_ALWAYS_OFF || disabled) produced = 0;
         long long got = (long long)atomic_load(&received);
+        bench_ring_seen();
         otel_shutdown(10000);
         if (r < 0) continue;
         ns[r] = (t1 - t0) * 1e9 / SPANS;

@@ -595,8 +595,40 @@ static void test_poke_step(void) {
     }
 }
 
+/* Records spans on this thread until it started `n` more span blocks. */
+static void start_blocks(uint32_t n) {
+    record(0, 0, NULL);
+    const otel__thread *t = otel__g->threads[0];
+    uint32_t from = otel__load_rlx(&t->hq_tail[0]);
+    for (int64_t i = 1; otel__load_rlx(&t->hq_tail[0]) - from < n && i < 1000000; i++) record(0, i, NULL);
+}
+
+/* A pass of the pipeline over a thread's blocks restarts its count: what it queued
+   before was taken. So a pass that another thread's poke or the timer started spares
+   this thread its own poke (with the defaults a poke step is 16 blocks of 64 KiB). */
+static void test_poke_restart(void) {
+    CHECK(init_rings(1u << 20, 16u << 20));
+    unsigned long p0 = atomic_load(&otel__test_pokes);
+    stall(true);
+    start_blocks(8);
+    stall(false);
+    CHECK(otel_force_flush(5000) == OTEL_OK); /* takes all but the open block */
+    stall(true);
+    start_blocks(12); /* 20 since the start, 13 waiting: no poke */
+    unsigned long mid = atomic_load(&otel__test_pokes) - p0;
+    start_blocks(3); /* 16 waiting: a poke */
+    unsigned long end = atomic_load(&otel__test_pokes) - p0;
+    CHECK(mid == 0);
+    CHECK(end == 1);
+    printf("  a pass restarts the count: %lu pokes after 8 + 12 blocks with a pass between, %lu after 3 more\n", mid,
+           end);
+    stall(false);
+    done();
+}
+
 int main(void) {
     test_poke_step();
+    test_poke_restart();
     test_grow_no_loss();
     test_grow_limit();
     test_no_growth();
