@@ -1,4 +1,4 @@
-/* otel.h - v0.6.0 - OpenTelemetry traces, metrics and logs for C, one header. License (MIT) at end.
+/* otel.h - v0.6.1 - OpenTelemetry traces, metrics and logs for C, one header. License (MIT) at end.
 
    In exactly one .c file:     #define OTEL_IMPLEMENTATION
                                #include "otel.h"
@@ -115,7 +115,7 @@
 #ifndef OTEL_TRACE_STATE_MAX
 #define OTEL_TRACE_STATE_MAX 512
 #endif
-#define OTEL_VERSION "0.6.0"
+#define OTEL_VERSION "0.6.1"
 #define OTEL_TRACEPARENT_SIZE 56 /* 55 characters and a NUL */
 
 #ifdef __cplusplus
