@@ -626,9 +626,56 @@ static void test_poke_restart(void) {
     done();
 }
 
+/* While records trickle in, the pipeline sleeps half the shortest schedule delay between
+   passes, at most 20 ms (otel__pass_ms), instead of 1 ms after every pass that moved one:
+   200 spans one every 2 ms take about 20 passes, not hundreds; all of them arrive. */
+static void test_pass_rate(void) {
+    otel_desc d;
+    memset(&d, 0, sizeof d);
+    CHECK(otel_memory_exporter_create(0, &mem) == OTEL_OK);
+    d.destinations[0].exporter = mem; /* the default schedule delay, 5 s */
+    d.diag.func = diag_fn;
+    CHECK(otel_init(&d) == OTEL_OK);
+    CHECK(otel__pass_ms(otel__g) == 20);
+    struct timespec t0, t1, nap = {0, 2 * 1000 * 1000};
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    unsigned long p0 = atomic_load(&otel__test_passes);
+    const int64_t n = 200;
+    for (int64_t i = 0; i < n; i++) {
+        record(0, i, NULL);
+        nanosleep(&nap, NULL);
+    }
+    unsigned long passes = atomic_load(&otel__test_passes) - p0;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+    CHECK(passes <= (unsigned long)(ms / 20) + 10);
+    printf("  %lld spans over %.0f ms: %lu passes of the pipeline (one per 20 ms: %.0f)\n", (long long)n, ms, passes,
+           ms / 20);
+    CHECK(otel_force_flush(5000) == OTEL_OK);
+    CHECK(check_arrivals(false, 1, &n, true) == (size_t)n);
+    done_one();
+    /* half the shortest schedule delay of the batch destinations, at least 1 ms */
+    static const uint32_t delay[][2] = {{10, 5}, {5000, 20}, {1, 1}, {3, 1}};
+    for (size_t i = 0; i < sizeof delay / sizeof delay[0]; i++) {
+        memset(&d, 0, sizeof d);
+        CHECK(otel_memory_exporter_create(0, &mem) == OTEL_OK);
+        d.destinations[0].exporter = mem;
+        d.destinations[0].schedule_delay_ms = 30000;
+        d.destinations[1].exporter = mem;
+        d.destinations[1].schedule_delay_ms = delay[i][0];
+        d.destinations[2].exporter = mem;
+        d.destinations[2].processor = OTEL_PROCESSOR_SIMPLE; /* not counted: no pipeline */
+        d.destinations[2].schedule_delay_ms = 1;
+        CHECK(otel_init(&d) == OTEL_OK);
+        CHECK(otel__pass_ms(otel__g) == delay[i][1]);
+        done_one();
+    }
+}
+
 int main(void) {
     test_poke_step();
     test_poke_restart();
+    test_pass_rate();
     test_grow_no_loss();
     test_grow_limit();
     test_no_growth();
