@@ -2414,6 +2414,8 @@ typedef struct otel__state {
     _Atomic uint32_t nthreads;
     uint32_t slot_shift, slot_mask;
     uint32_t blk_bytes;          /* bytes of one block (otel__blk_bytes) */
+    uint32_t poke_recs;          /* records waiting that make a thread poke the pipeline: half
+                                    the smallest batch queue (0: none; otel__start_threads) */
     /* loggers ([log]) */
     otel_logger loggers[OTEL__MAX_TRACERS];
     _Atomic uint32_t nloggers;
@@ -2430,6 +2432,7 @@ typedef struct otel__state {
     _Atomic uint32_t stop;
     _Atomic uint32_t holding;          /* the pipeline waits for queue room: workers poke it */
     _Atomic uint32_t room_seq;         /* bumped by a worker that made room while holding */
+    _Atomic uint32_t poke_seq;         /* bumped by each poke of a recording thread (otel__block_next) */
     uint64_t hold_since;               /* pipeline only: monotonic ms the current hold began */
     bool hold_any_short;               /* pipeline only: a destination still waits for room */
     _Atomic uint64_t flush_req;        /* flush sequence asked for */
@@ -2672,8 +2675,8 @@ static void otel__region_free(otel__thread *t) {
    quarter of ring_bytes, or, where the region may grow to 16 times that or more, a 16th of
    the region, up to ring_bytes. Each poke costs the application thread a futex wake and
    the background a pipeline pass and a worker wake-up (about 10 us each on a VM); the
-   pipeline's own 1 ms passes take the rest. A 16th keeps 15/16 of the region free for the
-   time the pipeline takes to run. Measured with bench_span (a million spans, one thread):
+   pipeline's own timed passes (otel__pass_ms) take the rest. A 16th keeps 15/16 of the
+   region free for the time the pipeline takes to run. Measured with bench_span (a million spans, one thread):
    a quarter of 1 MiB cost 32-43 ns of background CPU per span, 1 MiB 11-15 ns, with the
    same ring size at the end (2-4 MiB). */
 static uint32_t otel__poke_step(const otel__state *g, const otel__thread *t) {
@@ -4182,7 +4185,7 @@ static OTEL__ALWAYS_INLINE void otel__fill_data(otel_span_data *d, const otel__s
 }
 
 static void otel__pipe_poke(otel__state *g, bool force) {
-    if (force || otel__load_rlx(&g->pipe_ev.word) == 1) {
+    if (force || atomic_load(&g->pipe_ev.word) == 1) { /* seq_cst: see otel__pipeline_main */
         if (atomic_exchange(&g->pipe_ev.word, 0) == 1 || force) otel__event_wake(&g->pipe_ev);
     }
 }
@@ -4294,6 +4297,7 @@ static _Atomic unsigned long otel__test_pokes;
 #endif
 
 static OTEL__NOINLINE otel__block *otel__block_next(otel__state *g, otel__thread *t, int k) {
+    uint32_t per = t->cur[k] ? t->cur[k]->count : 0; /* records in the block it seals */
     otel__block *b = t->pfree;
     if (!b) b = atomic_exchange_explicit(&t->sfree, NULL, memory_order_acquire);
     if (b) t->pfree = b->next;
@@ -4311,15 +4315,22 @@ static OTEL__NOINLINE otel__block *otel__block_next(otel__state *g, otel__thread
     otel__store_rel(&t->hq_tail[k], tail + 1);
     t->cur[k] = b;
     /* blocks started since the last poke, or since the pipeline's last pass over this
-       thread if that came later (a pass takes all but the open block: what is queued now
-       came after it), so that a pass another thread's poke or the timer started restarts
-       the count */
+       thread if that came later (a pass takes all but each signal's open block, unless a
+       hold keeps some back: what is queued now came after it, give or take a block), so
+       that a pass another thread's poke or the timer started restarts the count */
     uint32_t started = otel__load_rlx(&t->hq_tail[0]) + otel__load_rlx(&t->hq_tail[1]);
     uint32_t since = started - t->poke_mark, queued = otel__blocks_queued(t);
     if (queued < since) since = queued;
-    if ((uint64_t)since * g->blk_bytes >= t->poke_step) {
+    /* ... a poke step of bytes, or about half the smallest batch queue of records (blocks
+       of records as many as the one just sealed): what a pass can hand on at once, so
+       that a small queue (the specification's 2,048) is not made to hold records back in
+       the blocks every pass */
+    if ((uint64_t)since * g->blk_bytes >= t->poke_step || (g->poke_recs && (uint64_t)since * per >= g->poke_recs)) {
         t->poke_mark = started;
         OTEL__TEST_POKE();
+        /* counted first: a poke that finds the pipeline awake (in a pass that may have
+           drained this thread already) makes it pass again instead of sleeping */
+        atomic_fetch_add(&g->poke_seq, 1);
         otel__pipe_poke(g, false);
         uint32_t carved = otel__load_rlx(&t->carved);
         if ((uint64_t)otel__blocks_queued(t) * g->blk_bytes >= (carved > g->cfg.ring_bytes ? carved : g->cfg.ring_bytes) / 4)
@@ -4542,19 +4553,10 @@ static void otel__notify_flush(otel__state *g, uint64_t seq) {
     otel__store_rel(&g->flush_drained, seq);
 }
 
-/* The pipeline thread. When a destination's queue is full it holds records back in the
-   rings (which grow) rather than drop them: a worker that the host or the scheduler kept
-   off the CPU for a few milliseconds loses nothing. A destination short of room that takes
-   nothing off its queue for OTEL__HOLD_MS, or is still short once the hold has lasted
-   OTEL__HOLD_MAX_MS, is let go: not waited for during the next OTEL__NOWAIT_MS (its
-   overflow is dropped and counted, the spec's queue rule). When a ring at its largest size
-   is 3/4 used, one pass moves everything (dropping what does not fit) and the hold goes
-   on. So a slow or hung exporter delays the others by at most OTEL__HOLD_MAX_MS per
-   OTEL__NOWAIT_MS (a hung one by OTEL__HOLD_MS), and never the application. A flush is
-   passed on to the workers once nothing is held; shutdown's last drain never holds. */
 /* How long the pipeline sleeps after a pass that held nothing back: half the shortest
-   schedule delay of the batch destinations, so that records wait in the blocks for at most
-   half of it, and at most OTEL__PASS_MS. Threads that record many records wake it sooner
+   schedule delay of the batch destinations, so that records wait in the blocks for about
+   half of it (1 ms at least; longer while a hold keeps them back), and at most
+   OTEL__PASS_MS. Threads that record many records wake it sooner
    (otel__poke_step); a flush or shutdown wakes it at once. (Until 0.6.1 it was 1 ms after
    any pass that moved a record: a thread recording 1,000 spans a second then cost 1,000
    wake-ups a second, about 10 us of CPU each on a VM.) */
@@ -4574,11 +4576,22 @@ static _Atomic unsigned long otel__test_passes;
 #define OTEL__TEST_PASS() ((void)0)
 #endif
 
+/* The pipeline thread. When a destination's queue is full it holds records back in the
+   rings (which grow) rather than drop them: a worker that the host or the scheduler kept
+   off the CPU for a few milliseconds loses nothing. A destination short of room that takes
+   nothing off its queue for OTEL__HOLD_MS, or is still short once the hold has lasted
+   OTEL__HOLD_MAX_MS, is let go: not waited for during the next OTEL__NOWAIT_MS (its
+   overflow is dropped and counted, the spec's queue rule). When a ring at its largest size
+   is 3/4 used, one pass moves everything (dropping what does not fit) and the hold goes
+   on. So a slow or hung exporter delays the others by at most OTEL__HOLD_MAX_MS per
+   OTEL__NOWAIT_MS (a hung one by OTEL__HOLD_MS), and never the application. A flush is
+   passed on to the workers once nothing is held; shutdown's last drain never holds. */
 static void *otel__pipeline_main(void *arg) {
     otel__state *g = (otel__state *)arg;
     uint32_t pass_ms = otel__pass_ms(g); /* destinations are set before this thread starts */
     for (;;) {
         OTEL__TEST_PASS();
+        uint32_t pokes = atomic_load(&g->poke_seq); /* pokes after this: pass again (below) */
         uint64_t fr = otel__load_acq(&g->flush_req);
         bool stop = otel__load_acq(&g->stop) != 0;
         int held;
@@ -4609,13 +4622,18 @@ static void *otel__pipeline_main(void *arg) {
             otel__drain(g, false, &held);
             break;
         }
-        otel__store_rlx(&g->pipe_ev.word, 1);
-        if (otel__load_acq(&g->flush_req) != fr || otel__load_acq(&g->stop) ||
+        /* sleeping from here; a poke counted before this store is seen below, one counted
+           after it finds the word at 1 and wakes the pipeline (both sequentially
+           consistent, with otel__block_next and otel__pipe_poke) */
+        atomic_store(&g->pipe_ev.word, 1);
+        if (otel__load_acq(&g->flush_req) != fr || otel__load_acq(&g->stop) || atomic_load(&g->poke_seq) != pokes ||
             (held && (otel__load_acq(&g->room_seq) != seq || !g->hold_any_short))) {
             otel__store_rlx(&g->pipe_ev.word, 0);
             continue;
         }
-        otel__event_wait(&g->pipe_ev, 1, held ? 1 : pass_ms); /* 1 ms: room made is seen soon */
+        /* 1 ms while holding, or after a pass that moved everything at a ring's limit: room
+           made is seen soon */
+        otel__event_wait(&g->pipe_ev, 1, held || hold_goes_on ? 1 : pass_ms);
         otel__store_rlx(&g->pipe_ev.word, 0);
     }
     return NULL;
@@ -10151,15 +10169,18 @@ static void *otel__pipeline_main(void *arg);
 
 static bool otel__start_threads(otel__state *g) {
     bool ok = true;
+    uint32_t recs = 0;
     for (uint32_t i = 0; i < g->ndest; i++) {
         otel__dest *ds = g->dests[i];
         if (ds->d.processor != OTEL_PROCESSOR_BATCH) continue;
+        if (!recs || ds->d.max_queue_size / 2 < recs) recs = ds->d.max_queue_size / 2 ? ds->d.max_queue_size / 2 : 1;
         ds->started = pthread_create(&ds->thread, NULL, otel__worker_main, ds) == 0;
         if (!ds->started) {
             otel__logf(OTEL_LOG_ERROR, "destination '%s': cannot start its worker thread", ds->name);
             ok = false;
         }
     }
+    g->poke_recs = recs;
     if (g->any_batch || g->any_batch_log) {
         g->pipe_started = pthread_create(&g->pipe_thread, NULL, otel__pipeline_main, g) == 0;
         if (!g->pipe_started) {

@@ -614,7 +614,7 @@ static void test_poke_restart(void) {
     stall(false);
     CHECK(otel_force_flush(5000) == OTEL_OK); /* takes all but the open block */
     stall(true);
-    start_blocks(12); /* 20 since the start, 13 waiting: no poke */
+    start_blocks(12); /* 21 since the start (1 + 8 + 12), 13 waiting: no poke */
     unsigned long mid = atomic_load(&otel__test_pokes) - p0;
     start_blocks(3); /* 16 waiting: a poke */
     unsigned long end = atomic_load(&otel__test_pokes) - p0;
@@ -624,6 +624,32 @@ static void test_poke_restart(void) {
            end);
     stall(false);
     done();
+}
+
+/* A small queue makes a thread poke sooner: once about half the smallest batch queue of
+   records waits (blocks of records as many as the one just sealed), so that a pass can hand
+   on what a poke brings without holding it back. Queue 64: a 64 KiB block of these records
+   holds more than 32, so each of the 8 blocks started after the first pokes; by bytes
+   alone (1 MiB steps) none would. */
+static void test_poke_queue(void) {
+    otel_desc d;
+    memset(&d, 0, sizeof d);
+    CHECK(otel_memory_exporter_create(0, &mem) == OTEL_OK);
+    d.destinations[0].exporter = mem;
+    d.destinations[0].max_queue_size = 64;
+    d.destinations[0].max_export_batch = 64;
+    d.diag.func = diag_fn;
+    CHECK(otel_init(&d) == OTEL_OK);
+    CHECK(otel__g->poke_recs == 32);
+    unsigned long p0 = atomic_load(&otel__test_pokes);
+    stall(true);
+    start_blocks(8);
+    unsigned long pokes = atomic_load(&otel__test_pokes) - p0;
+    CHECK(pokes == 8);
+    printf("  max_queue_size 64: %lu pokes for the 8 blocks after the first\n", pokes);
+    stall(false);
+    CHECK(otel_force_flush(5000) == OTEL_OK);
+    done_one();
 }
 
 /* While records trickle in, the pipeline sleeps half the shortest schedule delay between
@@ -654,6 +680,24 @@ static void test_pass_rate(void) {
     CHECK(otel_force_flush(5000) == OTEL_OK);
     CHECK(check_arrivals(false, 1, &n, true) == (size_t)n);
     done_one();
+    /* with a 10 ms schedule delay (passes every 5 ms) a span reaches the exporter with no
+       flush, well within 2 s even on a loaded machine */
+    CHECK(otel_memory_exporter_create(0, &mem) == OTEL_OK);
+    memset(&d, 0, sizeof d);
+    d.destinations[0].exporter = mem;
+    d.destinations[0].schedule_delay_ms = 10;
+    CHECK(otel_init(&d) == OTEL_OK);
+    CHECK(otel__pass_ms(otel__g) == 5);
+    record(0, 0, NULL);
+    struct timespec tick = {0, 1000 * 1000};
+    int waited = 0;
+    while (otel_memory_exporter_count(&mem) == 0 && waited < 2000) {
+        nanosleep(&tick, NULL);
+        waited++;
+    }
+    CHECK(otel_memory_exporter_count(&mem) == 1);
+    printf("  schedule delay 10 ms: the span arrived after about %d ms, no flush\n", waited);
+    done_one();
     /* half the shortest schedule delay of the batch destinations, at least 1 ms */
     static const uint32_t delay[][2] = {{10, 5}, {5000, 20}, {1, 1}, {3, 1}};
     for (size_t i = 0; i < sizeof delay / sizeof delay[0]; i++) {
@@ -675,6 +719,7 @@ static void test_pass_rate(void) {
 int main(void) {
     test_poke_step();
     test_poke_restart();
+    test_poke_queue();
     test_pass_rate();
     test_grow_no_loss();
     test_grow_limit();
