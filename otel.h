@@ -1397,7 +1397,7 @@ int pthread_mutex_timedlock(pthread_mutex_t *mutex, const struct timespec *absti
 #define OTEL__DEFAULT_MAX_THREADS 1024u
 #define OTEL__DEFAULT_LOG_RECORD_BYTES 8192u
 #define OTEL__BLOCK_BYTES (64u << 10) /* the largest block of a thread's records (otel__blk_bytes) */
-#define OTEL__PASS_MS 20u             /* the longest the pipeline sleeps between passes (otel__pass_ms) */
+#define OTEL__PASS_MS 20u             /* the longest the pipeline sleeps between passes (otel__pace) */
 #ifndef OTEL_TEST_HQ_START                /* tests: handover queue counters that soon wrap around */
 #define OTEL_TEST_HQ_START 0u
 #endif
@@ -2414,8 +2414,8 @@ typedef struct otel__state {
     _Atomic uint32_t nthreads;
     uint32_t slot_shift, slot_mask;
     uint32_t blk_bytes;          /* bytes of one block (otel__blk_bytes) */
-    uint32_t poke_recs;          /* records waiting that make a thread poke the pipeline: half
-                                    the smallest batch queue (0: none; otel__start_threads) */
+    uint32_t poke_recs;          /* records waiting that make a thread poke the pipeline (otel__pace) */
+    uint32_t pass_ms;            /* the pipeline's sleep between passes (otel__pace) */
     /* loggers ([log]) */
     otel_logger loggers[OTEL__MAX_TRACERS];
     _Atomic uint32_t nloggers;
@@ -2562,7 +2562,6 @@ static otel__slot *otel__slot_of(otel__state *g, const otel_span *h) {
     return s;
 }
 
-
 /* 1: `h` is the handle this thread resolved last and *out its slot if still open (else
    NULL); 0: not that handle. No call, so that callers can stay leaf functions. */
 static OTEL__ALWAYS_INLINE int otel__slot_cached(const otel__state *g, const otel_span *h, otel__slot **out) {
@@ -2675,10 +2674,10 @@ static void otel__region_free(otel__thread *t) {
    quarter of ring_bytes, or, where the region may grow to 16 times that or more, a 16th of
    the region, up to ring_bytes. Each poke costs the application thread a futex wake and
    the background a pipeline pass and a worker wake-up (about 10 us each on a VM); the
-   pipeline's own timed passes (otel__pass_ms) take the rest. A 16th keeps 15/16 of the
-   region free for the time the pipeline takes to run. Measured with bench_span (a million spans, one thread):
-   a quarter of 1 MiB cost 32-43 ns of background CPU per span, 1 MiB 11-15 ns, with the
-   same ring size at the end (2-4 MiB). */
+   pipeline's own timed passes (otel__pace) take the rest. A 16th keeps 15/16 of the
+   region free for the time the pipeline takes to run. Measured with bench_span (a million
+   spans, one thread, the step alone): a quarter of 1 MiB cost 32-43 ns of background CPU
+   per span, 1 MiB 11-15 ns, with about the same rings at the end (2-4 MiB). */
 static uint32_t otel__poke_step(const otel__state *g, const otel__thread *t) {
     uint32_t step = g->cfg.ring_bytes / 4, grow = t->region_bytes / 16;
     if (grow > step) step = grow < g->cfg.ring_bytes ? grow : g->cfg.ring_bytes;
@@ -4289,11 +4288,13 @@ static OTEL__ALWAYS_INLINE bool otel__block_fits(const otel__block *b, uint32_t 
    (milliseconds). sched_yield never waits for the pipeline: with nothing else runnable it
    returns at once. (Yielding only when the pipeline missed a whole step saved nothing
    measurable and dropped 1.6x as many spans in span_4attr_2threads_fixedring.) */
-#ifdef OTEL_TEST_POKES /* tests: the poke steps otel__block_next reached */
-static _Atomic unsigned long otel__test_pokes;
+#ifdef OTEL_TEST_POKES /* tests: the pokes otel__block_next made, the pipeline's passes */
+static _Atomic unsigned long otel__test_pokes, otel__test_passes;
 #define OTEL__TEST_POKE() atomic_fetch_add_explicit(&otel__test_pokes, 1, memory_order_relaxed)
+#define OTEL__TEST_PASS() atomic_fetch_add_explicit(&otel__test_passes, 1, memory_order_relaxed)
 #else
 #define OTEL__TEST_POKE() ((void)0)
+#define OTEL__TEST_PASS() ((void)0)
 #endif
 
 static OTEL__NOINLINE otel__block *otel__block_next(otel__state *g, otel__thread *t, int k) {
@@ -4333,7 +4334,7 @@ static OTEL__NOINLINE otel__block *otel__block_next(otel__state *g, otel__thread
         atomic_fetch_add(&g->poke_seq, 1);
         otel__pipe_poke(g, false);
         uint32_t carved = otel__load_rlx(&t->carved);
-        if ((uint64_t)otel__blocks_queued(t) * g->blk_bytes >= (carved > g->cfg.ring_bytes ? carved : g->cfg.ring_bytes) / 4)
+        if ((uint64_t)queued * g->blk_bytes >= (carved > g->cfg.ring_bytes ? carved : g->cfg.ring_bytes) / 4)
             sched_yield();
     }
     return b;
@@ -4553,28 +4554,27 @@ static void otel__notify_flush(otel__state *g, uint64_t seq) {
     otel__store_rel(&g->flush_drained, seq);
 }
 
-/* How long the pipeline sleeps after a pass that held nothing back: half the shortest
-   schedule delay of the batch destinations, so that records wait in the blocks for about
-   half of it (1 ms at least; longer while a hold keeps them back), and at most
-   OTEL__PASS_MS. Threads that record many records wake it sooner
-   (otel__poke_step); a flush or shutdown wakes it at once. (Until 0.6.1 it was 1 ms after
-   any pass that moved a record: a thread recording 1,000 spans a second then cost 1,000
-   wake-ups a second, about 10 us of CPU each on a VM.) */
-static uint32_t otel__pass_ms(const otel__state *g) {
-    uint32_t ms = OTEL__PASS_MS;
+/* The pipeline's pace, from its batch destinations (set before its thread starts):
+   - pass_ms, how long it sleeps after a pass that held nothing back: half the shortest
+     schedule delay, so that records wait in the blocks for about half of it (1 ms at
+     least; longer while a hold keeps them back), and at most OTEL__PASS_MS. Threads that
+     record many records wake it sooner (otel__poke_step); a flush or shutdown wakes it at
+     once. (Until 0.6.1 it was 1 ms after any pass that moved a record: a thread recording
+     1,000 spans a second then cost 1,000 wake-ups a second, about 10 us of CPU each on a
+     VM.)
+   - poke_recs, the records waiting that make a thread wake it (otel__block_next): half the
+     smallest queue, what one pass can hand on without holding records back (0: none). */
+static void otel__pace(otel__state *g) {
+    uint32_t delay = UINT32_MAX, queue = UINT32_MAX;
     for (uint32_t i = 0; i < g->ndest; i++) {
         const otel__dest *ds = g->dests[i];
-        if (ds->d.processor == OTEL_PROCESSOR_BATCH && ds->d.schedule_delay_ms / 2 < ms) ms = ds->d.schedule_delay_ms / 2;
+        if (ds->d.processor != OTEL_PROCESSOR_BATCH) continue;
+        if (ds->d.schedule_delay_ms < delay) delay = ds->d.schedule_delay_ms;
+        if (ds->d.max_queue_size < queue) queue = ds->d.max_queue_size;
     }
-    return ms ? ms : 1;
+    g->pass_ms = delay / 2 < OTEL__PASS_MS ? (delay / 2 ? delay / 2 : 1) : OTEL__PASS_MS;
+    g->poke_recs = queue == UINT32_MAX ? 0 : queue / 2 ? queue / 2 : 1;
 }
-
-#ifdef OTEL_TEST_POKES /* tests: the pipeline's passes */
-static _Atomic unsigned long otel__test_passes;
-#define OTEL__TEST_PASS() atomic_fetch_add_explicit(&otel__test_passes, 1, memory_order_relaxed)
-#else
-#define OTEL__TEST_PASS() ((void)0)
-#endif
 
 /* The pipeline thread. When a destination's queue is full it holds records back in the
    rings (which grow) rather than drop them: a worker that the host or the scheduler kept
@@ -4588,7 +4588,6 @@ static _Atomic unsigned long otel__test_passes;
    passed on to the workers once nothing is held; shutdown's last drain never holds. */
 static void *otel__pipeline_main(void *arg) {
     otel__state *g = (otel__state *)arg;
-    uint32_t pass_ms = otel__pass_ms(g); /* destinations are set before this thread starts */
     for (;;) {
         OTEL__TEST_PASS();
         uint32_t pokes = atomic_load(&g->poke_seq); /* pokes after this: pass again (below) */
@@ -4633,7 +4632,7 @@ static void *otel__pipeline_main(void *arg) {
         }
         /* 1 ms while holding, or after a pass that moved everything at a ring's limit: room
            made is seen soon */
-        otel__event_wait(&g->pipe_ev, 1, held || hold_goes_on ? 1 : pass_ms);
+        otel__event_wait(&g->pipe_ev, 1, held || hold_goes_on ? 1 : g->pass_ms);
         otel__store_rlx(&g->pipe_ev.word, 0);
     }
     return NULL;
@@ -10169,18 +10168,16 @@ static void *otel__pipeline_main(void *arg);
 
 static bool otel__start_threads(otel__state *g) {
     bool ok = true;
-    uint32_t recs = 0;
+    otel__pace(g);
     for (uint32_t i = 0; i < g->ndest; i++) {
         otel__dest *ds = g->dests[i];
         if (ds->d.processor != OTEL_PROCESSOR_BATCH) continue;
-        if (!recs || ds->d.max_queue_size / 2 < recs) recs = ds->d.max_queue_size / 2 ? ds->d.max_queue_size / 2 : 1;
         ds->started = pthread_create(&ds->thread, NULL, otel__worker_main, ds) == 0;
         if (!ds->started) {
             otel__logf(OTEL_LOG_ERROR, "destination '%s': cannot start its worker thread", ds->name);
             ok = false;
         }
     }
-    g->poke_recs = recs;
     if (g->any_batch || g->any_batch_log) {
         g->pipe_started = pthread_create(&g->pipe_thread, NULL, otel__pipeline_main, g) == 0;
         if (!g->pipe_started) {

@@ -626,19 +626,27 @@ static void test_poke_restart(void) {
     done();
 }
 
+/* A desc with one span destination, a new memory exporter `mem`, with this queue size and
+   schedule delay (0: the defaults) and the diag counter; the caller may add to it. */
+static otel_desc one_dest(uint32_t queue, uint32_t delay) {
+    otel_desc d;
+    memset(&d, 0, sizeof d);
+    CHECK(otel_memory_exporter_create(0, &mem) == OTEL_OK);
+    d.destinations[0].exporter = mem;
+    d.destinations[0].max_queue_size = queue;
+    d.destinations[0].max_export_batch = queue;
+    d.destinations[0].schedule_delay_ms = delay;
+    d.diag.func = diag_fn;
+    return d;
+}
+
 /* A small queue makes a thread poke sooner: once about half the smallest batch queue of
    records waits (blocks of records as many as the one just sealed), so that a pass can hand
    on what a poke brings without holding it back. Queue 64: a 64 KiB block of these records
    holds more than 32, so each of the 8 blocks started after the first pokes; by bytes
    alone (1 MiB steps) none would. */
 static void test_poke_queue(void) {
-    otel_desc d;
-    memset(&d, 0, sizeof d);
-    CHECK(otel_memory_exporter_create(0, &mem) == OTEL_OK);
-    d.destinations[0].exporter = mem;
-    d.destinations[0].max_queue_size = 64;
-    d.destinations[0].max_export_batch = 64;
-    d.diag.func = diag_fn;
+    otel_desc d = one_dest(64, 0);
     CHECK(otel_init(&d) == OTEL_OK);
     CHECK(otel__g->poke_recs == 32);
     unsigned long p0 = atomic_load(&otel__test_pokes);
@@ -653,16 +661,13 @@ static void test_poke_queue(void) {
 }
 
 /* While records trickle in, the pipeline sleeps half the shortest schedule delay between
-   passes, at most 20 ms (otel__pass_ms), instead of 1 ms after every pass that moved one:
+   passes, at most 20 ms (otel__pace), instead of 1 ms after every pass that moved one:
    200 spans one every 2 ms take about 20 passes, not hundreds; all of them arrive. */
 static void test_pass_rate(void) {
-    otel_desc d;
-    memset(&d, 0, sizeof d);
-    CHECK(otel_memory_exporter_create(0, &mem) == OTEL_OK);
-    d.destinations[0].exporter = mem; /* the default schedule delay, 5 s */
-    d.diag.func = diag_fn;
+    otel_desc d = one_dest(0, 0); /* the default schedule delay, 5 s */
     CHECK(otel_init(&d) == OTEL_OK);
-    CHECK(otel__pass_ms(otel__g) == 20);
+    CHECK(otel__g->pass_ms == 20);
+    CHECK(otel__g->poke_recs == 1024); /* half the default queue, 2,048 */
     struct timespec t0, t1, nap = {0, 2 * 1000 * 1000};
     clock_gettime(CLOCK_MONOTONIC, &t0);
     unsigned long p0 = atomic_load(&otel__test_passes);
@@ -682,12 +687,9 @@ static void test_pass_rate(void) {
     done_one();
     /* with a 10 ms schedule delay (passes every 5 ms) a span reaches the exporter with no
        flush, well within 2 s even on a loaded machine */
-    CHECK(otel_memory_exporter_create(0, &mem) == OTEL_OK);
-    memset(&d, 0, sizeof d);
-    d.destinations[0].exporter = mem;
-    d.destinations[0].schedule_delay_ms = 10;
+    d = one_dest(0, 10);
     CHECK(otel_init(&d) == OTEL_OK);
-    CHECK(otel__pass_ms(otel__g) == 5);
+    CHECK(otel__g->pass_ms == 5);
     record(0, 0, NULL);
     struct timespec tick = {0, 1000 * 1000};
     int waited = 0;
@@ -701,17 +703,14 @@ static void test_pass_rate(void) {
     /* half the shortest schedule delay of the batch destinations, at least 1 ms */
     static const uint32_t delay[][2] = {{10, 5}, {5000, 20}, {1, 1}, {3, 1}};
     for (size_t i = 0; i < sizeof delay / sizeof delay[0]; i++) {
-        memset(&d, 0, sizeof d);
-        CHECK(otel_memory_exporter_create(0, &mem) == OTEL_OK);
-        d.destinations[0].exporter = mem;
-        d.destinations[0].schedule_delay_ms = 30000;
+        d = one_dest(0, 30000);
         d.destinations[1].exporter = mem;
         d.destinations[1].schedule_delay_ms = delay[i][0];
         d.destinations[2].exporter = mem;
         d.destinations[2].processor = OTEL_PROCESSOR_SIMPLE; /* not counted: no pipeline */
         d.destinations[2].schedule_delay_ms = 1;
         CHECK(otel_init(&d) == OTEL_OK);
-        CHECK(otel__pass_ms(otel__g) == delay[i][1]);
+        CHECK(otel__g->pass_ms == delay[i][1]);
         done_one();
     }
 }
